@@ -1,0 +1,465 @@
+"""Regex recognizers for structured and context-dependent entity types.
+
+Each recognizer is ``(text, doc) -> Iterable[Span]``; ``doc`` carries per-call shared state (lower-cased text,
+field-name hints). Every pattern is written so that it cannot backtrack catastrophically (separators are
+mandatory between repeated digit runs) and most recognizers have a cheap substring prefilter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from glue_jobs.pii import validators as v
+from glue_jobs.pii.model import Span
+
+# --------------------------------------------------------------------------------------------- context
+
+
+def _ctx(*words: str) -> re.Pattern[str]:
+    """Context regex over a lower-cased window: any of ``words`` as whole words."""
+    return re.compile(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
+
+
+CONTEXT: dict[str, re.Pattern[str]] = {
+    "PHONE_NUMBER": _ctx(
+        r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
+        r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"portable", r"m[óo]vil",
+        r"tel[ée]fono", r"reach me", r"reach",
+    ),
+    "CREDIT_CARD": _ctx(r"card", r"visa", r"mastercard", r"amex", r"cc", r"credit", r"debit", r"kreditkarte", r"carte", r"tarjeta", r"pan"),
+    "US_SSN": _ctx(r"ssn", r"social security", r"ss#", r"ss #", r"soc sec"),
+    "US_ITIN": _ctx(r"itin", r"taxpayer", r"tax id", r"tin"),
+    "ABA_ROUTING_NUMBER": _ctx(r"routing", r"aba", r"rtn", r"transit", r"routing no", r"rt#"),
+    "US_BANK_NUMBER": _ctx(r"account", r"acct", r"acc", r"a/c", r"bank", r"checking", r"savings", r"konto", r"compte", r"cuenta"),
+    "US_DRIVER_LICENSE": _ctx(r"driver'?s? licen[cs]e", r"driving licen[cs]e", r"licen[cs]e", r"dl", r"dln", r"dl#", r"f[üu]hrerschein", r"permis"),
+    "US_PASSPORT": _ctx(r"passport", r"passport no", r"reisepass", r"passeport", r"pasaporte"),
+    "MEDICAL_RECORD_NUMBER": _ctx(r"mrn", r"medical record", r"med rec", r"record no", r"record number", r"chart", r"patient id", r"patient number", r"mr#", r"mr no", r"health record", r"ehr", r"emr", r"hospital number"),
+    "AWS_SECRET_KEY": _ctx(r"secret", r"aws_secret_access_key", r"secret_access_key", r"secretaccesskey", r"secret key", r"aws_secret"),
+    "ZIP_CODE": _ctx(r"zip", r"zip code", r"zipcode", r"postal", r"postcode", r"post code", r"plz", r"code postal", r"cp", r"pin", r"pincode", r"c\.p\."),
+}
+# Words right before a number that make it something other than a phone number / identifier.
+NEGATIVE_NUMERIC = re.compile(
+    r"(?<![a-z])(?:version|ver|v|build|release|order|invoice|inv|ticket|issue|pr|commit|ref|reference|id|sku|"
+    r"serial|port|pid|uid|gid|bytes|ms|qty|quantity|tracking|txn|transaction|job|run|step|line|row|item|"
+    r"page|count|total|size|epoch|timestamp|ts|seq|offset|build no)\s*[#:=]?\s*$"
+)
+
+# JSON field names (normalised: lower-case alphanumerics) that make a whole value an entity of a type.
+FIELD_HINTS: dict[str, tuple[str, ...]] = {
+    "PHONE_NUMBER": ("phone", "tel", "mobile", "cell", "fax", "msisdn"),
+    "EMAIL_ADDRESS": ("email", "mail"),
+    "CREDIT_CARD": ("card", "ccnumber", "pan", "creditcard"),
+    "US_SSN": ("ssn", "socialsecurity"),
+    "US_ITIN": ("itin", "taxpayer"),
+    "ABA_ROUTING_NUMBER": ("routing", "aba", "rtn"),
+    "US_BANK_NUMBER": ("account", "acct", "bankaccount", "accountnumber"),
+    "US_DRIVER_LICENSE": ("driverlicense", "driverslicense", "driverlicence", "drivinglicence", "dl", "dln", "license", "licence"),
+    "US_PASSPORT": ("passport",),
+    "MEDICAL_RECORD_NUMBER": ("mrn", "medicalrecord", "patientid", "chart", "recordnumber"),
+    "AWS_SECRET_KEY": ("secret", "secretkey", "secretaccesskey"),
+    "ZIP_CODE": ("zip", "postal", "postcode", "plz", "pincode"),
+    "PERSON": ("name", "fullname", "firstname", "lastname", "surname", "givenname", "patient", "patientname", "contactname", "author", "physician", "doctor", "nurse"),
+    "LOCATION": ("city", "town", "country", "state", "region", "province", "birthplace", "location"),
+    "STREET_ADDRESS": ("address", "street", "addressline", "addr"),
+    "DATE_TIME": ("date", "dob", "birthdate", "dateofbirth", "birthday", "admitted", "discharged"),
+    "AGE": ("age",),
+}
+_FIELD_NORMALISE = re.compile(r"[^a-z0-9]+")
+
+
+def field_types(field: str | None) -> frozenset[str]:
+    """Entity types hinted by a JSON field name (``"patient_name"`` -> PERSON, ``"mrn"`` -> MRN ...)."""
+    if not field:
+        return frozenset()
+    key = _FIELD_NORMALISE.sub("", field.lower())
+    if not key:
+        return frozenset()
+    hits = set()
+    for etype, hints in FIELD_HINTS.items():
+        for hint in hints:
+            if key == hint or (len(hint) > 3 and hint in key) or key.endswith(hint):
+                hits.add(etype)
+                break
+    if "PERSON" in hits and hits & {"STREET_ADDRESS", "EMAIL_ADDRESS", "LOCATION"}:
+        hits.discard("PERSON")  # "email_name"/"address_name" style fields are not personal names
+    return frozenset(hits)
+
+
+@dataclass(slots=True)
+class Doc:
+    """Per-call state shared by recognizers."""
+
+    text: str
+    lower: str
+    hints: frozenset[str]
+
+    def before(self, start: int, width: int = 40) -> str:
+        """Lower-cased window ending at ``start`` (same line and the line above)."""
+        return self.lower[max(0, start - width) : start]
+
+    def has_context(self, etype: str, start: int, end: int, width: int = 48) -> bool:
+        """True if a context word for ``etype`` is near the span (mostly before it) or the field hints it."""
+        if etype in self.hints:
+            return True
+        window = self.lower[max(0, start - width) : start] + " " + self.lower[end : end + 16]
+        return CONTEXT[etype].search(window) is not None
+
+
+Recognizer = Callable[[str, Doc], Iterable[Span]]
+
+# --------------------------------------------------------------------------------------------- email / url / ip / mac
+
+EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
+)
+URL_RE = re.compile(r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
+_URL_TRAIL = ".,;:!?)'\"*"
+IPV4_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+IPV6_RE = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+MAC_RE = re.compile(
+    r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
+)
+_VERSION_BEFORE = re.compile(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
+
+
+def find_email(text: str, doc: Doc) -> Iterator[Span]:
+    if "@" not in text:
+        return
+    for m in EMAIL_RE.finditer(text):
+        local = m.group().split("@", 1)[0]
+        if local.startswith(".") or local.endswith(".") or ".." in local:
+            continue
+        yield Span("EMAIL_ADDRESS", m.start(), m.end(), 0.95)
+
+
+def find_url(text: str, doc: Doc) -> Iterator[Span]:
+    if "://" not in text and "www." not in doc.lower:
+        return
+    for m in URL_RE.finditer(text):
+        s = m.group()
+        end = m.end()
+        while s and s[-1] in _URL_TRAIL:
+            if s[-1] == ")" and s.count("(") >= s.count(")"):
+                break
+            s = s[:-1]
+            end -= 1
+        if len(s) > 8:
+            yield Span("URL", m.start(), end, 0.9)
+
+
+def find_ip(text: str, doc: Doc) -> Iterator[Span]:
+    if "." in text:
+        for m in IPV4_RE.finditer(text):
+            if v.ipv4_ok(m.group()) and not _VERSION_BEFORE.search(text, 0, m.start()):
+                yield Span("IP_ADDRESS", m.start(), m.end(), 0.9 if m.group().count(".") == 3 else 0.6)
+    if "::" in text or text.count(":") >= 7:
+        for m in IPV6_RE.finditer(text):
+            s = m.group()
+            if any(c.isdigit() for c in s) and v.ipv6_ok(s):
+                yield Span("IP_ADDRESS", m.start(), m.end(), 0.9)
+
+
+def find_mac(text: str, doc: Doc) -> Iterator[Span]:
+    for m in MAC_RE.finditer(text):
+        yield Span("MAC_ADDRESS", m.start(), m.end(), 0.9)
+
+
+# --------------------------------------------------------------------------------------------- aws
+
+AWS_ACCESS_RE = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+AWS_SECRET_RE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+
+
+def find_aws(text: str, doc: Doc) -> Iterator[Span]:
+    for m in AWS_ACCESS_RE.finditer(text):
+        yield Span("AWS_ACCESS_KEY", m.start(), m.end(), 0.95)
+    for m in AWS_SECRET_RE.finditer(text):
+        s = m.group()
+        if not (any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)):
+            continue
+        if doc.has_context("AWS_SECRET_KEY", m.start(), m.end(), 60):
+            yield Span("AWS_SECRET_KEY", m.start(), m.end(), 0.95)
+        elif "/" in s or "+" in s:
+            yield Span("AWS_SECRET_KEY", m.start(), m.end(), 0.6)
+
+
+# --------------------------------------------------------------------------------------------- numbers
+
+CARD_RE = re.compile(r"(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
+_CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 5), (4, 4, 4, 4, 2)}
+
+
+def find_card(text: str, doc: Doc) -> Iterator[Span]:
+    for m in CARD_RE.finditer(text):
+        s = m.group()
+        groups = tuple(len(g) for g in re.split(r"[ -]", s))
+        if len(groups) > 1 and groups not in _CARD_GROUPS:
+            continue
+        digits = s.replace(" ", "").replace("-", "")
+        if v.card_ok(digits):
+            if doc.has_context("CREDIT_CARD", m.start(), m.end()):
+                yield Span("CREDIT_CARD", m.start(), m.end(), 1.0)
+            elif not NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
+                yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
+
+
+SSN_RE = re.compile(r"(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+
+
+def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
+    for m in SSN_RE.finditer(text):
+        area, sep, group, serial = m.groups()
+        start, end = m.start(), m.end()
+        if v.itin_ok(area, group, serial):
+            etype, ok = "US_ITIN", True
+        else:
+            etype, ok = "US_SSN", v.ssn_ok(area, group, serial)
+        if not ok:
+            continue
+        if doc.has_context(etype, start, end):
+            yield Span(etype, start, end, 0.95)
+        elif sep == "-" and not NEGATIVE_NUMERIC.search(doc.before(start, 20)):
+            yield Span(etype, start, end, 0.85)
+        elif sep == " " and not NEGATIVE_NUMERIC.search(doc.before(start, 20)):
+            yield Span(etype, start, end, 0.55)
+
+
+IBAN_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
+
+
+def find_iban(text: str, doc: Doc) -> Iterator[Span]:
+    for m in IBAN_RE.finditer(text):
+        need = v.IBAN_LENGTHS.get(m.group(1)[:2])
+        if need is None:
+            continue
+        # Walk to exactly `need` alphanumerics so a following word/number is not swallowed.
+        count, pos = 0, m.start()
+        while pos < m.end() and count < need:
+            if text[pos].isalnum():
+                count += 1
+            pos += 1
+        if count != need or (pos < len(text) and text[pos].isalnum()):
+            continue
+        compact = re.sub(r"[ -]", "", text[m.start() : pos])
+        if v.iban_ok(compact):
+            yield Span("IBAN_CODE", m.start(), pos, 1.0)
+
+
+# Phone candidates: optional international prefix / (area code), then digit runs with mandatory separators.
+PHONE_RE = re.compile(
+    r"(?<![\w+/.:,-])"
+    r"(?P<intl>(?:\+|00)\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?"
+    r"(?P<paren>\(\d{1,5}\)[ .-]?)?"
+    r"(?P<body>\d+(?:(?:[ .\-/]|\u00a0)\d+)*)"
+    r"(?P<ext>[ ]?(?:x|ext\.?|extn\.?)[ ]?\d{1,6})?"
+    r"(?![\w/-]|[.:,]\d)"
+)
+NANP_RE = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
+DATE_SHAPE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
+
+
+def _phone_score(s: str, intl: bool, has_paren: bool, ctx: bool) -> float:
+    """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number."""
+    digits = "".join(c for c in s if c.isdigit())
+    n = len(digits)
+    seps = sum(1 for c in s if c in " .-/\u00a0") + has_paren
+    if DATE_SHAPE_RE.fullmatch(s) or len(set(digits)) == 1:
+        return 0.0
+    if intl:
+        body = digits[2:] if s.startswith("00") else digits
+        if body[:1] == "0" or not 8 <= len(body) <= 15:
+            return 0.0
+        return 0.9 if seps or s.startswith("+") else 0.6
+    if NANP_RE.fullmatch(s):
+        return 0.85 if "." not in s or ctx else 0.7
+    if not 7 <= n <= 13:
+        return 0.0
+    if digits[0] == "0" and digits[1] != "0" and 9 <= n <= 12 and seps:
+        if "." in s and not ctx and s.count(".") < 3:
+            return 0.0
+        return 0.8
+    if ctx:
+        return 0.75 if seps or n >= 9 else 0.6
+    return 0.0
+
+
+def find_phone(text: str, doc: Doc) -> Iterator[Span]:
+    for m in PHONE_RE.finditer(text):
+        if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
+            continue
+        start = m.start()
+        ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
+        if not ctx and NEGATIVE_NUMERIC.search(doc.before(start, 24)):
+            continue
+        # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
+        body_start = m.start("body")
+        cuts = [body_start] + [body_start + g.end() for g in re.finditer(r"[ .\-/\u00a0]", m.group("body"))]
+        ends = [m.end("body")] + [c - 1 for c in reversed(cuts[1:])]
+        found = False
+        for end in ends:
+            s = text[start:end]
+            score = _phone_score(s, m.group("intl") is not None, m.group("paren") is not None, ctx)
+            if score:
+                if end == m.end("body") and m.group("ext"):
+                    end = m.end()
+                yield Span("PHONE_NUMBER", start, end, score)
+                found = True
+                break
+        if found or m.group("intl") or m.group("paren"):
+            continue
+        for cut in cuts[1:3]:
+            s = text[cut : m.end("body")]
+            score = _phone_score(s, False, False, ctx)
+            if score and NANP_RE.fullmatch(s):
+                yield Span("PHONE_NUMBER", cut, m.end("body"), score)
+                break
+
+
+# Weak identifier types: only fire with a context word nearby or a hinting JSON field name.
+_WEAK: tuple[tuple[str, re.Pattern[str], float], ...] = (
+    ("ABA_ROUTING_NUMBER", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_PASSPORT", re.compile(r"(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
+    ("MEDICAL_RECORD_NUMBER", re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{5,12}(?:-\d{1,4})?(?![\w-])"), 0.85),
+    ("US_DRIVER_LICENSE", re.compile(r"(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
+    ("US_BANK_NUMBER", re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
+    ("US_SSN", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_ITIN", re.compile(r"(?<![\w-])9\d{8}(?![\w-])"), 0.9),
+)
+
+
+def find_weak(text: str, doc: Doc) -> Iterator[Span]:
+    if not any(c.isdigit() for c in text):
+        return
+    for etype, rx, score in _WEAK:
+        for m in rx.finditer(text):
+            s = m.group()
+            if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
+                continue
+            if etype in ("US_SSN", "US_ITIN"):
+                ok = v.itin_ok(s[:3], s[3:5], s[5:]) if etype == "US_ITIN" else v.ssn_ok(s[:3], s[3:5], s[5:])
+                if not ok:
+                    continue
+            if doc.has_context(etype, m.start(), m.end(), 32):
+                yield Span(etype, m.start(), m.end(), score)
+
+
+# --------------------------------------------------------------------------------------------- dates, ages, zip codes
+
+_MONTHS = (
+    r"jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|sept?(?:ember|\.)?|"
+    r"oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?|"
+    r"januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
+)
+_TIME = r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
+DATE_RE = re.compile(
+    r"(?<![\w.:/-])(?:"
+    r"(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
+    r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2})"
+    r"|(?P<txt>(?:\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?)?(?:" + _MONTHS + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?)"
+    r")" + _TIME + r"(?![\w/]|[.:-]\d)",
+    re.IGNORECASE,
+)
+
+
+def _valid_ymd(y: int, m: int, d: int) -> bool:
+    return 1 <= m <= 12 and 1 <= d <= 31 and 1000 <= y <= 2999
+
+
+def find_date(text: str, doc: Doc) -> Iterator[Span]:
+    for m in DATE_RE.finditer(text):
+        if m.group("iso") or m.group("ymd"):
+            y, mo, d = (int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd")))
+            if not _valid_ymd(y, mo, d):
+                continue
+            score = 0.9
+        elif m.group("num"):
+            a, b, c = re.split(r"[/.-]", m.group("num"))
+            sep = m.group("sep")
+            if (sep != "/" and len(c) != 4) or len(c) == 3:
+                continue
+            a_i, b_i = int(a), int(b)
+            if not (1 <= a_i <= 31 and 1 <= b_i <= 31 and min(a_i, b_i) <= 12):
+                continue
+            if len(c) == 4 and not 1000 <= int(c) <= 2999:
+                continue
+            score = 0.85
+        else:
+            t = m.group("txt")
+            if not any(ch.isdigit() for ch in t):
+                continue
+            if t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:]):
+                continue
+            # A bare "Mar 3"/"may 5" in prose is ambiguous; require a capitalised month or a year.
+            if not re.search(r"\d{4}", t) and not any(ch.isupper() for ch in t if ch.isalpha()):
+                continue
+            score = 0.85
+        yield Span("DATE_TIME", m.start(), m.end(), score)
+
+
+AGE_RE = re.compile(
+    r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+    r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
+    r"|(?<![\w])(?:aged?|age\s*:|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
+    re.IGNORECASE,
+)
+
+
+def find_age(text: str, doc: Doc) -> Iterator[Span]:
+    for m in AGE_RE.finditer(text):
+        g = "n" if m.group("n") else "n2"
+        if 0 < int(m.group(g)) <= 125:
+            yield Span("AGE", m.start(g), m.end(g), 0.85)
+    if "AGE" in doc.hints and text.strip().isdigit() and 0 < int(text.strip()) <= 125:
+        s = text.index(text.strip())
+        yield Span("AGE", s, s + len(text.strip()), 0.8)
+
+
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|"
+    "OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|AS|GU|MP|PR|VI|UM|AA|AE|AP"
+)
+US_STATE_ABBR = frozenset(_US_STATES.split("|"))
+ZIP_RE = re.compile(
+    r"(?<![\w-])(?:(?:" + _US_STATES + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
+    r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
+    r"|(?P<zip4>\d{5}-\d{4})"
+    r"|(?:^|(?<=,)|(?<=\n))[ \t]*(?P<eu>\d{5})(?=[ \t]+[A-ZÄÖÜÉÈ][\w'-]+)"
+    r"|(?<=[a-z]) ?[-–,] ?(?P<in>\d{6})(?![\w-])"
+    r"|(?<=, )(?P<es>\d{5})(?![\w-])"
+    r")(?![\w-])",
+    re.MULTILINE,
+)
+ZIP_CTX_RE = re.compile(r"(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
+
+
+def find_zip(text: str, doc: Doc) -> Iterator[Span]:
+    for m in ZIP_RE.finditer(text):
+        for name, score in (("us", 0.9), ("uk", 0.8), ("zip4", 0.7), ("eu", 0.7), ("in", 0.6), ("es", 0.55)):
+            if m.group(name):
+                yield Span("ZIP_CODE", m.start(name), m.end(name), score)
+                break
+    for m in ZIP_CTX_RE.finditer(text):
+        if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
+            yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
+
+
+RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
+    "email": (find_email, frozenset({"EMAIL_ADDRESS"})),
+    "url": (find_url, frozenset({"URL"})),
+    "ip": (find_ip, frozenset({"IP_ADDRESS"})),
+    "mac": (find_mac, frozenset({"MAC_ADDRESS"})),
+    "aws": (find_aws, frozenset({"AWS_ACCESS_KEY", "AWS_SECRET_KEY"})),
+    "card": (find_card, frozenset({"CREDIT_CARD"})),
+    "ssn": (find_ssn_itin, frozenset({"US_SSN", "US_ITIN"})),
+    "iban": (find_iban, frozenset({"IBAN_CODE"})),
+    "phone": (find_phone, frozenset({"PHONE_NUMBER"})),
+    "weak": (find_weak, frozenset({"ABA_ROUTING_NUMBER", "US_PASSPORT", "MEDICAL_RECORD_NUMBER", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "US_SSN", "US_ITIN"})),
+    "date": (find_date, frozenset({"DATE_TIME"})),
+    "age": (find_age, frozenset({"AGE"})),
+    "zip": (find_zip, frozenset({"ZIP_CODE"})),
+}
