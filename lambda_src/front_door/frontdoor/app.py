@@ -1,0 +1,288 @@
+"""API Gateway (REST, proxy integration) resolver for ``POST /v1/generate`` and ``POST /v1/feedback``.
+
+Status codes: 400 malformed JSON / schema violation, 413 body too large, 415 non-JSON content type,
+422 schema-valid but unusable (blank prompt), 404 unknown route, 405 wrong method, 429/503 upstream
+throttled/unavailable (``Retry-After``), 502 model error, 504 model timeout, 500 only for bugs.
+Raw prompts, outputs and comments are never logged; stored copies are redacted by the shared PII engine.
+The caller receives the model output unredacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import traceback
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from frontdoor import backends, storage
+from frontdoor.config import Settings, settings
+from frontdoor.errors import ApiError, upstream_error
+from frontdoor.observability import logger, metrics, tracer
+from frontdoor.schemas import RequestInvalid, validate
+
+ROUTES: dict[str, str] = {"/v1/generate": "POST", "/v1/feedback": "POST"}
+ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
+RATINGS: dict[str, int] = {"up": 1, "down": -1}
+BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+app = APIGatewayRestResolver()
+
+
+def _count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
+    metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def _request_id() -> str:
+    return str(app.context.get("request_id", ""))
+
+
+def _json_response(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(payload, ensure_ascii=False),
+        headers={**BASE_HEADERS, "X-Request-Id": _request_id(), **(headers or {})},
+    )
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "request_id": _request_id()}}
+    return _json_response(status, body, headers)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not isinstance(headers, dict):
+        return None
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == name and isinstance(value, str):
+            return value
+    return None
+
+
+def read_json_body(schema_name: str, s: Settings) -> dict[str, Any]:
+    """Decode, size-check, parse and validate the request body of the current event."""
+    raw = app.current_event.raw_event
+    content_type = (_header(raw.get("headers"), "content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json.")
+    body = raw.get("body")
+    if not isinstance(body, str) or not body:
+        raise ApiError(400, "invalid_json", "A JSON request body is required.")
+    too_large = ApiError(413, "payload_too_large", f"The request body exceeds {s.max_body_bytes} bytes.")
+    if len(body) > (s.max_body_bytes * 4 // 3 + 4 if raw.get("isBase64Encoded") is True else s.max_body_bytes):
+        raise too_large
+    try:
+        if raw.get("isBase64Encoded") is True:
+            data: bytes | str = base64.b64decode(body, validate=True)
+            size = len(data)
+        else:
+            data = body
+            size = len(body.encode("utf-8", "surrogatepass"))
+        if size > s.max_body_bytes:
+            raise too_large
+        parsed = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, binascii.Error, RecursionError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    validate(schema_name, parsed)
+    return parsed
+
+
+@app.post("/v1/generate")
+def generate() -> Response:
+    """Validate, call the model, store the redacted interaction, answer with the raw model output."""
+    _count("GenerateRequests")
+    s = settings()
+    body = read_json_body("generate_request", s)
+    prompt: str = body["prompt"]
+    if not prompt.strip():
+        raise ApiError(422, "unprocessable", "prompt must contain non-whitespace characters.")
+    params: dict[str, Any] = body.get("parameters") or {}
+    try:
+        gen = backends.generate(prompt, params, s)
+    except Exception as exc:
+        mapped = upstream_error(exc, s.retry_after_s)
+        if mapped is None:
+            raise
+        logger.warning("model call failed", extra={"error_type": type(exc).__name__,
+                                                   "upstream_code": _client_error_code(exc)})
+        raise mapped from None
+    _count("ModelLatency", gen.latency_ms, MetricUnit.Milliseconds)
+    if gen.input_tokens is not None:
+        _count("InputTokens", gen.input_tokens)
+    if gen.output_tokens is not None:
+        _count("OutputTokens", gen.output_tokens)
+    if gen.stop_reason == "guardrail_intervened":
+        _count("GuardrailInterventions")
+    payload = {
+        "request_id": _request_id(),
+        "output": gen.output,
+        "model": gen.model,
+        "stop_reason": gen.stop_reason,
+        "usage": gen.usage(),
+        "latency_ms": round(gen.latency_ms, 1),
+    }
+    pii = _store_interaction(s, body, params, gen)
+    logger.info("generate ok", extra={
+        "backend": s.backend, "model": gen.model, "latency_ms": payload["latency_ms"], **gen.usage(),
+        "prompt_chars": len(prompt), "output_chars": len(gen.output), "pii_entities": pii,
+    })
+    return _json_response(200, payload)
+
+
+def _client_error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def _store_interaction(s: Settings, body: dict[str, Any], params: dict[str, Any], gen: backends.Generation) -> int | None:
+    """Redact and store the interaction; failures are logged (type only) and counted, never raised."""
+    try:
+        prompt, prompt_counts = storage.redact(body["prompt"])
+        output, output_counts = storage.redact(gen.output)
+        stored_params = {k: v for k, v in params.items() if k != "stop"}
+        if params.get("stop"):
+            stored_params["stop"] = [storage.redact(x)[0] for x in params["stop"]]
+        counts = {"prompt": prompt_counts, "output": output_counts}
+        now = app.context["started"]
+        record = {
+            "schema_version": storage.SCHEMA_VERSION,
+            "type": "interaction",
+            "request_id": _request_id(),
+            "timestamp": now.isoformat(timespec="milliseconds"),
+            "backend": s.backend,
+            "model": gen.model,
+            "model_version": gen.model_version,
+            "latency_ms": round(gen.latency_ms, 1),
+            "usage": gen.usage(),
+            "stop_reason": gen.stop_reason,
+            "parameters": stored_params,
+            "session_id": body.get("session_id"),
+            "prompt": prompt,
+            "output": output,
+            "prompt_chars": len(body["prompt"]),
+            "output_chars": len(gen.output),
+            "pii_counts": counts,
+        }
+        storage.put_record(storage.interaction_key(_request_id(), now), record, s)
+    except Exception as exc:
+        _count("InteractionLogFailures")
+        logger.warning("interaction not stored", extra={"error_type": type(exc).__name__})
+        return None
+    total = storage.pii_total(counts)
+    _count("PiiEntitiesRedacted", total)
+    return total
+
+
+@app.post("/v1/feedback")
+def feedback() -> Response:
+    """Store a redacted rating/comment linked to a previous ``request_id``; 503 if it cannot be stored."""
+    _count("FeedbackRequests")
+    s = settings()
+    body = read_json_body("feedback_request", s)
+    rating = body["rating"]
+    score = RATINGS[rating] if isinstance(rating, str) else int(rating)
+    feedback_id = str(uuid.uuid4())
+    now: datetime = app.context["started"]
+    try:
+        comment, counts = storage.redact(body["comment"]) if body.get("comment") else (None, {})
+        record = {
+            "schema_version": storage.SCHEMA_VERSION,
+            "type": "feedback",
+            "feedback_id": feedback_id,
+            "request_id": body["request_id"],
+            "feedback_request_id": _request_id(),
+            "timestamp": now.isoformat(timespec="milliseconds"),
+            "rating": score,
+            "comment": comment,
+            "pii_counts": {"comment": counts},
+        }
+        storage.put_record(storage.feedback_key(body["request_id"], feedback_id, now), record, s)
+    except Exception as exc:
+        _count("FeedbackLogFailures")
+        logger.warning("feedback not stored", extra={"error_type": type(exc).__name__})
+        raise ApiError(503, "storage_unavailable", "Feedback could not be stored; retry later.",
+                       {"Retry-After": str(s.retry_after_s)}) from None
+    logger.info("feedback ok", extra={"rating": score, "comment_chars": len(body.get("comment") or "")})
+    return _json_response(202, {"request_id": body["request_id"], "feedback_id": feedback_id, "status": "accepted"})
+
+
+@app.not_found
+def not_found(_: NotFoundError) -> Response:
+    """404 for unknown paths, 405 (with ``Allow``) for a known path with another method."""
+    _count("ClientErrors")
+    path = app.current_event.raw_event.get("path")
+    allowed = ROUTES.get(path) if isinstance(path, str) else None
+    if allowed:
+        return _error(405, "method_not_allowed", f"Use {allowed}.", {"Allow": allowed})
+    return _error(404, "not_found", "No such route.")
+
+
+@app.exception_handler(RequestInvalid)
+def on_invalid(exc: RequestInvalid) -> Response:
+    """Schema violation -> 400; logs only the field path and the violated rule."""
+    _count("ClientErrors")
+    logger.info("request rejected", extra={"status": 400, "field": exc.field, "rule": exc.rule})
+    return _error(400, "invalid_request", str(exc))
+
+
+@app.exception_handler(ApiError)
+def on_api_error(exc: ApiError) -> Response:
+    """Mapped errors (client errors and upstream failures)."""
+    _count(exc.metric or ("ClientErrors" if exc.status < 500 else "ServerErrors"))
+    logger.info("request failed", extra={"status": exc.status, "code": exc.code})
+    return _error(exc.status, exc.code, exc.message, exc.headers)
+
+
+@app.exception_handler(Exception)
+def on_unexpected(exc: Exception) -> Response:
+    """A bug: generic 500, ``UnhandledErrors`` metric, traceback frames logged without the message."""
+    _log_unexpected(exc)
+    return _error(500, "internal_error", "Internal error.")
+
+
+def _log_unexpected(exc: Exception) -> None:
+    _count("UnhandledErrors")
+    logger.error("unhandled error", extra={
+        "error_type": type(exc).__name__, "frames": traceback.format_tb(exc.__traceback__)})
+
+
+def request_id_of(event: Any, context: Any) -> str:
+    """API Gateway ``requestContext.requestId`` if well-formed, else the Lambda request id, else a UUID."""
+    ctx = event.get("requestContext") if isinstance(event, dict) else None
+    for candidate in (ctx.get("requestId") if isinstance(ctx, dict) else None,
+                      getattr(context, "aws_request_id", None)):
+        if isinstance(candidate, str) and ID_RE.fullmatch(candidate):
+            return candidate
+    return str(uuid.uuid4())
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point (``handler.lambda_handler``)."""
+    request_id = request_id_of(event, context)
+    logger.set_correlation_id(request_id)
+    tracer.put_annotation(key="request_id", value=request_id)
+    app.append_context(request_id=request_id, started=datetime.now(timezone.utc))
+    try:
+        return app.resolve(event, context)
+    except Exception as exc:  # the event itself could not be routed (not an API Gateway proxy event)
+        _log_unexpected(exc)
+        app.clear_context()
+        body = {"error": {"code": "internal_error", "message": "Internal error.", "request_id": request_id}}
+        return {"statusCode": 500, "headers": {"Content-Type": "application/json", **BASE_HEADERS},
+                "body": json.dumps(body), "isBase64Encoded": False}

@@ -1,0 +1,45 @@
+"""Lazily created, process-wide boto3 clients with explicit timeouts and bounded retries.
+
+boto3 is imported on first use, not at module import, to keep the Lambda cold import small.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from frontdoor.config import settings
+
+
+def _client(service: str, connect_s: float, read_s: float, attempts: int) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=connect_s,
+        read_timeout=read_s,
+        retries={"mode": "standard", "max_attempts": attempts},
+        tcp_keepalive=True,
+    )
+    return boto3.session.Session().client(service, config=config)
+
+
+@cache
+def sagemaker_runtime() -> Any:
+    """``sagemaker-runtime`` client for ``invoke_endpoint``."""
+    s = settings()
+    return _client("sagemaker-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
+
+
+@cache
+def bedrock_runtime() -> Any:
+    """``bedrock-runtime`` client for ``converse``."""
+    s = settings()
+    return _client("bedrock-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
+
+
+@cache
+def s3() -> Any:
+    """S3 client for interaction/feedback records: short timeouts so logging never stalls a response."""
+    s = settings()
+    return _client("s3", min(1.0, s.storage_timeout_s), s.storage_timeout_s, 2)

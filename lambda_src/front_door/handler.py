@@ -1,0 +1,8 @@
+"""Lambda entry point of the LLM front door: ``handler.lambda_handler``.
+
+The asset root holds this file, the ``frontdoor`` package, ``schemas/`` and ``glue_jobs/pii``.
+"""
+
+from frontdoor.app import lambda_handler
+
+__all__ = ["lambda_handler"]
