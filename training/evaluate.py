@@ -1,0 +1,139 @@
+"""Score a trained model: perplexity on held-out text and ROUGE-L on prompt/reference pairs.
+
+Runs as a SageMaker Processing job (paths under ``/opt/ml/processing`` by default, or given as
+arguments), as a training job (``SM_CHANNEL_*`` / ``SM_OUTPUT_DATA_DIR``) or locally. Writes
+``evaluation.json``::
+
+    {"metrics": {"eval_loss": 1.23, "perplexity": 3.42, "rougeL": 0.41}, "samples": 16, "eval_tokens": 2048}
+
+and prints ``METRIC <name>=<value>`` lines. The quality gate reads ``$.metrics.rougeL``
+(``pipeline_stacks/training_metrics.py``). ROUGE-L rather than embedding cosine similarity: it
+needs no embedding model download (the pipeline runs without internet), it is deterministic and
+it costs nothing next to generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from rouge_score import rouge_scorer
+from sm_common import (
+    Collator,
+    emit_metric,
+    env_default,
+    format_prompt,
+    format_record,
+    iter_batches,
+    option_names,
+    read_records,
+    reference_of,
+    resolve_model_dir,
+    tokenize_texts,
+)
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+REPORT_NAME = "evaluation.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Paths default to the Processing job layout, or to the training job's ``SM_*`` variables."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+
+    def add(name: str, **kwargs: Any) -> None:
+        p.add_argument(*option_names(name), **kwargs)
+
+    add("model-dir", default=env_default("SM_CHANNEL_MODEL", "/opt/ml/processing/model"),
+        help="model directory or a dir holding model.tar.gz")
+    add("test-dir", default=env_default("SM_CHANNEL_TEST", "/opt/ml/processing/test"),
+        help="held-out JSON lines (text or prompt/response) for perplexity")
+    add("prompts", default=env_default("SM_CHANNEL_PROMPTS", None),
+        help="prompt/response JSON lines for ROUGE-L (default: the prompt records of --test-dir)")
+    add("output-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/processing/evaluation"))
+    add("seq-len", type=int, default=1024)
+    add("batch-size", type=int, default=8)
+    add("max-new-tokens", type=int, default=64)
+    add("max-prompts", type=int, default=200, help="cap on generated samples")
+    args, unknown = p.parse_known_args(argv)
+    if unknown:
+        print(f"WARNING ignoring unknown arguments: {unknown}", file=sys.stderr, flush=True)
+    return args
+
+
+@torch.no_grad()
+def held_out_loss(model: Any, tokenizer: Any, texts: list[str], seq_len: int, batch_size: int) -> tuple[float | None, int]:
+    """Token-weighted mean next-token NLL over ``texts`` (each truncated to ``seq_len``; None if empty) and the token count."""
+    examples = tokenize_texts(texts, tokenizer, seq_len, packing=False)
+    collator = Collator(tokenizer.pad_token_id)
+    total_nll, total_tokens = 0.0, 0
+    for batch in iter_batches(examples, batch_size):
+        inputs = {k: v.to(model.device) for k, v in collator(batch).items()}
+        predicted = int((inputs["labels"][:, 1:] != -100).sum())
+        if predicted:
+            total_nll += float(model(**inputs).loss) * predicted
+            total_tokens += predicted
+    return (total_nll / total_tokens if total_tokens else None), total_tokens
+
+
+@torch.no_grad()
+def generate(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
+    """Greedy completions (new text only) of the templated ``prompts``."""
+    tokenizer.padding_side = "left"
+    outputs: list[str] = []
+    for batch in iter_batches([format_prompt(p) for p in prompts], batch_size):
+        enc = tokenizer(list(batch), return_tensors="pt", padding=True).to(model.device)
+        generated = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                   pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        outputs += tokenizer.batch_decode(generated[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    return outputs
+
+
+def rouge_l(predictions: list[str], references: list[str]) -> float:
+    """Mean ROUGE-L F1 (Porter-stemmed, as in the usual ROUGE setup)."""
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    scores = [scorer.score(ref, pred)["rougeL"].fmeasure for pred, ref in zip(predictions, references, strict=True)]
+    return sum(scores) / len(scores)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Evaluate and write ``evaluation.json``; returns the report."""
+    args = parse_args(argv)
+    model_dir = resolve_model_dir(args.model_dir)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True).to(device).eval()
+
+    held_out = read_records(args.test_dir)
+    eval_loss, eval_tokens = held_out_loss(model, tokenizer, [format_record(r) for r in held_out],
+                                           args.seq_len, args.batch_size)
+    pairs = [(r["prompt"], reference_of(r)) for r in (read_records(args.prompts) if args.prompts else held_out)
+             if isinstance(r.get("prompt"), str) and reference_of(r) is not None][: args.max_prompts]
+    rouge = None
+    if pairs:
+        predictions = generate(model, tokenizer, [p for p, _ in pairs], args.max_new_tokens, args.batch_size)
+        rouge = rouge_l(predictions, [ref for _, ref in pairs])
+    else:
+        print("WARNING no prompt/response records: rougeL is null", file=sys.stderr, flush=True)
+
+    perplexity = math.exp(eval_loss) if eval_loss is not None else None
+    metrics = {"eval_loss": eval_loss, "perplexity": perplexity, "rougeL": rouge}
+    for name, value in metrics.items():
+        if value is not None:
+            emit_metric(name, value)
+    report = {"metrics": metrics, "samples": len(pairs), "eval_tokens": eval_tokens}
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
