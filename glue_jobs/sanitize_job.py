@@ -1,0 +1,228 @@
+"""AWS Glue entry script: raw JSON-lines in S3 -> sanitized bucket + KMS-encrypted quarantine bucket.
+
+``awsglue`` is imported lazily inside :func:`main` (arguments, ``GlueContext``, ``Job`` init/commit);
+everything else is plain PySpark/boto3 and is tested locally. The job fails (raises) before writing
+anything if ``records_in != sanitized + quarantined``.
+
+Arguments (``--NAME value``): required ``JOB_NAME``, ``raw_path``, ``sanitized_path``,
+``quarantine_path``; optional keys and defaults in :data:`OPTIONAL_ARGS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from glue_jobs.metrics import DEFAULT_NAMESPACE, build_metric_data, put_metrics
+from glue_jobs.pii import ENTITY_TYPES, Mode
+from glue_jobs.transform import PARTITION_COLUMN, SanitizeConfig, SanitizeResult, SanitizeStats, read_raw, sanitize
+
+LOG = logging.getLogger("sanitize_job")
+
+REQUIRED_ARGS: tuple[str, ...] = ("JOB_NAME", "raw_path", "sanitized_path", "quarantine_path")
+OPTIONAL_ARGS: Mapping[str, str] = {
+    "output_format": "parquet",  # parquet | jsonl
+    "text_fields": "",  # comma-separated dotted paths, e.g. "messages[].content,patient.notes"
+    "scan_all_strings": "false",  # true: sanitize every string value (text_fields then ignored)
+    "required_fields": "",  # comma-separated dotted paths that must be present and non-null
+    "max_record_bytes": "1048576",
+    "entities": "",  # comma-separated subset of ENTITY_TYPES; empty = all
+    "min_score": "0.5",
+    "default_mode": "mask",  # mask | hash | drop
+    "entity_modes": "",  # e.g. "US_SSN=drop,EMAIL_ADDRESS=hash"
+    "hash_key_secret_arn": "",  # Secrets Manager secret holding the HMAC key; required for hash mode
+    "ingestion_date": "",  # YYYY-MM-DD partition value; empty = run date (UTC)
+    "metrics_namespace": DEFAULT_NAMESPACE,
+    "emit_metrics": "true",
+}
+OUTPUT_FORMATS = ("parquet", "jsonl")
+MIN_HASH_KEY_BYTES = 16
+
+
+class CountInvariantError(RuntimeError):
+    """``records_in != sanitized + quarantined``: some record was lost or duplicated."""
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(f"--{name} must be true or false, got {value!r}")
+    return lowered == "true"
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Validated job arguments. Holds the secret's ARN, never the HMAC key itself."""
+
+    job_name: str
+    raw_path: str
+    sanitized_path: str
+    quarantine_path: str
+    output_format: str
+    ingestion_date: dt.date | None
+    hash_key_secret_arn: str | None
+    metrics_namespace: str
+    emit_metrics: bool
+    sanitize_options: Mapping[str, Any]
+
+    @property
+    def needs_hash_key(self) -> bool:
+        """True when any entity is redacted in ``hash`` mode."""
+        modes = {self.sanitize_options["default_mode"], *dict(self.sanitize_options["entity_modes"]).values()}
+        return Mode.HASH.value in modes
+
+    def sanitize_config(self, hash_key: bytes | None) -> SanitizeConfig:
+        """The transform configuration, with the HMAC key loaded at run time."""
+        return SanitizeConfig(**self.sanitize_options, hash_key=hash_key)
+
+
+def present_optional_args(argv: Sequence[str]) -> list[str]:
+    """Optional argument names present in ``argv`` (``getResolvedOptions`` fails on absent ones)."""
+    return [name for name in OPTIONAL_ARGS if any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv)]
+
+
+def parse_job_args(resolved: Mapping[str, str]) -> JobConfig:
+    """Validate resolved ``--NAME`` arguments into a :class:`JobConfig`; raises ``ValueError``."""
+    missing = [name for name in REQUIRED_ARGS if not resolved.get(name)]
+    if missing:
+        raise ValueError(f"missing required job argument(s): {', '.join('--' + m for m in missing)}")
+    args = {**OPTIONAL_ARGS, **{k: v for k, v in resolved.items() if k in OPTIONAL_ARGS}}
+    output_format = args["output_format"].strip().lower()
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"--output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
+    entity_modes = []
+    for pair in _csv(args["entity_modes"]):
+        name, sep, mode = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--entity_modes items must be ENTITY=mode, got {pair!r}")
+        entity_modes.append((name.strip(), mode.strip().lower()))
+    options: dict[str, Any] = {
+        "text_fields": _csv(args["text_fields"]),
+        "scan_all_strings": _bool("scan_all_strings", args["scan_all_strings"]),
+        "required_fields": _csv(args["required_fields"]),
+        "max_record_bytes": int(args["max_record_bytes"]),
+        "entities": frozenset(_csv(args["entities"]) or ENTITY_TYPES),
+        "min_score": float(args["min_score"]),
+        "default_mode": args["default_mode"].strip().lower(),
+        "entity_modes": tuple(entity_modes),
+    }
+    config = JobConfig(
+        job_name=resolved["JOB_NAME"],
+        raw_path=resolved["raw_path"],
+        sanitized_path=resolved["sanitized_path"],
+        quarantine_path=resolved["quarantine_path"],
+        output_format=output_format,
+        ingestion_date=dt.date.fromisoformat(args["ingestion_date"]) if args["ingestion_date"].strip() else None,
+        hash_key_secret_arn=args["hash_key_secret_arn"].strip() or None,
+        metrics_namespace=args["metrics_namespace"],
+        emit_metrics=_bool("emit_metrics", args["emit_metrics"]),
+        sanitize_options=options,
+    )
+    if config.needs_hash_key and not config.hash_key_secret_arn:
+        raise ValueError("hash mode is configured but --hash_key_secret_arn is not set")
+    config.sanitize_config(b"\0" * MIN_HASH_KEY_BYTES if config.needs_hash_key else None)  # validate now
+    return config
+
+
+def load_hash_key(secretsmanager: Any, secret_arn: str) -> bytes:
+    """Fetch the HMAC key (``SecretBinary``, else UTF-8 of ``SecretString``); the value is never logged."""
+    response = secretsmanager.get_secret_value(SecretId=secret_arn)
+    key = response.get("SecretBinary") or response.get("SecretString", "").encode("utf-8")
+    if len(key) < MIN_HASH_KEY_BYTES:
+        raise ValueError(f"HMAC key in {secret_arn} is shorter than {MIN_HASH_KEY_BYTES} bytes")
+    return key
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """Where and how the two outputs are written (both append, partitioned by ingestion date)."""
+
+    sanitized_path: str
+    sanitized_format: str
+    quarantine_path: str
+    quarantine_format: str = "json"
+    partition_by: tuple[str, ...] = (PARTITION_COLUMN,)
+
+
+def plan_writes(config: JobConfig) -> WritePlan:
+    """Output locations/formats; quarantine is always JSON lines (raw line + reason + source + timestamp)."""
+    return WritePlan(
+        sanitized_path=config.sanitized_path,
+        sanitized_format="text" if config.output_format == "jsonl" else "parquet",
+        quarantine_path=config.quarantine_path,
+    )
+
+
+def write_outputs(result: SanitizeResult, plan: WritePlan) -> None:
+    """Write sanitized records (``jsonl``: one JSON record per line) and quarantine rows."""
+    sanitized = result.sanitized
+    if plan.sanitized_format == "text":
+        sanitized = sanitized.select("record", *plan.partition_by)
+    sanitized.write.mode("append").partitionBy(*plan.partition_by).format(plan.sanitized_format).save(plan.sanitized_path)
+    result.quarantine.write.mode("append").partitionBy(*plan.partition_by).format(plan.quarantine_format).save(
+        plan.quarantine_path
+    )
+
+
+def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any | None = None) -> SanitizeStats:
+    """Read, sanitize, check the count invariant, emit metrics, write; returns the run's stats.
+
+    Raises :class:`CountInvariantError` (after emitting metrics, before writing) if the identity breaks.
+    """
+    result = sanitize(
+        read_raw(spark, config.raw_path), config.sanitize_config(hash_key), ingestion_date=config.ingestion_date
+    )
+    try:
+        stats = result.stats()
+        LOG.info(
+            "records_in=%d sanitized=%d quarantined=%s entities=%s",
+            stats.records_in, stats.sanitized, dict(stats.quarantined), dict(stats.entity_counts),
+        )
+        if config.emit_metrics and cloudwatch is not None:
+            data = build_metric_data(
+                config.job_name, stats.records_in, stats.sanitized, stats.quarantined, stats.entity_counts,
+                stats.invariant_holds,
+            )
+            put_metrics(cloudwatch, config.metrics_namespace, data)
+        if not stats.invariant_holds:
+            raise CountInvariantError(
+                f"records_in={stats.records_in} != sanitized={stats.sanitized} + quarantined={stats.quarantined_total}"
+            )
+        write_outputs(result, plan_writes(config))
+        return stats
+    finally:
+        result.unpersist()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Glue entry point."""
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = list(sys.argv if argv is None else argv)
+    resolved = getResolvedOptions(argv, [*REQUIRED_ARGS, *present_optional_args(argv)])
+    config = parse_job_args(resolved)
+    LOG.info("config: %s", config)
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(config.job_name, resolved)
+    hash_key = load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn) if config.needs_hash_key else None
+    run(glue_context.spark_session, config, hash_key, boto3.client("cloudwatch"))
+    job.commit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

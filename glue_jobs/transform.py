@@ -1,0 +1,370 @@
+"""PySpark sanitization transform: raw JSON-lines -> sanitized records + quarantined records.
+
+Pure PySpark + pandas (no ``awsglue``), so it runs under ``local[N]`` in tests and unchanged in Glue.
+
+One ``mapInPandas`` pass over Arrow batches classifies every input line and emits exactly one output
+row per line with a ``status`` column; the combined frame is persisted and then split into the
+sanitized and the quarantine frames, and statistics are aggregated from it (per-record entity-count
+map summed), so the PII engine runs once per record.
+
+Quarantine reasons (``reason`` column; ``reason_detail`` never carries raw values):
+
+``empty``          blank or whitespace-only line (quarantined, not skipped, so the count identity holds)
+``oversize``       raw line longer than ``max_record_bytes`` UTF-8 bytes (checked before parsing)
+``invalid_json``   not parseable as JSON (NaN/Infinity literals are rejected too)
+``not_object``     valid JSON whose top level is not an object
+``missing_field``  a configured required field path is absent or null; detail = the path
+``drop``           a span whose entity type is configured with mode ``drop``; detail = sorted entity types
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, functions as F
+from pyspark.sql.types import LongType, MapType, StringType, StructField, StructType
+
+from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode
+
+STATUS_SANITIZED = "sanitized"
+STATUS_QUARANTINED = "quarantined"
+QUARANTINE_REASONS: tuple[str, ...] = ("empty", "oversize", "invalid_json", "not_object", "missing_field", "drop")
+
+RAW_COLUMN = "value"
+SOURCE_COLUMN = "source_file"
+PARTITION_COLUMN = "ingestion_date"
+
+COMBINED_SCHEMA = StructType(
+    [
+        StructField("status", StringType(), False),
+        StructField("record", StringType(), True),
+        StructField("raw", StringType(), True),
+        StructField("reason", StringType(), True),
+        StructField("reason_detail", StringType(), True),
+        StructField(SOURCE_COLUMN, StringType(), True),
+        StructField("entity_counts", MapType(StringType(), LongType(), False), False),
+    ]
+)
+
+_SEGMENT = re.compile(r"^([^.\[\]]+)(\[\])?$")
+
+
+def parse_field_path(path: str) -> tuple[tuple[str, bool], ...]:
+    """Parse ``"messages[].content"`` into ``(("messages", True), ("content", False))``.
+
+    A segment is a JSON key; a trailing ``[]`` means "each element of this array". Keys that contain
+    ``.``, ``[`` or ``]`` cannot be addressed (use ``scan_all_strings`` instead).
+    """
+    segments = []
+    for part in path.split("."):
+        match = _SEGMENT.match(part)
+        if match is None:
+            raise ValueError(f"invalid field path {path!r}: bad segment {part!r}")
+        segments.append((match.group(1), match.group(2) is not None))
+    return tuple(segments)
+
+
+@dataclass(frozen=True)
+class SanitizeConfig:
+    """Small, hashable, picklable job configuration; broadcast to executors and used as engine-cache key.
+
+    ``hash_key`` (HMAC key for ``hash`` mode) is excluded from ``repr`` so it never reaches logs.
+    """
+
+    text_fields: tuple[str, ...] = ()
+    scan_all_strings: bool = False
+    required_fields: tuple[str, ...] = ()
+    max_record_bytes: int = 1_048_576
+    entities: frozenset[str] = frozenset(ENTITY_TYPES)
+    min_score: float = 0.5
+    default_mode: str = Mode.MASK.value
+    entity_modes: tuple[tuple[str, str], ...] = ()
+    hash_key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_fields", tuple(self.text_fields))
+        object.__setattr__(self, "required_fields", tuple(self.required_fields))
+        object.__setattr__(self, "entities", frozenset(self.entities))
+        object.__setattr__(self, "entity_modes", tuple(sorted(tuple(p) for p in self.entity_modes)))
+        if not self.text_fields and not self.scan_all_strings:
+            raise ValueError("configure text_fields or set scan_all_strings")
+        for path in (*self.text_fields, *self.required_fields):
+            parse_field_path(path)
+        if self.max_record_bytes <= 0:
+            raise ValueError("max_record_bytes must be positive")
+        self.engine_config()  # validates entities, modes, score and hash key
+
+    def engine_config(self) -> EngineConfig:
+        """The PII engine configuration this job configuration stands for."""
+        return EngineConfig(
+            entities=self.entities,
+            min_score=self.min_score,
+            default_mode=Mode(self.default_mode),
+            entity_modes={name: Mode(mode) for name, mode in self.entity_modes},
+            hash_key=self.hash_key,
+        )
+
+
+# One engine per Python worker process and config (Spark reuses Python workers across tasks).
+_ENGINES: dict[SanitizeConfig, Engine] = {}
+
+
+def get_engine(config: SanitizeConfig) -> Engine:
+    """Return the process-wide engine for ``config``, building it on first use only."""
+    engine = _ENGINES.get(config)
+    if engine is None:
+        engine = _ENGINES[config] = Engine(config.engine_config())
+    return engine
+
+
+Redactor = Callable[[str, str | None], str]
+
+
+def _scan_all(node: Any, field_name: str | None, redact: Redactor) -> Any:
+    """Redact every string under ``node``; a string's context is its nearest enclosing object key."""
+    if isinstance(node, str):
+        return redact(node, field_name)
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _scan_all(value, key, redact)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            node[i] = _scan_all(value, field_name, redact)
+    return node
+
+
+def _apply_path(node: Any, segments: tuple[tuple[str, bool], ...], redact: Redactor) -> None:
+    """Redact the value(s) a parsed path points at; a non-string target has all its strings redacted."""
+    if not isinstance(node, dict) or segments[0][0] not in node:
+        return
+    (name, each), rest = segments[0], segments[1:]
+    targets = node[name] if each else [node[name]]
+    if each and not isinstance(targets, list):
+        return
+    if rest:
+        for item in targets:
+            _apply_path(item, rest, redact)
+    elif each:
+        node[name] = [_scan_all(item, name, redact) for item in targets]
+    else:
+        node[name] = _scan_all(node[name], name, redact)
+
+
+def _resolve(node: Any, segments: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
+    """Yield the values a parsed path points at (arrays fan out)."""
+    if not isinstance(node, dict) or segments[0][0] not in node:
+        return
+    (name, each), rest = segments[0], segments[1:]
+    value = node[name]
+    items = value if each and isinstance(value, list) else ([] if each else [value])
+    for item in items:
+        if rest:
+            yield from _resolve(item, rest)
+        else:
+            yield item
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """Outcome for one raw line (one row of the combined frame, minus the source file)."""
+
+    status: str
+    record: str | None = None
+    reason: str | None = None
+    reason_detail: str | None = None
+    entity_counts: Mapping[str, int] = field(default_factory=dict)
+
+
+class LineSanitizer:
+    """Classifies and sanitizes single raw lines with one engine; pure Python, no Spark."""
+
+    def __init__(self, config: SanitizeConfig) -> None:
+        self.config = config
+        self.engine = get_engine(config)
+        self._engine_config = config.engine_config()
+        self._paths = tuple(parse_field_path(p) for p in config.text_fields)
+        self._required = tuple((p, parse_field_path(p)) for p in config.required_fields)
+
+    def process(self, line: str) -> LineResult:
+        """Sanitize one raw JSON line or say why it is quarantined."""
+        if not line.strip():
+            return LineResult(STATUS_QUARANTINED, reason="empty")
+        if len(line.encode("utf-8")) > self.config.max_record_bytes:
+            return LineResult(STATUS_QUARANTINED, reason="oversize")
+        try:
+            obj = json.loads(line, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            return LineResult(STATUS_QUARANTINED, reason="invalid_json")
+        if not isinstance(obj, dict):
+            return LineResult(STATUS_QUARANTINED, reason="not_object")
+        for path, segments in self._required:
+            if all(value is None for value in _resolve(obj, segments)):
+                return LineResult(STATUS_QUARANTINED, reason="missing_field", reason_detail=path)
+
+        counts: dict[str, int] = {}
+        dropped: set[str] = set()
+        mode_for = self._engine_config.mode_for
+
+        def redact(text: str, field_name: str | None) -> str:
+            result = self.engine.redact(text, field=field_name)
+            for entity, n in result.counts.items():
+                counts[entity] = counts.get(entity, 0) + n
+            if result.drop:
+                dropped.update(t for t in result.counts if mode_for(t) is Mode.DROP)
+            return result.text
+
+        if self.config.scan_all_strings:
+            _scan_all(obj, None, redact)
+        else:
+            for segments in self._paths:
+                _apply_path(obj, segments, redact)
+        if dropped:
+            return LineResult(STATUS_QUARANTINED, reason="drop", reason_detail=",".join(sorted(dropped)), entity_counts=counts)
+        record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        return LineResult(STATUS_SANITIZED, record=record, entity_counts=counts)
+
+
+def sanitize_batches(batches: Iterable[pd.DataFrame], config: SanitizeConfig) -> Iterator[pd.DataFrame]:
+    """``mapInPandas`` body: one output row (``COMBINED_SCHEMA``) per input row of every batch."""
+    sanitizer = LineSanitizer(config)
+    for batch in batches:
+        rows = []
+        for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN]):
+            line = "" if line is None else line
+            res = sanitizer.process(line)
+            quarantined = res.status == STATUS_QUARANTINED
+            rows.append(
+                (
+                    res.status,
+                    res.record,
+                    line if quarantined else None,
+                    res.reason,
+                    res.reason_detail,
+                    source,
+                    res.entity_counts,
+                )
+            )
+        yield pd.DataFrame.from_records(rows, columns=COMBINED_SCHEMA.fieldNames())
+
+
+@dataclass(frozen=True)
+class SanitizeStats:
+    """Counts from one run. ``entity_counts`` covers every record the engine saw (drop-quarantined too)."""
+
+    records_in: int
+    sanitized: int
+    quarantined: Mapping[str, int]
+    entity_counts: Mapping[str, int]
+
+    @property
+    def quarantined_total(self) -> int:
+        """All quarantined records, any reason."""
+        return sum(self.quarantined.values())
+
+    @property
+    def invariant_holds(self) -> bool:
+        """``records_in == sanitized + quarantined``."""
+        return self.records_in == self.sanitized + self.quarantined_total
+
+
+@dataclass
+class SanitizeResult:
+    """Output of :func:`sanitize`; the combined frame is persisted, so outputs and stats share one engine pass."""
+
+    combined: DataFrame
+    raw: DataFrame
+    ingestion_date: str
+    processed_at: dt.datetime
+
+    @property
+    def sanitized(self) -> DataFrame:
+        """Columns ``record`` (sanitized JSON text), ``source_file``, ``ingestion_date``."""
+        return self.combined.filter(F.col("status") == STATUS_SANITIZED).select(
+            "record", SOURCE_COLUMN, F.lit(self.ingestion_date).alias(PARTITION_COLUMN)
+        )
+
+    @property
+    def quarantine(self) -> DataFrame:
+        """Columns ``raw`` (original line), ``reason``, ``reason_detail``, ``source_file``, ``quarantined_at``, ``ingestion_date``."""
+        return self.combined.filter(F.col("status") == STATUS_QUARANTINED).select(
+            "raw",
+            "reason",
+            "reason_detail",
+            SOURCE_COLUMN,
+            F.lit(self.processed_at).cast("timestamp").alias("quarantined_at"),
+            F.lit(self.ingestion_date).alias(PARTITION_COLUMN),
+        )
+
+    def stats(self) -> SanitizeStats:
+        """Aggregate counts from the persisted combined frame; ``records_in`` is counted on the raw input."""
+        by_status = self.combined.groupBy("status", "reason").count().collect()
+        entities = (
+            self.combined.select(F.explode("entity_counts").alias("entity", "n"))
+            .groupBy("entity")
+            .agg(F.sum("n").alias("n"))
+            .collect()
+        )
+        quarantined: dict[str, int] = {}
+        sanitized = 0
+        for row in by_status:
+            if row["status"] == STATUS_SANITIZED:
+                sanitized += row["count"]
+            elif row["status"] == STATUS_QUARANTINED:
+                quarantined[row["reason"]] = quarantined.get(row["reason"], 0) + row["count"]
+        return SanitizeStats(
+            records_in=self.raw.count(),
+            sanitized=sanitized,
+            quarantined=dict(sorted(quarantined.items())),
+            entity_counts={row["entity"]: int(row["n"]) for row in sorted(entities, key=lambda r: r["entity"])},
+        )
+
+    def unpersist(self) -> None:
+        """Release the cached combined frame."""
+        self.combined.unpersist()
+
+
+def read_raw(spark: Any, path: str | list[str]) -> DataFrame:
+    """Read JSON-lines files as raw text: one row per line (blank lines included) plus the source file."""
+    paths = [path] if isinstance(path, str) else path
+    return (
+        spark.read.option("recursiveFileLookup", "true")
+        .text(paths)
+        .select(F.col(RAW_COLUMN), F.col("_metadata.file_path").alias(SOURCE_COLUMN))
+    )
+
+
+def sanitize(
+    raw: DataFrame,
+    config: SanitizeConfig,
+    *,
+    ingestion_date: dt.date | None = None,
+    processed_at: dt.datetime | None = None,
+) -> SanitizeResult:
+    """Sanitize ``raw`` (columns ``value`` and ``source_file``) in one Arrow-batched pass.
+
+    The config (HMAC key included) is broadcast; each Python worker builds its engine once per config.
+    """
+    processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
+    ingestion_date = ingestion_date or processed_at.date()
+    broadcast = raw.sparkSession.sparkContext.broadcast(config)
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return sanitize_batches(batches, broadcast.value)
+
+    combined = (
+        raw.select(F.col(RAW_COLUMN).cast("string"), F.col(SOURCE_COLUMN).cast("string"))
+        .mapInPandas(run, COMBINED_SCHEMA)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    return SanitizeResult(combined=combined, raw=raw, ingestion_date=ingestion_date.isoformat(), processed_at=processed_at)
