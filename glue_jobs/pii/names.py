@@ -1,14 +1,304 @@
-"""PERSON, STREET_ADDRESS and LOCATION detection (gazetteers + grammar + context)."""
+"""PERSON, STREET_ADDRESS and LOCATION detection: gazetteers + address grammar + context cues.
+
+Gazetteers (census first/last names, GeoNames cities/countries/US states; see ``data/NOTICE``) are loaded
+lazily, once per process, on the first call that needs them.
+"""
 
 from __future__ import annotations
 
+import gzip
+import re
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
 
 from glue_jobs.pii.model import Span
-from glue_jobs.pii.patterns import Doc
+from glue_jobs.pii.patterns import US_STATE_ABBR, Doc
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
 
+@dataclass(frozen=True, slots=True)
+class Gazetteers:
+    """Lower-cased name sets shipped as package data."""
+
+    first: frozenset[str]
+    last: frozenset[str]
+    cities: frozenset[str]
+    regions: frozenset[str]
+
+
+_LOCK = threading.Lock()
+_GAZ: Gazetteers | None = None
+
+
+def _load(name: str) -> frozenset[str]:
+    with resources.files("glue_jobs.pii").joinpath("data", name).open("rb") as raw:
+        return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
+
+
+def gazetteers() -> Gazetteers:
+    """The process-wide gazetteers (loaded on first use, thread-safe)."""
+    global _GAZ
+    if _GAZ is None:
+        with _LOCK:
+            if _GAZ is None:
+                _GAZ = Gazetteers(
+                    _load("first_names.txt.gz"), _load("last_names.txt.gz"), _load("cities.txt.gz"), _load("regions.txt.gz")
+                )
+    return _GAZ
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+_UP = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha())
+_LO = "".join(chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha())
+U, L = f"[{_UP}]", f"[{_LO}]"
+# A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
+CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}(?:['’]{U})?{L}+)*"
+_PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
+RUN_RE = re.compile(rf"(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
+_TOKEN_RE = re.compile(rf"{CAP}|{U}\.|{_PARTICLES}")
+
+TITLES = frozenset(
+    "dr mr mrs ms miss mx prof sir dame lord lady herr frau fr dott sig sra sr srta dña don doña mme mlle m "
+    "monsieur madame señor señora shri smt sri kumari rev fr pastor nurse judge capt col gen sgt lt".split()
+)
+_TITLE_BEFORE = re.compile(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?[ \t]+$", re.IGNORECASE)
+# Phrases right before a name (lower-cased window).
+_CUE_BEFORE = re.compile(
+    r"(?:(?<![a-z])(?:name(?:\s+is)?|named|called|patient(?:\s+name)?|pt|i\s+am|i'm|this\s+is|dear|hi|hello|hey|"
+    r"thanks|thank\s+you|regards|sincerely|cheers|best|signed|attn|attention|contact|kontakt|contacto|cc|seen\s+by|referred\s+by|"
+    r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|"
+    r"son|daughter|wife|husband|mother|father|brother|sister|spouse|partner|guardian|mom|dad|"
+    r"physician|doctor|provider|surgeon|clinician|customer|client|user|agent|employee|applicant|member|"
+    r"emergency\s+contact|next\s+of\s+kin|je\s+m'appelle|ich\s+heiße|ich\s+bin|me\s+llamo|mi\s+nombre\s+es|"
+    r"mein\s+name\s+ist|nom|nombre|sr|sra|patient(?:in|e)?|paciente)\s*[:,\-]?\s*|\n\s*(?:--|—)\s*)$"
+)
+_LOWER_NAME_CUE = re.compile(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
+_LOC_PREP = re.compile(
+    r"(?<![a-z])(?:in|from|to|at|near|of|lives in|living in|moved to|born in|based in|located in|resident of|"
+    r"relocated to|visiting|nach|aus|bei|à|en|de|desde|a|city|town|ciudad|ville|stadt)\s*[:,]?\s*$"
+)
+_PLACE_SUFFIX = re.compile(
+    r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
+    r"view|berg|stad|ton|field|ford|mont|court)$"
+)
+_PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la"})
+
+# Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
+# clinical/tech vocabulary).
+COMMON = frozenset(
+    """the a an this that these those there here then than and or but if when while where what which who whom whose why how
+    i we you he she it they me us him her them my our your his its their mine yours ours not no yes ok okay please thanks thank
+    hello hi hey dear regards best sincerely cheers welcome sorry note notes see also per via for from with without into onto upon
+    about above after again against all am any are as at be because been before being below between both by can could did do
+    does doing down during each few further had has have having in is just more most must of off on once only other out over own
+    same should so some such to too under until up very was were will would all new old next last first second third final
+    monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight morning evening night week month year
+    january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+    patient patients doctor nurse hospital clinic medical record records chart history diagnosis diagnoses plan assessment exam
+    examination allergies allergy medications medication meds prescription pain blood pressure heart rate temp temperature
+    discharge admitted admission visit visits follow followup lab labs results result test tests report reports summary
+    chief complaint symptoms symptom treatment therapy surgery procedure care emergency room unit ward department dept
+    insurance policy claim claims billing invoice order orders payment account accounts customer customers support ticket tickets
+    issue issues bug bugs fix fixed fixes feature features release released version changelog added removed changed deprecated
+    update updated updates upgrade build builds test testing error errors warning warnings info debug trace exception failed failure
+    success status true false none null python java javascript node rust go ruby docker kubernetes linux windows macos ubuntu
+    server client api http https json yaml xml html css sql data database table column row file files path directory config
+    user users admin root system service services request response handler manager module package class function method
+    street road avenue lane drive court place way boulevard suite apt apartment floor building room box
+    north south east west central upper lower great little saint st mount lake river park hill green
+    mr mrs ms dr prof sir madam herr frau monsieur madame
+    hi hey dear team all everyone folks guys
+    please kindly let get got make made take use used using call called send sent reply forward subject re fw fwd attached
+    attachment message email phone mobile address contact name date time day age sex gender male female dob
+    company corp inc llc ltd gmbh co group bank
+    good great fine well better worse bad normal stable unremarkable negative positive
+    """.split()
+)
+
+
+@dataclass(slots=True)
+class _Tok:
+    start: int
+    end: int
+    word: str  # lower-cased
+    is_particle: bool  # lower-case connector such as "de", "van"
+
+
+def _tokens(text: str, start: int, end: int) -> list[_Tok]:
+    return [
+        _Tok(m.start(), m.end(), m.group().lower(), m.group()[0].islower())
+        for m in _TOKEN_RE.finditer(text, start, end)
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ addresses
+
+USPS_SUFFIXES = (
+    "Alley Aly Annex Arcade Avenue Ave Av Bayou Beach Bend Bluffs? Bottom Boulevard Blvd Branch Bridge Brooks? Burgs? Bypass "
+    "Camp Canyon Cape Causeway Centers? Ctr Circles? Cir Cliffs? Club Commons? Corners? Course Courts? Ct Coves? Creek Crescent "
+    "Cres Crest Crossing Crossroads? Curve Dale Dam Divide Drives? Dr Estates? Expressway Expy Extensions? Falls? Ferry Fields? "
+    "Flats? Fords? Forest Forges? Forks? Fort Freeway Fwy Gardens? Gateway Glens? Greens? Groves? Harbors? Haven Heights Hts "
+    "Highway Hwy Hills? Hollow Inlet Islands? Isle Junctions? Keys? Knolls? Lakes? Landing Lane Ln Lights? Loaf Locks? Lodge "
+    "Loop Mall Manors? Meadows? Mews Mills? Mission Motorway Mount Mountains? Neck Orchard Oval Overpass Parks? Parkways? Pkwy "
+    "Pass Passage Path Pike Pines? Place Pl Plains? Plaza Points? Ports? Prairie Radial Ramp Ranch Rapids? Rest Ridges? River "
+    "Roads? Rd Route Rte Row Rue Run Shoals? Shores? Skyway Springs? Spurs? Squares? Sq Station Stravenue Stream Streets? St "
+    "Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike Underpass Unions? Valleys? Viaduct "
+    "Views? Villages? Ville Vista Walks? Wall Ways? Wells? Close Gardens Rise Wharf Yard Parade Esplanade Embankment Approach "
+    "Drove Grove Marg Nagar Chowk Ganj Colony Layout Puram Vihar Enclave Bagh"
+).split()
+_SUFFIX = r"(?:" + "|".join(sorted(USPS_SUFFIXES, key=len, reverse=True)) + r")\.?"
+_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Rm\.?|Room|Bldg\.?|Building|Studio|#)[ \t]*#?[A-Za-z0-9-]{1,6}"
+_DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
+_NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
+_HS = r"[ \t]+"
+ADDRESS_RES: tuple[tuple[re.Pattern[str], float], ...] = (
+    # US/UK/IN: [unit line] number [direction] Name(s) Suffix [direction] [unit]
+    (re.compile(
+        rf"(?<![\w-])(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?[ \t]*\n?[ \t]*)?(?:{_NUM},?{_HS})?(?:{_DIR}{_HS})?"
+        rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
+    ), 0.85),
+    # DE: Musterstraße 12a / Judith-Kusch-Straße 658 / Hauptstr. 5 / Am Ring 3-5
+    (re.compile(
+        rf"(?<![\w-]){U}[\wäöüß'-]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|Straße|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee)"
+        rf"{_HS}\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{{1,4}}[a-z]?)?(?![\w-])"
+    ), 0.85),
+    # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo
+    (re.compile(
+        rf"(?<![\w-])\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS}(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
+        rf"{_HS}(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?{CAP}(?:{_HS}(?:(?:de|du|des|la|le)[ \t]+)?{CAP}){{0,3}}"
+    ), 0.85),
+    # ES: Calle de Ana Pérez 23 Puerta 5 / Avenida Diagonal, 640
+    (re.compile(
+        rf"(?<![\w-])(?:Calle|C/|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono|Paseo)"
+        rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto\.?){_HS}\d{{1,3}}){{0,3}}"
+    ), 0.85),
+    # PO boxes
+    (re.compile(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|B\.?P\.?)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
+)
+# "City, ST 12345" / "12345 City" / "City\nPOSTCODE" / "City - 123456" / "City, 28001" / "City,\nCountry"
+_CITY_TAIL = re.compile(
+    rf"(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}}),?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
+    rf"|(?:^|(?<=[\n,])|(?<=, ))[ \t]*\d{{5}}[ \t]+(?P<city2>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
+    rf"|(?P<city3>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
+    rf"|(?P<city4>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*[-–,]?[ \t]*\d{{6}}(?![\w-])"
+    rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*\d{{5}}(?![\w-])",
+    re.MULTILINE,
+)
+_DIGIT = re.compile(r"\d")
+
+
+def _find_addresses(text: str) -> Iterator[Span]:
+    for rx, score in ADDRESS_RES:
+        for m in rx.finditer(text):
+            yield Span("STREET_ADDRESS", m.start(), m.end(), score)
+    for m in _CITY_TAIL.finditer(text):
+        for group, score in (("city", 0.85), ("city2", 0.75), ("city3", 0.75), ("city4", 0.7), ("city5", 0.7)):
+            if m.group(group):
+                yield Span("LOCATION", m.start(group), m.end(group), score)
+                break
+        if m.group("state"):
+            yield Span("LOCATION", m.start("state"), m.end("state"), 0.8)
+
+
+# ------------------------------------------------------------------------------------------------ people and places
+
+
+def _is_namey(word: str, g: Gazetteers) -> bool:
+    return word in g.first or word in g.last
+
+
+def _score_person(toks: list[_Tok], g: Gazetteers, cue: bool) -> float:
+    words = [t.word for t in toks if not t.is_particle]
+    if not words or len(words) > 5:
+        return 0.0
+    first_known = words[0] in g.first
+    last_known = words[-1] in g.last or words[-1].split("-")[-1] in g.last
+    if cue:
+        return 0.9
+    if len(words) >= 2:
+        if first_known and (last_known or words[-1] in g.first):
+            return 0.85
+        if first_known:
+            return 0.7
+        if last_known and words[0] not in g.cities:
+            return 0.55
+        return 0.0
+    return 0.45 if first_known else 0.0
+
+
+def _place_score(words: list[str], g: Gazetteers, prep: bool) -> float:
+    phrase = " ".join(words)
+    if phrase in g.regions:
+        return 0.85
+    if phrase in g.cities:
+        if prep:
+            return 0.85
+        return 0.5 if len(words) == 1 and _is_namey(words[0], g) else 0.75
+    if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(words[-1], g) or _PLACE_SUFFIX.search(words[-1])):
+        return 0.7 if prep else 0.6
+    if len(words) <= 2 and _PLACE_SUFFIX.search(words[-1]) and len(words[-1]) > 6 and prep:
+        return 0.6
+    return 0.0
+
+
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
-    return iter(())
+    """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
+    if _DIGIT.search(text):
+        yield from _find_addresses(text)
+    lower = doc.lower
+    g = gazetteers()
+    for m in RUN_RE.finditer(text):
+        toks = _tokens(text, m.start(), m.end())
+        # Split the run at common words and titles; remember whether a title preceded each piece.
+        pieces: list[tuple[list[_Tok], bool]] = []
+        cur: list[_Tok] = []
+        titled = False
+        for t in toks:
+            bare = t.word.rstrip(".")
+            if bare in TITLES and not cur:
+                titled = True
+                continue
+            if bare in COMMON and not t.is_particle:
+                if cur:
+                    pieces.append((cur, titled))
+                cur, titled = [], False
+                continue
+            cur.append(t)
+        if cur:
+            pieces.append((cur, titled))
+        for piece, titled in pieces:
+            while piece and piece[-1].is_particle:
+                piece = piece[:-1]
+            if not piece:
+                continue
+            start, end = piece[0].start, piece[-1].end
+            if text[end - 1] == "." and len(piece[-1].word) > 2:
+                end -= 1  # sentence full stop, not an initial
+            before = lower[max(0, start - 30) : start]
+            cue = titled or _TITLE_BEFORE.search(text, max(0, start - 12), start) is not None or _CUE_BEFORE.search(before) is not None
+            words = [t.word for t in piece if not t.is_particle]
+            score = _score_person(piece, g, cue)
+            if score:
+                yield Span("PERSON", start, end, score)
+            prep = _LOC_PREP.search(before) is not None
+            if cue and not prep:
+                continue
+            ws = [t for t in piece if not t.is_particle]
+            i = 0
+            while i < len(ws):
+                for j in range(min(len(ws), i + 4), i, -1):
+                    pscore = _place_score(words[i:j], g, prep and i == 0)
+                    if pscore:
+                        yield Span("LOCATION", ws[i].start, ws[j - 1].end, pscore)
+                        i = j - 1
+                        break
+                i += 1
+    if "name" in lower or "i am" in lower or "i'm" in lower or "this is" in lower or "call me" in lower:
+        for m in _LOWER_NAME_CUE.finditer(lower):
+            if m.group(1) in g.first:
+                end = m.end(2) if m.group(2) and m.group(2) in g.last else m.end(1)
+                yield Span("PERSON", m.start(1), end, 0.75)
