@@ -1,0 +1,108 @@
+"""Compliance harness: cdk-nag packs and every suppression, each with its reason, in one place.
+
+Packs: AWS Solutions, HIPAA Security and NIST 800-53 rev 5 (cdk-nag 3, run as CDK validation
+plugins at synth). Constructs mark where a suppression applies with :func:`acknowledge` and a
+key from :data:`SUPPRESSIONS`; the rule ids, the finding-level scope (cdk-nag's
+``Rule[Finding]`` ids, the v3 equivalent of ``applies_to``) and the reasons live only here, so a
+reviewer audits one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+from constructs import IConstruct
+
+#: The packs every pipeline app runs.
+PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One acknowledged rule. ``applies_to`` narrows it to specific findings (``Rule[Finding]``)."""
+
+    rule: str
+    reason: str
+    applies_to: tuple[str, ...] = ()
+
+    def ids(self) -> tuple[str, ...]:
+        """The cdk-nag ids to acknowledge: the bare rule, or one ``Rule[Finding]`` per ``applies_to``."""
+        return tuple(f"{self.rule}[{a}]" for a in self.applies_to) or (self.rule,)
+
+
+_ACCESS_LOG_BUCKET_REASON = (
+    "This is the S3 server-access-log destination bucket itself; logging it into itself would "
+    "create a feedback loop of log objects (AWS recommends a separate target). All other lake "
+    "buckets log here."
+)
+
+_NO_REPLICATION_REASON = (
+    "Replication needs a destination bucket and KMS key in a second region, which this stack "
+    "cannot create; it is opt-in per bucket with config data_lake.replication. Versioning, "
+    "noncurrent-version retention and RETAIN removal protect the data in-region."
+)
+
+#: Every suppression in the project, keyed by the place a construct acknowledges it.
+SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
+    "DataLake.access_logs_bucket": (
+        Suppression("AwsSolutions-S1", _ACCESS_LOG_BUCKET_REASON),
+        Suppression("HIPAA.Security-S3BucketLoggingEnabled", _ACCESS_LOG_BUCKET_REASON),
+        Suppression("NIST.800.53.R5-S3BucketLoggingEnabled", _ACCESS_LOG_BUCKET_REASON),
+    ),
+    "DataLake.bucket_without_replication": (
+        Suppression("HIPAA.Security-S3BucketReplicationEnabled", _NO_REPLICATION_REASON),
+        Suppression("NIST.800.53.R5-S3BucketReplicationEnabled", _NO_REPLICATION_REASON),
+    ),
+    "DataLake.replication_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "S3 replication must read every object version of a replicated bucket and write every "
+            "key of its replica, so object ARNs end in /*; scoped to exactly those buckets.",
+        ),
+    ),
+}
+
+
+def acknowledge(scope: IConstruct, key: str, *, applies_to: Iterable[str] = ()) -> None:
+    """Apply the suppressions registered under ``key`` to ``scope`` (and its children).
+
+    ``applies_to`` narrows registered suppressions that have no static findings to the given
+    findings (e.g. :func:`objects_finding` of the exact buckets a role may touch).
+    """
+    try:
+        suppressions = SUPPRESSIONS[key]
+    except KeyError:
+        raise KeyError(f"no suppressions registered under {key!r}; add them to compliance.SUPPRESSIONS") from None
+    dynamic = tuple(applies_to)
+    acks = []
+    for s in suppressions:
+        scoped = s if s.applies_to or not dynamic else Suppression(s.rule, s.reason, dynamic)
+        acks.extend(cdk.Acknowledgment(id=rule_id, reason=s.reason) for rule_id in scoped.ids())
+    cdk.Validations.of(scope).acknowledge(*acks)
+
+
+def objects_finding(bucket: s3.IBucket) -> str:
+    """The cdk-nag IAM5 finding id for "every object in ``bucket``" (``<bucket ARN>/*``).
+
+    A bucket of this app renders as ``<LogicalId.Arn>``; an imported bucket as its literal ARN.
+    """
+    resolved = cdk.Stack.of(bucket).resolve(bucket.bucket_arn)
+    if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
+        logical_id, attribute = resolved["Fn::GetAtt"]
+        resolved = f"<{logical_id}.{attribute}>"
+    if not isinstance(resolved, str):
+        raise ValueError(f"cannot name the IAM5 finding for bucket ARN {resolved!r}")
+    return f"Resource::{resolved}/*"
+
+
+def add_compliance_checks(app: cdk.App) -> None:
+    """Run all three packs over every stack of ``app`` at synth.
+
+    Acknowledged rules are also written into each resource's ``Metadata.cdk_nag`` so the
+    audit trail travels with the CloudFormation templates.
+    """
+    cdk.Validations.of(app).add_plugins(*(pack(app, write_suppressions_to_cloud_formation=True) for pack in PACKS))

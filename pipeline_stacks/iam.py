@@ -1,0 +1,27 @@
+"""IAM building blocks shared by every construct."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+
+class ManagedPolicyRole(iam.Role):
+    """An IAM role whose grants land in one customer-managed policy attached to it.
+
+    CDK grants normally write to an inline ``DefaultPolicy``, which HIPAA/NIST packs reject
+    (IAMNoInlinePolicy). This role keeps the ergonomic ``grant_*`` API while every statement goes
+    to ``self.policy`` (an ``AWS::IAM::ManagedPolicy`` attached only to this role). Accepts the
+    same keyword arguments as :class:`aws_cdk.aws_iam.Role`.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self])
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        """Route every grant into the attached managed policy."""
+        self.policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)

@@ -1,0 +1,50 @@
+"""Compose the pipeline's stacks for one environment (used by ``app.py`` and the tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from pipeline_stacks import compliance
+from pipeline_stacks.config import PipelineConfig
+from pipeline_stacks.stacks import DataStack
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stacks of one pipeline environment, in deployment order."""
+
+    config: PipelineConfig
+    data: DataStack
+
+    @property
+    def stacks(self) -> tuple[cdk.Stack, ...]:
+        """Every stack, in dependency (deployment) order."""
+        return (self.data,)
+
+
+def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
+    """Create every stack of the pipeline in ``app`` and attach the compliance packs.
+
+    Stack names carry the environment (``llm-pipeline-dev-data``); references only flow
+    forward (data -> training -> serving -> monitoring).
+    """
+    env = cdk.Environment(account=config.account, region=config.region)
+    common = {"env": env, "termination_protection": config.is_production}
+
+    data = DataStack(
+        app,
+        config.stack_name("data"),
+        config=config,
+        description=f"LLM pipeline ({config.env_name}): KMS key and S3 data lake",
+        **common,
+    )
+    pipeline = Pipeline(config=config, data=data)
+
+    tags = {"project": config.project_name, "environment": config.env_name, **config.tags}
+    for stack in pipeline.stacks:
+        for key, value in tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    compliance.add_compliance_checks(app)
+    return pipeline
