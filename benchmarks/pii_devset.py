@@ -27,6 +27,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -83,7 +84,7 @@ class Values:
         return " ".join(i[k : k + 4] for k in range(0, len(i), 4)) if self.r.random() < 0.4 else i
 
     def date(self) -> str:
-        d = self.f.date_of_birth(minimum_age=0, maximum_age=95)
+        d = self.f.date_between(start_date=date(1930, 1, 1), end_date=date(2024, 12, 31))
         if self.locale in MONTHS and self.r.random() < 0.5:
             month = MONTHS[self.locale][d.month - 1]
             return {"de_DE": f"{d.day}. {month} {d.year}", "fr_FR": f"{d.day} {month} {d.year}", "es_ES": f"{d.day} de {month} de {d.year}"}[self.locale]
@@ -91,7 +92,7 @@ class Values:
         return d.strftime(fmt)
 
     def datetime(self) -> str:
-        dt = self.f.date_time_between(start_date="-5y")
+        dt = self.f.date_time_between(start_date=datetime(2019, 1, 1), end_date=datetime(2025, 12, 31))
         return self.r.choice([dt.strftime("%Y-%m-%d %H:%M"), dt.strftime("%Y-%m-%dT%H:%M:%SZ"), dt.strftime("%m/%d/%Y %I:%M %p")])
 
     def dl(self) -> str:
@@ -123,7 +124,7 @@ class Values:
         return str(self.r.randint(1, 99))
 
     def country(self) -> str:
-        return Faker("en_US").country() if self.r.random() < 0.5 else self.f.country()
+        return self.pool["en_US"].country() if self.r.random() < 0.5 else self.f.country()
 
     def state(self) -> str:
         return self.f.state() if self.locale in ("en_US", "en_IN", "de_DE") else self.f.city()
@@ -256,7 +257,7 @@ def _render(template: str, v: Values, rec: Record) -> None:
 def generate(n: int, seed: int = 1234) -> list[Record]:
     """``n`` labelled records, reproducible from ``seed``."""
     rng = random.Random(seed)
-    fakes = {loc: Faker(loc) for loc in {*LOCALES, *IBAN_LOCALES}}
+    fakes = {loc: Faker(loc) for loc in sorted({*LOCALES, *IBAN_LOCALES})}
     for i, fk in enumerate(fakes.values()):
         fk.seed_instance(seed + i)
     records = []

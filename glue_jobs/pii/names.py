@@ -184,7 +184,7 @@ _CITY_TAIL = re.compile(
     rf"(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}}),?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
     rf"|(?:^|(?<=[\n,])|(?<=, ))[ \t]*\d{{5}}[ \t]+(?P<city2>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
     rf"|(?P<city3>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
-    rf"|(?P<city4>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*[-–,]?[ \t]*\d{{6}}(?![\w-])"
+    rf"|(?P<city4>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
     rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*\d{{5}}(?![\w-])",
     re.MULTILINE,
 )
@@ -202,6 +202,8 @@ def _find_addresses(text: str) -> Iterator[Span]:
                 break
         if m.group("state"):
             yield Span("LOCATION", m.start("state"), m.end("state"), 0.8)
+        elif m.group("pin"):
+            yield Span("ZIP_CODE", m.start("pin"), m.end("pin"), 0.7)
 
 
 # ------------------------------------------------------------------------------------------------ people and places

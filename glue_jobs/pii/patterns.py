@@ -25,7 +25,7 @@ def _ctx(*words: str) -> re.Pattern[str]:
 CONTEXT: dict[str, re.Pattern[str]] = {
     "PHONE_NUMBER": _ctx(
         r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
-        r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"portable", r"m[óo]vil",
+        r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"t[ée]l", r"portable", r"m[óo]vil",
         r"tel[ée]fono", r"reach me", r"reach",
     ),
     "CREDIT_CARD": _ctx(r"card", r"visa", r"mastercard", r"amex", r"cc", r"credit", r"debit", r"kreditkarte", r"carte", r"tarjeta", r"pan"),
@@ -98,6 +98,17 @@ class Doc:
     def before(self, start: int, width: int = 40) -> str:
         """Lower-cased window ending at ``start`` (same line and the line above)."""
         return self.lower[max(0, start - width) : start]
+
+    def context_pos(self, etype: str, start: int, width: int = 32) -> int:
+        """How close the nearest context word for ``etype`` before ``start`` is (larger is closer).
+
+        -1 if none; 0 if only the JSON field name hints the type.
+        """
+        lo = max(0, start - width)
+        last = -1
+        for m in CONTEXT[etype].finditer(self.lower, lo, start):
+            last = m.end() - lo + 1
+        return last if last > 0 else (0 if etype in self.hints else -1)
 
     def has_context(self, etype: str, start: int, end: int, width: int = 48) -> bool:
         """True if a context word for ``etype`` is near the span (mostly before it) or the field hints it."""
@@ -211,6 +222,8 @@ SSN_RE = re.compile(r"(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
     for m in SSN_RE.finditer(text):
         area, sep, group, serial = m.groups()
+        if not sep:
+            continue  # bare 9-digit numbers are context-gated in find_weak
         start, end = m.start(), m.end()
         if v.itin_ok(area, group, serial):
             etype, ok = "US_ITIN", True
@@ -290,9 +303,9 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
         if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
             continue
         start = m.start()
-        ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
-        if not ctx and NEGATIVE_NUMERIC.search(doc.before(start, 24)):
+        if NEGATIVE_NUMERIC.search(doc.before(start, 24)):
             continue
+        ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
         # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
         body_start = m.start("body")
         cuts = [body_start] + [body_start + g.end() for g in re.finditer(r"[ .\-/\u00a0]", m.group("body"))]
@@ -321,7 +334,7 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
 _WEAK: tuple[tuple[str, re.Pattern[str], float], ...] = (
     ("ABA_ROUTING_NUMBER", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
     ("US_PASSPORT", re.compile(r"(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
-    ("MEDICAL_RECORD_NUMBER", re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{5,12}(?:-\d{1,4})?(?![\w-])"), 0.85),
+    ("MEDICAL_RECORD_NUMBER", re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
     ("US_DRIVER_LICENSE", re.compile(r"(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
     ("US_BANK_NUMBER", re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
     ("US_SSN", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
@@ -330,19 +343,28 @@ _WEAK: tuple[tuple[str, re.Pattern[str], float], ...] = (
 
 
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
+    """Context-gated identifiers; when several types' patterns match the same token, the type whose context
+    word is closest before it wins (``"passport": "...", "driver_license": "123456789"`` -> licence)."""
     if not any(c.isdigit() for c in text):
         return
+    best: dict[tuple[int, int], tuple[int, float, str]] = {}
     for etype, rx, score in _WEAK:
         for m in rx.finditer(text):
             s = m.group()
+            if sum(c.isdigit() for c in s) < 6 or NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
+                continue
             if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
                 continue
             if etype in ("US_SSN", "US_ITIN"):
                 ok = v.itin_ok(s[:3], s[3:5], s[5:]) if etype == "US_ITIN" else v.ssn_ok(s[:3], s[3:5], s[5:])
                 if not ok:
                     continue
-            if doc.has_context(etype, m.start(), m.end(), 32):
-                yield Span(etype, m.start(), m.end(), score)
+            pos = doc.context_pos(etype, m.start())
+            key = (m.start(), m.end())
+            if pos >= 0 and (key not in best or (pos, score) > best[key][:2]):
+                best[key] = (pos, score, etype)
+    for (start, end), (_, score, etype) in best.items():
+        yield Span(etype, start, end, score)
 
 
 # --------------------------------------------------------------------------------------------- dates, ages, zip codes
@@ -404,7 +426,7 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
 AGE_RE = re.compile(
     r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
-    r"|(?<![\w])(?:aged?|age\s*:|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
+    r"|(?<![\w])(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
     re.IGNORECASE,
 )
 
