@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from botocore.stub import ANY
-from conftest import (BUCKET, ENDPOINT, LAMBDA_DIR, MODEL_ID, REQUEST_ID, FakeContext, converse_response,
+from front_door_support import (BUCKET, ENDPOINT, LAMBDA_DIR, MODEL_ID, REQUEST_ID, FakeContext, converse_response,
                       make_event, stored, tgi_body)
 
 class Capture:

@@ -147,6 +147,7 @@ def _client_error_code(exc: Exception) -> str | None:
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
+@tracer.capture_method(capture_response=False)
 def _store_interaction(s: Settings, body: dict[str, Any], params: dict[str, Any], gen: backends.Generation) -> int | None:
     """Redact and store the interaction; failures are logged (type only) and counted, never raised."""
     try:

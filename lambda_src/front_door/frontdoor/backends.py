@@ -10,7 +10,6 @@ from typing import Any
 from frontdoor import clients
 from frontdoor.config import Settings
 from frontdoor.errors import ApiError
-from frontdoor.observability import tracer
 
 DEFAULT_MAX_TOKENS = 512
 
@@ -87,7 +86,6 @@ def parse_tgi(body: bytes) -> tuple[str, str | None, int | None, int | None]:
     )
 
 
-@tracer.capture_method(capture_response=False)
 def invoke_sagemaker(prompt: str, params: dict[str, Any], s: Settings) -> Generation:
     """``InvokeEndpoint`` with ``{"inputs", "parameters"}`` and parse ``generated_text``."""
     if not s.endpoint_name:
@@ -127,7 +125,6 @@ def converse_request(prompt: str, params: dict[str, Any], s: Settings) -> dict[s
     return request
 
 
-@tracer.capture_method(capture_response=False)
 def invoke_bedrock(prompt: str, params: dict[str, Any], s: Settings) -> Generation:
     """Bedrock ``Converse`` (optionally with a guardrail) and join the answer's text blocks."""
     if not s.model_id:

@@ -11,8 +11,15 @@ from typing import Any
 from frontdoor.config import settings
 
 
-def _client(service: str, connect_s: float, read_s: float, attempts: int) -> Any:
+@cache
+def _session() -> Any:
+    """One boto3 session so the clients share its loaded service models and credentials."""
     import boto3
+
+    return boto3.session.Session()
+
+
+def _client(service: str, connect_s: float, read_s: float, attempts: int) -> Any:
     from botocore.config import Config
 
     config = Config(
@@ -21,7 +28,7 @@ def _client(service: str, connect_s: float, read_s: float, attempts: int) -> Any
         retries={"mode": "standard", "max_attempts": attempts},
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(service, config=config)
+    return _session().client(service, config=config)
 
 
 @cache

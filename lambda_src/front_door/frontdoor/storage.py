@@ -10,7 +10,6 @@ from typing import Any
 
 from frontdoor import clients
 from frontdoor.config import Settings
-from frontdoor.observability import tracer
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +44,6 @@ def pii_total(counts: Mapping[str, Mapping[str, int]]) -> int:
     return sum(sum(c.values()) for c in counts.values())
 
 
-@tracer.capture_method(capture_response=False)
 def put_record(key: str, record: dict[str, Any], s: Settings) -> None:
     """Write one JSON record; raises on any failure.
 
