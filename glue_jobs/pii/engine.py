@@ -28,7 +28,7 @@ _ALNUM_TYPES = frozenset(
 )
 _NON_ALNUM = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
-_FIELD_WHOLE_VALUE = ("PERSON", "LOCATION", "STREET_ADDRESS")
+_FIELD_WHOLE_VALUE = patterns.FREE_TEXT_TYPES
 
 
 def _blank(m: re.Match[str]) -> str:

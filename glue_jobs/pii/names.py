@@ -27,6 +27,7 @@ class Gazetteers:
     last: frozenset[str]
     cities: frozenset[str]
     regions: frozenset[str]
+    multi: dict[str, tuple[str, ...]]  # first word -> multi-word places starting with it, longest first
 
 
 _LOCK = threading.Lock()
@@ -44,8 +45,17 @@ def gazetteers() -> Gazetteers:
     if _GAZ is None:
         with _LOCK:
             if _GAZ is None:
+                cities, regions = _load("cities.txt.gz"), _load("regions.txt.gz")
+                multi: dict[str, list[str]] = {}
+                for place in cities | regions:
+                    if " " in place:
+                        multi.setdefault(place.split(" ", 1)[0], []).append(place)
                 _GAZ = Gazetteers(
-                    _load("first_names.txt.gz"), _load("last_names.txt.gz"), _load("cities.txt.gz"), _load("regions.txt.gz")
+                    _load("first_names.txt.gz"),
+                    _load("last_names.txt.gz"),
+                    cities,
+                    regions,
+                    {k: tuple(sorted(v, key=len, reverse=True)) for k, v in multi.items()},
                 )
     return _GAZ
 
@@ -62,58 +72,78 @@ RUN_RE = re.compile(rf"(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}
 _TOKEN_RE = re.compile(rf"{CAP}|{U}\.|{_PARTICLES}")
 
 TITLES = frozenset(
-    "dr mr mrs ms miss mx prof sir dame lord lady herr frau fr dott sig sra sr srta dña don doña mme mlle m "
+    "dr mr mrs ms miss mx prof sir dame lord lady herr frau dott sig sra sr srta dña don doña mme mlle m "
     "monsieur madame señor señora shri smt sri kumari rev fr pastor nurse judge capt col gen sgt lt".split()
 )
+# Capitalised words inside a run that announce a name after them ("Dear Anna", "Daughter Kavya", "Pt Ruiz").
+CUE_WORDS = frozenset(
+    "patient pt dear hi hey hello hiya hola bonjour hallo ciao namaste thanks regards sincerely cheers daughter son wife "
+    "husband mother father brother sister spouse partner guardian doctor physician nurse customer client user contact "
+    "kontakt attn from to cc signed author recipient sender holder owner employee applicant member paciente patientin".split()
+)
 _TITLE_BEFORE = re.compile(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?[ \t]+$", re.IGNORECASE)
-# Phrases right before a name (lower-cased window).
+# Phrases right before a name (lower-cased window): strong cues name anything capitalised after them.
 _CUE_BEFORE = re.compile(
-    r"(?:(?<![a-z])(?:name(?:\s+is)?|named|called|patient(?:\s+name)?|pt|i\s+am|i'm|this\s+is|dear|hi|hello|hey|"
-    r"thanks|thank\s+you|regards|sincerely|cheers|best|signed|attn|attention|contact|kontakt|contacto|cc|seen\s+by|referred\s+by|"
-    r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|"
+    r"(?:(?<![a-z])(?:(?:my\s+)?name(?:\s+is)?|named|called|i\s+am|i'm|its|it's|this\s+is|dear|hi|hello|hey|hiya|hola|"
+    r"bonjour|hallo|thanks|thank\s+you|regards|sincerely|cheers|best|signed|seen\s+by|referred\s+by|"
+    r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|ask\s+for|"
     r"son|daughter|wife|husband|mother|father|brother|sister|spouse|partner|guardian|mom|dad|"
-    r"physician|doctor|provider|surgeon|clinician|customer|client|user|agent|employee|applicant|member|"
+    r"physician|doctor|provider|surgeon|clinician|customer|client|user|agent|employee|applicant|member|holder|owner|"
     r"emergency\s+contact|next\s+of\s+kin|je\s+m'appelle|ich\s+heiße|ich\s+bin|me\s+llamo|mi\s+nombre\s+es|"
-    r"mein\s+name\s+ist|nom|nombre|sr|sra|patient(?:in|e)?|paciente)\s*[:,\-]?\s*|\n\s*(?:--|—)\s*)$"
+    r"mein\s+name\s+ist|pt|patient(?:in|e)?(?:\s+name)?|paciente)\s*[,\-]?\s*"
+    r"|(?<![a-z])(?:name|patient|pt|from|to|cc|contact|kontakt|attn|label|recipient|sender|customer|client|user|holder|"
+    r"signed|author|physician|provider|nurse|doctor|guardian|owner|employee|nom|nombre|paciente|patientin|von|de)\s*:\s*"
+    r"|\n\s*(?:--|—)\s*)$"
+)
+# Weak cues: enough for a known first name or a two-word name.
+_WEAK_CUE_BEFORE = re.compile(r"(?<![a-z])(?:for|with|and|per|by|from|to|cc|&|und|et|y|con|avec|mit|para|pour|für)\s+$")
+_CUE_AFTER = re.compile(
+    r"\s*(?:\((?:wife|husband|son|daughter|mother|father|sister|brother|spouse|partner|friend|guardian|patient|pt|age\b|"
+    r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|,?\s+(?:md|m\.d\.|rn|phd|dds|np)\b)",
+    re.IGNORECASE,
 )
 _LOWER_NAME_CUE = re.compile(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
 _LOC_PREP = re.compile(
-    r"(?<![a-z])(?:in|from|to|at|near|of|lives in|living in|moved to|born in|based in|located in|resident of|"
-    r"relocated to|visiting|nach|aus|bei|à|en|de|desde|a|city|town|ciudad|ville|stadt)\s*[:,]?\s*$"
+    r"(?<![a-z])(?:in|from|to|at|near|of|visiting|nach|aus|bei|à|en|de|desde|a|city|town|ciudad|ville|stadt)\s*[:,]?\s*$"
 )
+_LOC_STRONG = re.compile(
+    r"(?<![a-z])(?:lives\s+in|living\s+in|live\s+in|moved\s+to|moving\s+to|born\s+in|based\s+in|located\s+in|resident\s+of|"
+    r"relocated\s+to|resides\s+in|reside\s+in|travel(?:l)?ed\s+to|grew\s+up\s+in|wohnt\s+in|habite\s+à|vive\s+en|"
+    r"city|town|ville|ciudad|stadt|ort)\s*:?\s*$"
+)
+_AFTER_REGION = re.compile(r",[ \t]*([A-Z][\w'’. -]{1,60})")
 _PLACE_SUFFIX = re.compile(
     r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
-    r"view|berg|stad|ton|field|ford|mont|court)$"
+    r"view|berg|stad|ton|field|ford|mont|court|pur|abad|nagar|garh)$"
 )
-_PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la"})
+_PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la", "los", "las", "el"})
 
 # Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
 # clinical/tech vocabulary).
 COMMON = frozenset(
     """the a an this that these those there here then than and or but if when while where what which who whom whose why how
-    i we you he she it they me us him her them my our your his its their mine yours ours not no yes ok okay please thanks thank
-    hello hi hey dear regards best sincerely cheers welcome sorry note notes see also per via for from with without into onto upon
+    i we you he she it they me us him her them my our your his its their mine yours ours not no yes ok okay please thank
+    best welcome sorry note notes see also per via for with without into onto upon lol
     about above after again against all am any are as at be because been before being below between both by can could did do
     does doing down during each few further had has have having in is just more most must of off on once only other out over own
-    same should so some such to too under until up very was were will would all new old next last first second third final
+    same should so some such too under until up very was were will would old next last first second third final
     monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight morning evening night week month year
     january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
-    patient patients doctor nurse hospital clinic medical record records chart history diagnosis diagnoses plan assessment exam
+    patients hospital clinic medical record records chart history diagnosis diagnoses plan assessment exam
     examination allergies allergy medications medication meds prescription pain blood pressure heart rate temp temperature
     discharge admitted admission visit visits follow followup lab labs results result test tests report reports summary
     chief complaint symptoms symptom treatment therapy surgery procedure care emergency room unit ward department dept
-    insurance policy claim claims billing invoice order orders payment account accounts customer customers support ticket tickets
+    insurance policy claim claims billing invoice order orders payment account accounts customers support ticket tickets
     issue issues bug bugs fix fixed fixes feature features release released version changelog added removed changed deprecated
-    update updated updates upgrade build builds test testing error errors warning warnings info debug trace exception failed failure
+    update updated updates upgrade build builds testing error errors warning warnings info debug trace exception failed failure
     success status true false none null python java javascript node rust go ruby docker kubernetes linux windows macos ubuntu
-    server client api http https json yaml xml html css sql data database table column row file files path directory config
-    user users admin root system service services request response handler manager module package class function method
+    server api http https json yaml xml html css sql data database table column row file files path directory config
+    users admin root system service services request response handler manager module package class function method
     street road avenue lane drive court place way boulevard suite apt apartment floor building room box
-    north south east west central upper lower great little saint st mount lake river park hill green
-    mr mrs ms dr prof sir madam herr frau monsieur madame
-    hi hey dear team all everyone folks guys
-    please kindly let get got make made take use used using call called send sent reply forward subject re fw fwd attached
-    attachment message email phone mobile address contact name date time day age sex gender male female dob
+    central upper lower great little river park hill green
+    madam team everyone folks guys amazon google microsoft apple visual studio code web chrome cloud
+    kindly let get got make made take use used using call called send sent reply forward subject re fw fwd attached
+    attachment message email phone mobile address name date time day age sex gender male female dob
     company corp inc llc ltd gmbh co group bank
     good great fine well better worse bad normal stable unremarkable negative positive
     """.split()
@@ -148,17 +178,18 @@ USPS_SUFFIXES = (
     "Roads? Rd Route Rte Row Rue Run Shoals? Shores? Skyway Springs? Spurs? Squares? Sq Station Stravenue Stream Streets? St "
     "Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike Underpass Unions? Valleys? Viaduct "
     "Views? Villages? Ville Vista Walks? Wall Ways? Wells? Close Gardens Rise Wharf Yard Parade Esplanade Embankment Approach "
-    "Drove Grove Marg Nagar Chowk Ganj Colony Layout Puram Vihar Enclave Bagh"
+    "Drove Grove Marg Nagar Chowk Ganj Colony Layout Puram Vihar Enclave Bagh Zila"
 ).split()
 _SUFFIX = r"(?:" + "|".join(sorted(USPS_SUFFIXES, key=len, reverse=True)) + r")\.?"
 _UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Rm\.?|Room|Bldg\.?|Building|Studio|#)[ \t]*#?[A-Za-z0-9-]{1,6}"
 _DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 _HS = r"[ \t]+"
+_SEP = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
 ADDRESS_RES: tuple[tuple[re.Pattern[str], float], ...] = (
-    # US/UK/IN: [unit line] number [direction] Name(s) Suffix [direction] [unit]
+    # US/UK/IN: number or unit line, [direction] Name(s) Suffix [direction] [unit]
     (re.compile(
-        rf"(?<![\w-])(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?[ \t]*\n?[ \t]*)?(?:{_NUM},?{_HS})?(?:{_DIR}{_HS})?"
+        rf"(?<![\w-])(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
         rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
     ), 0.85),
     # DE: Musterstraße 12a / Judith-Kusch-Straße 658 / Hauptstr. 5 / Am Ring 3-5
@@ -168,16 +199,16 @@ ADDRESS_RES: tuple[tuple[re.Pattern[str], float], ...] = (
     ), 0.85),
     # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo
     (re.compile(
-        rf"(?<![\w-])\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS}(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
+        rf"(?<![\w-])(?:\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS})?(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
         rf"{_HS}(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?{CAP}(?:{_HS}(?:(?:de|du|des|la|le)[ \t]+)?{CAP}){{0,3}}"
     ), 0.85),
     # ES: Calle de Ana Pérez 23 Puerta 5 / Avenida Diagonal, 640
     (re.compile(
-        rf"(?<![\w-])(?:Calle|C/|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono|Paseo)"
-        rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto\.?){_HS}\d{{1,3}}){{0,3}}"
+        rf"(?<![\w-])(?:Calle|C/|C\.|Vial|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono|Paseo)"
+        rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
     ), 0.85),
     # PO boxes
-    (re.compile(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|B\.?P\.?)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
+    (re.compile(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
 )
 # "City, ST 12345" / "12345 City" / "City\nPOSTCODE" / "City - 123456" / "City, 28001" / "City,\nCountry"
 _CITY_TAIL = re.compile(
@@ -213,38 +244,69 @@ def _is_namey(word: str, g: Gazetteers) -> bool:
     return word in g.first or word in g.last
 
 
-def _score_person(toks: list[_Tok], g: Gazetteers, cue: bool) -> float:
-    words = [t.word for t in toks if not t.is_particle]
+def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) -> float:
     if not words or len(words) > 5:
         return 0.0
-    first_known = words[0] in g.first
-    last_known = words[-1] in g.last or words[-1].split("-")[-1] in g.last
     if cue:
         return 0.9
+    first_known = words[0] in g.first or words[0].split("-")[0] in g.first
+    last_known = words[-1] in g.last or words[-1].split("-")[-1] in g.last
     if len(words) >= 2:
         if first_known and (last_known or words[-1] in g.first):
             return 0.85
-        if first_known:
-            return 0.7
-        if last_known and words[0] not in g.cities:
-            return 0.55
+        if first_known or (weak_cue and last_known):
+            return 0.75
         return 0.0
-    return 0.45 if first_known else 0.0
+    return 0.75 if weak_cue and first_known else 0.0
 
 
-def _place_score(words: list[str], g: Gazetteers, prep: bool) -> float:
+def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> float:
     phrase = " ".join(words)
     if phrase in g.regions:
-        return 0.85
+        return 0.9
     if phrase in g.cities:
-        if prep:
+        if prep or strong:
             return 0.85
         return 0.5 if len(words) == 1 and _is_namey(words[0], g) else 0.75
     if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(words[-1], g) or _PLACE_SUFFIX.search(words[-1])):
-        return 0.7 if prep else 0.6
-    if len(words) <= 2 and _PLACE_SUFFIX.search(words[-1]) and len(words[-1]) > 6 and prep:
-        return 0.6
+        return 0.8 if prep or strong else 0.6
+    if strong and len(words) <= 3:
+        return 0.8
+    if len(words) <= 2 and len(words[-1]) > 6 and _PLACE_SUFFIX.search(words[-1]):
+        return 0.7 if prep else 0.55
     return 0.0
+
+
+def _pieces(toks: list[_Tok]) -> Iterator[tuple[list[_Tok], bool]]:
+    """Split a capitalised run at common words, titles and cue words; yield (piece, preceded_by_title_or_cue)."""
+    cur: list[_Tok] = []
+    cued = False
+    for t in toks:
+        bare = t.word.rstrip(".")
+        if t.is_particle and not cur:
+            continue
+        if bare in TITLES or bare in CUE_WORDS or (bare in COMMON and not t.is_particle):
+            while cur and cur[-1].is_particle:
+                cur.pop()
+            if cur:
+                yield cur, cued
+            cur, cued = [], bare in TITLES or bare in CUE_WORDS
+            continue
+        cur.append(t)
+    while cur and cur[-1].is_particle:
+        cur.pop()
+    if cur:
+        yield cur, cued
+
+
+def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[int, int, str]]:
+    """Multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro")."""
+    for t in toks:
+        for phrase in g.multi.get(t.word, ()):
+            end = t.start + len(phrase)
+            if text[t.start : end].lower() == phrase and (end == len(text) or not text[end].isalnum()):
+                yield t.start, end, phrase
+                break
 
 
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
@@ -255,47 +317,41 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     g = gazetteers()
     for m in RUN_RE.finditer(text):
         toks = _tokens(text, m.start(), m.end())
-        # Split the run at common words and titles; remember whether a title preceded each piece.
-        pieces: list[tuple[list[_Tok], bool]] = []
-        cur: list[_Tok] = []
-        titled = False
-        for t in toks:
-            bare = t.word.rstrip(".")
-            if bare in TITLES and not cur:
-                titled = True
-                continue
-            if bare in COMMON and not t.is_particle:
-                if cur:
-                    pieces.append((cur, titled))
-                cur, titled = [], False
-                continue
-            cur.append(t)
-        if cur:
-            pieces.append((cur, titled))
-        for piece, titled in pieces:
-            while piece and piece[-1].is_particle:
-                piece = piece[:-1]
-            if not piece:
-                continue
+        for start, end, phrase in _multiword_places(text, toks, g):
+            before = lower[max(0, start - 30) : start]
+            yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if _LOC_PREP.search(before) else 0.75))
+        for piece, cued in _pieces(toks):
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
                 end -= 1  # sentence full stop, not an initial
-            before = lower[max(0, start - 30) : start]
-            cue = titled or _TITLE_BEFORE.search(text, max(0, start - 12), start) is not None or _CUE_BEFORE.search(before) is not None
+            before = lower[max(0, start - 32) : start]
+            cue = (
+                cued
+                or _TITLE_BEFORE.search(text, max(0, start - 12), start) is not None
+                or _CUE_BEFORE.search(before) is not None
+                or _CUE_AFTER.match(text, end) is not None
+            )
+            weak_cue = not cue and _WEAK_CUE_BEFORE.search(before) is not None
             words = [t.word for t in piece if not t.is_particle]
-            score = _score_person(piece, g, cue)
-            if score:
-                yield Span("PERSON", start, end, score)
             prep = _LOC_PREP.search(before) is not None
-            if cue and not prep:
+            strong = _LOC_STRONG.search(before) is not None
+            region_after = _AFTER_REGION.match(text, end)
+            if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
+                strong = True
+            pscore = _score_person(words, g, cue and not strong, weak_cue)
+            if words[0] in _PLACE_PREFIX and len(words) > 1:
+                pscore = 0.0 if not cue else pscore
+            if pscore:
+                yield Span("PERSON", start, end, pscore)
+            if cue and not (prep or strong):
                 continue
             ws = [t for t in piece if not t.is_particle]
             i = 0
             while i < len(ws):
                 for j in range(min(len(ws), i + 4), i, -1):
-                    pscore = _place_score(words[i:j], g, prep and i == 0)
-                    if pscore:
-                        yield Span("LOCATION", ws[i].start, ws[j - 1].end, pscore)
+                    lscore = _place_score(words[i:j], g, prep and i == 0, strong and i == 0)
+                    if lscore:
+                        yield Span("LOCATION", ws[i].start, ws[j - 1].end, lscore)
                         i = j - 1
                         break
                 i += 1

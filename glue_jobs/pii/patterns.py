@@ -60,11 +60,21 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "MEDICAL_RECORD_NUMBER": ("mrn", "medicalrecord", "patientid", "chart", "recordnumber"),
     "AWS_SECRET_KEY": ("secret", "secretkey", "secretaccesskey"),
     "ZIP_CODE": ("zip", "postal", "postcode", "plz", "pincode"),
-    "PERSON": ("name", "fullname", "firstname", "lastname", "surname", "givenname", "patient", "patientname", "contactname", "author", "physician", "doctor", "nurse"),
-    "LOCATION": ("city", "town", "country", "state", "region", "province", "birthplace", "location"),
-    "STREET_ADDRESS": ("address", "street", "addressline", "addr"),
     "DATE_TIME": ("date", "dob", "birthdate", "dateofbirth", "birthday", "admitted", "discharged"),
     "AGE": ("age",),
+}
+# Free-text types: the key must match exactly (a "filename" or "hostname" value is not a person).
+FIELD_EXACT: dict[str, frozenset[str]] = {
+    "PERSON": frozenset(
+        "name fullname firstname lastname surname givenname familyname middlename patient patientname contactname "
+        "customername displayname author physician doctor nurse holder accountholder cardholder recipient sender owner "
+        "emergencycontact nextofkin mother father spouse guardian".split()
+    ),
+    "LOCATION": frozenset("city town country state region province county birthplace placeofbirth location residence".split()),
+    "STREET_ADDRESS": frozenset(
+        "address street streetaddress addressline addressline1 addressline2 addr homeaddress mailingaddress "
+        "shippingaddress billingaddress".split()
+    ),
 }
 _FIELD_NORMALISE = re.compile(r"[^a-z0-9]+")
 
@@ -76,14 +86,10 @@ def field_types(field: str | None) -> frozenset[str]:
     key = _FIELD_NORMALISE.sub("", field.lower())
     if not key:
         return frozenset()
-    hits = set()
+    hits = {etype for etype, keys in FIELD_EXACT.items() if key in keys}
     for etype, hints in FIELD_HINTS.items():
-        for hint in hints:
-            if key == hint or (len(hint) > 3 and hint in key) or key.endswith(hint):
-                hits.add(etype)
-                break
-    if "PERSON" in hits and hits & {"STREET_ADDRESS", "EMAIL_ADDRESS", "LOCATION"}:
-        hits.discard("PERSON")  # "email_name"/"address_name" style fields are not personal names
+        if any(key == hint or (len(hint) > 3 and hint in key) for hint in hints):
+            hits.add(etype)
     return frozenset(hits)
 
 
@@ -212,7 +218,7 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
         if v.card_ok(digits):
             if doc.has_context("CREDIT_CARD", m.start(), m.end()):
                 yield Span("CREDIT_CARD", m.start(), m.end(), 1.0)
-            elif not NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
+            elif len(digits) >= 15 and not NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
                 yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
 
 
@@ -470,7 +476,28 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
             yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
 
 
+KV_RE = re.compile(r"[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']|(?<![\w])([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
+FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
+
+
+def find_key_values(text: str, doc: Doc) -> Iterator[Span]:
+    """Values of JSON-ish / key=value pairs embedded in text whose key names a free-text type."""
+    if '":' not in text and "=" not in text and "':" not in text:
+        return
+    for m in KV_RE.finditer(text):
+        key_group = 1 if m.group(1) else 3
+        hints = field_types(m.group(key_group))
+        for etype in FREE_TEXT_TYPES:
+            if etype in hints:
+                value = m.group(key_group + 1).rstrip()
+                if any(c.isalpha() for c in value):
+                    start = m.start(key_group + 1)
+                    yield Span(etype, start, start + len(value), 0.8)
+                break
+
+
 RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
+    "kv": (find_key_values, frozenset(FREE_TEXT_TYPES)),
     "email": (find_email, frozenset({"EMAIL_ADDRESS"})),
     "url": (find_url, frozenset({"URL"})),
     "ip": (find_ip, frozenset({"IP_ADDRESS"})),

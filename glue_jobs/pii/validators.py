@@ -45,8 +45,10 @@ def card_issuer_ok(digits: str) -> bool:
         return 16 <= n <= 19  # Discover
     if 300 <= p3 <= 305 or p2 in (36, 38, 39) or p4 == 3095:
         return 14 <= n <= 19  # Diners Club
-    if 3528 <= p4 <= 3589:
-        return 16 <= n <= 19  # JCB
+    if 3528 <= p4 <= 3589 or p2 == 35:
+        return 16 <= n <= 19  # JCB (35xx; 3528-3589 are the assigned ranges, 3500-3527 is accepted as JCB-like)
+    if p4 in (2131, 1800):
+        return n == 15  # legacy JCB
     if p2 == 62 or p2 == 81:
         return 16 <= n <= 19  # UnionPay
     if p2 in (50, 56, 57, 58) or p2 == 63 or p2 == 67 or p2 == 60:
