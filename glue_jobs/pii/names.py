@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from glue_jobs.pii.model import Span
-from glue_jobs.pii.patterns import US_STATE_ABBR, Doc
+from glue_jobs.pii.patterns import US_STATE_ABBR, Doc, LazyPattern, lazy_re
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
@@ -68,8 +68,8 @@ U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
 CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}(?:['’]{U})?{L}+)*"
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
-RUN_RE = re.compile(rf"(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
-_TOKEN_RE = re.compile(rf"{CAP}|{U}\.|{_PARTICLES}")
+RUN_RE = lazy_re(rf"(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
+_TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
 
 TITLES = frozenset(
     "dr mr mrs ms miss mx prof sir dame lord lady herr frau dott sig sra sr srta dña don doña mme mlle m "
@@ -81,9 +81,9 @@ CUE_WORDS = frozenset(
     "husband mother father brother sister spouse partner guardian doctor physician nurse customer client user contact "
     "kontakt attn from to cc signed author recipient sender holder owner employee applicant member paciente patientin".split()
 )
-_TITLE_BEFORE = re.compile(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?[ \t]+$", re.IGNORECASE)
+_TITLE_BEFORE = lazy_re(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?[ \t]+$", re.IGNORECASE)
 # Phrases right before a name (lower-cased window): strong cues name anything capitalised after them.
-_CUE_BEFORE = re.compile(
+_CUE_BEFORE = lazy_re(
     r"(?:(?<![a-z])(?:(?:my\s+)?name(?:\s+is)?|named|called|i\s+am|i'm|its|it's|this\s+is|dear|hi|hello|hey|hiya|hola|"
     r"bonjour|hallo|thanks|thank\s+you|regards|sincerely|cheers|best|signed|seen\s+by|referred\s+by|"
     r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|ask\s+for|"
@@ -96,23 +96,23 @@ _CUE_BEFORE = re.compile(
     r"|\n\s*(?:--|—)\s*)$"
 )
 # Weak cues: enough for a known first name or a two-word name.
-_WEAK_CUE_BEFORE = re.compile(r"(?<![a-z])(?:for|with|and|per|by|from|to|cc|&|und|et|y|con|avec|mit|para|pour|für)\s+$")
-_CUE_AFTER = re.compile(
+_WEAK_CUE_BEFORE = lazy_re(r"(?<![a-z])(?:for|with|and|per|by|from|to|cc|&|und|et|y|con|avec|mit|para|pour|für)\s+$")
+_CUE_AFTER = lazy_re(
     r"\s*(?:\((?:wife|husband|son|daughter|mother|father|sister|brother|spouse|partner|friend|guardian|patient|pt|age\b|"
     r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|,?\s+(?:md|m\.d\.|rn|phd|dds|np)\b)",
     re.IGNORECASE,
 )
-_LOWER_NAME_CUE = re.compile(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
-_LOC_PREP = re.compile(
+_LOWER_NAME_CUE = lazy_re(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
+_LOC_PREP = lazy_re(
     r"(?<![a-z])(?:in|from|to|at|near|of|visiting|nach|aus|bei|à|en|de|desde|a|city|town|ciudad|ville|stadt)\s*[:,]?\s*$"
 )
-_LOC_STRONG = re.compile(
+_LOC_STRONG = lazy_re(
     r"(?<![a-z])(?:lives\s+in|living\s+in|live\s+in|moved\s+to|moving\s+to|born\s+in|based\s+in|located\s+in|resident\s+of|"
     r"relocated\s+to|resides\s+in|reside\s+in|travel(?:l)?ed\s+to|grew\s+up\s+in|wohnt\s+in|habite\s+à|vive\s+en|"
     r"city|town|ville|ciudad|stadt|ort)\s*:?\s*$"
 )
-_AFTER_REGION = re.compile(r",[ \t]*([A-Z][\w'’. -]{1,60})")
-_PLACE_SUFFIX = re.compile(
+_AFTER_REGION = lazy_re(r",[ \t]*([A-Z][\w'’. -]{1,60})")
+_PLACE_SUFFIX = lazy_re(
     r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
     r"view|berg|stad|ton|field|ford|mont|court|pur|abad|nagar|garh)$"
 )
@@ -186,32 +186,32 @@ _DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 _HS = r"[ \t]+"
 _SEP = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
-ADDRESS_RES: tuple[tuple[re.Pattern[str], float], ...] = (
+ADDRESS_RES: tuple[tuple[LazyPattern, float], ...] = (
     # US/UK/IN: number or unit line, [direction] Name(s) Suffix [direction] [unit]
-    (re.compile(
+    (lazy_re(
         rf"(?<![\w-])(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
         rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
     ), 0.85),
     # DE: Musterstraße 12a / Judith-Kusch-Straße 658 / Hauptstr. 5 / Am Ring 3-5
-    (re.compile(
+    (lazy_re(
         rf"(?<![\w-]){U}[\wäöüß'-]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|Straße|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee)"
         rf"{_HS}\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{{1,4}}[a-z]?)?(?![\w-])"
     ), 0.85),
     # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo
-    (re.compile(
+    (lazy_re(
         rf"(?<![\w-])(?:\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS})?(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
         rf"{_HS}(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?{CAP}(?:{_HS}(?:(?:de|du|des|la|le)[ \t]+)?{CAP}){{0,3}}"
     ), 0.85),
     # ES: Calle de Ana Pérez 23 Puerta 5 / Avenida Diagonal, 640
-    (re.compile(
+    (lazy_re(
         rf"(?<![\w-])(?:Calle|C/|C\.|Vial|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono|Paseo)"
         rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
     ), 0.85),
     # PO boxes
-    (re.compile(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
+    (lazy_re(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
 )
 # "City, ST 12345" / "12345 City" / "City\nPOSTCODE" / "City - 123456" / "City, 28001" / "City,\nCountry"
-_CITY_TAIL = re.compile(
+_CITY_TAIL = lazy_re(
     rf"(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}}),?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
     rf"|(?:^|(?<=[\n,])|(?<=, ))[ \t]*\d{{5}}[ \t]+(?P<city2>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
     rf"|(?P<city3>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
@@ -219,7 +219,7 @@ _CITY_TAIL = re.compile(
     rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*\d{{5}}(?![\w-])",
     re.MULTILINE,
 )
-_DIGIT = re.compile(r"\d")
+_DIGIT = lazy_re(r"\d")
 
 
 def _find_addresses(text: str) -> Iterator[Span]:

@@ -10,19 +10,42 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from glue_jobs.pii import validators as v
 from glue_jobs.pii.model import Span
 
+
+class LazyPattern:
+    """A regex compiled on first use (keeps ``import glue_jobs.pii`` cheap for Lambda cold starts).
+
+    After the first attribute access the bound methods of the compiled pattern are cached on the instance,
+    so later calls cost the same as on a plain ``re.Pattern``. Concurrent first use compiles twice at worst.
+    """
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(re.compile(*self._args), name)
+        setattr(self, name, value)
+        return value
+
+
+def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
+    """Lazily compiled regex (see :class:`LazyPattern`)."""
+    return LazyPattern(pattern, flags)
+
+
 # --------------------------------------------------------------------------------------------- context
 
 
-def _ctx(*words: str) -> re.Pattern[str]:
+def _ctx(*words: str) -> LazyPattern:
     """Context regex over a lower-cased window: any of ``words`` as whole words."""
-    return re.compile(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
+    return lazy_re(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
 
 
-CONTEXT: dict[str, re.Pattern[str]] = {
+CONTEXT: dict[str, LazyPattern] = {
     "PHONE_NUMBER": _ctx(
         r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
         r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"t[ée]l", r"portable", r"m[óo]vil",
@@ -40,7 +63,7 @@ CONTEXT: dict[str, re.Pattern[str]] = {
     "ZIP_CODE": _ctx(r"zip", r"zip code", r"zipcode", r"postal", r"postcode", r"post code", r"plz", r"code postal", r"cp", r"pin", r"pincode", r"c\.p\."),
 }
 # Words right before a number that make it something other than a phone number / identifier.
-NEGATIVE_NUMERIC = re.compile(
+NEGATIVE_NUMERIC = lazy_re(
     r"(?<![a-z])(?:version|ver|v|build|release|order|invoice|inv|ticket|issue|pr|commit|ref|reference|id|sku|"
     r"serial|port|pid|uid|gid|bytes|ms|qty|quantity|tracking|txn|transaction|job|run|step|line|row|item|"
     r"page|count|total|size|epoch|timestamp|ts|seq|offset|build no)\s*[#:=]?\s*$"
@@ -76,7 +99,7 @@ FIELD_EXACT: dict[str, frozenset[str]] = {
         "shippingaddress billingaddress".split()
     ),
 }
-_FIELD_NORMALISE = re.compile(r"[^a-z0-9]+")
+_FIELD_NORMALISE = lazy_re(r"[^a-z0-9]+")
 
 
 def field_types(field: str | None) -> frozenset[str]:
@@ -128,17 +151,17 @@ Recognizer = Callable[[str, Doc], Iterable[Span]]
 
 # --------------------------------------------------------------------------------------------- email / url / ip / mac
 
-EMAIL_RE = re.compile(
+EMAIL_RE = lazy_re(
     r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
 )
-URL_RE = re.compile(r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
+URL_RE = lazy_re(r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)'\"*"
-IPV4_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
-IPV6_RE = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
-MAC_RE = re.compile(
+IPV4_RE = lazy_re(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+IPV6_RE = lazy_re(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+MAC_RE = lazy_re(
     r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
 )
-_VERSION_BEFORE = re.compile(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
+_VERSION_BEFORE = lazy_re(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
 
 
 def find_email(text: str, doc: Doc) -> Iterator[Span]:
@@ -185,8 +208,8 @@ def find_mac(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- aws
 
-AWS_ACCESS_RE = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
-AWS_SECRET_RE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+AWS_ACCESS_RE = lazy_re(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+AWS_SECRET_RE = lazy_re(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
 def find_aws(text: str, doc: Doc) -> Iterator[Span]:
@@ -204,7 +227,7 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- numbers
 
-CARD_RE = re.compile(r"(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
+CARD_RE = lazy_re(r"(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
 _CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 5), (4, 4, 4, 4, 2)}
 
 
@@ -222,7 +245,7 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
 
 
-SSN_RE = re.compile(r"(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+SSN_RE = lazy_re(r"(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
@@ -245,7 +268,7 @@ def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
             yield Span(etype, start, end, 0.55)
 
 
-IBAN_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
+IBAN_RE = lazy_re(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
 
 
 def find_iban(text: str, doc: Doc) -> Iterator[Span]:
@@ -267,7 +290,7 @@ def find_iban(text: str, doc: Doc) -> Iterator[Span]:
 
 
 # Phone candidates: optional international prefix / (area code), then digit runs with mandatory separators.
-PHONE_RE = re.compile(
+PHONE_RE = lazy_re(
     r"(?<![\w+/.:,-])"
     r"(?P<intl>(?:\+|00)\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?"
     r"(?P<paren>\(\d{1,5}\)[ .-]?)?"
@@ -275,8 +298,8 @@ PHONE_RE = re.compile(
     r"(?P<ext>[ ]?(?:x|ext\.?|extn\.?)[ ]?\d{1,6})?"
     r"(?![\w/-]|[.:,]\d)"
 )
-NANP_RE = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
-DATE_SHAPE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
+NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
+DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
 def _phone_score(s: str, intl: bool, has_paren: bool, ctx: bool) -> float:
@@ -337,14 +360,14 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
 
 
 # Weak identifier types: only fire with a context word nearby or a hinting JSON field name.
-_WEAK: tuple[tuple[str, re.Pattern[str], float], ...] = (
-    ("ABA_ROUTING_NUMBER", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
-    ("US_PASSPORT", re.compile(r"(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
-    ("MEDICAL_RECORD_NUMBER", re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
-    ("US_DRIVER_LICENSE", re.compile(r"(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
-    ("US_BANK_NUMBER", re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
-    ("US_SSN", re.compile(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
-    ("US_ITIN", re.compile(r"(?<![\w-])9\d{8}(?![\w-])"), 0.9),
+_WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
+    ("ABA_ROUTING_NUMBER", lazy_re(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_PASSPORT", lazy_re(r"(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
+    ("MEDICAL_RECORD_NUMBER", lazy_re(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
+    ("US_DRIVER_LICENSE", lazy_re(r"(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
+    ("US_BANK_NUMBER", lazy_re(r"(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
+    ("US_SSN", lazy_re(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_ITIN", lazy_re(r"(?<![\w-])9\d{8}(?![\w-])"), 0.9),
 )
 
 
@@ -383,7 +406,7 @@ _MONTHS = (
     r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
 )
 _TIME = r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
-DATE_RE = re.compile(
+DATE_RE = lazy_re(
     r"(?<![\w.:/-])(?:"
     r"(?P<iso>\d{4}-\d{2}-\d{2})"
     r"|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
@@ -429,7 +452,7 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
         yield Span("DATE_TIME", m.start(), m.end(), score)
 
 
-AGE_RE = re.compile(
+AGE_RE = lazy_re(
     r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
     r"|(?<![\w])(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
@@ -452,7 +475,7 @@ _US_STATES = (
     "OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|AS|GU|MP|PR|VI|UM|AA|AE|AP"
 )
 US_STATE_ABBR = frozenset(_US_STATES.split("|"))
-ZIP_RE = re.compile(
+ZIP_RE = lazy_re(
     r"(?<![\w-])(?:(?:" + _US_STATES + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
     r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
     r"|(?P<zip4>\d{5}-\d{4})"
@@ -462,7 +485,7 @@ ZIP_RE = re.compile(
     r")(?![\w-])",
     re.MULTILINE,
 )
-ZIP_CTX_RE = re.compile(r"(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
+ZIP_CTX_RE = lazy_re(r"(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
 
 
 def find_zip(text: str, doc: Doc) -> Iterator[Span]:
@@ -476,7 +499,7 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
             yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
 
 
-KV_RE = re.compile(r"[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']|(?<![\w])([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
+KV_RE = lazy_re(r"[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']|(?<![\w])([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
 FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
 

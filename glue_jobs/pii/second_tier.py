@@ -1,9 +1,15 @@
-"""Pluggable second-tier detectors (e.g. Amazon Comprehend) merged with the rule-based first tier."""
+"""Pluggable second-tier detectors (e.g. Amazon Comprehend) merged with the rule-based first tier.
+
+A second tier is any object with ``detect(text) -> list[Span]``; register a zero-argument factory under a name
+and select it with ``EngineConfig(second_tier=name)``. Its spans go through the same ``min_score`` filter,
+placeholder exclusion and overlap resolution as the rules. Errors from a second tier propagate (fail closed:
+a record that could not be checked is not silently passed through).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from glue_jobs.pii.model import Span
 
@@ -30,3 +36,58 @@ def registered() -> frozenset[str]:
 def create(name: str) -> SecondTier:
     """Instantiate a registered second tier."""
     return _REGISTRY[name]()
+
+
+class ComprehendSecondTier:
+    """Amazon Comprehend ``DetectPiiEntities``, mapped onto this engine's entity types.
+
+    boto3 is imported only when no client is injected. Text is sent in chunks that respect Comprehend's
+    100 KB UTF-8 request limit; Comprehend offsets are code-point offsets, i.e. Python ``str`` offsets.
+    """
+
+    TYPE_MAP: dict[str, str] = {
+        "NAME": "PERSON",
+        "ADDRESS": "STREET_ADDRESS",
+        "EMAIL": "EMAIL_ADDRESS",
+        "PHONE": "PHONE_NUMBER",
+        "SSN": "US_SSN",
+        "CREDIT_DEBIT_NUMBER": "CREDIT_CARD",
+        "DATE_TIME": "DATE_TIME",
+        "IP_ADDRESS": "IP_ADDRESS",
+        "MAC_ADDRESS": "MAC_ADDRESS",
+        "URL": "URL",
+        "AGE": "AGE",
+        "BANK_ACCOUNT_NUMBER": "US_BANK_NUMBER",
+        "BANK_ROUTING": "ABA_ROUTING_NUMBER",
+        "PASSPORT_NUMBER": "US_PASSPORT",
+        "DRIVER_ID": "US_DRIVER_LICENSE",
+        "AWS_ACCESS_KEY": "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY": "AWS_SECRET_KEY",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER": "IBAN_CODE",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER": "US_ITIN",
+    }
+    MAX_CHARS = 25_000  # 4 bytes per code point worst case stays under the 100 KB request limit
+
+    def __init__(self, client: Any = None, language_code: str = "en") -> None:
+        if client is None:
+            import boto3  # lazy: the rule tier must not pay for boto3 at import time
+
+            client = boto3.client("comprehend")
+        self.client = client
+        self.language_code = language_code
+
+    def detect(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for offset in range(0, len(text), self.MAX_CHARS):
+            chunk = text[offset : offset + self.MAX_CHARS]
+            if not chunk.strip():
+                continue
+            resp = self.client.detect_pii_entities(Text=chunk, LanguageCode=self.language_code)
+            for ent in resp.get("Entities", []):
+                etype = self.TYPE_MAP.get(ent["Type"])
+                if etype is not None:
+                    spans.append(Span(etype, offset + ent["BeginOffset"], offset + ent["EndOffset"], float(ent["Score"])))
+        return spans
+
+
+register("comprehend", ComprehendSecondTier)

@@ -1,0 +1,268 @@
+"""Unit tests for the PII engine: validators, per-type detection and negatives, overlaps, modes, config."""
+
+from __future__ import annotations
+
+import pytest
+
+from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode, Redaction, Span, detect, redact
+from glue_jobs.pii import validators as v
+from glue_jobs.pii.engine import resolve_overlaps
+
+ENGINE = Engine()
+
+
+def found(text: str, field: str | None = None) -> set[tuple[str, str]]:
+    return {(s.type, text[s.start : s.end]) for s in ENGINE.detect(text, field=field)}
+
+
+def types_of(text: str, field: str | None = None) -> set[str]:
+    return {t for t, _ in found(text, field)}
+
+
+# ------------------------------------------------------------------------------------------- validators
+
+
+def test_luhn_and_issuers() -> None:
+    assert v.luhn_ok("4111111111111111")
+    assert not v.luhn_ok("4111111111111112")
+    assert v.card_ok("4111111111111111")  # Visa
+    assert v.card_ok("5555555555554444")  # Mastercard
+    assert v.card_ok("378282246310005")  # Amex (15)
+    assert v.card_ok("6011111111111117")  # Discover
+    assert not v.card_ok("1234567812345670")  # Luhn-valid, no issuer
+    assert not v.card_ok("378282246310005" + "0")  # Amex must be 15 digits
+
+
+def test_iban_checksum_and_length() -> None:
+    assert v.iban_ok("GB82WEST12345698765432")
+    assert v.iban_ok("DE89370400440532013000")
+    assert not v.iban_ok("GB82WEST12345698765433")  # mod-97 fails
+    assert not v.iban_ok("DE8937040044053201300")  # DE needs 22 chars
+    assert not v.iban_ok("XX82WEST12345698765432")  # unknown country
+
+
+def test_ssn_and_itin_rules() -> None:
+    assert v.ssn_ok("123", "45", "6789")
+    for area, group, serial in [("000", "12", "3456"), ("666", "12", "3456"), ("912", "12", "3456"), ("123", "00", "4567"), ("123", "45", "0000"), ("111", "11", "1111")]:
+        assert not v.ssn_ok(area, group, serial)
+    assert v.itin_ok("912", "70", "1234") and v.itin_ok("900", "94", "0000")
+    assert not v.itin_ok("912", "93", "1234") and not v.itin_ok("812", "70", "1234")
+
+
+def test_aba_checksum() -> None:
+    assert v.aba_ok("021000021") and v.aba_ok("011000015")
+    assert not v.aba_ok("021000022") and not v.aba_ok("991000021") and not v.aba_ok("12345")
+
+
+def test_ip_validators() -> None:
+    assert v.ipv4_ok("192.168.0.1") and not v.ipv4_ok("256.1.1.1") and not v.ipv4_ok("01.2.3.4")
+    assert v.ipv6_ok("2001:db8::1") and not v.ipv6_ok("12:30:45")
+
+
+# ------------------------------------------------------------------------------------------- per type
+
+
+@pytest.mark.parametrize(
+    ("text", "etype", "value"),
+    [
+        ("mail me: jane.doe+x@mail.example.co.uk.", "EMAIL_ADDRESS", "jane.doe+x@mail.example.co.uk"),
+        ("call (415) 555-2671 today", "PHONE_NUMBER", "(415) 555-2671"),
+        ("US +1-202-555-0173x12", "PHONE_NUMBER", "+1-202-555-0173x12"),
+        ("UK office +44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),
+        ("UK mobile 07700 900123", "PHONE_NUMBER", "07700 900123"),
+        ("Tel.: +49 (0) 30 1234567", "PHONE_NUMBER", "+49 (0) 30 1234567"),
+        ("Berlin 030 12345678 Büro", "PHONE_NUMBER", "030 12345678"),
+        ("Tél : 01 23 45 67 89", "PHONE_NUMBER", "01 23 45 67 89"),
+        ("India +91 98765 43210", "PHONE_NUMBER", "+91 98765 43210"),
+        ("Madrid +34 912 345 678", "PHONE_NUMBER", "+34 912 345 678"),
+        ("card 4111 1111 1111 1111 exp", "CREDIT_CARD", "4111 1111 1111 1111"),
+        ("amex 3782-822463-10005", "CREDIT_CARD", "3782-822463-10005"),
+        ("ssn 123-45-6789", "US_SSN", "123-45-6789"),
+        ("SSN: 123456789", "US_SSN", "123456789"),
+        ("ITIN 912-70-1234", "US_ITIN", "912-70-1234"),
+        ("pay to GB82 WEST 1234 5698 7654 32 now", "IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+        ("IBAN DE89370400440532013000.", "IBAN_CODE", "DE89370400440532013000"),
+        ("from 203.0.113.42:8080", "IP_ADDRESS", "203.0.113.42"),
+        ("v6 2001:db8:85a3::8a2e:370:7334 ok", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+        ("nic 00:1A:2B:3C:4D:5E up", "MAC_ADDRESS", "00:1A:2B:3C:4D:5E"),
+        ("see https://example.org/a/b?c=1).", "URL", "https://example.org/a/b?c=1"),
+        ("visit www.example.com/path, thanks", "URL", "www.example.com/path"),
+        ("born 03/14/1975 in", "DATE_TIME", "03/14/1975"),
+        ("on 2024-01-15T10:30:00Z", "DATE_TIME", "2024-01-15T10:30:00Z"),
+        ("am 15. Januar 2024 um", "DATE_TIME", "15. Januar 2024"),
+        ("le 3 mars 2021", "DATE_TIME", "3 mars 2021"),
+        ("admitted March 3, 2021", "DATE_TIME", "March 3, 2021"),
+        ("driver's license: D1234567", "US_DRIVER_LICENSE", "D1234567"),
+        ("passport no. 912345678", "US_PASSPORT", "912345678"),
+        ("checking account 0012345678901", "US_BANK_NUMBER", "0012345678901"),
+        ("routing number 021000021", "ABA_ROUTING_NUMBER", "021000021"),
+        ("MRN: 00123456", "MEDICAL_RECORD_NUMBER", "00123456"),
+        ("key AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("Patient: Maria Gonzalez, seen today", "PERSON", "Maria Gonzalez"),
+        ("Seen by Dr. Okonkwo for follow-up", "PERSON", "Okonkwo"),
+        ("hi my name is sarah connor", "PERSON", "sarah connor"),
+        ("Thanks,\nWenzel Pärtzelt", "PERSON", "Wenzel Pärtzelt"),
+        ("ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500", "STREET_ADDRESS", "1600 Pennsylvania Avenue NW"),
+        ("lives at 4890 Bowers View Apt. 883", "STREET_ADDRESS", "4890 Bowers View Apt. 883"),
+        ("Adresse: Musterstraße 12a, 10115 Berlin", "STREET_ADDRESS", "Musterstraße 12a"),
+        ("au 19, rue de la Paix", "STREET_ADDRESS", "19, rue de la Paix"),
+        ("mail to PO Box 1234", "STREET_ADDRESS", "PO Box 1234"),
+        ("she moved to Hamburg last year", "LOCATION", "Hamburg"),
+        ("born in Sri Lanka", "LOCATION", "Sri Lanka"),
+        ("Springfield, IL 62704", "ZIP_CODE", "62704"),
+        ("London SW1A 1AA", "ZIP_CODE", "SW1A 1AA"),
+        ("a 45-year-old woman", "AGE", "45"),
+        ("aged 7, no history", "AGE", "7"),
+    ],
+)
+def test_detects(text: str, etype: str, value: str) -> None:
+    assert (etype, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Released v1.2.3 and 10.0.19045.3693 today",
+        "build 20240115123 finished; order #1234567890 shipped",
+        "ts=1700000000 epoch_ms=1700000000123 pid 12345",
+        "| 1234 | 5678 | 9012 | 3456 |\n| 2345 | 6789 | 0123 | 4567 |",
+        "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709 uuid 123e4567-e89b-12d3-a456-426614174000",
+        "4111111111111112 is not a card (bad Luhn)",
+        "SSN 000-12-3456 and 666-12-3456 are invalid",
+        "GB82WEST12345698765433 has a bad checksum",
+        "999.1.1.1 is not an address, nor is 12:30:45",
+        "Random 9 digit number 021000021 without context",
+        "numbers 12345678 and A1234567 alone are neither record numbers nor licences",
+        "Call center KPIs: 98.6% SLA, 3.14159 pi, 2,718,281 rows",
+    ],
+)
+def test_numeric_negatives(text: str) -> None:
+    numeric = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "IP_ADDRESS", "US_BANK_NUMBER",
+               "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "US_PASSPORT", "US_DRIVER_LICENSE"}
+    assert not types_of(text) & numeric
+
+
+def test_free_text_negatives() -> None:
+    text = "The Build Pipeline Uses New Caching. Visual Studio Code runs on Ubuntu. See Release Notes."
+    assert not types_of(text) & {"PERSON", "STREET_ADDRESS"}
+
+
+def test_weak_types_need_context() -> None:
+    assert "US_PASSPORT" not in types_of("value 912345678 here")
+    assert "US_PASSPORT" in types_of("912345678", field="passport_number")
+    assert "MEDICAL_RECORD_NUMBER" in types_of("00123456", field="mrn")
+    assert "PERSON" in types_of("Zyx Qwerty", field="patient_name")
+    assert "PERSON" not in types_of("report.pdf", field="filename")
+
+
+def test_nearest_context_wins_in_json() -> None:
+    text = '{"passport_number": "912345678", "driver_license": "123456789"}'
+    got = found(text)
+    assert ("US_PASSPORT", "912345678") in got and ("US_DRIVER_LICENSE", "123456789") in got
+
+
+def test_embedded_json_key_values() -> None:
+    got = found('{"city": "Xyzzyville", "holder": "Qa Zed"}')
+    assert ("LOCATION", "Xyzzyville") in got and ("PERSON", "Qa Zed") in got
+
+
+# ------------------------------------------------------------------------------------------- overlaps
+
+
+def test_overlap_rule_longest_then_score_then_priority() -> None:
+    a, b = Span("PHONE_NUMBER", 0, 10, 0.9), Span("US_SSN", 0, 11, 0.5)
+    assert resolve_overlaps([a, b]) == [b]  # longer wins despite lower score
+    c, d = Span("PERSON", 5, 9, 0.6), Span("LOCATION", 5, 9, 0.8)
+    assert resolve_overlaps([c, d]) == [d]  # same length: higher score
+    e, f = Span("LOCATION", 5, 9, 0.8), Span("PERSON", 5, 9, 0.8)
+    assert resolve_overlaps([e, f]) == [f] == resolve_overlaps([f, e])  # tie: fixed type priority
+    spans = resolve_overlaps([Span("AGE", 20, 22, 0.9), Span("EMAIL_ADDRESS", 0, 5, 0.9), Span("URL", 3, 8, 0.9)])
+    assert [s.type for s in spans] == ["EMAIL_ADDRESS", "AGE"]
+
+
+def test_detect_output_sorted_non_overlapping() -> None:
+    text = "Patient: John Smith, SSN 123-45-6789, email john@example.com, https://x.example.com/john@example.com"
+    spans = detect(text)
+    assert spans == sorted(spans, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
+# ------------------------------------------------------------------------------------------- modes
+
+
+def test_mask_mode() -> None:
+    assert redact("mail a.b@example.com now") == "mail [EMAIL_ADDRESS] now"
+
+
+def test_hash_mode_consistent_and_keyed() -> None:
+    k1, k2 = b"k" * 32, b"j" * 32
+    a = redact("SSN 123-45-6789", mode="hash", hash_key=k1)
+    b = redact("ssn: 123 45 6789", mode=Mode.HASH, hash_key=k1)
+    c = redact("SSN 123-45-6789", mode="hash", hash_key=k2)
+    assert a.startswith("SSN [US_SSN:") and len(a.split(":")[1]) == 17
+    assert a.split(" ")[1] == b.split(" ")[1]  # same value, different formatting -> same token (joins work)
+    assert a != c  # keyed
+    assert redact("Mail A@Example.com", mode="hash", hash_key=k1) == redact("mail a@example.com", mode="hash", hash_key=k1).replace("mail", "Mail")
+
+
+def test_drop_mode_and_per_type_modes() -> None:
+    engine = Engine(EngineConfig(entity_modes={"US_SSN": Mode.DROP, "EMAIL_ADDRESS": Mode.HASH}, hash_key=b"secret"))
+    r = engine.redact("SSN 123-45-6789, mail a@example.com, a@example.com")
+    assert isinstance(r, Redaction) and r.drop
+    assert r.text.startswith("SSN [US_SSN], mail [EMAIL_ADDRESS:")
+    assert r.counts == {"US_SSN": 1, "EMAIL_ADDRESS": 2}
+    assert len({s.type for s in r.spans}) == 2
+    assert not engine.redact("mail a@example.com").drop
+    assert engine.redact("nothing here") == Redaction("nothing here", (), False, {})
+
+
+def test_placeholders_not_redetected() -> None:
+    once = redact("Dr. Smith called +44 20 7946 0958 about MRN 12345678 and [PERSON]")
+    assert redact(once) == once
+    assert detect("[PHONE_NUMBER] [US_SSN:0123456789abcdef] [PERSON]") == []
+
+
+def test_entity_subset_and_min_score() -> None:
+    engine = Engine(EngineConfig(entities=frozenset({"EMAIL_ADDRESS"})))
+    assert [s.type for s in engine.detect("a@example.com 123-45-6789")] == ["EMAIL_ADDRESS"]
+    strict = Engine(EngineConfig(min_score=0.99))
+    assert strict.detect("call (415) 555-2671") == []
+
+
+# ------------------------------------------------------------------------------------------- config
+
+
+def test_config_defaults() -> None:
+    cfg = EngineConfig()
+    assert cfg.entities == frozenset(ENTITY_TYPES) and len(ENTITY_TYPES) == 22
+    assert cfg.min_score == 0.5 and cfg.default_mode is Mode.MASK and cfg.second_tier is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"entities": frozenset({"EMAIL", "PERSON"})}, "EMAIL"),
+        ({"entity_modes": {"SSN": Mode.MASK}}, "SSN"),
+        ({"min_score": 1.5}, "1.5"),
+        ({"min_score": "high"}, "high"),
+        ({"default_mode": Mode.HASH}, "hash_key"),
+        ({"entity_modes": {"PERSON": Mode.HASH}}, "hash_key"),
+        ({"default_mode": "scramble"}, "scramble"),
+        ({"second_tier": "nope"}, "nope"),
+    ],
+)
+def test_config_validation(kwargs: dict, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle) as exc:
+        EngineConfig(**kwargs)
+    if "entities" in kwargs or "entity_modes" in kwargs and "SSN" in str(kwargs):
+        assert "EMAIL_ADDRESS" in str(exc.value)  # lists the allowed names
+
+
+def test_module_redact_requires_key_for_hash() -> None:
+    with pytest.raises(ValueError, match="hash_key"):
+        redact("a@example.com", mode="hash")
+
+
+def test_empty_and_whitespace() -> None:
+    assert detect("") == [] and redact("") == "" and redact("   ") == "   "
