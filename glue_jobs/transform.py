@@ -307,26 +307,35 @@ class SanitizeResult:
         )
 
     def stats(self) -> SanitizeStats:
-        """Aggregate counts from the persisted combined frame; ``records_in`` is counted on the raw input."""
-        by_status = self.combined.groupBy("status", "reason").count().collect()
-        entities = (
-            self.combined.select(F.explode("entity_counts").alias("entity", "n"))
-            .groupBy("entity")
-            .agg(F.sum("n").alias("n"))
+        """Aggregate counts from the persisted combined frame in one job; ``records_in`` is counted on the raw input.
+
+        ``posexplode_outer`` yields one row per entity (or one null row for an empty map); a record is counted
+        on its first row only.
+        """
+        rows = (
+            self.combined.select("status", "reason", F.posexplode_outer("entity_counts").alias("pos", "entity", "n"))
+            .groupBy("status", "reason", "entity")
+            .agg(
+                F.sum(F.when(F.coalesce(F.col("pos"), F.lit(0)) == 0, 1).otherwise(0)).alias("records"),
+                F.sum("n").alias("n"),
+            )
             .collect()
         )
-        quarantined: dict[str, int] = {}
         sanitized = 0
-        for row in by_status:
+        quarantined: dict[str, int] = {}
+        entities: dict[str, int] = {}
+        for row in rows:
             if row["status"] == STATUS_SANITIZED:
-                sanitized += row["count"]
+                sanitized += row["records"]
             elif row["status"] == STATUS_QUARANTINED:
-                quarantined[row["reason"]] = quarantined.get(row["reason"], 0) + row["count"]
+                quarantined[row["reason"]] = quarantined.get(row["reason"], 0) + row["records"]
+            if row["entity"] is not None:
+                entities[row["entity"]] = entities.get(row["entity"], 0) + int(row["n"])
         return SanitizeStats(
             records_in=self.raw.count(),
             sanitized=sanitized,
             quarantined=dict(sorted(quarantined.items())),
-            entity_counts={row["entity"]: int(row["n"]) for row in sorted(entities, key=lambda r: r["entity"])},
+            entity_counts=dict(sorted(entities.items())),
         )
 
     def unpersist(self) -> None:
