@@ -49,7 +49,7 @@ class ConfigError(ValueError):
 class _Section(BaseModel):
     """Base for every config section: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, coerce_numbers_to_str=True)
 
 
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]

@@ -92,6 +92,9 @@ class DataLake(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: DataLakeProps | None = None) -> None:
         super().__init__(scope, construct_id)
+        # Deliver access logs through a bucket policy (ACLs are disabled by BucketOwnerEnforced),
+        # whatever feature flags the host app was created with.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         props = props or DataLakeProps()
         self.props = props
         life = props.lifecycle

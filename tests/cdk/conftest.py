@@ -1,0 +1,44 @@
+"""Session-scoped synths: each app configuration is synthesized exactly once per test run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cdk.support import SynthResult, synth_pipeline
+
+REPLICA_KEY = "arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """The default app (env=dev, as ``cdk synth`` with no flags)."""
+    return synth_pipeline(tmp_path_factory.mktemp("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """The production app (``-c env=prod``), pinned to an account and region."""
+    return synth_pipeline(
+        tmp_path_factory.mktemp("prod"), env="prod", account="123456789012", region="us-east-1"
+    )
+
+
+@pytest.fixture(scope="session")
+def dev_variant(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """dev with every opt-in switched on: destroy + auto-delete and cross-region replication."""
+    return synth_pipeline(
+        tmp_path_factory.mktemp("variant"),
+        **{
+            "data_lake.removal_policy": "destroy",
+            "data_lake.replication": {
+                "kms_key_arn": REPLICA_KEY,
+                "buckets": {"raw": "arn:aws:s3:::dr-raw", "sanitized": "arn:aws:s3:::dr-sanitized"},
+            },
+        },
+    )
+
+
+@pytest.fixture(scope="session", params=["dev", "prod", "dev_variant"])
+def any_app(request: pytest.FixtureRequest) -> SynthResult:
+    """Each synthesized app configuration in turn."""
+    return request.getfixturevalue(request.param)

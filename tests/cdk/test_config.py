@@ -1,0 +1,96 @@
+"""Config loading and validation: bad values fail with the key, the value and what is allowed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pipeline_stacks.config import ConfigError, PipelineConfig, load_config, validate_config
+from tests.cdk.support import cdk_json_context
+
+
+def _load(**context: Any) -> PipelineConfig:
+    ctx = {**cdk_json_context(), **context}
+    return load_config(ctx.get, all_context=ctx)
+
+
+def test_default_env_is_dev_and_env_agnostic() -> None:
+    config = _load()
+    assert config.env_name == "dev"
+    assert config.account is None and config.region is None
+    assert config.stack_name("data") == "llm-pipeline-dev-data"
+
+
+def test_env_selects_named_environment_from_cdk_json() -> None:
+    config = _load(env="prod")
+    assert config.env_name == "prod"
+    assert config.is_production
+    assert config.data_lake.noncurrent_version_expiry_days == 365  # from cdk.json prod block
+
+
+def test_dotted_cli_override_wins_and_is_parsed_from_string() -> None:
+    config = _load(**{"data_lake.quarantine_expiry_days": "14", "region": "eu-west-1"})
+    assert config.data_lake.quarantine_expiry_days == 14
+    assert config.region == "eu-west-1"
+
+
+def test_unknown_env_names_the_defined_ones() -> None:
+    with pytest.raises(ConfigError, match=r"'env' = 'staging'.*allowed: dev, prod"):
+        _load(env="staging")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("data_lake.removal_policy", "delete", r"data_lake\.removal_policy = 'delete'.*'retain' or 'destroy'"),
+        ("data_lake.quarantine_expiry_days", "0", r"data_lake\.quarantine_expiry_days = 0.*greater than or equal to 1"),
+        ("data_lake.access_log_expiry_days", "30", r"access_log_expiry_days = 30.*greater than or equal to 90"),
+        ("region", "us-moon-1", r"region = 'us-moon-1'.*allowed: .*us-east-1"),
+        ("account", "12345", r"account = 12345.*pattern"),
+        ("data_lake.existing_kms_key_arn", "alias/foo", r"existing_kms_key_arn = 'alias/foo'.*pattern"),
+    ],
+)
+def test_bad_values_name_key_value_and_allowed(key: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        _load(**{key: value})
+
+
+def test_unknown_key_lists_allowed_keys() -> None:
+    with pytest.raises(ConfigError, match=r"data_lake\.removal: unknown key; allowed keys here: .*removal_policy"):
+        _load(**{"data_lake.removal": "retain"})
+
+
+def test_unknown_key_inside_optional_section_lists_its_keys() -> None:
+    with pytest.raises(ConfigError, match=r"replication\.bucket: unknown key; allowed keys here: buckets, kms_key_arn"):
+        validate_config({"env_name": "dev", "data_lake": {"replication": {"bucket": {}}}})
+
+
+def test_prod_refuses_destroy() -> None:
+    with pytest.raises(ConfigError, match=r"removal_policy='destroy' is not allowed when env_name='prod'"):
+        _load(env="prod", **{"data_lake.removal_policy": "destroy"})
+
+
+def test_dev_may_opt_into_destroy() -> None:
+    assert _load(**{"data_lake.removal_policy": "destroy"}).data_lake.removal_policy == "destroy"
+
+
+def test_every_error_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(**{"data_lake.raw_tiering_days": "-1", "data_lake.removal_policy": "x"})
+    assert "raw_tiering_days" in str(info.value) and "removal_policy" in str(info.value)
+
+
+def test_replication_bucket_arns_are_validated() -> None:
+    raw = {"kms_key_arn": "arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"}
+    with pytest.raises(ConfigError, match=r"buckets\.raw='my-bucket' is not an S3 bucket ARN"):
+        _load(**{"data_lake.replication": json.dumps({**raw, "buckets": {"raw": "my-bucket"}})})
+    with pytest.raises(ConfigError, match=r"buckets\.logs.*'raw', 'sanitized'"):
+        _load(**{"data_lake.replication": {**raw, "buckets": {"logs": "arn:aws:s3:::x-logs"}}})
+
+
+def test_config_is_immutable() -> None:
+    config = _load()
+    with pytest.raises(Exception):
+        config.env_name = "prod"  # type: ignore[misc]
