@@ -179,6 +179,11 @@ SLOTS: dict[str, tuple[str | None, Callable[[Values], str]]] = {
 }
 COMPOSITE: dict[str, Callable[[Values], str]] = {"ADDRESS": Values.address}
 
+CUE_FREE = (
+    "Yesterday {NAME} picked up the prescription and paid {AMOUNT}.",
+    "The results were shared with the team, {NAME} will review them on {DATE}.",
+    "{NAME} missed the appointment again.",
+)
 # (locales or None for any, template)
 TEMPLATES: list[tuple[tuple[str, ...] | None, str]] = [
     # clinical notes
@@ -224,6 +229,8 @@ TEMPLATES: list[tuple[tuple[str, ...] | None, str]] = [
     (None, '{{"address": "{STREET}", "zip": "{ZIP}", "country": "{COUNTRY}", "amount": {AMOUNT}}}'),
     (None, "name={NAME}; card={CARD}; ip={IPV4}; ts={DATETIME}"),
     (("en_US",), '{{"bank_account": "{BANK}", "routing": "{ABA}", "holder": "{NAME}"}}'),
+    # no cue word next to the name (gazetteer-only; names outside the census lists are expected misses)
+    *((None, t) for t in CUE_FREE),
     # locale-specific prose
     (("de_DE",), "Sehr geehrte/r {NAME}, Ihr Termin ist am {DATE}. Adresse: {ADDRESS}. Tel.: {PHONE}"),
     (("fr_FR",), "Bonjour {NAME}, votre rendez-vous est le {DATE}. Adresse : {ADDRESS}. Tél : {PHONE}"),
@@ -386,9 +393,10 @@ def evaluate(records: list[Record], negatives: list[str], detect: Detector, pers
             elif len(rep.misses[etype]) < 400:
                 rep.misses[etype].append(f"{rec.text[s:e]!r}  <-  {rec.text!r}")
             if etype == "PERSON" and person_known is not None:
-                known = person_known(rec.text[s:e])
-                rep.person_split[("known" if known else "unknown", "total")] += 1
-                rep.person_split[("known" if known else "unknown", "found")] += all(covered[s:e])
+                kind = "known" if person_known(rec.text[s:e]) else "unknown"
+                for key in (kind, f"{kind}, no cue word") if rec.template in CUE_FREE else (kind,):
+                    rep.person_split[(key, "total")] += 1
+                    rep.person_split[(key, "found")] += all(covered[s:e])
         for pt, ps, pe in pred:
             rep.n_pred[pt] += 1
             ok = any(gt == pt and ps < ge and gs < pe for gt, gs, ge in rec.gold)
@@ -412,10 +420,11 @@ def format_report(rep: Report, types: Iterable[str]) -> str:
             lines.append(f"{t:24} {rep.n_gold[t]:5d} {p:6.3f} {rc:6.3f} {f1:6.3f} {rep.full_share(t):6.3f} {rep.neg_fp[t]:6d}")
     tg, tf = sum(rep.n_gold.values()), sum(rep.full.values())
     lines.append(f"all gold spans fully redacted: {tf}/{tg} = {tf / tg:.3f}; hard negatives: {rep.n_neg}, spans fired on them: {sum(rep.neg_fp.values())}")
-    for kind in ("known", "unknown"):
-        tot = rep.person_split[(kind, "total")]
+    for kind in ("known", "unknown", "known, no cue word", "unknown, no cue word"):
+        tot, hit = rep.person_split[(kind, "total")], rep.person_split[(kind, "found")]
         if tot:
-            lines.append(f"PERSON names {'in' if kind == 'known' else 'NOT in'} gazetteer (first or last): {rep.person_split[(kind, 'found')]}/{tot} = {rep.person_split[(kind, 'found')] / tot:.3f} fully redacted")
+            where = "in" if kind.startswith("known") else "NOT in"
+            lines.append(f"PERSON names {where} gazetteer{kind.partition(',')[1] + kind.partition(',')[2]}: {hit}/{tot} = {hit / tot:.3f} fully redacted")
     return "\n".join(lines)
 
 

@@ -85,7 +85,7 @@ _TITLE_BEFORE = lazy_re(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, rever
 # Phrases right before a name (lower-cased window): strong cues name anything capitalised after them.
 _CUE_BEFORE = lazy_re(
     r"(?:(?<![a-z])(?:(?:my\s+)?name(?:\s+is)?|named|called|i\s+am|i'm|its|it's|this\s+is|dear|hi|hello|hey|hiya|hola|"
-    r"bonjour|hallo|thanks|thank\s+you|regards|sincerely|cheers|best|signed|seen\s+by|referred\s+by|"
+    r"bonjour|hallo|geehrte/?r?|geehrter|liebe|lieber|estimad[oa]|querid[oa]|cher|chère|thanks|thank\s+you|regards|sincerely|cheers|best|signed|seen\s+by|referred\s+by|"
     r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|ask\s+for|"
     r"son|daughter|wife|husband|mother|father|brother|sister|spouse|partner|guardian|mom|dad|"
     r"physician|doctor|provider|surgeon|clinician|customer|client|user|agent|employee|applicant|member|holder|owner|"
@@ -99,8 +99,8 @@ _CUE_BEFORE = lazy_re(
 _WEAK_CUE_BEFORE = lazy_re(r"(?<![a-z])(?:for|with|and|per|by|from|to|cc|&|und|et|y|con|avec|mit|para|pour|für)\s+$")
 _CUE_AFTER = lazy_re(
     r"\s*(?:\((?:wife|husband|son|daughter|mother|father|sister|brother|spouse|partner|friend|guardian|patient|pt|age\b|"
-    r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|,?\s+(?:md|m\.d\.|rn|phd|dds|np)\b)",
-    re.IGNORECASE,
+    r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|\s+is\s+an?\s+\d{1,3}[- ](?:year|yo|y/o)"
+    r"|,\s*(?:an?\s+)?\d{1,3}[- ](?:year|yo|y/o)|,?\s+(?:MD|M\.D\.|RN|PhD|DDS|NP)\b(?![ \t]*\d))",
 )
 _LOWER_NAME_CUE = lazy_re(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
 _LOC_PREP = lazy_re(
@@ -116,6 +116,7 @@ _PLACE_SUFFIX = lazy_re(
     r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
     r"view|berg|stad|ton|field|ford|mont|court|pur|abad|nagar|garh)$"
 )
+_HYPHEN_PLACE = lazy_re(r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-|bourg$")
 _PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la", "los", "las", "el"})
 
 # Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
@@ -216,7 +217,7 @@ _CITY_TAIL = lazy_re(
     rf"|(?:^|(?<=[\n,])|(?<=, ))[ \t]*\d{{5}}[ \t]+(?P<city2>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
     rf"|(?P<city3>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
     rf"|(?P<city4>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
-    rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*\d{{5}}(?![\w-])",
+    rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U}))",
     re.MULTILINE,
 )
 _DIGIT = lazy_re(r"\d")
@@ -256,7 +257,7 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
             return 0.85
         if first_known or (weak_cue and last_known):
             return 0.75
-        return 0.0
+        return 0.7 if weak_cue and len(words) <= 3 else 0.0
     return 0.75 if weak_cue and first_known else 0.0
 
 
@@ -267,36 +268,49 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
     if phrase in g.cities:
         if prep or strong:
             return 0.85
-        return 0.5 if len(words) == 1 and _is_namey(words[0], g) else 0.75
+        return 0.45 if len(words) == 1 and _is_namey(words[0], g) else 0.75
     if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(words[-1], g) or _PLACE_SUFFIX.search(words[-1])):
         return 0.8 if prep or strong else 0.6
     if strong and len(words) <= 3:
         return 0.8
+    if _HYPHEN_PLACE.search(words[-1]):
+        return 0.75 if prep else 0.65
     if len(words) <= 2 and len(words[-1]) > 6 and _PLACE_SUFFIX.search(words[-1]):
         return 0.7 if prep else 0.55
     return 0.0
 
 
-def _pieces(toks: list[_Tok]) -> Iterator[tuple[list[_Tok], bool]]:
-    """Split a capitalised run at common words, titles and cue words; yield (piece, preceded_by_title_or_cue)."""
+def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool, bool]]:
+    """Split a capitalised run at common words, titles and cue words.
+
+    Yields (piece, cued, titled_run): ``cued`` when a title or cue word precedes the piece; ``titled_run`` when a
+    capitalised common word precedes it inside the same run (Title Case text such as headings, where a lower-case
+    weak cue like "and" is not evidence of a name). A common word that is also a surname stays when it follows a
+    known first name ("Cameron Ward").
+    """
     cur: list[_Tok] = []
-    cued = False
+    cued = titled_run = False
     for t in toks:
         bare = t.word.rstrip(".")
         if t.is_particle and not cur:
+            continue
+        if bare in COMMON and len(cur) == 1 and cur[0].word in g.first and bare in g.last:
+            cur.append(t)
             continue
         if bare in TITLES or bare in CUE_WORDS or (bare in COMMON and not t.is_particle):
             while cur and cur[-1].is_particle:
                 cur.pop()
             if cur:
-                yield cur, cued
-            cur, cued = [], bare in TITLES or bare in CUE_WORDS
+                yield cur, cued, titled_run
+            cued = bare in TITLES or bare in CUE_WORDS
+            titled_run = titled_run or not cued
+            cur = []
             continue
         cur.append(t)
     while cur and cur[-1].is_particle:
         cur.pop()
     if cur:
-        yield cur, cued
+        yield cur, cued, titled_run
 
 
 def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[int, int, str]]:
@@ -320,7 +334,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         for start, end, phrase in _multiword_places(text, toks, g):
             before = lower[max(0, start - 30) : start]
             yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if _LOC_PREP.search(before) else 0.75))
-        for piece, cued in _pieces(toks):
+        for piece, cued, titled_run in _pieces(toks, g):
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
                 end -= 1  # sentence full stop, not an initial
@@ -331,14 +345,14 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
                 or _CUE_BEFORE.search(before) is not None
                 or _CUE_AFTER.match(text, end) is not None
             )
-            weak_cue = not cue and _WEAK_CUE_BEFORE.search(before) is not None
+            weak_cue = not cue and not titled_run and _WEAK_CUE_BEFORE.search(before) is not None
             words = [t.word for t in piece if not t.is_particle]
             prep = _LOC_PREP.search(before) is not None
             strong = _LOC_STRONG.search(before) is not None
             region_after = _AFTER_REGION.match(text, end)
             if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
                 strong = True
-            pscore = _score_person(words, g, cue and not strong, weak_cue)
+            pscore = _score_person(words, g, cue and not strong, weak_cue and not strong)
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
             if pscore:
