@@ -51,8 +51,8 @@ def card_issuer_ok(digits: str) -> bool:
         return n == 15  # legacy JCB
     if p2 == 62 or p2 == 81:
         return 16 <= n <= 19  # UnionPay
-    if p2 in (50, 56, 57, 58) or p2 == 63 or p2 == 67 or p2 == 60:
-        return 12 <= n <= 19  # Maestro
+    if p2 in (50, 56, 57, 58, 60, 63, 67) or p4 == 604:
+        return 12 <= n <= 19  # Maestro (incl. legacy 0604)
     return False
 
 
