@@ -94,3 +94,9 @@ def test_config_is_immutable() -> None:
     config = _load()
     with pytest.raises(Exception):
         config.env_name = "prod"  # type: ignore[misc]
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    from tools.config_reference import DOC_PATH, markdown
+
+    assert DOC_PATH.read_text() == markdown(), "run: python tools/config_reference.py --write"

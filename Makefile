@@ -1,0 +1,55 @@
+# Two commands set up a fresh machine (Python 3.11, Node 20, npm):
+#   make synth   venv + deps + CDK CLI + synth of every stack + compliance summary
+#   make test    the same setup + the full test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+UV        := $(VENV)/bin/uv
+ENV       ?= dev
+CDK_OUT   ?= cdk.out
+PYTEST_ARGS ?=
+# uv ignores pip's config: point it at the machine's local CPU torch wheel when there is one.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: help synth test deps deps-test train-local clean
+
+help:
+	@echo "make synth [ENV=dev|prod]   synthesize every stack to $(CDK_OUT)/ and print the compliance summary"
+	@echo "make test                   run the full test suite"
+	@echo "make train-local            train + evaluate a tiny random model on CPU (no downloads)"
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+
+# Runtime deps only: what `cdk synth` needs (no Spark, no torch).
+$(VENV)/.deps-runtime: pyproject.toml | $(PY)
+	$(UV) pip install --quiet -p $(PY) -e .
+	@touch $@
+
+# Runtime + dev/test + Spark + training extras (torch from the local CPU wheel where present).
+$(VENV)/.deps-test: pyproject.toml | $(PY)
+	$(UV) pip install --quiet -p $(PY) $(FIND_LINKS) -e ".[dev,spark,train]"
+	@touch $@ $(VENV)/.deps-runtime
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+deps: $(VENV)/.deps-runtime node_modules/.package-lock.json
+deps-test: $(VENV)/.deps-test node_modules/.package-lock.json
+
+synth: deps
+	rm -rf $(CDK_OUT)
+	npx --no-install cdk synth --quiet --no-notices -c env=$(ENV) --output $(CDK_OUT)
+	$(PY) tools/synth_summary.py $(CDK_OUT)
+
+test: deps-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(CDK_OUT) .pytest_cache .hypothesis
