@@ -46,8 +46,7 @@ _NO_REPLICATION_REASON = (
     "noncurrent-version retention and RETAIN removal protect the data in-region."
 )
 
-#: Every suppression in the project, keyed by the place a construct acknowledges it.
-SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
+_DATA_LAKE: dict[str, tuple[Suppression, ...]] = {
     "DataLake.access_logs_bucket": (
         Suppression("AwsSolutions-S1", _ACCESS_LOG_BUCKET_REASON),
         Suppression("HIPAA.Security-S3BucketLoggingEnabled", _ACCESS_LOG_BUCKET_REASON),
@@ -64,6 +63,23 @@ SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
             "key of its replica, so object ARNs end in /*; scoped to exactly those buckets.",
         ),
     ),
+}
+
+_SANITIZATION: dict[str, tuple[Suppression, ...]] = {}
+
+_TRAINING: dict[str, tuple[Suppression, ...]] = {}
+
+_SERVING: dict[str, tuple[Suppression, ...]] = {}
+
+_MONITORING: dict[str, tuple[Suppression, ...]] = {}
+
+#: Every suppression in the project, keyed by the place a construct acknowledges it.
+SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
+    **_DATA_LAKE,
+    **_SANITIZATION,
+    **_TRAINING,
+    **_SERVING,
+    **_MONITORING,
 }
 
 

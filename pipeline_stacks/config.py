@@ -110,6 +110,22 @@ class DataLakeConfig(_Section):
     replication: ReplicationConfig | None = Field(None, description="Opt-in cross-region replication (DR).")
 
 
+class SanitizationConfig(_Section):
+    """PII/PHI sanitization job settings (``sanitization.*``)."""
+
+
+class TrainingConfig(_Section):
+    """Training pipeline settings (``training.*``)."""
+
+
+class ServingConfig(_Section):
+    """Serving settings: endpoint or Bedrock, and the API front door (``serving.*``)."""
+
+
+class MonitoringConfig(_Section):
+    """Alarms, notifications, dashboard and the continuous-learning loop (``monitoring.*``)."""
+
+
 class PipelineConfig(_Section):
     """The whole pipeline's configuration for one environment."""
 
@@ -125,6 +141,10 @@ class PipelineConfig(_Section):
     region: str | None = Field(None, description="AWS region; omit for an environment-agnostic synth.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)
+    sanitization: SanitizationConfig = Field(default_factory=SanitizationConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @field_validator("region")
     @classmethod

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 
 from pipeline_stacks import compliance
 from pipeline_stacks.config import PipelineConfig
-from pipeline_stacks.stacks import DataStack
+from pipeline_stacks.stacks import DataStack, MonitoringStack, ServingStack, TrainingStack
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,14 @@ class Pipeline:
 
     config: PipelineConfig
     data: DataStack
+    training: TrainingStack
+    serving: ServingStack
+    monitoring: MonitoringStack
 
     @property
     def stacks(self) -> tuple[cdk.Stack, ...]:
         """Every stack, in dependency (deployment) order."""
-        return (self.data,)
+        return (self.data, self.training, self.serving, self.monitoring)
 
 
 def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
@@ -37,10 +40,36 @@ def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
         app,
         config.stack_name("data"),
         config=config,
-        description=f"LLM pipeline ({config.env_name}): KMS key and S3 data lake",
+        description=f"LLM pipeline ({config.env_name}): KMS key, S3 data lake, PII/PHI sanitization",
         **common,
     )
-    pipeline = Pipeline(config=config, data=data)
+    training = TrainingStack(
+        app,
+        config.stack_name("training"),
+        config=config,
+        data_lake=data.data_lake,
+        description=f"LLM pipeline ({config.env_name}): training, evaluation, quality gate, model registry",
+        **common,
+    )
+    serving = ServingStack(
+        app,
+        config.stack_name("serving"),
+        config=config,
+        data_lake=data.data_lake,
+        description=f"LLM pipeline ({config.env_name}): model serving and the API front door",
+        **common,
+    )
+    monitoring = MonitoringStack(
+        app,
+        config.stack_name("monitoring"),
+        config=config,
+        data=data,
+        training=training,
+        serving=serving,
+        description=f"LLM pipeline ({config.env_name}): alarms, notifications, dashboard, continuous learning",
+        **common,
+    )
+    pipeline = Pipeline(config=config, data=data, training=training, serving=serving, monitoring=monitoring)
 
     tags = {"project": config.project_name, "environment": config.env_name, **config.tags}
     for stack in pipeline.stacks:

@@ -1,0 +1,153 @@
+"""Docker-free asset bundling for Lambda and Glue code.
+
+CDK's Python bundling normally runs in a Docker image; this module implements CDK's
+``ILocalBundling`` hook so bundling happens on the synth machine instead: sources are copied
+from the repository's runtime folders and dependencies are installed with
+``pip install --platform manylinux2014_x86_64 --only-binary=:all:`` for the target Python,
+so the wheels match the Lambda/Glue runtime whatever the host is. The asset hash is computed
+from the bundled output, so a change to any copied folder (e.g. the shared PII engine) produces
+a new asset.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache", "*.egg-info")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Copy ``source`` (repo-relative file or folder) to ``target`` inside the bundle."""
+
+    source: str
+    target: str
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalPythonBundling:
+    """Bundle Python sources and manylinux wheels on the host, without Docker.
+
+    ``zip_name``: put everything in one zip file (e.g. a Glue ``--extra-py-files`` library)
+    instead of a folder.
+    """
+
+    def __init__(
+        self,
+        copies: Sequence[Copy],
+        *,
+        requirements: str | None = None,
+        python_version: str = "3.12",
+        platform: str = "manylinux2014_x86_64",
+        zip_name: str | None = None,
+    ) -> None:
+        self.copies = tuple(copies)
+        self.requirements = requirements
+        self.python_version = python_version
+        self.platform = platform
+        self.zip_name = zip_name
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:  # noqa: ARG002
+        """Called by CDK before any Docker bundling; returning True means no Docker is used."""
+        out = Path(output_dir)
+        with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+            stage = Path(tmp) if self.zip_name else out
+            self._stage(stage)
+            if self.zip_name:
+                _zip_dir(stage, out / self.zip_name)
+        return True
+
+    def _stage(self, stage: Path) -> None:
+        for copy in self.copies:
+            source = REPO_ROOT / copy.source
+            target = stage / copy.target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=_IGNORE, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, target)
+        if self.requirements:
+            subprocess.run(
+                [
+                    sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--no-compile", "--only-binary=:all:", "--platform", self.platform,
+                    "--python-version", self.python_version, "--implementation", "cp",
+                    "--target", str(stage), "-r", str(REPO_ROOT / self.requirements),
+                ],
+                check=True,
+            )  # fmt: skip
+
+
+def _zip_dir(folder: Path, archive: Path) -> None:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                # Fixed timestamps keep the archive (and so the asset hash) reproducible.
+                info = zipfile.ZipInfo(str(path.relative_to(folder)), date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+
+
+def _bundling(bundler: LocalPythonBundling, python_version: str) -> cdk.BundlingOptions:
+    # The image is only a fallback CDK requires in the options; local bundling always succeeds first.
+    return cdk.BundlingOptions(
+        image=cdk.DockerImage.from_registry(f"public.ecr.aws/sam/build-python{python_version}"),
+        local=bundler,
+        output_type=cdk.BundlingOutput.AUTO_DISCOVER,
+    )
+
+
+def lambda_code(
+    source_dir: str,
+    *,
+    extra: Sequence[Copy] = (),
+    requirements: str | None = None,
+    python_version: str = "3.12",
+) -> lambda_.Code:
+    """Lambda code from ``lambda_src/<function>`` plus ``extra`` folders and pip requirements."""
+    bundler = LocalPythonBundling(
+        [Copy(source_dir, "."), *extra], requirements=requirements, python_version=python_version
+    )
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT / source_dir),
+        asset_hash_type=cdk.AssetHashType.OUTPUT,
+        bundling=_bundling(bundler, python_version),
+    )
+
+
+def python_library_asset(
+    scope: Construct,
+    construct_id: str,
+    *,
+    copies: Sequence[Copy],
+    zip_name: str,
+    requirements: str | None = None,
+    python_version: str = "3.11",
+) -> s3_assets.Asset:
+    """A zip of Python packages as an S3 asset (e.g. Glue ``--extra-py-files``)."""
+    bundler = LocalPythonBundling(
+        copies, requirements=requirements, python_version=python_version, zip_name=zip_name
+    )
+    return s3_assets.Asset(
+        scope,
+        construct_id,
+        path=str(REPO_ROOT / copies[0].source),
+        asset_hash_type=cdk.AssetHashType.OUTPUT,
+        bundling=_bundling(bundler, python_version),
+    )
