@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from glue_jobs.pii.model import Span
-from glue_jobs.pii.patterns import US_STATE_ABBR, Doc, LazyPattern, lazy_re
+from glue_jobs.pii.patterns import US_STATE_ABBR, Doc, LazyPattern, ends_with, lazy_re, tail_words
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
@@ -68,7 +68,7 @@ U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
 CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}(?:['’]{U})?{L}+)*"
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
-RUN_RE = lazy_re(rf"(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
+RUN_RE = lazy_re(rf"(?=[{_UP}])(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
 _TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
 
 TITLES = frozenset(
@@ -81,36 +81,68 @@ CUE_WORDS = frozenset(
     "husband mother father brother sister spouse partner guardian doctor physician nurse customer client user contact "
     "kontakt attn from to cc signed author recipient sender holder owner employee applicant member paciente patientin".split()
 )
-_TITLE_BEFORE = lazy_re(r"(?<![\w])(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\.?[ \t]+$", re.IGNORECASE)
-# Phrases right before a name (lower-cased window): strong cues name anything capitalised after them.
-_CUE_BEFORE = lazy_re(
-    r"(?:(?<![a-z])(?:(?:my\s+)?name(?:\s+is)?|named|called|i\s+am|i'm|its|it's|this\s+is|dear|hi|hello|hey|hiya|hola|"
-    r"bonjour|hallo|geehrte/?r?|geehrter|liebe|lieber|estimad[oa]|querid[oa]|cher|chère|thanks|thank\s+you|regards|sincerely|cheers|best|signed|seen\s+by|referred\s+by|"
-    r"referred\s+to|examined\s+by|treated\s+by|spoke\s+(?:with|to)|met\s+with|assigned\s+to|reported\s+by|ask\s+for|"
-    r"son|daughter|wife|husband|mother|father|brother|sister|spouse|partner|guardian|mom|dad|"
-    r"physician|doctor|provider|surgeon|clinician|customer|client|user|agent|employee|applicant|member|holder|owner|"
-    r"emergency\s+contact|next\s+of\s+kin|je\s+m'appelle|ich\s+heiße|ich\s+bin|me\s+llamo|mi\s+nombre\s+es|"
-    r"mein\s+name\s+ist|pt|patient(?:in|e)?(?:\s+name)?|paciente)\s*[,\-]?\s*"
-    r"|(?<![a-z])(?:name|patient|pt|from|to|cc|contact|kontakt|attn|label|recipient|sender|customer|client|user|holder|"
-    r"signed|author|physician|provider|nurse|doctor|guardian|owner|employee|nom|nombre|paciente|patientin|von|de)\s*:\s*"
-    r"|\n\s*(?:--|—)\s*)$"
+_STRONG_CUES = frozenset(
+    """name named called its it's im i'm dear hi hello hey hiya hola bonjour hallo geehrte geehrter geehrte/r liebe lieber
+    estimado estimada querido querida cher chère thanks regards sincerely cheers best signed son daughter wife husband
+    mother father brother sister spouse partner guardian mom dad physician doctor provider surgeon clinician customer
+    client user agent employee applicant member holder owner pt patient patientin patiente paciente""".split()
+) | {
+    "name is", "i am", "this is", "thank you", "seen by", "referred by", "referred to", "examined by", "treated by",
+    "spoke with", "spoke to", "met with", "assigned to", "reported by", "ask for", "emergency contact", "patient name",
+    "je m'appelle", "ich heiße", "ich bin", "me llamo", "my name", "next of kin", "mi nombre es", "mein name ist",
+    "my name is",
+}
+# "<word>: Name" labels.
+_COLON_CUES = _STRONG_CUES | frozenset(
+    "from to cc contact kontakt attn label recipient sender signed author nurse nom nombre von de".split()
 )
-# Weak cues: enough for a known first name or a two-word name.
-_WEAK_CUE_BEFORE = lazy_re(r"(?<![a-z])(?:for|with|and|per|by|from|to|cc|&|und|et|y|con|avec|mit|para|pour|für)\s+$")
+_WEAK_CUES = frozenset("for with and per by from to cc & und et y con avec mit para pour für".split())
+_LOC_PREPS = frozenset("in from to at near of visiting nach aus bei à en de desde a city town ciudad ville stadt".split())
+_LOC_STRONG = frozenset({
+    "lives in", "living in", "live in", "moved to", "moving to", "born in", "based in", "located in", "resident of",
+    "relocated to", "resides in", "reside in", "traveled to", "travelled to", "grew up in", "wohnt in", "habite à",
+    "vive en", "city", "town", "ville", "ciudad", "stadt", "ort",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """What the words right before a capitalised piece say about it."""
+
+    person: bool  # strong cue: title, "Patient:", "name is", "Dear", relation words
+    weak: bool  # "for", "with", "and", ... directly before
+    prep: bool  # location preposition ("in", "from", ...)
+    strong_place: bool  # "lives in", "moved to", "City:" ...
+
+
+def _cues_before(text: str, lower: str, start: int) -> _Cues:
+    window = lower[max(0, start - 32) : start]
+    words, punct = tail_words(window)
+    if not words:
+        return _Cues(False, False, False, False)
+    last = words[-1]
+    colon = ":" in punct
+    title = last.rstrip(".") in TITLES and not punct.strip() and window[-1:] in (" ", "\t")
+    person = (
+        title
+        or (colon and last in _COLON_CUES)
+        or ends_with(words, _STRONG_CUES)
+        or window.rstrip().endswith(("--", "\u2014"))
+    )
+    return _Cues(
+        person,
+        not punct.strip() and last in _WEAK_CUES,
+        last in _LOC_PREPS,
+        ends_with(words, _LOC_STRONG),
+    )
+
+
 _CUE_AFTER = lazy_re(
     r"\s*(?:\((?:wife|husband|son|daughter|mother|father|sister|brother|spouse|partner|friend|guardian|patient|pt|age\b|"
     r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|\s+is\s+an?\s+\d{1,3}[- ](?:year|yo|y/o)"
     r"|,\s*(?:an?\s+)?\d{1,3}[- ](?:year|yo|y/o)|,?\s+(?:MD|M\.D\.|RN|PhD|DDS|NP)\b(?![ \t]*\d))",
 )
 _LOWER_NAME_CUE = lazy_re(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
-_LOC_PREP = lazy_re(
-    r"(?<![a-z])(?:in|from|to|at|near|of|visiting|nach|aus|bei|à|en|de|desde|a|city|town|ciudad|ville|stadt)\s*[:,]?\s*$"
-)
-_LOC_STRONG = lazy_re(
-    r"(?<![a-z])(?:lives\s+in|living\s+in|live\s+in|moved\s+to|moving\s+to|born\s+in|based\s+in|located\s+in|resident\s+of|"
-    r"relocated\s+to|resides\s+in|reside\s+in|travel(?:l)?ed\s+to|grew\s+up\s+in|wohnt\s+in|habite\s+à|vive\s+en|"
-    r"city|town|ville|ciudad|stadt|ort)\s*:?\s*$"
-)
 _AFTER_REGION = lazy_re(r",[ \t]*([A-Z][\w'’. -]{1,60})")
 _PLACE_SUFFIX = lazy_re(
     r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
@@ -187,55 +219,67 @@ _DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 _HS = r"[ \t]+"
 _SEP = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
-ADDRESS_RES: tuple[tuple[LazyPattern, float], ...] = (
+_LEAD = rf"(?=[{_UP}\d#])(?<![\w-])"  # first-character lookahead lets the regex engine skip other positions fast
+_FR_WAYS = ("rue", "avenue", "av.", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "route", "cours", "passage", "square", "voie", "faubourg")
+_ES_WAYS = ("Calle", "C/", "C.", "Vial", "Avenida", "Avda", "Paseo", "Plaza", "Camino", "Carretera", "Ronda", "Rambla", "Pasaje", "Pasadizo", "Travesía", "Glorieta", "Callejón", "Cañada", "Cuesta", "Urbanización", "Vía", "Via", "Acceso", "Alameda", "Bajada", "Calleja", "Senda", "Sector", "Partida", "Polígono")
+_DE_WAYS = ("str", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad", "markt")
+# (regex, score, gate): the regex runs only if one of the gate substrings occurs (lower-cased text unless noted).
+ADDRESS_RES: tuple[tuple[LazyPattern, float, tuple[str, ...] | None], ...] = (
     # US/UK/IN: number or unit line, [direction] Name(s) Suffix [direction] [unit]
     (lazy_re(
-        rf"(?<![\w-])(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
+        rf"{_LEAD}(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
         rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
-    ), 0.85),
+    ), 0.85, None),
     # DE: Musterstraße 12a / Judith-Kusch-Straße 658 / Hauptstr. 5 / Am Ring 3-5
     (lazy_re(
-        rf"(?<![\w-]){U}[\wäöüß'-]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|Straße|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee)"
+        rf"{_LEAD}{U}[\wäöüß'-]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|Straße|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee)"
         rf"{_HS}\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{{1,4}}[a-z]?)?(?![\w-])"
-    ), 0.85),
-    # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo
+    ), 0.85, _DE_WAYS),
+    # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo / rue Victor Hugo
     (lazy_re(
-        rf"(?<![\w-])(?:\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS})?(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
+        rf"(?=[\drRaAbBpPcCiIqQsSvVfF])(?<![\w-])(?:\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS})?(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
         rf"{_HS}(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?{CAP}(?:{_HS}(?:(?:de|du|des|la|le)[ \t]+)?{CAP}){{0,3}}"
-    ), 0.85),
+    ), 0.85, _FR_WAYS),
     # ES: Calle de Ana Pérez 23 Puerta 5 / Avenida Diagonal, 640
     (lazy_re(
-        rf"(?<![\w-])(?:Calle|C/|C\.|Vial|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono|Paseo)"
+        rf"{_LEAD}(?:Calle|C/|C\.|Vial|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono)"
         rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
-    ), 0.85),
+    ), 0.85, tuple(w.lower() for w in _ES_WAYS)),
     # PO boxes
-    (lazy_re(r"(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85),
+    (lazy_re(r"(?=[PpAaBb])(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85, ("box", "postfach", "apartado", "postale")),
 )
-# "City, ST 12345" / "12345 City" / "City\nPOSTCODE" / "City - 123456" / "City, 28001" / "City,\nCountry"
-_CITY_TAIL = lazy_re(
-    rf"(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}}),?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
-    rf"|(?:^|(?<=[\n,])|(?<=, ))[ \t]*\d{{5}}[ \t]+(?P<city2>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
-    rf"|(?P<city3>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
-    rf"|(?P<city4>{CAP}(?:[ \t]+{CAP}){{0,2}})[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
-    rf"|(?P<city5>{CAP}(?:[ \t]+{CAP}){{0,2}}),[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U}))",
-    re.MULTILINE,
+# Cities next to postal codes: "City, ST 12345" / "City\nSW1A 1AA" / "City - 123456" / "City, 28001" (name first) ...
+_CITY_BEFORE_CODE = lazy_re(
+    rf"(?=[{_UP}])(?<![\w-])(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}})"
+    rf"(?:,?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
+    rf"|[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
+    rf"|[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
+    rf"|,[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U})))"
+)
+# ... and "12345 City" (code first, at line start or after a comma).
+_CITY_AFTER_CODE = lazy_re(
+    rf"(?=\d)(?<![\w-])\d{{5}}[ \t]+(?P<city>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
 )
 _DIGIT = lazy_re(r"\d")
 
 
-def _find_addresses(text: str) -> Iterator[Span]:
-    for rx, score in ADDRESS_RES:
-        for m in rx.finditer(text):
-            yield Span("STREET_ADDRESS", m.start(), m.end(), score)
-    for m in _CITY_TAIL.finditer(text):
-        for group, score in (("city", 0.85), ("city2", 0.75), ("city3", 0.75), ("city4", 0.7), ("city5", 0.7)):
-            if m.group(group):
-                yield Span("LOCATION", m.start(group), m.end(group), score)
-                break
+def _find_addresses(text: str, lower: str) -> Iterator[Span]:
+    for rx, score, gate in ADDRESS_RES:
+        if gate is None or any(k in lower for k in gate):
+            for m in rx.finditer(text):
+                yield Span("STREET_ADDRESS", m.start(), m.end(), score)
+    for m in _CITY_BEFORE_CODE.finditer(text):
+        yield Span("LOCATION", m.start("city"), m.end("city"), 0.85 if m.group("state") else 0.7)
         if m.group("state"):
             yield Span("LOCATION", m.start("state"), m.end("state"), 0.8)
         elif m.group("pin"):
             yield Span("ZIP_CODE", m.start("pin"), m.end("pin"), 0.7)
+    for m in _CITY_AFTER_CODE.finditer(text):
+        j = m.start()
+        while j and text[j - 1] in " \t":
+            j -= 1
+        if j == 0 or text[j - 1] in ",\n":
+            yield Span("LOCATION", m.start("city"), m.end("city"), 0.75)
 
 
 # ------------------------------------------------------------------------------------------------ people and places
@@ -326,29 +370,23 @@ def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tu
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
     if _DIGIT.search(text):
-        yield from _find_addresses(text)
+        yield from _find_addresses(text, doc.lower)
     lower = doc.lower
     g = gazetteers()
     for m in RUN_RE.finditer(text):
         toks = _tokens(text, m.start(), m.end())
         for start, end, phrase in _multiword_places(text, toks, g):
-            before = lower[max(0, start - 30) : start]
-            yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if _LOC_PREP.search(before) else 0.75))
+            prep = _cues_before(text, lower, start).prep
+            yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if prep else 0.75))
         for piece, cued, titled_run in _pieces(toks, g):
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
                 end -= 1  # sentence full stop, not an initial
-            before = lower[max(0, start - 32) : start]
-            cue = (
-                cued
-                or _TITLE_BEFORE.search(text, max(0, start - 12), start) is not None
-                or _CUE_BEFORE.search(before) is not None
-                or _CUE_AFTER.match(text, end) is not None
-            )
-            weak_cue = not cue and not titled_run and _WEAK_CUE_BEFORE.search(before) is not None
+            cues = _cues_before(text, lower, start)
+            cue = cued or cues.person or _CUE_AFTER.match(text, end) is not None
+            weak_cue = not cue and not titled_run and cues.weak
             words = [t.word for t in piece if not t.is_particle]
-            prep = _LOC_PREP.search(before) is not None
-            strong = _LOC_STRONG.search(before) is not None
+            prep, strong = cues.prep, cues.strong_place
             region_after = _AFTER_REGION.match(text, end)
             if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
                 strong = True

@@ -24,10 +24,10 @@ class LazyPattern:
     """
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._args = (pattern, flags)
+        self.source, self.source_flags = pattern, flags
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(re.compile(*self._args), name)
+        value = getattr(re.compile(self.source, self.source_flags), name)
         setattr(self, name, value)
         return value
 
@@ -42,7 +42,7 @@ def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
 
 def _ctx(*words: str) -> LazyPattern:
     """Context regex over a lower-cased window: any of ``words`` as whole words."""
-    return lazy_re(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
+    return lazy_re(r"(?=[a-z/])(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
 
 
 CONTEXT: dict[str, LazyPattern] = {
@@ -63,11 +63,25 @@ CONTEXT: dict[str, LazyPattern] = {
     "ZIP_CODE": _ctx(r"zip", r"zip code", r"zipcode", r"postal", r"postcode", r"post code", r"plz", r"code postal", r"cp", r"pin", r"pincode", r"c\.p\."),
 }
 # Words right before a number that make it something other than a phone number / identifier.
-NEGATIVE_NUMERIC = lazy_re(
-    r"(?<![a-z])(?:version|ver|v|build|release|order|invoice|inv|ticket|issue|pr|commit|ref|reference|id|sku|"
-    r"serial|port|pid|uid|gid|bytes|ms|qty|quantity|tracking|txn|transaction|job|run|step|line|row|item|"
-    r"page|count|total|size|epoch|timestamp|ts|seq|offset|build no)\s*[#:=]?\s*$"
+NEGATIVE_WORDS = frozenset(
+    "version ver v build release order invoice inv ticket issue pr commit ref reference id sku serial port pid uid gid "
+    "bytes ms qty quantity tracking txn transaction job run step line row item page count total size epoch timestamp "
+    "ts seq offset no".split()
 )
+_TAIL_STRIP = " \t\r\n:,;#=-\u2013\u2014"
+_WORD_STRIP = "\"'([{<*"
+
+
+def tail_words(window: str, k: int = 3) -> tuple[list[str], str]:
+    """The last ``k`` words of ``window`` (outer quotes/brackets removed) and the punctuation trailing them."""
+    body = window.rstrip(_TAIL_STRIP)
+    return [w.strip(_WORD_STRIP) for w in body.split()[-k:]], window[len(body) :]
+
+
+def ends_with(words: list[str], phrases: frozenset[str], max_len: int = 3) -> bool:
+    """True if the last 1..``max_len`` of ``words`` form one of ``phrases``."""
+    return any(" ".join(words[-n:]) in phrases for n in range(1, min(max_len, len(words)) + 1))
+
 
 # JSON field names (normalised: lower-case alphanumerics) that make a whole value an entity of a type.
 FIELD_HINTS: dict[str, tuple[str, ...]] = {
@@ -124,9 +138,15 @@ class Doc:
     lower: str
     hints: frozenset[str]
 
-    def before(self, start: int, width: int = 40) -> str:
-        """Lower-cased window ending at ``start`` (same line and the line above)."""
-        return self.lower[max(0, start - width) : start]
+    def negated(self, start: int) -> bool:
+        """True if the word right before ``start`` marks a number as a version, order id, count, etc."""
+        words, _ = tail_words(self.lower[max(0, start - 24) : start], 1)
+        if not words:
+            return False
+        w = words[-1]
+        if w == "no" and self.lower[max(0, start - 24) : start].rstrip(_TAIL_STRIP).endswith("build no"):
+            return True
+        return w != "no" and w in NEGATIVE_WORDS
 
     def context_pos(self, etype: str, start: int, width: int = 32) -> int:
         """How close the nearest context word for ``etype`` before ``start`` is (larger is closer).
@@ -156,12 +176,11 @@ EMAIL_RE = lazy_re(
 )
 URL_RE = lazy_re(r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)'\"*"
-IPV4_RE = lazy_re(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
-IPV6_RE = lazy_re(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+IPV4_RE = lazy_re(r"(?=\d)(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+IPV6_RE = lazy_re(r"(?=[0-9A-Fa-f:])(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
 MAC_RE = lazy_re(
-    r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
+    r"(?=[0-9A-Fa-f])(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
 )
-_VERSION_BEFORE = lazy_re(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
 
 
 def find_email(text: str, doc: Doc) -> Iterator[Span]:
@@ -192,7 +211,7 @@ def find_url(text: str, doc: Doc) -> Iterator[Span]:
 def find_ip(text: str, doc: Doc) -> Iterator[Span]:
     if "." in text:
         for m in IPV4_RE.finditer(text):
-            if v.ipv4_ok(m.group()) and not _VERSION_BEFORE.search(text, 0, m.start()):
+            if v.ipv4_ok(m.group()) and not doc.negated(m.start()):
                 yield Span("IP_ADDRESS", m.start(), m.end(), 0.9 if m.group().count(".") == 3 else 0.6)
     if "::" in text or text.count(":") >= 7:
         for m in IPV6_RE.finditer(text):
@@ -202,14 +221,16 @@ def find_ip(text: str, doc: Doc) -> Iterator[Span]:
 
 
 def find_mac(text: str, doc: Doc) -> Iterator[Span]:
+    if text.count(":") < 5 and text.count("-") < 5 and text.count(".") < 2:
+        return
     for m in MAC_RE.finditer(text):
         yield Span("MAC_ADDRESS", m.start(), m.end(), 0.9)
 
 
 # --------------------------------------------------------------------------------------------- aws
 
-AWS_ACCESS_RE = lazy_re(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
-AWS_SECRET_RE = lazy_re(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+AWS_ACCESS_RE = lazy_re(r"(?=A)(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+AWS_SECRET_RE = lazy_re(r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])")
 
 
 def find_aws(text: str, doc: Doc) -> Iterator[Span]:
@@ -227,7 +248,7 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- numbers
 
-CARD_RE = lazy_re(r"(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
+CARD_RE = lazy_re(r"(?=\d)(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
 _CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 5), (4, 4, 4, 4, 2)}
 
 
@@ -241,11 +262,11 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
         if v.card_ok(digits):
             if doc.has_context("CREDIT_CARD", m.start(), m.end()):
                 yield Span("CREDIT_CARD", m.start(), m.end(), 1.0)
-            elif len(digits) >= 15 and not NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
+            elif len(digits) >= 15 and not doc.negated(m.start()):
                 yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
 
 
-SSN_RE = lazy_re(r"(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+SSN_RE = lazy_re(r"(?=\d)(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
@@ -262,13 +283,13 @@ def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
             continue
         if doc.has_context(etype, start, end):
             yield Span(etype, start, end, 0.95)
-        elif sep == "-" and not NEGATIVE_NUMERIC.search(doc.before(start, 20)):
+        elif sep == "-" and not doc.negated(start):
             yield Span(etype, start, end, 0.85)
-        elif sep == " " and not NEGATIVE_NUMERIC.search(doc.before(start, 20)):
+        elif sep == " " and not doc.negated(start):
             yield Span(etype, start, end, 0.55)
 
 
-IBAN_RE = lazy_re(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
+IBAN_RE = lazy_re(r"(?=[A-Z])(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
 
 
 def find_iban(text: str, doc: Doc) -> Iterator[Span]:
@@ -291,7 +312,7 @@ def find_iban(text: str, doc: Doc) -> Iterator[Span]:
 
 # Phone candidates: optional international prefix / (area code), then digit runs with mandatory separators.
 PHONE_RE = lazy_re(
-    r"(?<![\w+/.:,-])"
+    r"(?=[+(\d])(?<![\w+/.:,-])"
     r"(?P<intl>(?:\+|00)\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?"
     r"(?P<paren>\(\d{1,5}\)[ .-]?)?"
     r"(?P<body>\d+(?:(?:[ .\-/]|\u00a0)\d+)*)"
@@ -332,7 +353,7 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
         if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
             continue
         start = m.start()
-        if NEGATIVE_NUMERIC.search(doc.before(start, 24)):
+        if doc.negated(start):
             continue
         ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
         # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
@@ -361,26 +382,30 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
 
 # Weak identifier types: only fire with a context word nearby or a hinting JSON field name.
 _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
-    ("ABA_ROUTING_NUMBER", lazy_re(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
-    ("US_PASSPORT", lazy_re(r"(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
-    ("MEDICAL_RECORD_NUMBER", lazy_re(r"(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
-    ("US_DRIVER_LICENSE", lazy_re(r"(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
-    ("US_BANK_NUMBER", lazy_re(r"(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
-    ("US_SSN", lazy_re(r"(?<![\w-])\d{9}(?![\w-])"), 0.9),
-    ("US_ITIN", lazy_re(r"(?<![\w-])9\d{8}(?![\w-])"), 0.9),
+    ("ABA_ROUTING_NUMBER", lazy_re(r"(?=\d)(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_PASSPORT", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
+    ("MEDICAL_RECORD_NUMBER", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
+    ("US_DRIVER_LICENSE", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
+    ("US_BANK_NUMBER", lazy_re(r"(?=\d)(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
+    ("US_SSN", lazy_re(r"(?=\d)(?<![\w-])\d{9}(?![\w-])"), 0.9),
+    ("US_ITIN", lazy_re(r"(?=9)(?<![\w-])9\d{8}(?![\w-])"), 0.9),
 )
+
+
+_WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
+_WEAK_GATE = lazy_re("|".join(f"(?:{CONTEXT[t].source})" for t in sorted(_WEAK_TYPES)))
 
 
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     """Context-gated identifiers; when several types' patterns match the same token, the type whose context
     word is closest before it wins (``"passport": "...", "driver_license": "123456789"`` -> licence)."""
-    if not any(c.isdigit() for c in text):
+    if not (doc.hints & _WEAK_TYPES or _WEAK_GATE.search(doc.lower)):
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}
     for etype, rx, score in _WEAK:
         for m in rx.finditer(text):
             s = m.group()
-            if sum(c.isdigit() for c in s) < 6 or NEGATIVE_NUMERIC.search(doc.before(m.start(), 20)):
+            if sum(c.isdigit() for c in s) < 6 or doc.negated(m.start()):
                 continue
             if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
                 continue
@@ -407,7 +432,7 @@ _MONTHS = (
 )
 _TIME = r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
 DATE_RE = lazy_re(
-    r"(?<![\w.:/-])(?:"
+    r"(?=[\dJjFfMmAaSsOoNnDd])(?<![\w.:/-])(?:"
     r"(?P<iso>\d{4}-\d{2}-\d{2})"
     r"|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
     r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2})"
@@ -453,14 +478,19 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
 
 
 AGE_RE = lazy_re(
-    r"(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+    r"(?=[\dAaEeÂâ])(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
     r"|(?<![\w])(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
     re.IGNORECASE,
 )
 
 
+_AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter", "ans", "años", "âge", "edad")
+
+
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
+    if not any(k in doc.lower for k in _AGE_KEYS):
+        return
     for m in AGE_RE.finditer(text):
         g = "n" if m.group("n") else "n2"
         if 0 < int(m.group(g)) <= 125:
@@ -476,27 +506,37 @@ _US_STATES = (
 )
 US_STATE_ABBR = frozenset(_US_STATES.split("|"))
 ZIP_RE = lazy_re(
-    r"(?<![\w-])(?:(?:" + _US_STATES + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
+    r"(?=[A-Z\d])(?<![\w-])(?:(?:" + _US_STATES + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
     r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
-    r"|(?P<zip4>\d{5}-\d{4})"
-    r"|(?:^|(?<=,)|(?<=\n))[ \t]*(?P<eu>\d{5})(?=[ \t]+[A-ZÄÖÜÉÈ][\w'-]+)"
-    r"|(?<=[a-z]) ?[-–,] ?(?P<in>\d{6})(?![\w-])"
-    r"|(?<=, )(?P<es>\d{5})(?![\w-])"
-    r")(?![\w-])",
-    re.MULTILINE,
+    r"|(?P<zip4>\d{5}-\d{4})|(?P<d5>\d{5})|(?P<d6>\d{6}))(?![\w-])"
 )
-ZIP_CTX_RE = lazy_re(r"(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
+_CITY_AFTER_ZIP = lazy_re(r"[ \t]+[A-ZÄÖÜÉÈ][\w'-]+")
+_PIN_BEFORE = lazy_re(r"[a-z] ?[-–,] ?$")
+ZIP_CTX_RE = lazy_re(r"(?=\d)(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
+_ZIP_KEYS = ("zip", "postal", "postcode", "post code", "plz", "cp", "pin", "c.p.")
 
 
 def find_zip(text: str, doc: Doc) -> Iterator[Span]:
+    """US ZIP after a state, UK postcodes, ZIP+4, and 5/6-digit codes in address position or with context."""
     for m in ZIP_RE.finditer(text):
-        for name, score in (("us", 0.9), ("uk", 0.8), ("zip4", 0.7), ("eu", 0.7), ("in", 0.6), ("es", 0.55)):
-            if m.group(name):
-                yield Span("ZIP_CODE", m.start(name), m.end(name), score)
-                break
-    for m in ZIP_CTX_RE.finditer(text):
-        if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
-            yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
+        if m.group("us"):
+            yield Span("ZIP_CODE", m.start("us"), m.end("us"), 0.9)
+        elif m.group("uk") or m.group("zip4"):
+            yield Span("ZIP_CODE", m.start(), m.end(), 0.8 if m.group("uk") else 0.7)
+        elif m.group("d5"):
+            j = m.start()
+            while j and text[j - 1] in " \t":
+                j -= 1
+            if (j == 0 or text[j - 1] in ",\n") and _CITY_AFTER_ZIP.match(text, m.end()):
+                yield Span("ZIP_CODE", m.start(), m.end(), 0.7)  # "10115 Berlin" (DE/FR/ES order)
+            elif text[max(0, m.start() - 2) : m.start()] == ", ":
+                yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
+        elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
+            yield Span("ZIP_CODE", m.start(), m.end(), 0.6)  # "Gangtok - 737101"
+    if "ZIP_CODE" in doc.hints or any(k in doc.lower for k in _ZIP_KEYS):
+        for m in ZIP_CTX_RE.finditer(text):
+            if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
+                yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
 
 
 KV_RE = lazy_re(r"[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']|(?<![\w])([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")

@@ -1,0 +1,132 @@
+"""Single-core throughput of the PII engine on the dev-set records, optionally against Presidio.
+
+Measures records/s and MB/s (UTF-8) of ``Engine.detect`` over the labelled dev-set records plus the hard
+negatives. When ``presidio-analyzer`` is installed (``uv pip install -e '.[bench]'``) the same records go through
+Presidio's ``AnalyzerEngine`` in the same run, and the throughput ratio plus both engines' precision/recall on
+the entity types Presidio's pattern recognizers cover are printed.
+
+Presidio is built without any downloaded model: its NLP engine is ``spacy.blank("en")`` (tokenizer only, so
+context words still work; lemmas are the lower-cased tokens), which leaves the regex/checksum "pattern recognizers" and no NER. PERSON/LOCATION
+therefore are not compared. Run pinned to one core, e.g. ``taskset -c 0 python benchmarks/pii_throughput.py``.
+
+Usage: python benchmarks/pii_throughput.py [--records N] [--negatives N] [--repeat R] [--no-presidio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pii_devset  # noqa: E402
+
+# Presidio entity names that correspond to ours (everything else it emits is ignored).
+PRESIDIO_TYPES = {
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS", "PHONE_NUMBER": "PHONE_NUMBER", "CREDIT_CARD": "CREDIT_CARD", "US_SSN": "US_SSN",
+    "US_ITIN": "US_ITIN", "IBAN_CODE": "IBAN_CODE", "IP_ADDRESS": "IP_ADDRESS", "MAC_ADDRESS": "MAC_ADDRESS", "URL": "URL",
+    "DATE_TIME": "DATE_TIME", "US_DRIVER_LICENSE": "US_DRIVER_LICENSE", "US_PASSPORT": "US_PASSPORT",
+    "US_BANK_NUMBER": "US_BANK_NUMBER", "ABA_ROUTING_NUMBER": "ABA_ROUTING_NUMBER",
+}
+
+
+def presidio_detector() -> Callable[[str], list[tuple[str, int, int]]] | None:
+    """Presidio AnalyzerEngine with a blank spaCy pipeline (no model download), or None if not installed."""
+    try:
+        import spacy
+        import tldextract
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from spacy.language import Language
+    except ImportError:
+        return None
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    # Presidio's URL/email recognizers use tldextract; use its bundled suffix list instead of fetching one.
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+
+    @Language.component("lowercase_lemmas")
+    def lowercase_lemmas(doc: Any) -> Any:
+        """Presidio's context enhancer compares lemmas; without a model, use the lower-cased token."""
+        for token in doc:
+            token.lemma_ = token.lower_
+        return doc
+
+    class BlankSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+        """Tokenizer-only spaCy pipeline: pattern recognizers and context words, no NER model."""
+
+        def __init__(self) -> None:
+            super().__init__(models=[{"lang_code": "en", "model_name": "blank"}])
+
+        def load(self) -> None:
+            pipeline = spacy.blank("en")
+            pipeline.add_pipe("lowercase_lemmas")
+            self.nlp = {"en": pipeline}
+
+    nlp = BlankSpacyNlpEngine()
+    nlp.load()
+    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+    entities = list(PRESIDIO_TYPES)
+
+    def det(text: str) -> list[tuple[str, int, int]]:
+        results: Any = analyzer.analyze(text=text, language="en", entities=entities)  # Presidio's default threshold
+        return [(PRESIDIO_TYPES[r.entity_type], r.start, r.end) for r in results]
+
+    return det
+
+
+def throughput(det: Callable[[str], Iterable[Any]], texts: list[str], repeat: int) -> tuple[float, float, float]:
+    """(records/s, MB/s, seconds) for ``repeat`` passes over ``texts`` (best pass)."""
+    size_mb = sum(len(t.encode()) for t in texts) / 1e6
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for t in texts:
+            det(t)
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best, size_mb / best, best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--records", type=int, default=2000)
+    ap.add_argument("--negatives", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-presidio", action="store_true")
+    args = ap.parse_args()
+
+    records = pii_devset.generate(args.records)
+    negatives = pii_devset.hard_negatives(args.negatives)
+    texts = [r.text for r in records] + negatives
+    ours, known = pii_devset.engine_detector()
+    ours(texts[0])  # load gazetteers / compile patterns outside the timed loop
+    rps, mbps, secs = throughput(ours, texts, args.repeat)
+    print(f"records: {len(texts)} ({sum(len(t.encode()) for t in texts) / 1e6:.2f} MB), best of {args.repeat} passes, one thread")
+    print(f"ours:     {rps:10.0f} records/s  {mbps:7.3f} MB/s  ({secs:.2f} s/pass)")
+
+    presidio = None if args.no_presidio else presidio_detector()
+    if presidio is None:
+        print("presidio-analyzer not installed (or disabled): no comparison")
+        return
+    presidio(texts[0])
+    p_rps, p_mbps, p_secs = throughput(presidio, texts, 1)
+    print(f"presidio: {p_rps:10.0f} records/s  {p_mbps:7.3f} MB/s  ({p_secs:.2f} s/pass)")
+    print(f"ratio ours/presidio: {rps / p_rps:.1f}x")
+
+    types = list(PRESIDIO_TYPES)
+    rep_ours = pii_devset.evaluate(records, negatives, lambda t: [s for s in ours(t) if s[0] in PRESIDIO_TYPES])
+    rep_pres = pii_devset.evaluate(records, negatives, presidio)
+    print(f"\n{'type':20} {'gold':>5}  {'ours P':>6} {'R':>6} {'F1':>6} {'negFP':>5}   {'presidio P':>10} {'R':>6} {'F1':>6} {'negFP':>5}")
+    for t in types:
+        po, ro, fo = rep_ours.prf(t)
+        pp, rp, fp = rep_pres.prf(t)
+        print(f"{t:20} {rep_ours.n_gold[t]:5d}  {po:6.3f} {ro:6.3f} {fo:6.3f} {rep_ours.neg_fp[t]:5d}   {pp:10.3f} {rp:6.3f} {fp:6.3f} {rep_pres.neg_fp[t]:5d}")
+
+
+if __name__ == "__main__":
+    main()
