@@ -27,7 +27,21 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+def _runtime_root() -> Path:
+    """Where ``glue_jobs/``, ``lambda_src/`` and ``training/`` live.
+
+    In a source checkout that is the repository root; in a pip-installed wheel they ship as
+    ``pipeline_stacks/_runtime/`` (see pyproject.toml), so imported constructs still bundle.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "glue_jobs").is_dir() and (checkout / "lambda_src").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "_runtime"
+
+
+#: Root of the runtime source folders (repository checkout or installed package).
+RUNTIME_ROOT = _runtime_root()
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache", "*.egg-info")
 
@@ -75,7 +89,7 @@ class LocalPythonBundling:
 
     def _stage(self, stage: Path) -> None:
         for copy in self.copies:
-            source = REPO_ROOT / copy.source
+            source = RUNTIME_ROOT / copy.source
             target = stage / copy.target
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():
@@ -88,7 +102,7 @@ class LocalPythonBundling:
                     sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--no-compile", "--only-binary=:all:", "--platform", self.platform,
                     "--python-version", self.python_version, "--implementation", "cp",
-                    "--target", str(stage), "-r", str(REPO_ROOT / self.requirements),
+                    "--target", str(stage), "-r", str(RUNTIME_ROOT / self.requirements),
                 ],
                 check=True,
             )  # fmt: skip
@@ -125,7 +139,7 @@ def lambda_code(
         [Copy(source_dir, "."), *extra], requirements=requirements, python_version=python_version
     )
     return lambda_.Code.from_asset(
-        str(REPO_ROOT / source_dir),
+        str(RUNTIME_ROOT / source_dir),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=_bundling(bundler, python_version),
     )
@@ -147,7 +161,7 @@ def python_library_asset(
     return s3_assets.Asset(
         scope,
         construct_id,
-        path=str(REPO_ROOT / copies[0].source),
+        path=str(RUNTIME_ROOT / copies[0].source),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=_bundling(bundler, python_version),
     )
