@@ -12,6 +12,7 @@ regexes in ``pipeline_stacks/training_metrics.py``. See ``training/README.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -276,6 +277,15 @@ def trainer_kit(backend: str, tensor_parallel_size: int) -> TrainerKit:
     return TrainerKit(Trainer, TrainingArguments, {"use_cpu": backend == "cpu"})
 
 
+def checkpointing_args(args_cls: type, enabled: bool) -> dict[str, Any]:
+    """Activation (gradient) checkpointing arguments, under the name this transformers version uses."""
+    if not enabled:
+        return {}
+    names = {f.name for f in dataclasses.fields(args_cls)}
+    prefix = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    return {prefix: True, f"{prefix}_kwargs": {"use_reentrant": False}}
+
+
 def save_for_serving(trainer: Any, tokenizer: Any, args: argparse.Namespace, backend: str, bf16: bool) -> None:
     """Write config.json, model.safetensors (LoRA merged) and tokenizer files to the model dir.
 
@@ -339,8 +349,6 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
         per_device_eval_batch_size=args.per_device_eval_batch_size or args.per_device_batch_size,
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         bf16=bf16,
-        gradient_checkpointing=args.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if args.gradient_checkpointing else None,
         logging_steps=args.logging_steps,
         save_strategy="steps",
         save_steps=args.save_steps,
@@ -353,6 +361,7 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
         report_to="none",
         disable_tqdm=True,
         seed=args.seed,
+        **checkpointing_args(kit.args_cls, args.gradient_checkpointing),
         **kit.extra_args,
     )
     trainer = kit.trainer_cls(
@@ -375,7 +384,10 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
         "train_loss": result.training_loss, "num_input_tokens_seen": trainer.state.num_input_tokens_seen,
     }
     if eval_set:
-        summary["eval_loss"] = trainer.evaluate()["eval_loss"]  # on_log prints its METRIC line
+        final_step_evals = [h["eval_loss"] for h in trainer.state.log_history
+                            if "eval_loss" in h and h.get("step") == trainer.state.global_step]
+        # trainer.evaluate() logs, so MetricLines prints its eval_loss line too.
+        summary["eval_loss"] = final_step_evals[-1] if final_step_evals else trainer.evaluate()["eval_loss"]
     save_for_serving(trainer, tokenizer, args, backend, bf16)
     if trainer.is_world_process_zero():
         out = Path(args.output_data_dir)
