@@ -76,7 +76,7 @@ def reset_caches() -> None:
     from frontdoor import clients, config, schemas
 
     config.settings.cache_clear()
-    schemas._validator.cache_clear()
+    schemas.compiled.cache_clear()
     for fn in (clients.sagemaker_runtime, clients.bedrock_runtime, clients.s3):
         getattr(fn, "cache_clear", lambda: None)()  # may still be monkeypatched during teardown
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import traceback
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -23,11 +27,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from frontdoor import backends, storage
+from frontdoor import backends, clients, schemas, storage
 from frontdoor.config import Settings, settings
 from frontdoor.errors import ApiError, upstream_error
 from frontdoor.observability import logger, metrics, tracer
-from frontdoor.schemas import RequestInvalid, validate
+from frontdoor.schemas import RequestInvalid
 
 ROUTES: dict[str, str] = {"/v1/generate": "POST", "/v1/feedback": "POST"}
 ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -96,7 +100,7 @@ def read_json_body(schema_name: str, s: Settings) -> dict[str, Any]:
         parsed = json.loads(data, parse_constant=_reject_constant)
     except (ValueError, binascii.Error, RecursionError):
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
-    validate(schema_name, parsed)
+    schemas.validate(schema_name, parsed)
     return parsed
 
 
@@ -110,6 +114,7 @@ def generate() -> Response:
     if not prompt.strip():
         raise ApiError(422, "unprocessable", "prompt must contain non-whitespace characters.")
     params: dict[str, Any] = body.get("parameters") or {}
+    prompt_redaction = storage.redact_in_background(prompt)
     try:
         gen = backends.generate(prompt, params, s)
     except Exception as exc:
@@ -134,7 +139,7 @@ def generate() -> Response:
         "usage": gen.usage(),
         "latency_ms": round(gen.latency_ms, 1),
     }
-    pii = _store_interaction(s, body, params, gen)
+    pii = _store_interaction(s, body, params, gen, prompt_redaction)
     logger.info("generate ok", extra={
         "backend": s.backend, "model": gen.model, "latency_ms": payload["latency_ms"], **gen.usage(),
         "prompt_chars": len(prompt), "output_chars": len(gen.output), "pii_entities": pii,
@@ -147,11 +152,11 @@ def _client_error_code(exc: Exception) -> str | None:
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
-@tracer.capture_method(capture_response=False)
-def _store_interaction(s: Settings, body: dict[str, Any], params: dict[str, Any], gen: backends.Generation) -> int | None:
+def _store_interaction(s: Settings, body: dict[str, Any], params: dict[str, Any], gen: backends.Generation,
+                       prompt_redaction: Future[tuple[str | None, dict[str, int]]]) -> int | None:
     """Redact and store the interaction; failures are logged (type only) and counted, never raised."""
     try:
-        prompt, prompt_counts = storage.redact(body["prompt"])
+        prompt, prompt_counts = prompt_redaction.result(timeout=s.storage_timeout_s)
         output, output_counts = storage.redact(gen.output)
         stored_params = {k: v for k, v in params.items() if k != "stop"}
         if params.get("stop"):
@@ -270,14 +275,10 @@ def request_id_of(event: Any, context: Any) -> str:
     return str(uuid.uuid4())
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Lambda entry point (``handler.lambda_handler``)."""
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_id = request_id_of(event, context)
     logger.set_correlation_id(request_id)
-    tracer.put_annotation(key="request_id", value=request_id)
+    tracer().put_annotation(key="request_id", value=request_id)
     app.append_context(request_id=request_id, started=datetime.now(timezone.utc))
     try:
         return app.resolve(event, context)
@@ -287,3 +288,31 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         body = {"error": {"code": "internal_error", "message": "Internal error.", "request_id": request_id}}
         return {"statusCode": 500, "headers": {"Content-Type": "application/json", **BASE_HEADERS},
                 "body": json.dumps(body), "isBase64Encoded": False}
+
+
+@cache
+def _instrumented() -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """``_handle`` wrapped by Logger (no event logging), Tracer (no response capture) and Metrics."""
+    traced = tracer().capture_lambda_handler(metrics.log_metrics(_handle, capture_cold_start_metric=True),
+                                             capture_response=False)
+    return logger.inject_lambda_context(traced, log_event=False, clear_state=True)
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point (``handler.lambda_handler``); instrumentation is assembled on the first call."""
+    return _instrumented()(event, context)
+
+
+def warm() -> None:
+    """Run the lazy initialisation now: tracer, schemas, PII engine, boto3 clients."""
+    s = settings()
+    _instrumented()
+    for name in ("generate_request", "feedback_request"):
+        schemas.compiled(name)
+    storage.redact_in_background("warm-up jane.doe@example.com").result()
+    clients.s3()
+    (clients.bedrock_runtime if s.backend == "bedrock" else clients.sagemaker_runtime)()
+
+
+if os.environ.get("WARM_ON_INIT", "").lower() == "true":  # SnapStart / provisioned concurrency
+    warm()

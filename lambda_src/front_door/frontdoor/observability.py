@@ -1,9 +1,10 @@
-"""Process-wide Powertools Logger, Tracer and Metrics (EMF) shared by the handler modules."""
+"""Process-wide Powertools Logger, Metrics (EMF) and Tracer shared by the handler modules."""
 
 from __future__ import annotations
 
 import logging
 import os
+from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -11,8 +12,14 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "front-door"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SecureLlmPipeline/FrontDoor"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+@cache
+def tracer() -> Tracer:
+    """X-Ray tracer, built on first use: building it imports aws_xray_sdk and botocore and patches botocore."""
+    return Tracer(service=SERVICE, patch_modules=("botocore",))
+
 
 # botocore/urllib3 DEBUG records contain request bodies (prompts): keep them out of CloudWatch even when
 # the function's log level is lowered to DEBUG.

@@ -44,13 +44,14 @@ def load_schema(name: str, prompt_max_chars: int | None = None) -> dict[str, Any
 
 
 @cache
-def _validator(name: str) -> Callable[[Any], Any]:
+def compiled(name: str) -> Callable[[Any], Any]:
+    """The compiled validator of a request schema, with the configured prompt limit."""
     return fastjsonschema.compile(load_schema(name, settings().prompt_max_chars))
 
 
 def validate(name: str, data: Any) -> None:
     """Validate ``data`` against the named request schema or raise :class:`RequestInvalid`."""
     try:
-        _validator(name)(data)
+        compiled(name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise RequestInvalid(exc.message, str(exc.name), str(exc.rule)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -27,6 +28,16 @@ def redact(text: str) -> tuple[str | None, dict[str, int]]:
     result = _engine().redact(text)
     counts = {str(k): int(v) for k, v in (result.counts or {}).items()}
     return (None if result.drop else result.text), counts
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact")
+
+
+def redact_in_background(text: str) -> Future[tuple[str | None, dict[str, int]]]:
+    """Start :func:`redact` on a worker thread (it overlaps with the model call, which waits on I/O)."""
+    return _pool().submit(redact, text)
 
 
 def interaction_key(request_id: str, now: datetime) -> str:
