@@ -11,7 +11,7 @@ Quarantine reasons (``reason`` column; ``reason_detail`` never carries raw value
 
 ``empty``          blank or whitespace-only line (quarantined, not skipped, so the count identity holds)
 ``oversize``       raw line longer than ``max_record_bytes`` UTF-8 bytes (checked before parsing)
-``invalid_json``   not parseable as JSON (NaN/Infinity literals are rejected too)
+``invalid_json``   not parseable as JSON (also NaN/Infinity literals, nesting too deep to walk)
 ``not_object``     valid JSON whose top level is not an object
 ``missing_field``  a configured required field path is absent or null; detail = the path
 ``drop``           a span whose entity type is configured with mode ``drop``; detail = sorted entity types
@@ -141,20 +141,19 @@ def _scan_all(node: Any, field_name: str | None, redact: Redactor) -> Any:
 
 
 def _apply_path(node: Any, segments: tuple[tuple[str, bool], ...], redact: Redactor) -> None:
-    """Redact the value(s) a parsed path points at; a non-string target has all its strings redacted."""
+    """Redact the value(s) a parsed path points at; a non-string target has all its strings redacted.
+
+    ``a[]`` on a value that is not an array treats it as a one-element array (fail towards redacting).
+    """
     if not isinstance(node, dict) or segments[0][0] not in node:
         return
     (name, each), rest = segments[0], segments[1:]
-    targets = node[name] if each else [node[name]]
-    if each and not isinstance(targets, list):
-        return
-    if rest:
-        for item in targets:
-            _apply_path(item, rest, redact)
-    elif each:
-        node[name] = [_scan_all(item, name, redact) for item in targets]
-    else:
+    if not rest:
         node[name] = _scan_all(node[name], name, redact)
+        return
+    value = node[name]
+    for item in value if each and isinstance(value, list) else [value]:
+        _apply_path(item, rest, redact)
 
 
 def _resolve(node: Any, segments: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
@@ -224,14 +223,17 @@ class LineSanitizer:
                 dropped.update(t for t in result.counts if mode_for(t) is Mode.DROP)
             return result.text
 
-        if self.config.scan_all_strings:
-            _scan_all(obj, None, redact)
-        else:
-            for segments in self._paths:
-                _apply_path(obj, segments, redact)
+        try:
+            if self.config.scan_all_strings:
+                _scan_all(obj, None, redact)
+            else:
+                for segments in self._paths:
+                    _apply_path(obj, segments, redact)
+            record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        except RecursionError:
+            return LineResult(STATUS_QUARANTINED, reason="invalid_json", reason_detail="nesting too deep")
         if dropped:
             return LineResult(STATUS_QUARANTINED, reason="drop", reason_detail=",".join(sorted(dropped)), entity_counts=counts)
-        record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         return LineResult(STATUS_SANITIZED, record=record, entity_counts=counts)
 
 

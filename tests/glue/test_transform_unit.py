@@ -72,6 +72,20 @@ def test_non_string_target_has_all_its_strings_sanitized() -> None:
     assert out == {"patient": {"contact": ["mail [EMAIL_ADDRESS]"], "n": 3}, "tags": ["[EMAIL_ADDRESS]", 7]}
 
 
+def test_array_marker_on_non_array_still_redacts() -> None:
+    cfg = SanitizeConfig(text_fields=("messages[].content",))
+    out = json.loads(LineSanitizer(cfg).process(json.dumps({"messages": {"content": "mail a.b@example.org"}})).record)
+    assert out == {"messages": {"content": "mail [EMAIL_ADDRESS]"}}
+
+
+def test_too_deep_nesting_is_quarantined_not_crashing() -> None:
+    sanitizer = LineSanitizer(SanitizeConfig(scan_all_strings=True))
+    results = [sanitizer.process('{"a":' * d + '"x"' + "}" * d) for d in (10, *range(980, 1001), 5000)]
+    assert results[0].status == STATUS_SANITIZED
+    assert results[-1].reason == "invalid_json"
+    assert {r.reason for r in results[1:]} <= {None, "invalid_json"}
+
+
 def test_scan_all_strings_passes_json_key_as_field_context() -> None:
     cfg = SanitizeConfig(scan_all_strings=True)
     sanitizer = LineSanitizer(cfg)
