@@ -57,9 +57,17 @@ ENV = {
 }
 
 
-def cold_start_ms(runs: int, tracing: bool) -> list[tuple[float, float]]:
+FLOOR_CODE = (
+    "import time; t0 = time.perf_counter(); "
+    "from aws_lambda_powertools import Logger, Metrics; "
+    "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+    "print((time.perf_counter() - t0) * 1000, 0)"
+)
+
+
+def cold_start_ms(runs: int, tracing: bool, code: str | None = None) -> list[tuple[float, float]]:
     """``(import handler, warm())`` wall times in fresh interpreters (python startup excluded)."""
-    code = (
+    code = code or (
         "import time; t0 = time.perf_counter(); import handler; t1 = time.perf_counter(); "
         "from frontdoor.app import warm; warm(); t2 = time.perf_counter(); "
         "print((t1 - t0) * 1000, (t2 - t1) * 1000)"
@@ -201,12 +209,14 @@ def main() -> int:
     def summary(values: list[float]) -> dict[str, Any]:
         return {"median": round(statistics.median(values), 1), "runs": [round(x, 1) for x in values]}
 
+    floor = cold_start_ms(args.import_runs, tracing=False, code=FLOOR_CODE)
     local, traced = cold_start_ms(args.import_runs, tracing=False), cold_start_ms(args.import_runs, tracing=True)
     report = {
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "cold_import_ms": summary([i for i, _ in local]),
+        "powertools_import_floor_ms": summary([i for i, _ in floor]),
         "lazy_init_ms": summary([w for _, w in local]),
         "cold_import_lambda_tracing_ms": summary([i for i, _ in traced]),
         "lazy_init_lambda_tracing_ms": summary([w for _, w in traced]),
