@@ -27,6 +27,7 @@ _ALNUM_TYPES = frozenset(
      "US_PASSPORT", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "ZIP_CODE"}
 )
 _NON_ALNUM = re.compile(r"[\W_]+")
+_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 _FIELD_WHOLE_VALUE = patterns.FREE_TEXT_TYPES
 
@@ -82,7 +83,7 @@ class Engine:
         if not text:
             return []
         lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        doc = patterns.Doc(text, lower, patterns.field_types(field))
+        doc = patterns.Doc(text, lower, patterns.field_types(field), _DIGIT.search(text) is not None)
         wanted, min_score = self.config.entities, self.config.min_score
         cands = [
             span

@@ -260,12 +260,11 @@ _CITY_BEFORE_CODE = lazy_re(
 _CITY_AFTER_CODE = lazy_re(
     rf"(?=\d)(?<![\w-])\d{{5}}[ \t]+(?P<city>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
 )
-_DIGIT = lazy_re(r"\d")
 
 
 def _find_addresses(text: str, lower: str) -> Iterator[Span]:
     for rx, score, gate in ADDRESS_RES:
-        if gate is None or any(k in lower for k in gate):
+        if gate is None or any(map(lower.__contains__, gate)):
             for m in rx.finditer(text):
                 yield Span("STREET_ADDRESS", m.start(), m.end(), score)
     for m in _CITY_BEFORE_CODE.finditer(text):
@@ -369,7 +368,7 @@ def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tu
 
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
-    if _DIGIT.search(text):
+    if doc.has_digit:
         yield from _find_addresses(text, doc.lower)
     lower = doc.lower
     g = gazetteers()

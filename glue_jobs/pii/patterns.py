@@ -7,6 +7,7 @@ mandatory between repeated digit runs) and most recognizers have a cheap substri
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -40,12 +41,12 @@ def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
 # --------------------------------------------------------------------------------------------- context
 
 
-def _ctx(*words: str) -> LazyPattern:
-    """Context regex over a lower-cased window: any of ``words`` as whole words."""
-    return lazy_re(r"(?=[a-z/])(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
+def _ctx(*words: str) -> str:
+    return "|".join(words)
 
 
-CONTEXT: dict[str, LazyPattern] = {
+# Context words (regex alternatives over lower-cased text, matched as whole words) per entity type.
+CONTEXT_WORDS: dict[str, str] = {
     "PHONE_NUMBER": _ctx(
         r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
         r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"t[ée]l", r"portable", r"m[óo]vil",
@@ -62,6 +63,9 @@ CONTEXT: dict[str, LazyPattern] = {
     "AWS_SECRET_KEY": _ctx(r"secret", r"aws_secret_access_key", r"secret_access_key", r"secretaccesskey", r"secret key", r"aws_secret"),
     "ZIP_CODE": _ctx(r"zip", r"zip code", r"zipcode", r"postal", r"postcode", r"post code", r"plz", r"code postal", r"cp", r"pin", r"pincode", r"c\.p\."),
 }
+_CTX_LEAD, _CTX_TAIL = r"(?=[a-z/])(?<![a-z])(?:", r")(?![a-z])"
+CONTEXT: dict[str, LazyPattern] = {t: lazy_re(_CTX_LEAD + words + _CTX_TAIL) for t, words in CONTEXT_WORDS.items()}
+
 # Words right before a number that make it something other than a phone number / identifier.
 NEGATIVE_WORDS = frozenset(
     "version ver v build release order invoice inv ticket issue pr commit ref reference id sku serial port pid uid gid "
@@ -116,6 +120,7 @@ FIELD_EXACT: dict[str, frozenset[str]] = {
 _FIELD_NORMALISE = lazy_re(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=1024)
 def field_types(field: str | None) -> frozenset[str]:
     """Entity types hinted by a JSON field name (``"patient_name"`` -> PERSON, ``"mrn"`` -> MRN ...)."""
     if not field:
@@ -137,6 +142,7 @@ class Doc:
     text: str
     lower: str
     hints: frozenset[str]
+    has_digit: bool = True
 
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""
@@ -209,6 +215,8 @@ def find_url(text: str, doc: Doc) -> Iterator[Span]:
 
 
 def find_ip(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
     if "." in text:
         for m in IPV4_RE.finditer(text):
             if v.ipv4_ok(m.group()) and not doc.negated(m.start()):
@@ -253,6 +261,8 @@ _CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 1
 
 
 def find_card(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
     for m in CARD_RE.finditer(text):
         s = m.group()
         groups = tuple(len(g) for g in re.split(r"[ -]", s))
@@ -270,6 +280,8 @@ SSN_RE = lazy_re(r"(?=\d)(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
     for m in SSN_RE.finditer(text):
         area, sep, group, serial = m.groups()
         if not sep:
@@ -293,6 +305,8 @@ IBAN_RE = lazy_re(r"(?=[A-Z])(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){1
 
 
 def find_iban(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
     for m in IBAN_RE.finditer(text):
         need = v.IBAN_LENGTHS.get(m.group(1)[:2])
         if need is None:
@@ -319,6 +333,7 @@ PHONE_RE = lazy_re(
     r"(?P<ext>[ ]?(?:x|ext\.?|extn\.?)[ ]?\d{1,6})?"
     r"(?![\w/-]|[.:,]\d)"
 )
+_PHONE_SEP = lazy_re(r"[ .\-/\u00a0]")
 NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
 DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
@@ -349,16 +364,19 @@ def _phone_score(s: str, intl: bool, has_paren: bool, ctx: bool) -> float:
 
 
 def find_phone(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
     for m in PHONE_RE.finditer(text):
         if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
             continue
         start = m.start()
-        if doc.negated(start):
+        digits = sum(map(str.isdigit, m.group()))
+        if digits < 7 or doc.negated(start):
             continue
         ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
         # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
         body_start = m.start("body")
-        cuts = [body_start] + [body_start + g.end() for g in re.finditer(r"[ .\-/\u00a0]", m.group("body"))]
+        cuts = [body_start] + [body_start + g.end() for g in _PHONE_SEP.finditer(m.group("body"))]
         ends = [m.end("body")] + [c - 1 for c in reversed(cuts[1:])]
         found = False
         for end in ends:
@@ -393,16 +411,22 @@ _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
 
 
 _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
-_WEAK_GATE = lazy_re("|".join(f"(?:{CONTEXT[t].source})" for t in sorted(_WEAK_TYPES)))
+_WEAK_GATE = lazy_re(_CTX_LEAD + "|".join(f"(?P<{t}>{CONTEXT_WORDS[t]})" for t in sorted(_WEAK_TYPES)) + _CTX_TAIL)
 
 
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     """Context-gated identifiers; when several types' patterns match the same token, the type whose context
     word is closest before it wins (``"passport": "...", "driver_license": "123456789"`` -> licence)."""
-    if not (doc.hints & _WEAK_TYPES or _WEAK_GATE.search(doc.lower)):
+    if not doc.has_digit:
+        return
+    present = set(doc.hints & _WEAK_TYPES)
+    present.update(m.lastgroup for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
+    if not present:
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}
     for etype, rx, score in _WEAK:
+        if etype not in present:
+            continue
         for m in rx.finditer(text):
             s = m.group()
             if sum(c.isdigit() for c in s) < 6 or doc.negated(m.start()):
@@ -430,15 +454,23 @@ _MONTHS = (
     r"janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
     r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
 )
-_TIME = r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
-DATE_RE = lazy_re(
-    r"(?=[\dJjFfMmAaSsOoNnDd])(?<![\w.:/-])(?:"
-    r"(?P<iso>\d{4}-\d{2}-\d{2})"
-    r"|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
-    r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2})"
-    r"|(?P<txt>(?:\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?)?(?:" + _MONTHS + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?)"
-    r")" + _TIME + r"(?![\w/]|[.:-]\d)",
+_TIME = (
+    r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?i:\s?[ap]\.?m\.?)?"
+    r"(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?(?![\w/]|[.:-]\d)"
+)
+DATE_NUM_RE = lazy_re(
+    r"(?=\d)(?<![\w.:/-])(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
+    r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2}))" + _TIME
+)
+DATE_TXT_RE = lazy_re(
+    r"(?=[\dJjFfMmAaSsOoNnDd])(?<![\w.:/-])(?:\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?)?(?:" + _MONTHS + r")"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?" + _TIME,
     re.IGNORECASE,
+)
+# Three-letter stems of the month names above (lower-cased); a text without any has no textual date.
+_MONTH_STEMS = (
+    "jan", "feb", "fév", "fev", "mar", "mär", "apr", "avr", "abr", "may", "mai", "jun", "jui", "jul", "aug", "aoû",
+    "aou", "ago", "sep", "set", "oct", "okt", "nov", "dec", "déc", "dez", "dic", "ene",
 )
 
 
@@ -447,34 +479,36 @@ def _valid_ymd(y: int, m: int, d: int) -> bool:
 
 
 def find_date(text: str, doc: Doc) -> Iterator[Span]:
-    for m in DATE_RE.finditer(text):
+    if not doc.has_digit:
+        return
+    for m in DATE_NUM_RE.finditer(text):
         if m.group("iso") or m.group("ymd"):
             y, mo, d = (int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd")))
             if not _valid_ymd(y, mo, d):
                 continue
-            score = 0.9
-        elif m.group("num"):
-            a, b, c = re.split(r"[/.-]", m.group("num"))
-            sep = m.group("sep")
-            if (sep != "/" and len(c) != 4) or len(c) == 3:
-                continue
-            a_i, b_i = int(a), int(b)
-            if not (1 <= a_i <= 31 and 1 <= b_i <= 31 and min(a_i, b_i) <= 12):
-                continue
-            if len(c) == 4 and not 1000 <= int(c) <= 2999:
-                continue
-            score = 0.85
-        else:
-            t = m.group("txt")
-            if not any(ch.isdigit() for ch in t):
-                continue
-            if t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:]):
-                continue
-            # A bare "Mar 3"/"may 5" in prose is ambiguous; require a capitalised month or a year.
-            if not re.search(r"\d{4}", t) and not any(ch.isupper() for ch in t if ch.isalpha()):
-                continue
-            score = 0.85
-        yield Span("DATE_TIME", m.start(), m.end(), score)
+            yield Span("DATE_TIME", m.start(), m.end(), 0.9)
+            continue
+        a, b, c = re.split(r"[/.-]", m.group("num"))
+        if (m.group("sep") != "/" and len(c) != 4) or len(c) == 3:
+            continue
+        a_i, b_i = int(a), int(b)
+        if not (1 <= a_i <= 31 and 1 <= b_i <= 31 and min(a_i, b_i) <= 12):
+            continue
+        if len(c) == 4 and not 1000 <= int(c) <= 2999:
+            continue
+        yield Span("DATE_TIME", m.start(), m.end(), 0.85)
+    if not any(map(doc.lower.__contains__, _MONTH_STEMS)):
+        return
+    for m in DATE_TXT_RE.finditer(text):
+        t = m.group()
+        if not any(ch.isdigit() for ch in t):
+            continue
+        if t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:]):
+            continue
+        # A bare "Mar 3"/"may 5" in prose is ambiguous; require a capitalised month or a year.
+        if not re.search(r"\d{4}", t) and not any(ch.isupper() for ch in t if ch.isalpha()):
+            continue
+        yield Span("DATE_TIME", m.start(), m.end(), 0.85)
 
 
 AGE_RE = lazy_re(
@@ -489,7 +523,7 @@ _AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter
 
 
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
-    if not any(k in doc.lower for k in _AGE_KEYS):
+    if not any(map(doc.lower.__contains__, _AGE_KEYS)):
         return
     for m in AGE_RE.finditer(text):
         g = "n" if m.group("n") else "n2"
@@ -518,6 +552,8 @@ _ZIP_KEYS = ("zip", "postal", "postcode", "post code", "plz", "cp", "pin", "c.p.
 
 def find_zip(text: str, doc: Doc) -> Iterator[Span]:
     """US ZIP after a state, UK postcodes, ZIP+4, and 5/6-digit codes in address position or with context."""
+    if not doc.has_digit:
+        return
     for m in ZIP_RE.finditer(text):
         if m.group("us"):
             yield Span("ZIP_CODE", m.start("us"), m.end("us"), 0.9)
@@ -533,29 +569,31 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
         elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
             yield Span("ZIP_CODE", m.start(), m.end(), 0.6)  # "Gangtok - 737101"
-    if "ZIP_CODE" in doc.hints or any(k in doc.lower for k in _ZIP_KEYS):
+    if "ZIP_CODE" in doc.hints or any(map(doc.lower.__contains__, _ZIP_KEYS)):
         for m in ZIP_CTX_RE.finditer(text):
             if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
 
 
-KV_RE = lazy_re(r"[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']|(?<![\w])([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
+JSON_KV_RE = lazy_re(r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']")
+EQ_KV_RE = lazy_re(r"(?=[A-Za-z_])(?<!\w)([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
 FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
 
 def find_key_values(text: str, doc: Doc) -> Iterator[Span]:
     """Values of JSON-ish / key=value pairs embedded in text whose key names a free-text type."""
-    if '":' not in text and "=" not in text and "':" not in text:
-        return
-    for m in KV_RE.finditer(text):
-        key_group = 1 if m.group(1) else 3
-        hints = field_types(m.group(key_group))
+    matches = []
+    if '":' in text or "':" in text:
+        matches = list(JSON_KV_RE.finditer(text))
+    if "=" in text:
+        matches += EQ_KV_RE.finditer(text)
+    for m in matches:
+        hints = field_types(m.group(1))
         for etype in FREE_TEXT_TYPES:
             if etype in hints:
-                value = m.group(key_group + 1).rstrip()
+                value = m.group(2).rstrip()
                 if any(c.isalpha() for c in value):
-                    start = m.start(key_group + 1)
-                    yield Span(etype, start, start + len(value), 0.8)
+                    yield Span(etype, m.start(2), m.start(2) + len(value), 0.8)
                 break
 
 
