@@ -167,8 +167,8 @@ def request_overhead(n: int, latency_ms: float) -> dict[str, Any]:
     real_stdout = sys.stdout
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Logger and EMF output go to /dev/null
     try:
-        import handler  # noqa: PLC0415 - imported after the env and stdout are set up
-        from frontdoor import clients  # noqa: PLC0415
+        import handler
+        from frontdoor import clients
 
         results: dict[str, Any] = {}
         scenarios = [("typical_instant_model", TYPICAL_PROMPT, 0.0),

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from front_door_support import (  # noqa: E402
+from front_door_support import (
     BUCKET,
     ENDPOINT,
     MODEL_ID,
@@ -50,9 +50,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 @pytest.fixture
 def s3(env: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto S3 with the interactions bucket; yields the client the handler uses."""
-    from moto import mock_aws
-
     from frontdoor import clients
+    from moto import mock_aws
 
     with mock_aws():
         client = clients.s3()
@@ -80,7 +79,6 @@ def invoke(capsys: pytest.CaptureFixture[str]) -> Callable[..., dict[str, Any]]:
 def sagemaker(env: pytest.MonkeyPatch) -> Iterator[Any]:
     """botocore Stubber on the handler's sagemaker-runtime client."""
     from botocore.stub import Stubber
-
     from frontdoor import clients
 
     with Stubber(clients.sagemaker_runtime()) as stubber:
@@ -91,7 +89,6 @@ def sagemaker(env: pytest.MonkeyPatch) -> Iterator[Any]:
 def bedrock(env: pytest.MonkeyPatch) -> Iterator[Any]:
     """``BACKEND=bedrock`` and a botocore Stubber on the handler's bedrock-runtime client."""
     from botocore.stub import Stubber
-
     from frontdoor import clients, config
 
     env.setenv("BACKEND", "bedrock")

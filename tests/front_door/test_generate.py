@@ -7,8 +7,19 @@ import json
 from typing import Any
 
 from botocore.stub import ANY
-from front_door_support import (BUCKET, ENDPOINT, LAMBDA_DIR, MODEL_ID, REQUEST_ID, FakeContext, converse_response,
-                      make_event, stored, tgi_body)
+from front_door_support import (
+    BUCKET,
+    ENDPOINT,
+    LAMBDA_DIR,
+    MODEL_ID,
+    REQUEST_ID,
+    FakeContext,
+    converse_response,
+    make_event,
+    stored,
+    tgi_body,
+)
+
 
 class Capture:
     """Stubber ``expected_params`` matcher that records the actual value."""

@@ -110,7 +110,7 @@ class MemoryS3:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def put_object(self, *, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3 names
+    def put_object(self, *, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
         self.objects[Key] = Body
         return {}
 

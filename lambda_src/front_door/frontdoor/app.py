@@ -18,7 +18,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -279,7 +279,7 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_id = request_id_of(event, context)
     logger.set_correlation_id(request_id)
     tracer().put_annotation(key="request_id", value=request_id)
-    app.append_context(request_id=request_id, started=datetime.now(timezone.utc))
+    app.append_context(request_id=request_id, started=datetime.now(UTC))
     try:
         return app.resolve(event, context)
     except Exception as exc:  # the event itself could not be routed (not an API Gateway proxy event)

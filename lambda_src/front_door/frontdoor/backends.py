@@ -75,8 +75,8 @@ def parse_tgi(body: bytes) -> tuple[str, str | None, int | None, int | None]:
         data = data[0]
     if not isinstance(data, dict) or not isinstance(data.get("generated_text"), str):
         raise _bad_upstream("no generated_text")
-    details = data.get("details") if isinstance(data.get("details"), dict) else {}
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    details: dict[str, Any] = data["details"] if isinstance(data.get("details"), dict) else {}
+    usage: dict[str, Any] = data["usage"] if isinstance(data.get("usage"), dict) else {}
     stop = details.get("finish_reason")
     return (
         data["generated_text"],
