@@ -195,8 +195,9 @@ def load_tokenizer(args: argparse.Namespace, texts: list[str]) -> Any:
     saved = Path(args.checkpoint_dir) / "tokenizer"
     if (saved / "tokenizer.json").is_file():
         return AutoTokenizer.from_pretrained(saved, local_files_only=True)
-    tokenizer = build_local_tokenizer(texts, args.tokenizer_vocab_size)
-    tokenizer.save_pretrained(saved)
+    tokenizer = build_local_tokenizer(texts, args.tokenizer_vocab_size)  # deterministic: same on every rank
+    if int(os.environ.get("RANK", "0")) == 0:
+        tokenizer.save_pretrained(saved)
     return tokenizer
 
 
