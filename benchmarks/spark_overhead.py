@@ -7,6 +7,9 @@ sanitizer without Spark (JSON parse + redact + serialise), and (3) the Spark tra
 on a local master (default ``local[2]``). Spark session start-up is reported separately, not included.
 
     .venv/bin/python benchmarks/spark_overhead.py [--records 100000] [--master local[2]] [--json out.json]
+
+Wall times are sensitive to other load on the machine; the 1-minute load average at start/end and the
+bare engine's CPU time are reported so contended runs can be recognised.
 """
 
 from __future__ import annotations
@@ -72,10 +75,11 @@ def main() -> None:
 
     engine = get_engine(config)
     engine.redact("warm up Jane Smith 555-123-4567", field="content")
-    t0 = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     for text, field in texts:
         engine.redact(text, field=field)
-    bare_s = time.perf_counter() - t0
+    bare_s, bare_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     sanitizer = LineSanitizer(config)
     t0 = time.perf_counter()
@@ -110,7 +114,9 @@ def main() -> None:
         "text_fields": len(texts),
         "master": args.master,
         "cpu_count": os.cpu_count(),
+        "load_avg_1m_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "bare_engine_s": round(bare_s, 3),
+        "bare_engine_cpu_s": round(bare_cpu_s, 3),
         "line_sanitizer_s": round(line_s, 3),
         "spark_s": round(spark_s, 3),
         "spark_startup_s": round(startup_s, 3),

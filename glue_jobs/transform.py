@@ -157,12 +157,12 @@ def _apply_path(node: Any, segments: tuple[tuple[str, bool], ...], redact: Redac
 
 
 def _resolve(node: Any, segments: tuple[tuple[str, bool], ...]) -> Iterator[Any]:
-    """Yield the values a parsed path points at (arrays fan out)."""
+    """Yield the values a parsed path points at (arrays fan out; ``a[]`` on a non-array is one element)."""
     if not isinstance(node, dict) or segments[0][0] not in node:
         return
     (name, each), rest = segments[0], segments[1:]
     value = node[name]
-    items = value if each and isinstance(value, list) else ([] if each else [value])
+    items = value if each and isinstance(value, list) else [value]
     for item in items:
         if rest:
             yield from _resolve(item, rest)
