@@ -67,6 +67,7 @@ class Engine:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         wanted = self.config.entities
+        self._all_types = wanted == frozenset(ENTITY_TYPES)
         self._recognizers = [
             rec for rec, types in patterns.RECOGNIZERS.values() if types & wanted
         ]
@@ -85,12 +86,15 @@ class Engine:
         lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
         doc = patterns.Doc(text, lower, patterns.field_types(field), _DIGIT.search(text) is not None)
         wanted, min_score = self.config.entities, self.config.min_score
-        cands = [
-            span
-            for rec in self._recognizers
-            for span in rec(text, doc)
-            if span.type in wanted and span.score >= min_score
-        ]
+        if self._all_types:
+            cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]
+        else:
+            cands = [
+                span
+                for rec in self._recognizers
+                for span in rec(text, doc)
+                if span.type in wanted and span.score >= min_score
+            ]
         if self._second is not None:
             cands.extend(s for s in self._second.detect(text) if s.type in wanted and s.score >= min_score)
         for etype in _FIELD_WHOLE_VALUE:

@@ -66,7 +66,7 @@ _UP = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).
 _LO = "".join(chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha())
 U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
-CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}(?:['’]{U})?{L}+)*"
+CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-(?:(?:la|le|les|lès|sur|sous|en|de|du|des|aux|au|am|an|im|der|upon|on)-)?{U}(?:['’]{U})?{L}+)*"
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
 RUN_RE = lazy_re(rf"(?=[{_UP}])(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
 _TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
@@ -219,66 +219,106 @@ _DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 _HS = r"[ \t]+"
 _SEP = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
-_LEAD = rf"(?=[{_UP}\d#])(?<![\w-])"  # first-character lookahead lets the regex engine skip other positions fast
-_FR_WAYS = ("rue", "avenue", "av.", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "route", "cours", "passage", "square", "voie", "faubourg")
-_ES_WAYS = ("Calle", "C/", "C.", "Vial", "Avenida", "Avda", "Paseo", "Plaza", "Camino", "Carretera", "Ronda", "Rambla", "Pasaje", "Pasadizo", "Travesía", "Glorieta", "Callejón", "Cañada", "Cuesta", "Urbanización", "Vía", "Via", "Acceso", "Alameda", "Bajada", "Calleja", "Senda", "Sector", "Partida", "Polígono")
-_DE_WAYS = ("str", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad", "markt")
-# (regex, score, gate): the regex runs only if one of the gate substrings occurs (lower-cased text unless noted).
-ADDRESS_RES: tuple[tuple[LazyPattern, float, tuple[str, ...] | None], ...] = (
-    # US/UK/IN: number or unit line, [direction] Name(s) Suffix [direction] [unit]
+_LEAD = rf"(?=[\dASUFRBH#])(?<![\w-])"  # first-character lookahead lets the regex engine skip other positions fast
+# Number-first / unit-first addresses (US, UK, IN) and PO boxes are found by regex over the whole text; the
+# name-first forms (DE/ES/FR streets, cities next to postal codes) are checked around capitalised runs.
+ADDRESS_RES: tuple[tuple[LazyPattern, tuple[str, ...] | None], ...] = (
+    # [unit line] number [direction] Name(s) Suffix [direction] [unit]
     (lazy_re(
         rf"{_LEAD}(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
         rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
-    ), 0.85, None),
-    # DE: Musterstraße 12a / Judith-Kusch-Straße 658 / Hauptstr. 5 / Am Ring 3-5
-    (lazy_re(
-        rf"{_LEAD}{U}[\wäöüß'-]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|Straße|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee)"
-        rf"{_HS}\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{{1,4}}[a-z]?)?(?![\w-])"
-    ), 0.85, _DE_WAYS),
-    # FR: 12, rue de la Paix / 3 bis avenue Victor Hugo / rue Victor Hugo
-    (lazy_re(
-        rf"(?=[\drRaAbBpPcCiIqQsSvVfF])(?<![\w-])(?:\d{{1,4}}(?:[ ]?(?:bis|ter))?,?{_HS})?(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|passage|square|voie|faubourg|Rue|Avenue|Boulevard|Place|Chemin|Allée|Impasse|Quai|Route)"
-        rf"{_HS}(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?{CAP}(?:{_HS}(?:(?:de|du|des|la|le)[ \t]+)?{CAP}){{0,3}}"
-    ), 0.85, _FR_WAYS),
-    # ES: Calle de Ana Pérez 23 Puerta 5 / Avenida Diagonal, 640
-    (lazy_re(
-        rf"{_LEAD}(?:Calle|C/|C\.|Vial|Avenida|Avda\.?|Paseo|Plaza|Camino|Carretera|Ronda|Rambla|Pasaje|Pasadizo|Travesía|Glorieta|Callejón|Cañada|Cuesta|Urbanización|Vía|Via|Acceso|Alameda|Bajada|Calleja|Senda|Sector|Partida|Polígono)"
-        rf"{_HS}(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}},?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
-    ), 0.85, tuple(w.lower() for w in _ES_WAYS)),
-    # PO boxes
-    (lazy_re(r"(?=[PpAaBb])(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), 0.85, ("box", "postfach", "apartado", "postale")),
+    ), None),
+    (lazy_re(r"(?=[PpAaBb])(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), ("box", "postfach", "apartado", "postale")),
 )
-# Cities next to postal codes: "City, ST 12345" / "City\nSW1A 1AA" / "City - 123456" / "City, 28001" (name first) ...
-_CITY_BEFORE_CODE = lazy_re(
-    rf"(?=[{_UP}])(?<![\w-])(?P<city>{CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{CAP}){{0,3}})"
-    rf"(?:,?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
+_DE_SUFFIXES = ("straße", "strasse", "str", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad", "markt")
+_DE_NUMBER = lazy_re(r"(?P<dot>\.)?[ \t]+\d{1,4}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?(?![\w-])")
+_ES_WAYS = frozenset(
+    "calle vial avenida avda paseo plaza camino carretera ronda rambla pasaje pasadizo travesía glorieta callejón cañada "
+    "cuesta urbanización vía via acceso alameda bajada calleja senda sector partida polígono".split()
+)
+_ES_ABBR_BEFORE = lazy_re(r"(?:C\.|C/)[ \t]*$")
+_ES_REST = lazy_re(
+    rf"(?:C\.|C/)?[ \t]*(?:{U}{L}+\.?{_HS})?(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}}"
+    rf",?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
+)
+_FR_WAYS = frozenset("rue avenue av. boulevard bd place chemin allée impasse quai route cours passage square voie faubourg".split())
+_FR_WAY_HINTS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "place ", "chemin ", "allée ", "impasse ", "quai ", "route ", "cours ", "passage ", "square ", "voie ", "faubourg ")
+_FR_BEFORE = lazy_re(
+    r"(?:(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ \t]+)?(?<![\w-])(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|"
+    r"quai|route|cours|passage|square|voie|faubourg)[ \t]+(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?$",
+    re.IGNORECASE,
+)
+# What may follow a city name: ", ST 12345" / "\nSW1A 1AA" / " - 123456" / ", 28001" (not "28001 City").
+_CODE_AFTER_CITY = lazy_re(
+    rf",?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
     rf"|[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
     rf"|[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
-    rf"|,[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U})))"
-)
-# ... and "12345 City" (code first, at line start or after a comma).
-_CITY_AFTER_CODE = lazy_re(
-    rf"(?=\d)(?<![\w-])\d{{5}}[ \t]+(?P<city>{CAP}(?:[ \t-]+(?:(?:{_PARTICLES}|sur|en|lès|les|im|am|an|der)[ \t-]+)?{CAP}){{0,3}})"
+    rf"|,[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U}))"
 )
 
 
 def _find_addresses(text: str, lower: str) -> Iterator[Span]:
-    for rx, score, gate in ADDRESS_RES:
+    for rx, gate in ADDRESS_RES:
         if gate is None or any(map(lower.__contains__, gate)):
             for m in rx.finditer(text):
-                yield Span("STREET_ADDRESS", m.start(), m.end(), score)
-    for m in _CITY_BEFORE_CODE.finditer(text):
-        yield Span("LOCATION", m.start("city"), m.end("city"), 0.85 if m.group("state") else 0.7)
-        if m.group("state"):
-            yield Span("LOCATION", m.start("state"), m.end("state"), 0.8)
-        elif m.group("pin"):
-            yield Span("ZIP_CODE", m.start("pin"), m.end("pin"), 0.7)
-    for m in _CITY_AFTER_CODE.finditer(text):
-        j = m.start()
-        while j and text[j - 1] in " \t":
-            j -= 1
-        if j == 0 or text[j - 1] in ",\n":
-            yield Span("LOCATION", m.start("city"), m.end("city"), 0.75)
+                yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
+
+
+def _code_before(text: str, start: int) -> bool:
+    """True if ``text[:start]`` ends with a 5-digit postal code at line start or after a comma ("10115 ")."""
+    k = start
+    while k and text[k - 1] in " \t":
+        k -= 1
+    if k == start or k < 5 or not text[k - 5 : k].isdigit() or (k > 5 and text[k - 6].isalnum()):
+        return False
+    j = k - 5
+    while j and text[j - 1] in " \t":
+        j -= 1
+    return j == 0 or text[j - 1] in ",\n"
+
+
+def _run_addresses(text: str, lower: str, toks: list[_Tok], has_digit: bool, french: bool) -> Iterator[Span]:
+    """Addresses and cities anchored on one capitalised run (DE/ES/FR streets, cities next to postal codes).
+
+    ``french`` says whether the text contains any French street word at all (checked once per text).
+    """
+    rs, re_ = toks[0].start, toks[-1].end
+    first = toks[0].word
+    if first in _FR_WAYS:  # "Rue Victor Hugo"
+        yield Span("STREET_ADDRESS", rs, re_, 0.8)
+    elif french:
+        words, _ = tail_words(lower[max(0, rs - 24) : rs])
+        if _FR_WAYS.intersection(words):
+            m = _FR_BEFORE.search(text, max(0, rs - 40), rs)
+            if m:
+                yield Span("STREET_ADDRESS", m.start(), re_, 0.85)
+    if not has_digit:
+        return
+    code = _CODE_AFTER_CITY.match(text, re_)
+    if code:
+        names = [t for t in toks if not t.is_particle][-4:]
+        yield Span("LOCATION", names[0].start, re_, 0.85 if code.group("state") else 0.7)
+        if code.group("state"):
+            yield Span("LOCATION", code.start("state"), code.end("state"), 0.8)
+        elif code.group("pin"):
+            yield Span("ZIP_CODE", code.start("pin"), code.end("pin"), 0.7)
+    elif _code_before(text, rs):
+        yield Span("LOCATION", rs, re_, 0.75)
+    for i, t in enumerate(toks):  # DE: Musterstraße 12a, Hauptstr. 5, Müller Straße 3
+        if t.word.endswith(_DE_SUFFIXES):
+            num = _DE_NUMBER.match(text, t.end)
+            if num and (num.group("dot") is not None) == t.word.endswith("str"):
+                begin = toks[i - 1].start if t.word in _DE_SUFFIXES and i else t.start
+                yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
+                break
+    es_start = rs if first in _ES_WAYS else None
+    if es_start is None and text[max(0, rs - 4) : rs].lstrip().startswith(("C.", "C/")):
+        abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 4), rs)
+        es_start = abbr.start() if abbr else None
+    if es_start is not None:
+        m = _ES_REST.match(text, es_start)
+        if m:
+            yield Span("STREET_ADDRESS", es_start, m.end(), 0.85)
 
 
 # ------------------------------------------------------------------------------------------------ people and places
@@ -368,12 +408,17 @@ def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tu
 
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
-    if doc.has_digit:
-        yield from _find_addresses(text, doc.lower)
     lower = doc.lower
+    if doc.has_digit:
+        yield from _find_addresses(text, lower)
     g = gazetteers()
+    french = any(map(lower.__contains__, _FR_WAY_HINTS))
     for m in RUN_RE.finditer(text):
         toks = _tokens(text, m.start(), m.end())
+        if not toks:
+            continue
+        if len(toks) > 1 or toks[0].word not in COMMON:
+            yield from _run_addresses(text, lower, toks, doc.has_digit, french)
         for start, end, phrase in _multiword_places(text, toks, g):
             prep = _cues_before(text, lower, start).prep
             yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if prep else 0.75))

@@ -50,7 +50,7 @@ CONTEXT_WORDS: dict[str, str] = {
     "PHONE_NUMBER": _ctx(
         r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
         r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"t[ée]l", r"portable", r"m[óo]vil",
-        r"tel[ée]fono", r"reach me", r"reach",
+        r"tel[ée]fono", r"reach me", r"reach", r"ring",
     ),
     "CREDIT_CARD": _ctx(r"card", r"visa", r"mastercard", r"amex", r"cc", r"credit", r"debit", r"kreditkarte", r"carte", r"tarjeta", r"pan"),
     "US_SSN": _ctx(r"ssn", r"social security", r"ss#", r"ss #", r"soc sec"),
@@ -338,11 +338,15 @@ NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[
 DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
+_PHONE_PUNCT = str.maketrans("", "", " .-/()+\u00a0")
+_PHONE_SEPS = str.maketrans("", "", " .-/\u00a0")
+
+
 def _phone_score(s: str, intl: bool, has_paren: bool, ctx: bool) -> float:
     """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number."""
-    digits = "".join(c for c in s if c.isdigit())
+    digits = s.translate(_PHONE_PUNCT)
     n = len(digits)
-    seps = sum(1 for c in s if c in " .-/\u00a0") + has_paren
+    seps = len(s) - len(s.translate(_PHONE_SEPS)) + has_paren
     if DATE_SHAPE_RE.fullmatch(s) or len(set(digits)) == 1:
         return 0.0
     if intl:
@@ -370,8 +374,7 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
         if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
             continue
         start = m.start()
-        digits = sum(map(str.isdigit, m.group()))
-        if digits < 7 or doc.negated(start):
+        if len(m.group().translate(_PHONE_PUNCT)) < 7 or doc.negated(start):
             continue
         ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
         # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
