@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import train  # noqa: E402
+import train
 
-from pipeline_stacks.training_metrics import metric_regex  # noqa: E402
+from pipeline_stacks.training_metrics import metric_regex
 
 
 def main() -> None:

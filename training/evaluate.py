@@ -100,6 +100,16 @@ def rouge_l(predictions: list[str], references: list[str]) -> float:
     return sum(scores) / len(scores)
 
 
+def prompt_pairs(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(prompt, reference) of the records that have both."""
+    pairs = []
+    for record in records:
+        reference = reference_of(record)
+        if isinstance(record.get("prompt"), str) and reference is not None:
+            pairs.append((record["prompt"], reference))
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Evaluate and write ``evaluation.json``; returns the report."""
     args = parse_args(argv)
@@ -109,13 +119,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True).to(device).eval()
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
+    model = model.to(device).eval()
 
     held_out = read_records(args.test_dir)
     eval_loss, eval_tokens = held_out_loss(model, tokenizer, [format_record(r) for r in held_out],
                                            args.seq_len, args.batch_size)
-    pairs = [(r["prompt"], reference_of(r)) for r in (read_records(args.prompts) if args.prompts else held_out)
-             if isinstance(r.get("prompt"), str) and reference_of(r) is not None][: args.max_prompts]
+    pairs = prompt_pairs(read_records(args.prompts) if args.prompts else held_out)[: args.max_prompts]
     rouge = None
     if pairs:
         predictions = generate(model, tokenizer, [p for p, _ in pairs], args.max_new_tokens, args.batch_size)

@@ -216,8 +216,8 @@ def load_model(args: argparse.Namespace, tokenizer: Any, backend: str, bf16: boo
     return AutoModelForCausalLM.from_config(config, dtype=dtype)
 
 
-def apply_lora(model: torch.nn.Module, args: argparse.Namespace) -> torch.nn.Module:
-    """Wrap ``model`` with LoRA adapters; only adapter weights train."""
+def apply_lora(model: torch.nn.Module, args: argparse.Namespace) -> Any:
+    """``model`` wrapped in a PEFT LoRA model; only adapter weights train."""
     from peft import LoraConfig, get_peft_model
 
     targets = None if args.lora_target_modules == "auto" else [m.strip() for m in args.lora_target_modules.split(",")]

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from pipeline_stacks.training_metrics import (  # noqa: E402
+from pipeline_stacks.training_metrics import (
     EVALUATION_METRIC_DEFINITIONS,
     EVALUATION_REPORT_FILENAME,
     QUALITY_GATE_METRIC,

@@ -13,9 +13,9 @@ from types import ModuleType
 import pytest
 
 torch = pytest.importorskip("torch")
-import sm_common  # noqa: E402  (training/ is on sys.path via conftest)
+import sm_common
 
-from pipeline_stacks.training_metrics import TRAINING_METRIC_DEFINITIONS  # noqa: E402
+from pipeline_stacks.training_metrics import TRAINING_METRIC_DEFINITIONS
 
 
 @pytest.mark.parametrize(
