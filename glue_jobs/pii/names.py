@@ -183,6 +183,9 @@ COMMON = frozenset(
 )
 
 
+_SKIP_SINGLE = COMMON | TITLES | CUE_WORDS  # a lone capitalised word from these is never an entity itself
+
+
 @dataclass(slots=True)
 class _Tok:
     start: int
@@ -414,9 +417,14 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     g = gazetteers()
     french = any(map(lower.__contains__, _FR_WAY_HINTS))
     for m in RUN_RE.finditer(text):
-        toks = _tokens(text, m.start(), m.end())
-        if not toks:
-            continue
+        run = m.group()
+        if " " not in run and "\t" not in run:  # single word: skip sentence starters, titles, cue words fast
+            word = run.lower()
+            if word in _SKIP_SINGLE:
+                continue
+            toks = [_Tok(m.start(), m.end(), word, False)]
+        else:
+            toks = _tokens(text, m.start(), m.end())
         if len(toks) > 1 or toks[0].word not in COMMON:
             yield from _run_addresses(text, lower, toks, doc.has_digit, french)
         for start, end, phrase in _multiword_places(text, toks, g):

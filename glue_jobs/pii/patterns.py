@@ -82,9 +82,14 @@ def tail_words(window: str, k: int = 3) -> tuple[list[str], str]:
     return [w.strip(_WORD_STRIP) for w in body.split()[-k:]], window[len(body) :]
 
 
-def ends_with(words: list[str], phrases: frozenset[str], max_len: int = 3) -> bool:
-    """True if the last 1..``max_len`` of ``words`` form one of ``phrases``."""
-    return any(" ".join(words[-n:]) in phrases for n in range(1, min(max_len, len(words)) + 1))
+def ends_with(words: list[str], phrases: frozenset[str]) -> bool:
+    """True if the last one, two or three of ``words`` form one of ``phrases``."""
+    n = len(words)
+    return bool(n) and (
+        words[-1] in phrases
+        or (n > 1 and f"{words[-2]} {words[-1]}" in phrases)
+        or (n > 2 and f"{words[-3]} {words[-2]} {words[-1]}" in phrases)
+    )
 
 
 # JSON field names (normalised: lower-case alphanumerics) that make a whole value an entity of a type.
@@ -376,6 +381,8 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
         start = m.start()
         if len(m.group().translate(_PHONE_PUNCT)) < 7 or doc.negated(start):
             continue
+        if m.group("intl") is None and m.group("paren") is None and DATE_SHAPE_RE.fullmatch(m.group("body")):
+            continue  # a date, not a number with a glued neighbour
         ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
         # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
         body_start = m.start("body")
