@@ -84,7 +84,7 @@ class Engine:
         if not text:
             return []
         lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        doc = patterns.Doc(text, lower, patterns.field_types(field), _DIGIT.search(text) is not None)
+        doc = patterns.Doc(lower, patterns.field_types(field), _DIGIT.search(text) is not None)
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
             cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]

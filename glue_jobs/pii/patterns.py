@@ -92,10 +92,9 @@ def ends_with(words: list[str], phrases: frozenset[str]) -> bool:
     )
 
 
-# JSON field names (normalised: lower-case alphanumerics) that make a whole value an entity of a type.
+# JSON field names (normalised: lower-case alphanumerics; substring match) that act as context for a type.
 FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "PHONE_NUMBER": ("phone", "tel", "mobile", "cell", "fax", "msisdn"),
-    "EMAIL_ADDRESS": ("email", "mail"),
     "CREDIT_CARD": ("card", "ccnumber", "pan", "creditcard"),
     "US_SSN": ("ssn", "socialsecurity"),
     "US_ITIN": ("itin", "taxpayer"),
@@ -106,7 +105,6 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "MEDICAL_RECORD_NUMBER": ("mrn", "medicalrecord", "patientid", "chart", "recordnumber"),
     "AWS_SECRET_KEY": ("secret", "secretkey", "secretaccesskey"),
     "ZIP_CODE": ("zip", "postal", "postcode", "plz", "pincode"),
-    "DATE_TIME": ("date", "dob", "birthdate", "dateofbirth", "birthday", "admitted", "discharged"),
     "AGE": ("age",),
 }
 # Free-text types: the key must match exactly (a "filename" or "hostname" value is not a person).
@@ -142,9 +140,8 @@ def field_types(field: str | None) -> frozenset[str]:
 
 @dataclass(slots=True)
 class Doc:
-    """Per-call state shared by recognizers."""
+    """Per-call state shared by recognizers (the text itself is passed alongside)."""
 
-    text: str
     lower: str
     hints: frozenset[str]
     has_digit: bool = True
@@ -225,7 +222,7 @@ def find_ip(text: str, doc: Doc) -> Iterator[Span]:
     if "." in text:
         for m in IPV4_RE.finditer(text):
             if v.ipv4_ok(m.group()) and not doc.negated(m.start()):
-                yield Span("IP_ADDRESS", m.start(), m.end(), 0.9 if m.group().count(".") == 3 else 0.6)
+                yield Span("IP_ADDRESS", m.start(), m.end(), 0.9)
     if "::" in text or text.count(":") >= 7:
         for m in IPV6_RE.finditer(text):
             s = m.group()
