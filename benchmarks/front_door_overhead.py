@@ -57,21 +57,21 @@ ENV = {
 }
 
 
-FLOOR_CODE = (
-    "import time; t0 = time.perf_counter(); "
+CLOCKS = "import time; w0, c0 = time.perf_counter(), time.process_time(); "
+FLOOR_CODE = CLOCKS + (
     "from aws_lambda_powertools import Logger, Metrics; "
     "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
-    "print((time.perf_counter() - t0) * 1000, 0)"
+    "print((time.perf_counter() - w0) * 1000, (time.process_time() - c0) * 1000, 0, 0)"
+)
+HANDLER_CODE = CLOCKS + (
+    "import handler; w1, c1 = time.perf_counter(), time.process_time(); "
+    "from frontdoor.app import warm; warm(); "
+    "print((w1 - w0) * 1000, (c1 - c0) * 1000, (time.perf_counter() - w1) * 1000, (time.process_time() - c1) * 1000)"
 )
 
 
-def cold_start_ms(runs: int, tracing: bool, code: str | None = None) -> list[tuple[float, float]]:
-    """``(import handler, warm())`` wall times in fresh interpreters (python startup excluded)."""
-    code = code or (
-        "import time; t0 = time.perf_counter(); import handler; t1 = time.perf_counter(); "
-        "from frontdoor.app import warm; warm(); t2 = time.perf_counter(); "
-        "print((t1 - t0) * 1000, (t2 - t1) * 1000)"
-    )
+def cold_start_ms(runs: int, tracing: bool, code: str = HANDLER_CODE) -> list[list[float]]:
+    """Per fresh interpreter: import wall, import CPU, ``warm()`` wall, ``warm()`` CPU (startup excluded)."""
     env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join([str(LAMBDA_DIR), str(ROOT)])}
     for key in ("LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED"):
         env.pop(key, None)
@@ -81,7 +81,7 @@ def cold_start_ms(runs: int, tracing: bool, code: str | None = None) -> list[tup
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", code], env=env, cwd=LAMBDA_DIR, check=True,
                              capture_output=True, text=True).stdout.split()
-        runs_ms.append((float(out[-2]), float(out[-1])))
+        runs_ms.append([float(x) for x in out[-4:]])
     return runs_ms
 
 
@@ -206,8 +206,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
-    def summary(values: list[float]) -> dict[str, Any]:
-        return {"median": round(statistics.median(values), 1), "runs": [round(x, 1) for x in values]}
+    def summary(runs: list[list[float]], wall: int) -> dict[str, Any]:
+        return {"median": round(statistics.median(r[wall] for r in runs), 1),
+                "cpu_median": round(statistics.median(r[wall + 1] for r in runs), 1),
+                "runs": [round(r[wall], 1) for r in runs]}
 
     floor = cold_start_ms(args.import_runs, tracing=False, code=FLOOR_CODE)
     local, traced = cold_start_ms(args.import_runs, tracing=False), cold_start_ms(args.import_runs, tracing=True)
@@ -215,11 +217,11 @@ def main() -> int:
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
-        "cold_import_ms": summary([i for i, _ in local]),
-        "powertools_import_floor_ms": summary([i for i, _ in floor]),
-        "lazy_init_ms": summary([w for _, w in local]),
-        "cold_import_lambda_tracing_ms": summary([i for i, _ in traced]),
-        "lazy_init_lambda_tracing_ms": summary([w for _, w in traced]),
+        "cold_import_ms": summary(local, 0),
+        "powertools_import_floor_ms": summary(floor, 0),
+        "lazy_init_ms": summary(local, 2),
+        "cold_import_lambda_tracing_ms": summary(traced, 0),
+        "lazy_init_lambda_tracing_ms": summary(traced, 2),
         "requests": args.requests,
         "per_request": request_overhead(args.requests, args.model_latency_ms),
     }

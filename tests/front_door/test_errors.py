@@ -205,3 +205,13 @@ def test_bug_is_generic_500_with_metric(s3: Any, env: Any, invoke: Any, log_line
 def test_event_without_routing_fields_is_500_not_a_crash(env: Any, invoke: Any) -> None:
     resp = invoke({"requestContext": {"requestId": REQUEST_ID}})
     assert_error(resp, 500, "internal_error")
+
+
+def test_misconfiguration_is_500_not_blamed_on_the_caller(env: Any, invoke: Any) -> None:
+    env.setenv("BACKEND", "openai")
+    from frontdoor import config
+
+    config.settings.cache_clear()
+    resp = invoke(make_event({"prompt": "hi"}))
+    assert_error(resp, 500, "internal_error")
+    assert resp["metrics"]["UnhandledErrors"] == [1.0]

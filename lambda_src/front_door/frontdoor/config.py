@@ -41,12 +41,6 @@ class Settings:
     storage_timeout_s: float
     retry_after_s: int
 
-    @property
-    def model_name(self) -> str:
-        """Identifier of the serving model reported to callers and stored with each interaction."""
-        name = self.endpoint_name if self.backend == "sagemaker" else self.model_id
-        return name or "unconfigured"
-
 
 @cache
 def settings() -> Settings:

@@ -7,16 +7,19 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontdoor import clients
 from frontdoor.config import Settings
+
+if TYPE_CHECKING:
+    from glue_jobs.pii import Engine
 
 SCHEMA_VERSION = 1
 
 
 @cache
-def _engine() -> Any:
+def _engine() -> Engine:
     """The shared PII engine, built on first use (it lazy-loads its gazetteers)."""
     from glue_jobs.pii import Engine, EngineConfig
 
