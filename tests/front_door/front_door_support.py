@@ -12,9 +12,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = ROOT / "lambda_src" / "front_door"
-for _p in (str(LAMBDA_DIR), str(ROOT)):
+# Appended, not prepended: only the uniquely named ``frontdoor`` package is imported from the Lambda folder,
+# so other suites' top-level ``handler`` modules keep precedence.
+for _p in (str(ROOT), str(LAMBDA_DIR)):
     if _p not in sys.path:
-        sys.path.insert(0, _p)
+        sys.path.append(_p)
 
 BUCKET = "interactions-test"
 ENDPOINT = "llm-endpoint"
