@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from front_door_support import BUCKET, REQUEST_ID, make_event, stored
+from front_door_support import BUCKET, REQUEST_ID, make_event, stored, tgi_body
 
 RATED = "9d8c7b6a-5432-4f10-9e8d-7c6b5a493827"
 
@@ -69,3 +69,15 @@ def test_feedback_storage_failure_is_503(s3: Any, invoke: Any) -> None:
     assert resp["json"]["error"]["code"] == "storage_unavailable"
     assert resp["hdr"]["retry-after"]
     assert resp["metrics"]["FeedbackLogFailures"] == [1.0]
+
+
+def test_feedback_links_to_a_stored_interaction(s3: Any, sagemaker: Any, invoke: Any) -> None:
+    sagemaker.add_response("invoke_endpoint", tgi_body())
+    answer = invoke(make_event({"prompt": "hello"}))["json"]
+    resp = invoke(make_event({"request_id": answer["request_id"], "rating": "up"}, path="/v1/feedback",
+                             request_id="7f1e2d3c-0000-4000-8000-000000000001"))
+    assert resp["statusCode"] == 202
+    [(_, interaction)] = stored(s3, "interactions/")
+    [(key, feedback)] = stored(s3, "feedback/")
+    assert feedback["request_id"] == interaction["request_id"] == answer["request_id"]
+    assert f"/{answer['request_id']}-" in key
