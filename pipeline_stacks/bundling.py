@@ -11,9 +11,11 @@ a new asset.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -59,7 +61,8 @@ class LocalPythonBundling:
     """Bundle Python sources and manylinux wheels on the host, without Docker.
 
     ``zip_name``: put everything in one zip file (e.g. a Glue ``--extra-py-files`` library)
-    instead of a folder.
+    instead of a folder; ``tar_name``: one reproducible gzipped tarball instead (e.g. a SageMaker
+    framework container's ``sourcedir.tar.gz``).
     """
 
     def __init__(
@@ -70,8 +73,12 @@ class LocalPythonBundling:
         python_version: str = "3.12",
         platform: str = "manylinux2014_x86_64",
         zip_name: str | None = None,
+        tar_name: str | None = None,
     ) -> None:
+        if zip_name and tar_name:
+            raise ValueError("LocalPythonBundling: give zip_name or tar_name, not both")
         self.copies = tuple(copies)
+        self.tar_name = tar_name
         self.requirements = requirements
         self.python_version = python_version
         self.platform = platform
@@ -81,10 +88,12 @@ class LocalPythonBundling:
         """Called by CDK before any Docker bundling; returning True means no Docker is used."""
         out = Path(output_dir)
         with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
-            stage = Path(tmp) if self.zip_name else out
+            stage = Path(tmp) if (self.zip_name or self.tar_name) else out
             self._stage(stage)
             if self.zip_name:
                 _zip_dir(stage, out / self.zip_name)
+            if self.tar_name:
+                _tar_dir(stage, out / self.tar_name)
         return True
 
     def _stage(self, stage: Path) -> None:
@@ -118,12 +127,34 @@ def _zip_dir(folder: Path, archive: Path) -> None:
                 zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
 
 
-def _bundling(bundler: LocalPythonBundling, python_version: str) -> cdk.BundlingOptions:
+def _tar_dir(folder: Path, archive: Path) -> None:
+    """A gzipped tarball of ``folder`` with fixed owners, modes and timestamps (reproducible hash)."""
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mtime = 0
+        info.mode = 0o755 if info.isdir() else 0o644
+        return info
+
+    with open(archive, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, tarfile.open(
+            fileobj=gz, mode="w", format=tarfile.PAX_FORMAT
+        ) as tar:
+            for path in sorted(folder.rglob("*")):
+                tar.add(path, arcname=str(path.relative_to(folder)), recursive=False, filter=normalise)
+
+
+def _bundling(
+    bundler: LocalPythonBundling,
+    python_version: str,
+    output_type: cdk.BundlingOutput = cdk.BundlingOutput.AUTO_DISCOVER,
+) -> cdk.BundlingOptions:
     # The image is only a fallback CDK requires in the options; local bundling always succeeds first.
     return cdk.BundlingOptions(
         image=cdk.DockerImage.from_registry(f"public.ecr.aws/sam/build-python{python_version}"),
         local=bundler,
-        output_type=cdk.BundlingOutput.AUTO_DISCOVER,
+        output_type=output_type,
     )
 
 
@@ -164,4 +195,26 @@ def python_library_asset(
         path=str(RUNTIME_ROOT / copies[0].source),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=_bundling(bundler, python_version),
+    )
+
+
+def source_archive_asset(
+    scope: Construct,
+    construct_id: str,
+    *,
+    copies: Sequence[Copy],
+    archive_name: str = "sourcedir.tar.gz",
+) -> s3_assets.Asset:
+    """Sources packed into one ``.tar.gz`` S3 asset, uploaded as is (no pip install).
+
+    The shape SageMaker framework containers expect for ``sagemaker_submit_directory``: the
+    container extracts it and installs its ``requirements.txt`` itself.
+    """
+    bundler = LocalPythonBundling(copies, tar_name=archive_name)
+    return s3_assets.Asset(
+        scope,
+        construct_id,
+        path=str(RUNTIME_ROOT / copies[0].source),
+        asset_hash_type=cdk.AssetHashType.OUTPUT,
+        bundling=_bundling(bundler, "3.12", cdk.BundlingOutput.SINGLE_FILE),
     )

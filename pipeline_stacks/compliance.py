@@ -9,13 +9,15 @@ reviewer audits one table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
+import jsii
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 #: The packs every pipeline app runs.
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks)
@@ -67,7 +69,48 @@ _DATA_LAKE: dict[str, tuple[Suppression, ...]] = {
 
 _SANITIZATION: dict[str, tuple[Suppression, ...]] = {}
 
-_TRAINING: dict[str, tuple[Suppression, ...]] = {}
+_GRANT_ACTION_GROUPS = tuple(
+    f"Action::{a}"
+    for a in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+)
+
+_TRAINING: dict[str, tuple[Suppression, ...]] = {
+    "TrainingPipeline.state_machine_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Step Functions log delivery (logs:*LogDelivery*, DescribeResourcePolicies) and X-Ray tracing "
+            "(xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions, so they need "
+            "Resource '*'. Training job names are generated per execution, so jobs are scoped by the "
+            "pipeline's job-name prefix; model package versions are numbered by SageMaker inside the "
+            "pipeline's own package group.",
+        ),
+    ),
+    "TrainingPipeline.execution_role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The action groups come from the DataLake grant helpers (CDK's bucket/key grants: read = "
+            "GetObject*/GetBucket*/List*, write adds DeleteObject*/Abort*, SSE-KMS needs "
+            "GenerateDataKey*/ReEncrypt*); every statement is scoped to one lake prefix or the lake key.",
+            _GRANT_ACTION_GROUPS,
+        ),
+    ),
+    "TrainingPipeline.execution_role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "SageMaker jobs read the data splits and write checkpoints, model artifacts and evaluation "
+            "output under fixed lake prefixes whose object keys are chosen per job, and read the training "
+            "source tarball from the CDK asset bucket; each grant is limited to that prefix.",
+        ),
+    ),
+    "TrainingPipeline.execution_role_service": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "cloudwatch:PutMetricData (conditioned on the /aws/sagemaker/* namespace), VPC ENI management "
+            "for jobs in subnets and ecr:GetAuthorizationToken have no resource-level permissions; job "
+            "log streams are created per job under the /aws/sagemaker/TrainingJobs log group.",
+        ),
+    ),
+}
 
 _SERVING: dict[str, tuple[Suppression, ...]] = {}
 
@@ -113,6 +156,77 @@ def objects_finding(bucket: s3.IBucket) -> str:
     if not isinstance(resolved, str):
         raise ValueError(f"cannot name the IAM5 finding for bucket ARN {resolved!r}")
     return f"Resource::{resolved}/*"
+
+
+def flatten_reference(value: object) -> str:
+    """Render a resolved CloudFormation value the way cdk-nag names it in findings.
+
+    A port of cdk-nag's ``flattenCfnReference``: ``Fn::Join`` is joined, ``Fn::GetAtt`` becomes
+    ``<LogicalId.Attribute>``, ``Ref`` becomes ``<Name>``, ``Fn::ImportValue`` its export name, anything
+    else (e.g. ``Fn::GetStackOutput``) its compact JSON.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return delimiter.join(flatten_reference(i) for i in items)
+        if "Fn::Sub" in value:
+            return flatten_reference(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{flatten_reference(resource)}.{flatten_reference(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return flatten_reference(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{flatten_reference(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@jsii.implements(IValidation)
+class _DeferredAcknowledgment:
+    def __init__(self, scope: IConstruct, key: str, findings: Callable[[], Iterable[str]]) -> None:
+        self.scope, self.key, self.findings = scope, key, findings
+
+    def validate(self) -> list[str]:
+        acknowledge(self.scope, self.key, applies_to=self.findings())
+        return []
+
+
+def acknowledge_objects(scope: IConstruct, key: str, bucket: s3.IBucket, prefixes: Iterable[str]) -> None:
+    """Acknowledge ``key`` for the IAM5 findings ``<bucket ARN>/<prefix>/*`` of each prefix, as ``scope`` sees them.
+
+    Works for buckets of other stacks too: the finding is computed when CDK validates the tree, after
+    cross-stack references were resolved (to ``Fn::ImportValue`` / ``Fn::GetStackOutput``) in ``scope``'s stack.
+    """
+    prefixes = tuple(p.strip("/") for p in prefixes)
+
+    def findings() -> list[str]:
+        arn = flatten_reference(cdk.Stack.of(scope).resolve(bucket.bucket_arn))
+        return [f"Resource::{arn}/{p}/*" if p else f"Resource::{arn}/*" for p in prefixes]
+
+    scope.node.add_validation(_DeferredAcknowledgment(scope, key, findings))
+
+
+def resource_finding(scope: IConstruct, arn: str) -> str:
+    """The cdk-nag IAM5 finding id (``Resource::...``) for an ARN built with tokens, rendered as cdk-nag
+    does: ``Ref`` -> ``<Name>``, ``Fn::GetAtt`` -> ``<LogicalId.Attribute>``, ``Fn::Join`` concatenated."""
+
+    def render(value: object) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "Ref" in value:
+            return f"<{value['Ref']}>"
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return "<{}.{}>".format(*value["Fn::GetAtt"])
+        if isinstance(value, dict) and "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(render(p) for p in parts)
+        raise ValueError(f"cannot name the IAM5 finding for {value!r}")
+
+    return f"Resource::{render(cdk.Stack.of(scope).resolve(arn))}"
 
 
 def add_compliance_checks(app: cdk.App) -> None:

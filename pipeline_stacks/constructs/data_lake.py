@@ -211,6 +211,15 @@ class DataLake(Construct):
         """Put quarantined records (sanitization job)."""
         return self.quarantine_bucket.grant_put(grantee, self._pattern(prefix))
 
+    def grant_read_write_sanitized(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
+        """Read, write and delete sanitized objects under ``prefix``: what a Spark writer needs (its output
+        committer lists, renames and deletes temporary files next to the output)."""
+        return self.sanitized_bucket.grant_read_write(grantee, self._pattern(prefix))
+
+    def grant_read_write_quarantine(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
+        """Read, write and delete quarantined records under ``prefix`` (a Spark writer, see above)."""
+        return self.quarantine_bucket.grant_read_write(grantee, self._pattern(prefix))
+
     def grant_read_artifacts(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
         """Read checkpoints / model artifacts (evaluation, serving)."""
         return self.artifacts_bucket.grant_read(grantee, self._pattern(prefix))
@@ -230,6 +239,20 @@ class DataLake(Construct):
     def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
         """Use the lake key directly (e.g. for SageMaker volumes, Glue security configurations)."""
         return self.key.grant_encrypt_decrypt(grantee)
+
+    def grant_volume_encryption(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Encrypt EBS/ML storage volumes with the lake key (SageMaker jobs): encrypt/decrypt, DescribeKey
+        and CreateGrant, the latter only for AWS services acting for the grantee (``kms:GrantIsForAWSResource``)."""
+        grant = self.key.grant_encrypt_decrypt(grantee)
+        self.key.grant(grantee, "kms:DescribeKey")
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:CreateGrant"],
+                resources=[self.key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+        return grant
 
     @property
     def buckets(self) -> dict[str, s3.Bucket]:

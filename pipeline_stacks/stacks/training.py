@@ -7,12 +7,17 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from pipeline_stacks.config import PipelineConfig
+from pipeline_stacks.config import ConfigError, PipelineConfig
 from pipeline_stacks.constructs import DataLake
+from pipeline_stacks.constructs.training import SanitizeTaskFactory, TrainingPipeline, TrainingPipelineProps
 
 
 class TrainingStack(cdk.Stack):
-    """Consumes the data stack's lake (and sanitization job); feeds the serving stack."""
+    """Consumes the data stack's lake (and sanitization job); feeds the serving stack.
+
+    ``sanitize_glue_job_name`` / ``sanitize_task_factory``: the data stack's sanitization job, run
+    first when ``training.sanitize_before_training`` is true.
+    """
 
     def __init__(
         self,
@@ -21,8 +26,69 @@ class TrainingStack(cdk.Stack):
         *,
         config: PipelineConfig,
         data_lake: DataLake,
+        sanitize_glue_job_name: str | None = None,
+        sanitize_task_factory: SanitizeTaskFactory | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.data_lake = data_lake
+        cfg = config.training
+        if cfg.sanitize_before_training and not (sanitize_glue_job_name or sanitize_task_factory):
+            raise ConfigError(
+                "training.sanitize_before_training=true but the data stack provides no sanitization job; "
+                "allowed: false, or deploy the data stack's PiiSanitization job"
+            )
+        sanitize = cfg.sanitize_before_training
+        hyperparameters = {
+            "epochs": repr(cfg.epochs),
+            "max-steps": str(cfg.max_steps),
+            "learning-rate": repr(cfg.learning_rate),
+            "per-device-batch-size": str(cfg.per_device_batch_size),
+            "gradient-accumulation-steps": str(cfg.gradient_accumulation_steps),
+            "peft": "lora" if cfg.lora else "none",
+            "bf16": cfg.bf16,
+            "checkpoint-dir": "/opt/ml/checkpoints",
+            **cfg.extra_hyperparameters,
+        }
+        prefix = f"{config.project_name}-{config.env_name}"
+        self.pipeline = TrainingPipeline(
+            self,
+            "Pipeline",
+            TrainingPipelineProps(
+                data_lake=data_lake,
+                job_prefix=prefix[:24].rstrip("-"),
+                region=config.region,
+                instance_type=cfg.instance_type,
+                instance_count=cfg.instance_count,
+                volume_size_gb=cfg.volume_size_gb,
+                image_uri=cfg.image_uri,
+                use_spot=cfg.use_spot,
+                max_runtime_seconds=cfg.max_runtime_seconds,
+                max_wait_seconds=cfg.max_wait_seconds,
+                network_isolation=cfg.network_isolation,
+                vpc_subnet_ids=tuple(cfg.vpc_subnet_ids),
+                vpc_security_group_ids=tuple(cfg.vpc_security_group_ids),
+                base_model=cfg.base_model,
+                train_prefix=cfg.train_prefix,
+                validation_prefix=cfg.validation_prefix,
+                test_prefix=cfg.test_prefix,
+                hyperparameters=hyperparameters,
+                seq_len=cfg.seq_len,
+                evaluation_instance_type=cfg.evaluation_instance_type,
+                evaluation_max_runtime_seconds=cfg.evaluation_max_runtime_seconds,
+                quality_gate_metric=cfg.quality_gate_metric,
+                quality_gate_threshold=cfg.quality_gate_threshold,
+                higher_is_better=cfg.higher_is_better,
+                model_package_group_name=cfg.model_package_group_name or prefix,
+                approval_status=cfg.approval_status,
+                inference_instance_type=config.serving.instance_type,
+                inference_server=config.serving.server,
+                schedule=cfg.schedule,
+                sanitize_task_factory=sanitize_task_factory if sanitize else None,
+                sanitize_glue_job_name=sanitize_glue_job_name if sanitize and not sanitize_task_factory else None,
+                timeout=cdk.Duration.hours(cfg.timeout_hours) if cfg.timeout_hours else None,
+            ),
+        )
+        cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "ModelPackageGroupName", value=self.pipeline.model_package_group_name)

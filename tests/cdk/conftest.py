@@ -38,7 +38,24 @@ def dev_variant(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     )
 
 
-@pytest.fixture(scope="session", params=["dev", "prod", "dev_variant"])
+@pytest.fixture(scope="session", params=["dev", "prod", "dev_variant", "trainium"])
 def any_app(request: pytest.FixtureRequest) -> SynthResult:
     """Each synthesized app configuration in turn."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def trainium(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """Training on 2 x ml.trn1.32xlarge pinned to us-east-1, in a VPC, on a weekly schedule."""
+    return synth_pipeline(
+        tmp_path_factory.mktemp("trainium"),
+        account="123456789012",
+        region="us-east-1",
+        **{
+            "training.instance_type": "ml.trn1.32xlarge",
+            "training.instance_count": 2,
+            "training.schedule": "cron(0 3 ? * SUN *)",
+            "training.vpc_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+            "training.vpc_security_group_ids": ["sg-0123456789abcdef0"],
+        },
+    )
