@@ -85,11 +85,12 @@ def read_json_body(schema_name: str, s: Settings) -> dict[str, Any]:
     body = raw.get("body")
     if not isinstance(body, str) or not body:
         raise ApiError(400, "invalid_json", "A JSON request body is required.")
+    is_base64 = raw.get("isBase64Encoded") is True
     too_large = ApiError(413, "payload_too_large", f"The request body exceeds {s.max_body_bytes} bytes.")
-    if len(body) > (s.max_body_bytes * 4 // 3 + 4 if raw.get("isBase64Encoded") is True else s.max_body_bytes):
-        raise too_large
+    if len(body) > (s.max_body_bytes * 4 // 3 + 4 if is_base64 else s.max_body_bytes):
+        raise too_large  # cheap check before decoding; the exact one follows
     try:
-        if raw.get("isBase64Encoded") is True:
+        if is_base64:
             data: bytes | str = base64.b64decode(body, validate=True)
             size = len(data)
         else:
