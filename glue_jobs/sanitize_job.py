@@ -6,13 +6,21 @@ anything if ``records_in != sanitized + quarantined``.
 
 Arguments (``--NAME value``): required ``JOB_NAME``, ``raw_path``, ``sanitized_path``,
 ``quarantine_path``; optional keys and defaults in :data:`OPTIONAL_ARGS`.
+
+Incremental runs: Glue job bookmarks only track DynamicFrame sources, and no DynamicFrame format yields
+exact raw lines, so the job keeps its own file bookmark (:class:`FileBookmark`) and honours Glue's
+``--job-bookmark-option`` for it: ``job-bookmark-enable`` processes only input files not recorded by an
+earlier successful run and records them after the writes; ``job-bookmark-pause`` filters but does not
+record; ``job-bookmark-disable`` (Glue's default) processes every file under ``--raw_path``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sys
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +46,12 @@ OPTIONAL_ARGS: Mapping[str, str] = {
     "ingestion_date": "",  # YYYY-MM-DD partition value; empty = run date (UTC)
     "metrics_namespace": DEFAULT_NAMESPACE,
     "emit_metrics": "true",
+    "state_path": "",  # file-bookmark location; empty = <quarantine_path>/_bookmarks/<JOB_NAME>/
 }
+BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
 OUTPUT_FORMATS = ("parquet", "jsonl")
 MIN_HASH_KEY_BYTES = 16
+_GLOB_CHARS = re.compile(r"([\\\[\]{}*?])")
 
 
 class CountInvariantError(RuntimeError):
@@ -72,6 +83,8 @@ class JobConfig:
     metrics_namespace: str
     emit_metrics: bool
     sanitize_options: Mapping[str, Any]
+    bookmark_option: str = "job-bookmark-disable"
+    state_path: str = ""
 
     @property
     def needs_hash_key(self) -> bool:
@@ -89,8 +102,23 @@ def present_optional_args(argv: Sequence[str]) -> list[str]:
     return [name for name in OPTIONAL_ARGS if any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv)]
 
 
-def parse_job_args(resolved: Mapping[str, str]) -> JobConfig:
+def bookmark_option(argv: Sequence[str]) -> str:
+    """Glue's ``--job-bookmark-option`` from ``argv`` (``job-bookmark-disable`` when absent)."""
+    value = "job-bookmark-disable"
+    for i, arg in enumerate(argv):
+        if arg == "--job-bookmark-option" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--job-bookmark-option="):
+            value = arg.split("=", 1)[1]
+    if value not in BOOKMARK_OPTIONS:
+        raise ValueError(f"--job-bookmark-option must be one of {BOOKMARK_OPTIONS}, got {value!r}")
+    return value
+
+
+def parse_job_args(resolved: Mapping[str, str], bookmark: str = "job-bookmark-disable") -> JobConfig:
     """Validate resolved ``--NAME`` arguments into a :class:`JobConfig`; raises ``ValueError``."""
+    if bookmark not in BOOKMARK_OPTIONS:
+        raise ValueError(f"--job-bookmark-option must be one of {BOOKMARK_OPTIONS}, got {bookmark!r}")
     missing = [name for name in REQUIRED_ARGS if not resolved.get(name)]
     if missing:
         raise ValueError(f"missing required job argument(s): {', '.join('--' + m for m in missing)}")
@@ -125,6 +153,9 @@ def parse_job_args(resolved: Mapping[str, str]) -> JobConfig:
         metrics_namespace=args["metrics_namespace"],
         emit_metrics=_bool("emit_metrics", args["emit_metrics"]),
         sanitize_options=options,
+        bookmark_option=bookmark,
+        state_path=args["state_path"].strip()
+        or f"{resolved['quarantine_path'].rstrip('/')}/_bookmarks/{resolved['JOB_NAME']}/",
     )
     if config.needs_hash_key and not config.hash_key_secret_arn:
         raise ValueError("hash mode is configured but --hash_key_secret_arn is not set")
@@ -139,6 +170,51 @@ def load_hash_key(secretsmanager: Any, secret_arn: str) -> bytes:
     if len(key) < MIN_HASH_KEY_BYTES:
         raise ValueError(f"HMAC key in {secret_arn} is shorter than {MIN_HASH_KEY_BYTES} bytes")
     return key
+
+
+@dataclass(frozen=True)
+class FileBookmark:
+    """Append-only record of processed input files: text files of file URIs under ``path``.
+
+    A file is identified by its URI (raw uploads get unique keys); each successful run adds one part file.
+    """
+
+    path: str
+
+    def processed(self, spark: Any) -> set[str]:
+        """URIs recorded by earlier runs (empty before the first recorded run)."""
+        from pyspark.errors import AnalysisException
+
+        try:
+            return {row.value for row in spark.read.text(self.path).collect()}
+        except AnalysisException as exc:
+            if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+                return set()
+            raise
+
+    def record(self, spark: Any, files: Sequence[str]) -> None:
+        """Append ``files`` as one part file."""
+        rows = [(f,) for f in files]
+        spark.createDataFrame(rows, "value string").coalesce(1).write.mode("append").text(self.path)
+
+
+def read_path(uri: str) -> str:
+    """A file URI from ``DataFrame.inputFiles()`` (percent-encoded) as a path Spark reads literally (glob-escaped)."""
+    return _GLOB_CHARS.sub(r"\\\1", urllib.parse.unquote(uri))
+
+
+def list_input_files(spark: Any, raw_path: str) -> list[str]:
+    """Every data file under ``raw_path`` (recursive; names starting with ``_`` or ``.`` skipped), as URIs."""
+    return sorted(spark.read.option("recursiveFileLookup", "true").text(raw_path).inputFiles())
+
+
+def select_input_files(spark: Any, config: JobConfig) -> list[str]:
+    """Input files of this run: all of them, or with bookmarks on/paused the ones not yet recorded."""
+    files = list_input_files(spark, config.raw_path)
+    if config.bookmark_option == "job-bookmark-disable":
+        return files
+    done = FileBookmark(config.state_path).processed(spark)
+    return [f for f in files if f not in done]
 
 
 @dataclass(frozen=True)
@@ -173,13 +249,14 @@ def write_outputs(result: SanitizeResult, plan: WritePlan) -> None:
 
 
 def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any | None = None) -> SanitizeStats:
-    """Read, sanitize, check the count invariant, emit metrics, write; returns the run's stats.
+    """Select input files, sanitize, check the count invariant, emit metrics, write, record the bookmark.
 
     Raises :class:`CountInvariantError` (after emitting metrics, before writing) if the identity breaks.
     """
-    result = sanitize(
-        read_raw(spark, config.raw_path), config.sanitize_config(hash_key), ingestion_date=config.ingestion_date
-    )
+    files = select_input_files(spark, config)
+    LOG.info("input files: %d (%s)", len(files), config.bookmark_option)
+    raw = read_raw(spark, [read_path(f) for f in files]) if files else spark.createDataFrame([], "value string, source_file string")
+    result = sanitize(raw, config.sanitize_config(hash_key), ingestion_date=config.ingestion_date)
     try:
         stats = result.stats()
         LOG.info(
@@ -197,6 +274,8 @@ def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any |
                 f"records_in={stats.records_in} != sanitized={stats.sanitized} + quarantined={stats.quarantined_total}"
             )
         write_outputs(result, plan_writes(config))
+        if config.bookmark_option == "job-bookmark-enable" and files:
+            FileBookmark(config.state_path).record(spark, files)
         return stats
     finally:
         result.unpersist()
@@ -213,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv if argv is None else argv)
     resolved = getResolvedOptions(argv, [*REQUIRED_ARGS, *present_optional_args(argv)])
-    config = parse_job_args(resolved)
+    config = parse_job_args(resolved, bookmark_option(argv))
     LOG.info("config: %s", config)
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)

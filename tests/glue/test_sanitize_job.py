@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -18,10 +19,12 @@ from glue_jobs.metrics import DEFAULT_NAMESPACE, MAX_DATUMS_PER_CALL, build_metr
 from glue_jobs.sanitize_job import (
     CountInvariantError,
     WritePlan,
+    bookmark_option,
     load_hash_key,
     parse_job_args,
     plan_writes,
     present_optional_args,
+    read_path,
     run,
 )
 from glue_jobs.transform import SanitizeResult, SanitizeStats
@@ -35,9 +38,23 @@ def test_present_optional_args_only_lists_given_keys() -> None:
     assert present_optional_args(argv) == ["output_format", "text_fields"]
 
 
+def test_bookmark_option_from_argv() -> None:
+    assert bookmark_option(["s.py", "--JOB_NAME", "j"]) == "job-bookmark-disable"
+    assert bookmark_option(["s.py", "--job-bookmark-option", "job-bookmark-enable"]) == "job-bookmark-enable"
+    assert bookmark_option(["s.py", "--job-bookmark-option=job-bookmark-pause"]) == "job-bookmark-pause"
+    with pytest.raises(ValueError, match="job-bookmark-option"):
+        bookmark_option(["s.py", "--job-bookmark-option", "on"])
+
+
+def test_read_path_decodes_and_escapes_globs() -> None:
+    assert read_path("s3://b/in/a%20b%5B1%5D.jsonl") == r"s3://b/in/a b\[1\].jsonl"
+    assert read_path("file:///tmp/x%7Ba,b%7D*?.gz") == r"file:///tmp/x\{a,b\}\*\?.gz"
+
+
 def test_parse_job_args_defaults_and_values() -> None:
     cfg = parse_job_args({**BASE, "text_fields": "messages[].content, patient.notes"})
     assert (cfg.output_format, cfg.ingestion_date, cfg.hash_key_secret_arn, cfg.emit_metrics) == ("parquet", None, None, True)
+    assert (cfg.bookmark_option, cfg.state_path) == ("job-bookmark-disable", "s3://q/out/_bookmarks/sanitize/")
     assert cfg.metrics_namespace == DEFAULT_NAMESPACE
     sc = cfg.sanitize_config(None)
     assert sc.text_fields == ("messages[].content", "patient.notes") and sc.max_record_bytes == 1_048_576
@@ -214,3 +231,24 @@ def test_run_fails_before_writing_when_invariant_breaks(spark: Any, tmp_path: Pa
         Statistics=["Maximum"],
     )
     assert [p["Maximum"] for p in stats["Datapoints"]] == [1.0]
+
+
+@pytest.mark.slow
+def test_file_bookmark_processes_each_file_once(spark: Any, tmp_path: Path) -> None:
+    cfg = parse_job_args({**_job_args(tmp_path, "jsonl"), "emit_metrics": "false"}, "job-bookmark-enable")
+    assert run(spark, cfg, None).records_in == 4
+    (tmp_path / "raw" / "new dir").mkdir()
+    lines = [json.dumps({"messages": [{"content": f"hello {i}"}]}) for i in range(2)]
+    (tmp_path / "raw" / "new dir" / "late [1].jsonl").write_text("\n".join(lines) + "\n")
+
+    def records_in(option: str) -> int:
+        return run(spark, dataclasses.replace(cfg, bookmark_option=option), None).records_in
+
+    assert records_in("job-bookmark-pause") == 2  # filtered, not recorded
+    assert records_in("job-bookmark-enable") == 2  # the new file only, now recorded
+    assert records_in("job-bookmark-enable") == 0  # nothing new: empty run
+    assert records_in("job-bookmark-disable") == 6  # everything under raw_path
+    assert (tmp_path / "quarantine" / "_bookmarks" / "sanitize-test").is_dir()
+    quarantine = spark.read.json(str(tmp_path / "quarantine"))  # the bookmark files are not picked up
+    assert sorted(quarantine.columns) == ["ingestion_date", "quarantined_at", "raw", "reason", "reason_detail", "source_file"]
+    assert quarantine.count() == 3 * 2  # the first and the disabled run each quarantined the 3 bad lines
