@@ -51,7 +51,9 @@ def make_records(n: int, seed: int = 7) -> list[str]:
         ]
         content = f"{rng.choice(FILLER)}. {rng.choice(pii)}"
         notes = f"{rng.choice(FILLER)}; {rng.choice(pii)}"
-        lines.append(json.dumps({"id": i, "messages": [{"role": "user", "content": content}], "patient": {"notes": notes}}))
+        lines.append(
+            json.dumps({"id": i, "messages": [{"role": "user", "content": content}], "patient": {"notes": notes}})
+        )
     return lines
 
 

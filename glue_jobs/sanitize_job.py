@@ -242,7 +242,9 @@ def write_outputs(result: SanitizeResult, plan: WritePlan) -> None:
     sanitized = result.sanitized
     if plan.sanitized_format == "text":
         sanitized = sanitized.select("record", *plan.partition_by)
-    sanitized.write.mode("append").partitionBy(*plan.partition_by).format(plan.sanitized_format).save(plan.sanitized_path)
+    sanitized.write.mode("append").partitionBy(*plan.partition_by).format(plan.sanitized_format).save(
+        plan.sanitized_path
+    )
     result.quarantine.write.mode("append").partitionBy(*plan.partition_by).format(plan.quarantine_format).save(
         plan.quarantine_path
     )
@@ -255,17 +257,28 @@ def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any |
     """
     files = select_input_files(spark, config)
     LOG.info("input files: %d (%s)", len(files), config.bookmark_option)
-    raw = read_raw(spark, [read_path(f) for f in files]) if files else spark.createDataFrame([], "value string, source_file string")
+    raw = (
+        read_raw(spark, [read_path(f) for f in files])
+        if files
+        else spark.createDataFrame([], "value string, source_file string")
+    )
     result = sanitize(raw, config.sanitize_config(hash_key), ingestion_date=config.ingestion_date)
     try:
         stats = result.stats()
         LOG.info(
             "records_in=%d sanitized=%d quarantined=%s entities=%s",
-            stats.records_in, stats.sanitized, dict(stats.quarantined), dict(stats.entity_counts),
+            stats.records_in,
+            stats.sanitized,
+            dict(stats.quarantined),
+            dict(stats.entity_counts),
         )
         if config.emit_metrics and cloudwatch is not None:
             data = build_metric_data(
-                config.job_name, stats.records_in, stats.sanitized, stats.quarantined, stats.entity_counts,
+                config.job_name,
+                stats.records_in,
+                stats.sanitized,
+                stats.quarantined,
+                stats.entity_counts,
                 stats.invariant_holds,
             )
             put_metrics(cloudwatch, config.metrics_namespace, data)
@@ -297,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(config.job_name, resolved)
-    hash_key = load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn) if config.needs_hash_key else None
+    hash_key = (
+        load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn) if config.needs_hash_key else None
+    )
     run(glue_context.spark_session, config, hash_key, boto3.client("cloudwatch"))
     job.commit()
     return 0

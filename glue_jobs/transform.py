@@ -233,7 +233,9 @@ class LineSanitizer:
         except RecursionError:
             return LineResult(STATUS_QUARANTINED, reason="invalid_json", reason_detail="nesting too deep")
         if dropped:
-            return LineResult(STATUS_QUARANTINED, reason="drop", reason_detail=",".join(sorted(dropped)), entity_counts=counts)
+            return LineResult(
+                STATUS_QUARANTINED, reason="drop", reason_detail=",".join(sorted(dropped)), entity_counts=counts
+            )
         return LineResult(STATUS_SANITIZED, record=record, entity_counts=counts)
 
 
@@ -242,7 +244,7 @@ def sanitize_batches(batches: Iterable[pd.DataFrame], config: SanitizeConfig) ->
     sanitizer = LineSanitizer(config)
     for batch in batches:
         rows = []
-        for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN]):
+        for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN], strict=True):
             line = "" if line is None else line
             res = sanitizer.process(line)
             quarantined = res.status == STATUS_QUARANTINED
@@ -298,7 +300,8 @@ class SanitizeResult:
 
     @property
     def quarantine(self) -> DataFrame:
-        """Columns ``raw`` (original line), ``reason``, ``reason_detail``, ``source_file``, ``quarantined_at``, ``ingestion_date``."""
+        """Columns ``raw`` (original line), ``reason``, ``reason_detail``, ``source_file``, ``quarantined_at``,
+        ``ingestion_date``."""
         return self.combined.filter(F.col("status") == STATUS_QUARANTINED).select(
             "raw",
             "reason",
@@ -366,7 +369,7 @@ def sanitize(
 
     The config (HMAC key included) is broadcast; each Python worker builds its engine once per config.
     """
-    processed_at = processed_at or dt.datetime.now(dt.timezone.utc)
+    processed_at = processed_at or dt.datetime.now(dt.UTC)
     ingestion_date = ingestion_date or processed_at.date()
     broadcast = raw.sparkSession.sparkContext.broadcast(config)
 
@@ -378,4 +381,6 @@ def sanitize(
         .mapInPandas(run, COMBINED_SCHEMA)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    return SanitizeResult(combined=combined, raw=raw, ingestion_date=ingestion_date.isoformat(), processed_at=processed_at)
+    return SanitizeResult(
+        combined=combined, raw=raw, ingestion_date=ingestion_date.isoformat(), processed_at=processed_at
+    )

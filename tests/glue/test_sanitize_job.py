@@ -30,7 +30,12 @@ from glue_jobs.sanitize_job import (
 from glue_jobs.transform import SanitizeResult, SanitizeStats
 
 REGION = "us-east-1"
-BASE = {"JOB_NAME": "sanitize", "raw_path": "s3://raw/in/", "sanitized_path": "s3://clean/out/", "quarantine_path": "s3://q/out/"}
+BASE = {
+    "JOB_NAME": "sanitize",
+    "raw_path": "s3://raw/in/",
+    "sanitized_path": "s3://clean/out/",
+    "quarantine_path": "s3://q/out/",
+}
 
 
 def test_present_optional_args_only_lists_given_keys() -> None:
@@ -53,7 +58,12 @@ def test_read_path_decodes_and_escapes_globs() -> None:
 
 def test_parse_job_args_defaults_and_values() -> None:
     cfg = parse_job_args({**BASE, "text_fields": "messages[].content, patient.notes"})
-    assert (cfg.output_format, cfg.ingestion_date, cfg.hash_key_secret_arn, cfg.emit_metrics) == ("parquet", None, None, True)
+    assert (cfg.output_format, cfg.ingestion_date, cfg.hash_key_secret_arn, cfg.emit_metrics) == (
+        "parquet",
+        None,
+        None,
+        True,
+    )
     assert (cfg.bookmark_option, cfg.state_path) == ("job-bookmark-disable", "s3://q/out/_bookmarks/sanitize/")
     assert cfg.metrics_namespace == DEFAULT_NAMESPACE
     sc = cfg.sanitize_config(None)
@@ -159,7 +169,11 @@ def test_plan_writes() -> None:
         sanitized_path="s3://clean/out/", sanitized_format="parquet", quarantine_path="s3://q/out/"
     )
     jsonl = plan_writes(parse_job_args({**BASE, "text_fields": "a", "output_format": "jsonl"}))
-    assert (jsonl.sanitized_format, jsonl.quarantine_format, jsonl.partition_by) == ("text", "json", ("ingestion_date",))
+    assert (jsonl.sanitized_format, jsonl.quarantine_format, jsonl.partition_by) == (
+        "text",
+        "json",
+        ("ingestion_date",),
+    )
 
 
 def _job_args(tmp_path: Path, fmt: str) -> dict[str, str]:
@@ -191,7 +205,11 @@ def test_run_writes_partitioned_outputs_and_metrics(spark: Any, tmp_path: Path, 
     cfg = parse_job_args(_job_args(tmp_path, fmt))
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     stats = run(spark, cfg, None, cloudwatch)
-    assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (4, 1, {"drop": 1, "empty": 1, "invalid_json": 1})
+    assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (
+        4,
+        1,
+        {"drop": 1, "empty": 1, "invalid_json": 1},
+    )
 
     part = tmp_path / "sanitized" / "ingestion_date=2026-01-02"
     assert part.is_dir() and [p.name for p in (tmp_path / "sanitized").iterdir() if p.is_dir()] == [part.name]
@@ -205,16 +223,26 @@ def test_run_writes_partitioned_outputs_and_metrics(spark: Any, tmp_path: Path, 
     quarantined = [json.loads(line) for f in qpart.glob("part-*.json") for line in f.read_text().splitlines()]
     assert sorted(q["reason"] for q in quarantined) == ["drop", "empty", "invalid_json"]
     drop = next(q for q in quarantined if q["reason"] == "drop")
-    assert drop["raw"] == json.dumps({"messages": [{"content": "ssn 123-45-6789"}]}) and drop["reason_detail"] == "US_SSN"
+    assert (
+        drop["raw"] == json.dumps({"messages": [{"content": "ssn 123-45-6789"}]}) and drop["reason_detail"] == "US_SSN"
+    )
     assert drop["source_file"].endswith("part-0.jsonl") and drop["quarantined_at"]
 
     names = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=DEFAULT_NAMESPACE)["Metrics"]}
-    assert {"RecordsIn", "RecordsSanitized", "RecordsQuarantined", "EntitiesDetected", "CountInvariantViolation"} == names
+    assert {
+        "RecordsIn",
+        "RecordsSanitized",
+        "RecordsQuarantined",
+        "EntitiesDetected",
+        "CountInvariantViolation",
+    } == names
 
 
 @pytest.mark.slow
 @mock_aws
-def test_run_fails_before_writing_when_invariant_breaks(spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_fails_before_writing_when_invariant_breaks(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = parse_job_args(_job_args(tmp_path, "parquet"))
     monkeypatch.setattr(SanitizeResult, "stats", lambda self: SanitizeStats(4, 1, {"empty": 1}, {}))
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
@@ -225,8 +253,8 @@ def test_run_fails_before_writing_when_invariant_breaks(spark: Any, tmp_path: Pa
         Namespace=DEFAULT_NAMESPACE,
         MetricName="CountInvariantViolation",
         Dimensions=[{"Name": "JobName", "Value": "sanitize-test"}],
-        StartTime=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1),
-        EndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+        StartTime=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        EndTime=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
         Period=60,
         Statistics=["Maximum"],
     )
@@ -250,5 +278,12 @@ def test_file_bookmark_processes_each_file_once(spark: Any, tmp_path: Path) -> N
     assert records_in("job-bookmark-disable") == 6  # everything under raw_path
     assert (tmp_path / "quarantine" / "_bookmarks" / "sanitize-test").is_dir()
     quarantine = spark.read.json(str(tmp_path / "quarantine"))  # the bookmark files are not picked up
-    assert sorted(quarantine.columns) == ["ingestion_date", "quarantined_at", "raw", "reason", "reason_detail", "source_file"]
+    assert sorted(quarantine.columns) == [
+        "ingestion_date",
+        "quarantined_at",
+        "raw",
+        "reason",
+        "reason_detail",
+        "source_file",
+    ]
     assert quarantine.count() == 3 * 2  # the first and the disabled run each quarantined the 3 bad lines

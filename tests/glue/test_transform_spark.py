@@ -114,7 +114,12 @@ def test_read_raw_keeps_blank_lines_and_source_file(spark: Any, tmp_path: Any) -
     (tmp_path / "two.jsonl").write_text("not json\n")
     raw = read_raw(spark, str(tmp_path))
     rows = sorted((r.source_file.rsplit("/", 1)[-1], r.value) for r in raw.collect())
-    assert rows == [("one.jsonl", ""), ("one.jsonl", '{"t": "x"}'), ("one.jsonl", '{"t": "y"}'), ("two.jsonl", "not json")]
+    assert rows == [
+        ("one.jsonl", ""),
+        ("one.jsonl", '{"t": "x"}'),
+        ("one.jsonl", '{"t": "y"}'),
+        ("two.jsonl", "not json"),
+    ]
     stats = sanitize(raw, SanitizeConfig(text_fields=("t",))).stats()
     assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (4, 2, {"empty": 1, "invalid_json": 1})
 
