@@ -344,8 +344,11 @@ _PHONE_PUNCT = str.maketrans("", "", " .-/()+\u00a0")
 _PHONE_SEPS = str.maketrans("", "", " .-/\u00a0")
 
 
-def _phone_score(s: str, intl: bool, has_paren: bool, ctx: bool) -> float:
-    """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number."""
+def _phone_score(s: str, intl: bool, has_paren: bool, ctx: Any) -> float:
+    """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number.
+
+    ``ctx`` is truthy when a phone context word is nearby (evaluated only by the shapes that need it).
+    """
     digits = s.translate(_PHONE_PUNCT)
     n = len(digits)
     seps = len(s) - len(s.translate(_PHONE_SEPS)) + has_paren
@@ -380,29 +383,45 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
             continue
         if m.group("intl") is None and m.group("paren") is None and DATE_SHAPE_RE.fullmatch(m.group("body")):
             continue  # a date, not a number with a glued neighbour
-        ctx = doc.has_context("PHONE_NUMBER", start, m.end(), 40)
-        # Try the whole candidate, then drop trailing / leading digit groups (a neighbouring number got glued on).
-        body_start = m.start("body")
-        cuts = [body_start] + [body_start + g.end() for g in _PHONE_SEP.finditer(m.group("body"))]
-        ends = [m.end("body")] + [c - 1 for c in reversed(cuts[1:])]
-        found = False
-        for end in ends:
-            s = text[start:end]
-            score = _phone_score(s, m.group("intl") is not None, m.group("paren") is not None, ctx)
-            if score:
-                if end == m.end("body") and m.group("ext"):
-                    end = m.end()
-                yield Span("PHONE_NUMBER", start, end, score)
-                found = True
-                break
-        if found or m.group("intl") or m.group("paren"):
+        intl, paren, body_end = m.group("intl") is not None, m.group("paren") is not None, m.end("body")
+        ctx = _LazyContext(doc, "PHONE_NUMBER", start, m.end())
+        score = _phone_score(text[start:body_end], intl, paren, ctx)
+        if score:
+            yield Span("PHONE_NUMBER", start, m.end() if m.group("ext") else body_end, score)
             continue
-        for cut in cuts[1:3]:
-            s = text[cut : m.end("body")]
-            score = _phone_score(s, False, False, ctx)
-            if score and NANP_RE.fullmatch(s):
-                yield Span("PHONE_NUMBER", cut, m.end("body"), score)
+        # A neighbouring number may be glued on: drop trailing digit groups, then (NANP only) leading ones.
+        body_start = m.start("body")
+        cuts = [body_start + g.end() for g in _PHONE_SEP.finditer(m.group("body"))]
+        for end in reversed(cuts):
+            score = _phone_score(text[start : end - 1], intl, paren, ctx)
+            if score:
+                yield Span("PHONE_NUMBER", start, end - 1, score)
                 break
+        else:
+            if intl or paren:
+                continue
+            for cut in cuts[:2]:
+                s = text[cut:body_end]
+                score = _phone_score(s, False, False, ctx)
+                if score and NANP_RE.fullmatch(s):
+                    yield Span("PHONE_NUMBER", cut, body_end, score)
+                    break
+
+
+class _LazyContext:
+    """``bool()`` of it says whether a context word is near the span; computed once, only when asked."""
+
+    __slots__ = ("_args", "_value")
+
+    def __init__(self, doc: Doc, etype: str, start: int, end: int) -> None:
+        self._args: tuple[Doc, str, int, int] | None = (doc, etype, start, end)
+        self._value = False
+
+    def __bool__(self) -> bool:
+        if self._args is not None:
+            doc, etype, start, end = self._args
+            self._value, self._args = doc.has_context(etype, start, end, 40), None
+        return self._value
 
 
 # Weak identifier types: only fire with a context word nearby or a hinting JSON field name.
@@ -530,7 +549,7 @@ _AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter
 
 
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
-    if not any(map(doc.lower.__contains__, _AGE_KEYS)):
+    if not doc.has_digit or not any(map(doc.lower.__contains__, _AGE_KEYS)):
         return
     for m in AGE_RE.finditer(text):
         g = "n" if m.group("n") else "n2"
