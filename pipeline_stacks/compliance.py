@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
-import jsii
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+import jsii
 from constructs import IConstruct, IValidation
 
 #: The packs every pipeline app runs.
@@ -67,7 +67,58 @@ _DATA_LAKE: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
-_SANITIZATION: dict[str, tuple[Suppression, ...]] = {}
+_HASH_KEY_ROTATION_REASON = (
+    "The secret is the HMAC key behind hash-mode pseudonyms: rotating it changes every pseudonym, so "
+    "records sanitized before and after no longer join. It is rotated deliberately, together with a "
+    "full re-sanitization (see docs/sanitization-job.md), never on a schedule."
+)
+
+_SANITIZATION: dict[str, tuple[Suppression, ...]] = {
+    "PiiSanitization.hash_key_secret": (
+        Suppression("AwsSolutions-SMG4", _HASH_KEY_ROTATION_REASON),
+        Suppression("HIPAA.Security-SecretsManagerRotationEnabled", _HASH_KEY_ROTATION_REASON),
+        Suppression("NIST.800.53.R5-SecretsManagerRotationEnabled", _HASH_KEY_ROTATION_REASON),
+    ),
+    "PiiSanitization.job_role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The action groups come from the DataLake grant helpers (CDK bucket/key grants: read = "
+            "GetObject*/GetBucket*/List*, Spark output adds DeleteObject*/Abort*, SSE-KMS and the Glue "
+            "security configuration need GenerateDataKey*/ReEncrypt*); each is scoped to one lake prefix or the lake key.",
+            tuple(
+                f"Action::{a}"
+                for a in (
+                    "s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
+                    "kms:GenerateDataKey*", "kms:ReEncrypt*",
+                )
+            ),  # fmt: skip
+        ),
+    ),
+    "PiiSanitization.job_role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The Glue job reads every new object under the raw (and, for continuous learning, the "
+            "interactions) prefix and Spark writes partitioned files with generated names under the "
+            "sanitized and quarantine prefixes; each grant is limited to exactly that prefix.",
+        ),
+    ),
+    "PiiSanitization.job_role_services": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "cloudwatch:PutMetricData has no resource-level permissions (the statement is conditioned on "
+            "the job's own and Glue's metric namespaces); Glue creates the job's output/error log groups "
+            "under /aws-glue/jobs/ with names derived from the security configuration and role.",
+        ),
+    ),
+    "PiiSanitization.state_machine_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Step Functions log delivery (logs:*LogDelivery*, logs:DescribeResourcePolicies, ...) and X-Ray "
+            "tracing (xray:PutTraceSegments, GetSamplingRules, ...) have no resource-level permissions.",
+            ("Resource::*",),
+        ),
+    ),
+}
 
 _GRANT_ACTION_GROUPS = tuple(
     f"Action::{a}"
@@ -112,7 +163,163 @@ _TRAINING: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
-_SERVING: dict[str, tuple[Suppression, ...]] = {}
+_NVME_REASON = (
+    "GPU instance types with local NVMe instance storage (ml.g5/g6/g6e/p4d/p5) are encrypted by a "
+    "hardware module on the instance, and SageMaker rejects a KmsKeyId on their endpoint config "
+    "(CreateEndpointConfig fails). Data capture is still written with the lake CMK."
+)
+_ROLLBACK_ALARM_REASON = (
+    "This alarm is a SageMaker deployment-guardrail rollback trigger (referenced by the endpoint's "
+    "AutoRollbackConfiguration); notification alarms on the same metrics live in the monitoring "
+    "stack, which cannot be referenced from here (references only flow forward)."
+)
+
+_SYNC_LAMBDA_REASON = (
+    "The front door is invoked synchronously by API Gateway (proxy integration): failures are returned "
+    "to the caller as HTTP errors; there is no asynchronous event a dead-letter queue could keep."
+)
+_NO_VPC_REASON = (
+    "No VPC is configured for the front door (serving.lambda_vpc_id unset): it only calls AWS APIs "
+    "(SageMaker/Bedrock runtime, S3) over TLS with IAM auth; set the subnets to run it in a VPC."
+)
+_UNRESERVED_REASON = (
+    "serving.reserved_concurrency is null by configuration (e.g. accounts whose concurrency quota cannot "
+    "spare a reservation); API Gateway stage and usage-plan throttling still cap the front door's load."
+)
+_NO_CACHE_REASON = (
+    "Responses are per-caller model generations that may contain PHI and are never valid for another "
+    "caller; caching POST generations would leak one caller's output to another."
+)
+_NO_CLIENT_CERT_REASON = (
+    "A stage client certificate authenticates API Gateway to HTTP backends; this API only has Lambda "
+    "proxy integrations (invoked through AWS's signed, TLS-protected API), so there is no backend to present it to."
+)
+
+_SERVING: dict[str, tuple[Suppression, ...]] = {
+    "ModelEndpoint.execution_role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The action groups come from the DataLake grant helpers (read = GetObject*/GetBucket*/List* "
+            "on the model's artifacts prefix, data-capture write adds Abort*, SSE-KMS needs "
+            "GenerateDataKey*/ReEncrypt*); every statement is scoped to one lake prefix or the lake key.",
+            _GRANT_ACTION_GROUPS,
+        ),
+    ),
+    "ModelEndpoint.execution_role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "SageMaker downloads every file of the model under its artifacts prefix (models/NAME/) and "
+            "writes data-capture files with generated keys under data-capture/ of the interactions "
+            "bucket; each grant is limited to that one prefix.",
+        ),
+    ),
+    "ModelEndpoint.execution_role_service": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (conditioned on the /aws/sagemaker/ "
+            "namespaces) and, for models in a VPC, ENI management have no resource-level permissions; "
+            "image layer pulls are scoped to the one serving repository.",
+            ("Resource::*",),
+        ),
+    ),
+    "ModelEndpoint.nvme_instance_storage": (
+        Suppression("HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured", _NVME_REASON),
+        Suppression("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured", _NVME_REASON),
+    ),
+    "ModelEndpoint.rollback_alarm": (
+        Suppression("HIPAA.Security-CloudWatchAlarmAction", _ROLLBACK_ALARM_REASON),
+        Suppression("NIST.800.53.R5-CloudWatchAlarmAction", _ROLLBACK_ALARM_REASON),
+    ),
+    # front door ------------------------------------------------------------------------------
+    "FrontDoor.function": (
+        Suppression(
+            "AwsSolutions-L1",
+            "The front-door handler is pinned to python3.12: its wheels are bundled for cp312 "
+            "(manylinux2014_x86_64) and the handler and PII engine are tested on 3.12; moving to a newer "
+            "runtime is a deliberate change of runtime, bundling and tests together.",
+        ),
+        Suppression("HIPAA.Security-LambdaDLQ", _SYNC_LAMBDA_REASON),
+        Suppression("NIST.800.53.R5-LambdaDLQ", _SYNC_LAMBDA_REASON),
+    ),
+    "FrontDoor.function_outside_vpc": (
+        Suppression("HIPAA.Security-LambdaInsideVPC", _NO_VPC_REASON),
+        Suppression("NIST.800.53.R5-LambdaInsideVPC", _NO_VPC_REASON),
+    ),
+    "FrontDoor.function_unreserved": (
+        Suppression("HIPAA.Security-LambdaConcurrency", _UNRESERVED_REASON),
+        Suppression("NIST.800.53.R5-LambdaConcurrency", _UNRESERVED_REASON),
+    ),
+    "FrontDoor.function_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource *); "
+            "the KMS/S3 action wildcards (kms:GenerateDataKey*, kms:ReEncrypt*, s3:Abort*) come from the "
+            "lake's grant_write_interactions helper and are scoped to the lake key and the interactions bucket.",
+            ("Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*"),
+        ),
+    ),
+    "FrontDoor.function_role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The handler writes one object per interaction/feedback under date-partitioned keys it derives "
+            "at run time, so puts are allowed under exactly the interactions/ and feedback/ prefixes.",
+        ),
+    ),
+    "FrontDoor.function_role_vpc": (
+        Suppression(
+            "AwsSolutions-IAM4",
+            "A VPC-attached Lambda needs ENI management (ec2:CreateNetworkInterface and friends, no "
+            "resource-level scoping); AWSLambdaENIManagementAccess is the minimal AWS managed policy for that.",
+            ("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess",),
+        ),
+    ),
+    "FrontDoor.api_gateway_logs_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The account-level API Gateway logging role writes the execution logs of every REST API of "
+            "the account, whose log groups are named API-Gateway-Execution-Logs_<api id>/<stage>: the "
+            "role is scoped to exactly that name prefix instead of the AWS managed policy's Resource *.",
+            (
+                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                "API-Gateway-Execution-Logs_*",
+                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                "API-Gateway-Execution-Logs_*:log-stream:*",
+            ),
+        ),
+    ),
+    "FrontDoor.stage": (
+        Suppression("HIPAA.Security-APIGWCacheEnabledAndEncrypted", _NO_CACHE_REASON),
+        Suppression("NIST.800.53.R5-APIGWCacheEnabledAndEncrypted", _NO_CACHE_REASON),
+        Suppression("HIPAA.Security-APIGWSSLEnabled", _NO_CLIENT_CERT_REASON),
+        Suppression("NIST.800.53.R5-APIGWSSLEnabled", _NO_CLIENT_CERT_REASON),
+    ),
+    "FrontDoor.cors_preflight": (
+        Suppression(
+            "AwsSolutions-APIG4",
+            "CORS preflight (OPTIONS) requests never carry credentials by the Fetch standard, so they cannot "
+            "be authorized; the mock integration only returns the allowed origins, methods and headers.",
+        ),
+        Suppression(
+            "AwsSolutions-COG4",
+            "CORS preflight (OPTIONS) requests never carry credentials by the Fetch standard, so they cannot "
+            "be authorized by Cognito; the mock integration only returns the CORS headers.",
+        ),
+    ),
+    "FrontDoor.iam_authorized_method": (
+        Suppression(
+            "AwsSolutions-COG4",
+            "serving.auth='iam': callers are authorized with SigV4-signed requests (AWS_IAM authorization) "
+            "plus an API key, which is the configured alternative to a Cognito user pool authorizer.",
+        ),
+    ),
+    "FrontDoor.user_pool_mfa_optional": (
+        Suppression(
+            "AwsSolutions-COG2",
+            "serving.mfa='optional' is an explicit configuration choice (e.g. dev pools with test users); "
+            "TOTP MFA stays available to every user and prod deployments use the default 'required'.",
+        ),
+    ),
+}
 
 _MONITORING: dict[str, tuple[Suppression, ...]] = {}
 
@@ -144,8 +351,9 @@ def acknowledge(scope: IConstruct, key: str, *, applies_to: Iterable[str] = ()) 
     cdk.Validations.of(scope).acknowledge(*acks)
 
 
-def objects_finding(bucket: s3.IBucket) -> str:
-    """The cdk-nag IAM5 finding id for "every object in ``bucket``" (``<bucket ARN>/*``).
+def objects_finding(bucket: s3.IBucket, prefix: str = "") -> str:
+    """The cdk-nag IAM5 finding id for "every object in ``bucket``" (``<bucket ARN>/*``), or every
+    object under ``prefix`` (``<bucket ARN>/prefix/*``, the shape of the DataLake grants' ``prefix=``).
 
     A bucket of this app renders as ``<LogicalId.Arn>``; an imported bucket as its literal ARN.
     """
@@ -155,7 +363,8 @@ def objects_finding(bucket: s3.IBucket) -> str:
         resolved = f"<{logical_id}.{attribute}>"
     if not isinstance(resolved, str):
         raise ValueError(f"cannot name the IAM5 finding for bucket ARN {resolved!r}")
-    return f"Resource::{resolved}/*"
+    scoped = prefix.strip("/")
+    return f"Resource::{resolved}/{scoped}/*" if scoped else f"Resource::{resolved}/*"
 
 
 def flatten_reference(value: object) -> str:

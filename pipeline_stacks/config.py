@@ -951,6 +951,12 @@ class PipelineConfig(_Section):
                 f"serving.cors_allowed_origins={self.serving.cors_allowed_origins!r} contains '*', which is not "
                 "allowed when env_name='prod'; allowed: explicit origins such as 'https://app.example.com'"
             )
+        plain = [o for o in self.serving.cors_allowed_origins if o.startswith("http://")]
+        if self.is_production and plain:
+            raise ValueError(
+                f"serving.cors_allowed_origins has non-TLS origins {plain!r}, which are not allowed when "
+                "env_name='prod'; allowed: https:// origins"
+            )
         return self
 
     @model_validator(mode="after")

@@ -1,0 +1,829 @@
+"""FrontDoor: the public, authenticated API in front of the model.
+
+API Gateway REST API (``POST /v1/generate``, ``POST /v1/feedback``, Lambda proxy integration)
+with request models derived from the handler's JSON schemas, Cognito or IAM authorization, API
+keys + usage plan, stage throttling, KMS-encrypted JSON access logs, X-Ray, a regional WAF web ACL
+and the Powertools Lambda handler of ``lambda_src/front_door`` which stores redacted interactions
+in the data lake. Usage::
+
+    door = FrontDoor(self, "FrontDoor", FrontDoorProps(backend=endpoint, data_lake=lake))
+    door.metric_api_5xx()
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from pipeline_stacks import bundling, compliance
+from pipeline_stacks.constructs.backend import InferenceBackend
+from pipeline_stacks.constructs.data_lake import DataLake
+from pipeline_stacks.iam import ManagedPolicyRole
+
+#: Where the request/response JSON schemas shared with the handler live.
+SCHEMA_DIR = bundling.RUNTIME_ROOT / "lambda_src" / "front_door" / "schemas"
+
+#: Key prefixes the handler writes in the interactions bucket (see ``frontdoor/storage.py``).
+INTERACTION_PREFIXES = ("interactions", "feedback")
+
+#: The handler's Powertools defaults (``frontdoor/observability.py``).
+DEFAULT_SERVICE_NAME = "front-door"
+DEFAULT_METRICS_NAMESPACE = "SecureLlmPipeline/FrontDoor"
+
+#: API Gateway REST integration timeout; the Lambda must finish before it.
+API_INTEGRATION_TIMEOUT = cdk.Duration.seconds(29)
+
+_MODEL_CONNECT_TIMEOUT_S = 2
+_STORAGE_TIMEOUT_S = 3
+
+
+# --------------------------------------------------------------------------- JSON schema -> API Gateway model
+
+_TYPES = {t.name.lower(): t for t in apigateway.JsonSchemaType}
+
+#: Keywords carried over 1:1 (JSON name -> JsonSchema keyword argument).
+_SCALARS = {
+    "title": "title",
+    "description": "description",
+    "format": "format",
+    "multipleOf": "multiple_of",
+    "maxLength": "max_length",
+    "minLength": "min_length",
+    "pattern": "pattern",
+    "maxItems": "max_items",
+    "minItems": "min_items",
+    "uniqueItems": "unique_items",
+    "maxProperties": "max_properties",
+    "minProperties": "min_properties",
+    "required": "required",
+    "enum": "enum",
+    "default": "default",
+}
+_SUBSCHEMA_LISTS = {"allOf": "all_of", "anyOf": "any_of", "oneOf": "one_of"}
+_SUBSCHEMA_MAPS = {"properties": "properties", "patternProperties": "pattern_properties"}
+#: Annotations without validation effect that draft-04 does not know: dropped.
+_DROPPED = {"$schema", "$id", "id", "$comment", "examples", "readOnly", "writeOnly", "contentMediaType",
+            "contentEncoding"}  # fmt: skip
+#: Draft-06+ keywords with no draft-04 equivalent: refused, so the gateway never validates less than the handler.
+_UNSUPPORTED = {"if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "dependentSchemas",
+                "dependentRequired", "$anchor", "$dynamicRef"}  # fmt: skip
+
+
+def to_api_gateway_schema(schema: Mapping[str, Any] | bool, *, path: str = "#") -> apigateway.JsonSchema:
+    """Convert a draft-04..07 JSON Schema document into API Gateway's (draft-04) ``JsonSchema``.
+
+    Draft-06/07 differences are translated: numeric ``exclusiveMinimum``/``exclusiveMaximum`` become
+    ``minimum``/``maximum`` + the draft-04 boolean, ``const`` becomes a one-value ``enum``, ``$defs``
+    become ``definitions`` (and ``$ref`` s are rewritten), annotations are dropped. Keywords draft-04
+    cannot express (``if``/``then``, ``contains``, ...) raise ``ValueError`` naming the location, so
+    a schema change fails at synth instead of silently validating less at the gateway.
+    """
+    if isinstance(schema, bool):  # draft-06 boolean schemas
+        return apigateway.JsonSchema() if schema else apigateway.JsonSchema(not_=apigateway.JsonSchema())
+    if not isinstance(schema, Mapping):
+        raise ValueError(f"{path}: a JSON schema must be an object or a boolean, got {schema!r}")
+    kwargs: dict[str, Any] = {}
+    if path == "#":
+        kwargs["schema"] = apigateway.JsonSchemaVersion.DRAFT4
+    for key, value in schema.items():
+        where = f"{path}/{key}"
+        if key in _DROPPED:
+            continue
+        if key in _UNSUPPORTED:
+            raise ValueError(f"{where}: JSON Schema keyword {key!r} has no draft-04 equivalent (API Gateway models)")
+        if key in _SCALARS:
+            kwargs[_SCALARS[key]] = list(value) if isinstance(value, list) else value
+        elif key == "type":
+            kwargs["type"] = [_type(v, where) for v in value] if isinstance(value, list) else _type(value, where)
+        elif key in ("minimum", "maximum"):
+            _set_bound(kwargs, key, value, where)
+        elif key in ("exclusiveMinimum", "exclusiveMaximum"):
+            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+            if isinstance(value, bool):  # draft-04 form
+                kwargs[f"exclusive_{bound}"] = value
+            else:  # draft-06+: the exclusive bound itself
+                _set_bound(kwargs, bound, value, where)
+                kwargs[f"exclusive_{bound}"] = True
+        elif key == "const":
+            kwargs["enum"] = [value]
+        elif key in _SUBSCHEMA_LISTS:
+            kwargs[_SUBSCHEMA_LISTS[key]] = [
+                to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)
+            ]
+        elif key in _SUBSCHEMA_MAPS:
+            kwargs[_SUBSCHEMA_MAPS[key]] = {k: to_api_gateway_schema(s, path=f"{where}/{k}") for k, s in value.items()}
+        elif key in ("definitions", "$defs"):
+            defs = {k: to_api_gateway_schema(s, path=f"{where}/{k}") for k, s in value.items()}
+            kwargs["definitions"] = {**kwargs.get("definitions", {}), **defs}
+        elif key in ("additionalProperties", "additionalItems"):
+            target = "additional_properties" if key == "additionalProperties" else "additional_items"
+            kwargs[target] = value if isinstance(value, bool) else to_api_gateway_schema(value, path=where)
+        elif key == "items":
+            kwargs["items"] = (
+                [to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)]
+                if isinstance(value, list)
+                else to_api_gateway_schema(value, path=where)
+            )
+        elif key == "not":
+            kwargs["not_"] = to_api_gateway_schema(value, path=where)
+        elif key == "dependencies":
+            kwargs["dependencies"] = {
+                k: list(v) if isinstance(v, list) else to_api_gateway_schema(v, path=f"{where}/{k}")
+                for k, v in value.items()
+            }
+        elif key == "$ref":
+            kwargs["ref"] = str(value).replace("#/$defs/", "#/definitions/")
+        else:
+            raise ValueError(f"{where}: unknown JSON Schema keyword {key!r}")
+    return apigateway.JsonSchema(**kwargs)
+
+
+def _type(name: Any, where: str) -> apigateway.JsonSchemaType:
+    try:
+        return _TYPES[str(name)]
+    except KeyError:
+        raise ValueError(f"{where}: unknown JSON Schema type {name!r}; allowed: {sorted(_TYPES)}") from None
+
+
+def _set_bound(kwargs: dict[str, Any], bound: str, value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where}: {bound} must be a number, got {value!r}")
+    previous = kwargs.get(bound)
+    if previous is None:
+        kwargs[bound] = value
+    else:  # both "minimum" and a draft-06 "exclusiveMinimum": keep the stricter one
+        kwargs[bound] = max(previous, value) if bound == "minimum" else min(previous, value)
+
+
+def load_request_schema(name: str, *, schema_dir: Path = SCHEMA_DIR, prompt_max_chars: int | None = None) -> dict:
+    """Load ``<schema_dir>/<name>.json``; ``prompt_max_chars`` overrides ``properties.prompt.maxLength``."""
+    with (schema_dir / f"{name}.json").open(encoding="utf-8") as fh:
+        schema = json.load(fh)
+    if prompt_max_chars is not None:
+        try:
+            prompt = schema["properties"]["prompt"]
+        except (KeyError, TypeError):
+            raise ValueError(f"{name}.json has no properties.prompt to apply max_prompt_chars to") from None
+        prompt["maxLength"] = prompt_max_chars
+    return schema
+
+
+# --------------------------------------------------------------------------- props
+
+
+@dataclass(frozen=True)
+class FrontDoorVpc:
+    """Run the front-door Lambda in existing private subnets (egress via NAT or VPC endpoints for
+    S3, KMS, SageMaker/Bedrock runtime, X-Ray and CloudWatch Logs)."""
+
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if not self.subnet_ids or not self.security_group_ids:
+            raise ValueError("FrontDoorVpc needs at least one subnet id and one security group id")
+
+
+@dataclass(frozen=True)
+class FrontDoorProps:
+    """Properties of :class:`FrontDoor`; everything but ``backend`` and ``data_lake`` has a safe default.
+
+    ``auth``: ``cognito`` (a new user pool, or ``user_pool``) or ``iam`` (SigV4). An API key is always
+    required as well (usage plan: ``throttle_rate``/``throttle_burst`` per key, ``quota_per_day``).
+    ``cors_allowed_origins``: browser origins; empty disables CORS. ``code``: the Lambda code
+    (default: ``lambda_src/front_door`` bundled with the PII engine and its requirements).
+    """
+
+    backend: InferenceBackend
+    data_lake: DataLake
+    auth: Literal["cognito", "iam"] = "cognito"
+    user_pool: cognito.IUserPool | None = None
+    user_pool_arn: str | None = None
+    mfa: cognito.Mfa = cognito.Mfa.REQUIRED
+    throttle_rate: float = 50
+    throttle_burst: int = 100
+    quota_per_day: int = 10000
+    cors_allowed_origins: Sequence[str] = ()
+    waf_rate_limit: int = 1000
+    waf_rate_window_seconds: int = 300
+    lambda_memory_mb: int = 1024
+    lambda_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(29))
+    model_read_timeout_seconds: float = 20
+    reserved_concurrency: int | None = 20
+    max_prompt_chars: int = 8000
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+    stage_name: str = "live"
+    service_name: str = DEFAULT_SERVICE_NAME
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    #: Set the account-level API Gateway CloudWatch role (needed for execution logs; one per account+region).
+    manage_account_logging_role: bool = True
+    vpc: FrontDoorVpc | None = None
+    code: lambda_.Code | None = None
+    schema_dir: Path = SCHEMA_DIR
+
+    def __post_init__(self) -> None:
+        if self.auth not in ("cognito", "iam"):
+            raise ValueError(f"FrontDoorProps.auth={self.auth!r}; allowed: 'cognito', 'iam'")
+        if self.auth == "iam" and (self.user_pool is not None or self.user_pool_arn):
+            raise ValueError("FrontDoorProps.user_pool/user_pool_arn are only used with auth='cognito'")
+        if self.user_pool is not None and self.user_pool_arn:
+            raise ValueError("FrontDoorProps: set user_pool or user_pool_arn, not both")
+        timeout_s = self.lambda_timeout.to_seconds()
+        if timeout_s > API_INTEGRATION_TIMEOUT.to_seconds():
+            raise ValueError(
+                f"FrontDoorProps.lambda_timeout={timeout_s}s exceeds the API Gateway integration timeout (29 s)"
+            )
+        if self.model_read_timeout_seconds + _MODEL_CONNECT_TIMEOUT_S + _STORAGE_TIMEOUT_S >= timeout_s:
+            raise ValueError(
+                f"FrontDoorProps.model_read_timeout_seconds={self.model_read_timeout_seconds} leaves no time within "
+                f"lambda_timeout={timeout_s}s for connecting ({_MODEL_CONNECT_TIMEOUT_S} s) and storing "
+                f"({_STORAGE_TIMEOUT_S} s)"
+            )
+        for origin in self.cors_allowed_origins:
+            if origin != "*" and (not origin.startswith(("https://", "http://")) or origin.endswith("/")):
+                raise ValueError(f"FrontDoorProps.cors_allowed_origins: {origin!r} is not an origin (scheme://host)")
+        if not 10 <= self.waf_rate_limit <= 2_000_000_000:
+            raise ValueError(f"FrontDoorProps.waf_rate_limit={self.waf_rate_limit}; allowed: 10-2000000000")
+        if self.waf_rate_window_seconds not in (60, 120, 300, 600):
+            raise ValueError(f"FrontDoorProps.waf_rate_window_seconds={self.waf_rate_window_seconds}; allowed: 60, 120, 300, 600")
+
+
+# --------------------------------------------------------------------------- construct
+
+#: Gateway (non-Lambda) errors: response type -> (status override or None, error code in the body).
+_GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
+    "BAD_REQUEST_BODY": (None, "invalid_request"),
+    "BAD_REQUEST_PARAMETERS": (None, "invalid_request"),
+    "UNAUTHORIZED": (None, "unauthorized"),
+    "ACCESS_DENIED": (None, "forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": (None, "forbidden"),
+    "INVALID_SIGNATURE": (None, "forbidden"),
+    "EXPIRED_TOKEN": (None, "forbidden"),
+    "INVALID_API_KEY": (None, "forbidden"),
+    "WAF_FILTERED": (None, "forbidden"),
+    "THROTTLED": (None, "throttled"),
+    "QUOTA_EXCEEDED": (None, "quota_exceeded"),
+    "REQUEST_TOO_LARGE": (None, "payload_too_large"),
+    "UNSUPPORTED_MEDIA_TYPE": (None, "unsupported_media_type"),
+    "INTEGRATION_TIMEOUT": (None, "upstream_timeout"),
+    "INTEGRATION_FAILURE": (None, "upstream_error"),
+    "DEFAULT_4XX": (None, "client_error"),
+    "DEFAULT_5XX": (None, "internal_error"),
+}
+
+#: Access log record (JSON, one line per request; no bodies, no headers, no query strings).
+_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "userArn": "$context.identity.userArn",
+    "sub": "$context.authorizer.claims.sub",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integration.status",
+    "wafStatus": "$context.waf.status",
+    "errorType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+class FrontDoor(Construct):
+    """Authenticated, throttled, WAF-protected REST API + Lambda in front of an :class:`InferenceBackend`.
+
+    Attributes: ``api``, ``stage``, ``function``, ``role``, ``web_acl``, ``user_pool`` (cognito only),
+    ``user_pool_client``, ``usage_plan``, ``api_key``, ``access_log_group``, ``execution_log_group``,
+    ``function_log_group``, ``waf_log_group``. ``metric_*`` methods return the metrics to alarm on.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: FrontDoorProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        stack = cdk.Stack.of(self)
+        lake = props.data_lake
+        self._log_group_props = {
+            "retention": props.log_retention,
+            "encryption_key": lake.key,
+            "removal_policy": props.removal_policy,
+        }
+
+        self.role, self.function_log_group, self.function = self._function(props, lake)
+        self.user_pool: cognito.IUserPool | None = None
+        self.user_pool_client: cognito.UserPoolClient | None = None
+        self.api, self.stage, self.access_log_group, self.execution_log_group = self._rest_api(props)
+        self.web_acl, self.waf_log_group = self._waf(props, stack)
+        self.usage_plan, self.api_key = self._usage_plan(props)
+
+    # ------------------------------------------------------------------ Lambda
+
+    def _function(
+        self, props: FrontDoorProps, lake: DataLake
+    ) -> tuple[ManagedPolicyRole, logs.LogGroup, lambda_.Function]:
+        role = ManagedPolicyRole(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Front-door Lambda: invoke the model, write redacted interactions, logs, traces",
+        )
+        log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
+        log_group.grant_write(role)
+        props.backend.grant_invoke(role)
+        for prefix in INTERACTION_PREFIXES:
+            lake.grant_write_interactions(role, prefix=prefix)
+
+        environment = {
+            **props.backend.environment,
+            "INTERACTIONS_BUCKET": lake.interactions_bucket.bucket_name,
+            "KMS_KEY_ID": lake.key.key_arn,
+            "PROMPT_MAX_CHARS": str(props.max_prompt_chars),
+            "MODEL_CONNECT_TIMEOUT_S": str(_MODEL_CONNECT_TIMEOUT_S),
+            "MODEL_READ_TIMEOUT_S": _number(props.model_read_timeout_seconds),
+            # One attempt: a retry would outlive the API Gateway integration timeout.
+            "MODEL_MAX_ATTEMPTS": "1",
+            "STORAGE_TIMEOUT_S": str(_STORAGE_TIMEOUT_S),
+            "POWERTOOLS_SERVICE_NAME": props.service_name,
+            "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+        }
+        if props.cors_allowed_origins:
+            # For the handler's own responses (the gateway answers preflights and gateway errors).
+            environment["CORS_ALLOWED_ORIGINS"] = ",".join(props.cors_allowed_origins)
+
+        vpc_props: dict[str, Any] = {}
+        if props.vpc is not None:
+            # Imported by id (no lookups, no credentials at synth); the subnets are selected explicitly.
+            vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=props.vpc.vpc_id, availability_zones=["unused"])
+            subnets = [ec2.Subnet.from_subnet_id(self, f"Subnet{i}", sid) for i, sid in enumerate(props.vpc.subnet_ids)]
+            for subnet in subnets:  # route tables only matter to constructs that add routes; none here
+                cdk.Annotations.of(subnet).acknowledge_warning(
+                    "@aws-cdk/aws-ec2:noSubnetRouteTableId", "The Lambda only places ENIs in the subnet"
+                )
+            vpc_props = {
+                "vpc": vpc,
+                "vpc_subnets": ec2.SubnetSelection(subnets=subnets),
+                "security_groups": [
+                    ec2.SecurityGroup.from_security_group_id(self, f"SecurityGroup{i}", sg, mutable=False)
+                    for i, sg in enumerate(props.vpc.security_group_ids)
+                ],
+            }
+            # ENI management for VPC-attached functions (ec2:CreateNetworkInterface has no resource scoping).
+            role.add_managed_policy(
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaENIManagementAccess")
+            )
+        function = lambda_.Function(
+            self,
+            "Function",
+            description="LLM front door: validates, calls the model, stores redacted interactions",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
+            handler="handler.lambda_handler",
+            code=props.code
+            or bundling.lambda_code(
+                "lambda_src/front_door",
+                extra=[
+                    bundling.Copy("glue_jobs/pii", "glue_jobs/pii"),
+                    bundling.Copy("glue_jobs/__init__.py", "glue_jobs/__init__.py"),
+                ],
+                requirements="lambda_src/front_door/requirements.txt",
+            ),
+            memory_size=props.lambda_memory_mb,
+            timeout=props.lambda_timeout,
+            reserved_concurrent_executions=props.reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment=environment,
+            **vpc_props,
+        )
+        compliance.acknowledge(function, "FrontDoor.function")
+        if props.vpc is None:
+            compliance.acknowledge(function, "FrontDoor.function_outside_vpc")
+        if props.reserved_concurrency is None:
+            compliance.acknowledge(function, "FrontDoor.function_unreserved")
+        compliance.acknowledge(role, "FrontDoor.function_role")
+        compliance.acknowledge_objects(
+            role, "FrontDoor.function_role_objects", lake.interactions_bucket, INTERACTION_PREFIXES
+        )
+        if props.vpc is not None:
+            compliance.acknowledge(role, "FrontDoor.function_role_vpc")
+        return role, log_group, function
+
+    # ------------------------------------------------------------------ API
+
+    def _rest_api(
+        self, props: FrontDoorProps
+    ) -> tuple[apigateway.RestApi, apigateway.Stage, logs.LogGroup, logs.LogGroup]:
+        access_logs = logs.LogGroup(self, "AccessLogs", **self._log_group_props)
+        cors = (
+            apigateway.CorsOptions(
+                allow_origins=list(props.cors_allowed_origins),
+                allow_methods=["POST", "OPTIONS"],
+                allow_headers=["Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"],
+                expose_headers=["X-Request-Id", "Retry-After"],
+                max_age=cdk.Duration.hours(1),
+            )
+            if props.cors_allowed_origins
+            else None
+        )
+        api = apigateway.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{cdk.Stack.of(self).stack_name}-front-door",
+            description="LLM front door: POST /v1/generate, POST /v1/feedback",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            min_compression_size=cdk.Size.bytes(1024),
+            api_key_source_type=apigateway.ApiKeySourceType.HEADER,
+            cloud_watch_role=False,  # the account-level role is managed below (scoped, customer-managed)
+            fail_on_warnings=True,
+            deploy=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=props.stage_name,
+                description="Live stage of the LLM front door",
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.custom(
+                    json.dumps(_ACCESS_LOG_FIELDS, separators=(",", ":"))
+                ),
+                tracing_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,  # never log request/response bodies (prompts may contain PHI)
+                metrics_enabled=True,
+                throttling_rate_limit=props.throttle_rate,
+                throttling_burst_limit=props.throttle_burst,
+            ),
+        )
+        stage = api.deployment_stage
+        # API Gateway creates the execution log group on first use, unencrypted and kept forever:
+        # create it first, with the pipeline key and retention.
+        execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{props.stage_name}",
+            **self._log_group_props,
+        )
+        stage.node.add_dependency(execution_logs)
+        if props.manage_account_logging_role:
+            stage.node.add_dependency(self._account_logging_role())
+        compliance.acknowledge(stage, "FrontDoor.stage")
+
+        authorizer: apigateway.IAuthorizer | None = None
+        authorization_type = apigateway.AuthorizationType.IAM
+        if props.auth == "cognito":
+            authorization_type = apigateway.AuthorizationType.COGNITO
+            if props.user_pool_arn:
+                self.user_pool = cognito.UserPool.from_user_pool_arn(self, "ExistingUserPool", props.user_pool_arn)
+            else:
+                self.user_pool = props.user_pool or self._user_pool(props)
+            if isinstance(self.user_pool, cognito.UserPool):
+                self.user_pool_client = self.user_pool.add_client(
+                    "WebClient",
+                    generate_secret=False,
+                    auth_flows=cognito.AuthFlow(user_srp=True),
+                    prevent_user_existence_errors=True,
+                    id_token_validity=cdk.Duration.hours(1),
+                    access_token_validity=cdk.Duration.hours(1),
+                    refresh_token_validity=cdk.Duration.days(1),
+                )
+            authorizer = apigateway.CognitoUserPoolsAuthorizer(
+                self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=cdk.Duration.minutes(5)
+            )
+
+        validator = api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigateway.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, timeout=API_INTEGRATION_TIMEOUT
+        )
+        v1 = api.root.add_resource("v1")
+        self.models: dict[str, apigateway.Model] = {}
+        for route, schema_name, model_name in (
+            ("generate", "generate_request", "GenerateRequest"),
+            ("feedback", "feedback_request", "FeedbackRequest"),
+        ):
+            schema = load_request_schema(
+                schema_name,
+                schema_dir=props.schema_dir,
+                prompt_max_chars=props.max_prompt_chars if schema_name == "generate_request" else None,
+            )
+            model = api.add_model(
+                model_name,
+                model_name=model_name,
+                content_type="application/json",
+                description=schema.get("description"),
+                schema=to_api_gateway_schema(schema),
+            )
+            self.models[model_name] = model
+            resource = v1.add_resource(route, default_cors_preflight_options=cors)
+            resource.add_method(
+                "POST",
+                integration,
+                operation_name=model_name.removesuffix("Request"),
+                authorization_type=authorization_type,
+                authorizer=authorizer,
+                api_key_required=True,
+                request_validator=validator,
+                request_models={"application/json": model},
+                request_parameters={"method.request.header.Content-Type": True},
+            )
+            if cors is not None:
+                compliance.acknowledge(resource.node.find_child("OPTIONS"), "FrontDoor.cors_preflight")
+        if props.auth == "iam":
+            for method in api.methods:
+                if method.http_method == "POST":
+                    compliance.acknowledge(method, "FrontDoor.iam_authorized_method")
+
+        self._gateway_responses(api, props)
+        return api, stage, access_logs, execution_logs
+
+    def _user_pool(self, props: FrontDoorProps) -> cognito.UserPool:
+        pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=cdk.Duration.days(3),
+            ),
+            mfa=props.mfa,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=props.removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=props.removal_policy,
+        )
+        if props.mfa != cognito.Mfa.REQUIRED:
+            compliance.acknowledge(pool, "FrontDoor.user_pool_mfa_optional")
+        return pool
+
+    def _account_logging_role(self) -> apigateway.CfnAccount:
+        """The account's API Gateway CloudWatch Logs role, scoped to execution log groups (no AWS managed policy)."""
+        role = ManagedPolicyRole(
+            self,
+            "ApiGatewayLogsRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway (account setting): write REST API execution logs",
+        )
+        log_groups = (
+            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*"
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:FilterLogEvents",
+                ],
+                resources=[log_groups, f"{log_groups}:log-stream:*"],
+            )
+        )
+        compliance.acknowledge(role, "FrontDoor.api_gateway_logs_role")
+        # L1: there is no L2 for the account-level API Gateway settings.
+        account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        account.node.add_dependency(role.policy)
+        return account
+
+    @staticmethod
+    def _gateway_responses(api: apigateway.RestApi, props: FrontDoorProps) -> None:
+        headers = {
+            "Cache-Control": "'no-store'",
+            "X-Content-Type-Options": "'nosniff'",
+            "X-Request-Id": "context.requestId",
+        }
+        origins = list(props.cors_allowed_origins)
+        if len(origins) == 1:
+            # A gateway response has static headers: it can name one origin (several need the handler).
+            headers["Access-Control-Allow-Origin"] = f"'{origins[0]}'"
+            headers["Access-Control-Expose-Headers"] = "'X-Request-Id,Retry-After'"
+            if origins[0] != "*":
+                headers["Vary"] = "'Origin'"
+        for name, (status, code) in _GATEWAY_RESPONSES.items():
+            template = (
+                '{"error":{"code":"%s","message":$context.error.messageString,"request_id":"$context.requestId"}}'
+                % code
+            )
+            api.add_gateway_response(
+                f"Response{name.title().replace('_', '')}",
+                type=getattr(apigateway.ResponseType, name.replace("XX", "_XX")),
+                status_code=status,
+                response_headers=headers,
+                templates={"application/json": template},
+            )
+
+    # ------------------------------------------------------------------ usage plan
+
+    def _usage_plan(self, props: FrontDoorProps) -> tuple[apigateway.UsagePlan, apigateway.IApiKey]:
+        plan = self.api.add_usage_plan(
+            "UsagePlan",
+            description="Per-API-key throttling and daily quota for the LLM front door",
+            throttle=apigateway.ThrottleSettings(rate_limit=props.throttle_rate, burst_limit=props.throttle_burst),
+            quota=apigateway.QuotaSettings(limit=props.quota_per_day, period=apigateway.Period.DAY),
+            api_stages=[apigateway.UsagePlanPerApiStage(api=self.api, stage=self.stage)],
+        )
+        # The key value is generated by API Gateway (never in the template); read it from the console/CLI.
+        key = self.api.add_api_key("DefaultKey", description="Default client key of the LLM front door")
+        plan.add_api_key(key)
+        return plan, key
+
+    # ------------------------------------------------------------------ WAF
+
+    def _waf(self, props: FrontDoorProps, stack: cdk.Stack) -> tuple[wafv2.CfnWebACL, logs.LogGroup]:
+        name = f"{stack.stack_name}-front-door"
+        self._web_acl_name = name
+
+        def visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
+
+        def managed(priority: int, group: str, overrides: Sequence[str] = ()) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=f"AWS-{group}",
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name=group,
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                            )
+                            for rule in overrides
+                        ]
+                        or None,
+                    )
+                ),
+                visibility_config=visibility(f"AWS-{group}"),
+            )
+
+        # L1: no L2 exists for WAFv2.
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=name,
+            description="LLM front door: AWS managed protections and a per-IP rate limit",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility(name),
+            rules=[
+                managed(0, "AWSManagedRulesAmazonIpReputationList"),
+                # Prompts are legitimately larger than the 8 KB body limit of SizeRestrictions_BODY:
+                # count only; the API Gateway request model enforces the real prompt limit.
+                managed(1, "AWSManagedRulesCommonRuleSet", overrides=["SizeRestrictions_BODY"]),
+                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RateLimitPerIp",
+                    priority=3,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=props.waf_rate_limit,
+                            evaluation_window_sec=props.waf_rate_window_seconds,
+                        )
+                    ),
+                    visibility_config=visibility("RateLimitPerIp"),
+                ),
+            ],
+        )
+        association = wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
+
+        # WAF requires the "aws-waf-logs-" name prefix and the log group ARN without ":*".
+        waf_logs = logs.LogGroup(
+            self,
+            "WafLogs",
+            log_group_name=f"aws-waf-logs-{name}",
+            **self._log_group_props,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=acl.attr_arn,
+            log_destination_configs=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=waf_logs.log_group_name,
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
+                    single_header={"Name": header}
+                )
+                for header in ("authorization", "x-api-key", "x-amz-security-token", "cookie")
+            ],
+        )
+        return acl, waf_logs
+
+    # ------------------------------------------------------------------ metrics
+
+    def metric_lambda_errors(self, **props: Any) -> cloudwatch.Metric:
+        """Invocation errors of the front-door function (Sum per 5 min). Handled 4xx/5xx are not errors."""
+        return self.function.metric_errors(**{"period": cdk.Duration.minutes(5), **props})
+
+    def metric_lambda_throttles(self, **props: Any) -> cloudwatch.Metric:
+        """Throttled invocations (reserved concurrency exhausted), Sum per 5 min."""
+        return self.function.metric_throttles(**{"period": cdk.Duration.minutes(5), **props})
+
+    def metric_lambda_duration_p99(self, **props: Any) -> cloudwatch.Metric:
+        """p99 function duration (ms); compare with the timeout."""
+        return self.function.metric_duration(**{"statistic": "p99", "period": cdk.Duration.minutes(5), **props})
+
+    def metric_api_5xx(self, **props: Any) -> cloudwatch.Metric:
+        """5XX answers of the stage (gateway and handler), Sum per 5 min."""
+        return self.stage.metric_server_error(**{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props})
+
+    def metric_api_4xx(self, **props: Any) -> cloudwatch.Metric:
+        """4XX answers of the stage (auth, validation, throttling, WAF excluded), Sum per 5 min."""
+        return self.stage.metric_client_error(**{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props})
+
+    def metric_api_latency_p99(self, **props: Any) -> cloudwatch.Metric:
+        """p99 end-to-end latency (ms) seen by API Gateway."""
+        return self.stage.metric_latency(**{"statistic": "p99", "period": cdk.Duration.minutes(5), **props})
+
+    def metric_api_count(self, **props: Any) -> cloudwatch.Metric:
+        """Requests to the stage, Sum per 5 min."""
+        return self.stage.metric_count(**{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props})
+
+    def metric_waf_blocked(self, rule: str = "ALL", **props: Any) -> cloudwatch.Metric:
+        """Requests blocked by the web ACL (``rule``: a rule's metric name, or ``ALL``), Sum per 5 min."""
+        return cloudwatch.Metric(
+            namespace="AWS/WAFV2",
+            metric_name="BlockedRequests",
+            dimensions_map={"WebACL": self._web_acl_name, "Rule": rule, "Region": cdk.Stack.of(self).region},
+            **{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props},
+        )
+
+    def metric_interaction_log_failures(self, **props: Any) -> cloudwatch.Metric:
+        """Interactions the handler could not store (Powertools EMF ``InteractionLogFailures``), Sum per 5 min."""
+        return self.handler_metric("InteractionLogFailures", **props)
+
+    def handler_metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """Any EMF metric the handler emits (``GenerateRequests``, ``UpstreamThrottled``, ``ModelLatency``, ...)."""
+        return cloudwatch.Metric(
+            namespace=self.props.metrics_namespace,
+            metric_name=metric_name,
+            dimensions_map={"service": self.props.service_name},
+            **{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props},
+        )
+
+    def alarm_metrics(self) -> Mapping[str, cloudwatch.IMetric]:
+        """The front door's health metrics by name, for the monitoring construct."""
+        return {
+            "LambdaErrors": self.metric_lambda_errors(),
+            "LambdaThrottles": self.metric_lambda_throttles(),
+            "LambdaDurationP99": self.metric_lambda_duration_p99(),
+            "Api5xx": self.metric_api_5xx(),
+            "Api4xx": self.metric_api_4xx(),
+            "ApiLatencyP99": self.metric_api_latency_p99(),
+            "WafBlocked": self.metric_waf_blocked(),
+            "InteractionLogFailures": self.metric_interaction_log_failures(),
+        }
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
