@@ -51,5 +51,10 @@ synth: deps
 test: deps-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Tiny randomly initialised model, trained and evaluated on CPU from training/sample_data (no downloads).
+# Artifacts: .local-train/{model,checkpoints,output,evaluation}. RESUME=1 continues from the newest checkpoint.
+train-local: deps-test
+	PYTHON=$(PY) training/local_run.sh
+
 clean:
 	rm -rf $(CDK_OUT) .pytest_cache .hypothesis

@@ -11,6 +11,7 @@ import gzip
 import json
 import math
 import os
+import re
 import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,11 @@ import torch
 
 METRIC_LINE_PREFIX = "METRIC"  # regexes: pipeline_stacks/training_metrics.py
 PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n\n### Response:\n"
-DATA_SUFFIXES = (".jsonl", ".json", ".jsonl.gz")
+DATA_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".parquet")
+# What the sanitization job (glue_jobs/sanitize_job.py) writes: Spark text parts (JSON lines,
+# --output_format jsonl) and Parquet parts whose ``record`` column holds the sanitized JSON.
+SPARK_TEXT_PART = re.compile(r"^part-.*\.txt(\.gz)?$")
+SANITIZED_RECORD_COLUMN = "record"
 
 
 def emit_metric(name: str, value: float, step: int | None = None) -> None:
@@ -66,13 +71,20 @@ def data_files(location: str | Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"no data at {path}")
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(DATA_SUFFIXES))
+    return sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and (p.name.endswith(DATA_SUFFIXES) or SPARK_TEXT_PART.match(p.name))
+    )
 
 
 def read_records(location: str | Path) -> list[dict[str, Any]]:
     """All JSON objects of the JSON-lines files at ``location``; blank lines are skipped."""
     records: list[dict[str, Any]] = []
     for file in data_files(location):
+        if file.suffix == ".parquet":
+            records.extend(_parquet_records(file))
+            continue
         opener = gzip.open if file.name.endswith(".gz") else open
         with opener(file, "rt", encoding="utf-8") as handle:
             for line_no, line in enumerate(handle, start=1):
@@ -82,6 +94,16 @@ def read_records(location: str | Path) -> list[dict[str, Any]]:
                     except json.JSONDecodeError as exc:
                         raise ValueError(f"{file}:{line_no}: invalid JSON: {exc}") from exc
     return records
+
+
+def _parquet_records(file: Path) -> list[dict[str, Any]]:
+    """Rows of a Parquet file: the sanitization job's ``record`` JSON column, else the columns as is."""
+    import pyarrow.parquet as pq  # only needed for Parquet inputs
+
+    table = pq.read_table(file)
+    if SANITIZED_RECORD_COLUMN in table.column_names:
+        return [json.loads(v) for v in table.column(SANITIZED_RECORD_COLUMN).to_pylist() if v]
+    return table.to_pylist()
 
 
 def format_prompt(prompt: str) -> str:
