@@ -419,13 +419,22 @@ class TrainingPipeline(Construct):
         if p.sanitize_task_factory is not None:
             return p.sanitize_task_factory(self, "Sanitize")
         if p.sanitize_glue_job_name is not None:
-            return tasks.GlueStartJobRun(
+            task = tasks.GlueStartJobRun(
                 self,
                 "Sanitize",
                 glue_job_name=p.sanitize_glue_job_name,
                 integration_pattern=sfn.IntegrationPattern.RUN_JOB,
                 result_path=sfn.JsonPath.DISCARD,
+                comment="The sanitization job with its default arguments (new raw objects, job bookmark)",
             )
+            # The job allows one run at a time: an upload-triggered run may be active; wait it out.
+            task.add_retry(
+                errors=["Glue.ConcurrentRunsExceededException"],
+                interval=cdk.Duration.minutes(5),
+                max_attempts=12,
+                backoff_rate=1,
+            )
+            return task
         return None
 
     # ------------------------------------------------------------------ SageMaker jobs

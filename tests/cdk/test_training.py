@@ -428,3 +428,31 @@ def test_event_patterns() -> None:
         assert pattern.source == ["llm-pipeline.training"] and pattern.detail_type == [detail_type]
     assert pipeline.metric_failed_executions().metric_name == "ExecutionsFailed"
     assert set(pipeline.alarm_metrics()) == {"failed_executions", "timed_out_executions"}
+
+
+def test_sanitize_step_runs_the_glue_job_first_and_waits_out_concurrent_runs() -> None:
+    states = _states(_standalone(sanitize_glue_job_name="llm-pipeline-dev-sanitize"))
+    assert states["Prepare"]["Next"] == "Sanitize"
+    sanitize = states["Sanitize"]
+    assert sanitize["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert sanitize["Parameters"]["JobName"] == "llm-pipeline-dev-sanitize"
+    assert sanitize["Next"] == "Train"
+    assert sanitize["Retry"][0]["ErrorEquals"] == ["Glue.ConcurrentRunsExceededException"]
+    assert states[sanitize["Catch"][0]["Next"]]["Next"] == "EmitFailed"
+
+
+def test_sanitize_before_training_without_a_job_is_a_config_error(tmp_path: Any) -> None:
+    from tests.cdk.support import synth_pipeline
+
+    with pytest.raises(ConfigError, match="sanitize_before_training"):
+        synth_pipeline(tmp_path, **{"training.sanitize_before_training": True})
+
+
+def test_pinned_region_gets_literal_images(prod: SynthResult) -> None:
+    template = prod.template("training")
+    params = _states(template)["Train"]["Parameters"]
+    assert params["AlgorithmSpecification"]["TrainingImage"].startswith(
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:"
+    )
+    assert "-gpu-" in params["AlgorithmSpecification"]["TrainingImage"]
+    assert "LlmPipelineImageMap" not in template.to_json().get("Mappings", {})
