@@ -74,7 +74,10 @@ _SCALARS = {
     "default": "default",
 }
 _SUBSCHEMA_LISTS = {"allOf": "all_of", "anyOf": "any_of", "oneOf": "one_of"}
-_SUBSCHEMA_MAPS = {"properties": "properties", "patternProperties": "pattern_properties"}
+_SUBSCHEMA_MAPS = {
+    "properties": "properties",
+    "patternProperties": "pattern_properties",
+}
 #: Annotations without validation effect that draft-04 does not know: dropped.
 _DROPPED = {"$schema", "$id", "id", "$comment", "examples", "readOnly", "writeOnly", "contentMediaType",
             "contentEncoding"}  # fmt: skip
@@ -95,7 +98,7 @@ def to_api_gateway_schema(schema: Mapping[str, Any] | bool, *, path: str = "#") 
     if isinstance(schema, bool):  # draft-06 boolean schemas
         return apigateway.JsonSchema() if schema else apigateway.JsonSchema(not_=apigateway.JsonSchema())
     if not isinstance(schema, Mapping):
-        raise ValueError(f"{path}: a JSON schema must be an object or a boolean, got {schema!r}")
+        raise TypeError(f"{path}: a JSON schema must be an object or a boolean, got {schema!r}")
     kwargs: dict[str, Any] = {}
     if path == "#":
         kwargs["schema"] = apigateway.JsonSchemaVersion.DRAFT4
@@ -121,9 +124,7 @@ def to_api_gateway_schema(schema: Mapping[str, Any] | bool, *, path: str = "#") 
         elif key == "const":
             kwargs["enum"] = [value]
         elif key in _SUBSCHEMA_LISTS:
-            kwargs[_SUBSCHEMA_LISTS[key]] = [
-                to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)
-            ]
+            kwargs[_SUBSCHEMA_LISTS[key]] = [to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)]
         elif key in _SUBSCHEMA_MAPS:
             kwargs[_SUBSCHEMA_MAPS[key]] = {k: to_api_gateway_schema(s, path=f"{where}/{k}") for k, s in value.items()}
         elif key in ("definitions", "$defs"):
@@ -161,7 +162,7 @@ def _type(name: Any, where: str) -> apigateway.JsonSchemaType:
 
 def _set_bound(kwargs: dict[str, Any], bound: str, value: Any, where: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where}: {bound} must be a number, got {value!r}")
+        raise TypeError(f"{where}: {bound} must be a number, got {value!r}")
     previous = kwargs.get(bound)
     if previous is None:
         kwargs[bound] = value
@@ -261,7 +262,9 @@ class FrontDoorProps:
         if not 10 <= self.waf_rate_limit <= 2_000_000_000:
             raise ValueError(f"FrontDoorProps.waf_rate_limit={self.waf_rate_limit}; allowed: 10-2000000000")
         if self.waf_rate_window_seconds not in (60, 120, 300, 600):
-            raise ValueError(f"FrontDoorProps.waf_rate_window_seconds={self.waf_rate_window_seconds}; allowed: 60, 120, 300, 600")
+            raise ValueError(
+                f"FrontDoorProps.waf_rate_window_seconds={self.waf_rate_window_seconds}; allowed: 60, 120, 300, 600"
+            )
 
 
 # --------------------------------------------------------------------------- construct
@@ -385,7 +388,8 @@ class FrontDoor(Construct):
             subnets = [ec2.Subnet.from_subnet_id(self, f"Subnet{i}", sid) for i, sid in enumerate(props.vpc.subnet_ids)]
             for subnet in subnets:  # route tables only matter to constructs that add routes; none here
                 cdk.Annotations.of(subnet).acknowledge_warning(
-                    "@aws-cdk/aws-ec2:noSubnetRouteTableId", "The Lambda only places ENIs in the subnet"
+                    "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+                    "The Lambda only places ENIs in the subnet",
                 )
             vpc_props = {
                 "vpc": vpc,
@@ -432,7 +436,10 @@ class FrontDoor(Construct):
             compliance.acknowledge(function, "FrontDoor.function_unreserved")
         compliance.acknowledge(role, "FrontDoor.function_role")
         compliance.acknowledge_objects(
-            role, "FrontDoor.function_role_objects", lake.interactions_bucket, INTERACTION_PREFIXES
+            role,
+            "FrontDoor.function_role_objects",
+            lake.interactions_bucket,
+            INTERACTION_PREFIXES,
         )
         if props.vpc is not None:
             compliance.acknowledge(role, "FrontDoor.function_role_vpc")
@@ -448,7 +455,13 @@ class FrontDoor(Construct):
             apigateway.CorsOptions(
                 allow_origins=list(props.cors_allowed_origins),
                 allow_methods=["POST", "OPTIONS"],
-                allow_headers=["Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"],
+                allow_headers=[
+                    "Content-Type",
+                    "Authorization",
+                    "X-Api-Key",
+                    "X-Amz-Date",
+                    "X-Amz-Security-Token",
+                ],
                 expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=cdk.Duration.hours(1),
             )
@@ -514,14 +527,22 @@ class FrontDoor(Construct):
                     refresh_token_validity=cdk.Duration.days(1),
                 )
             authorizer = apigateway.CognitoUserPoolsAuthorizer(
-                self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=cdk.Duration.minutes(5)
+                self,
+                "Authorizer",
+                cognito_user_pools=[self.user_pool],
+                results_cache_ttl=cdk.Duration.minutes(5),
             )
 
         validator = api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+            "RequestValidator",
+            validate_request_body=True,
+            validate_request_parameters=True,
         )
         integration = apigateway.LambdaIntegration(
-            self.function, proxy=True, allow_test_invoke=False, timeout=API_INTEGRATION_TIMEOUT
+            self.function,
+            proxy=True,
+            allow_test_invoke=False,
+            timeout=API_INTEGRATION_TIMEOUT,
         )
         v1 = api.root.add_resource("v1")
         self.models: dict[str, apigateway.Model] = {}
@@ -639,8 +660,8 @@ class FrontDoor(Construct):
                 headers["Vary"] = "'Origin'"
         for name, (status, code) in _GATEWAY_RESPONSES.items():
             template = (
-                '{"error":{"code":"%s","message":$context.error.messageString,"request_id":"$context.requestId"}}'
-                % code
+                f'{{"error":{{"code":"{code}","message":$context.error.messageString,'
+                f'"request_id":"$context.requestId"}}}}'
             )
             api.add_gateway_response(
                 f"Response{name.title().replace('_', '')}",
@@ -673,7 +694,9 @@ class FrontDoor(Construct):
 
         def visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
             return wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+                cloud_watch_metrics_enabled=True,
+                metric_name=metric,
+                sampled_requests_enabled=True,
             )
 
         def managed(priority: int, group: str, overrides: Sequence[str] = ()) -> wafv2.CfnWebACL.RuleProperty:
@@ -687,7 +710,8 @@ class FrontDoor(Construct):
                         name=group,
                         rule_action_overrides=[
                             wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                                name=rule,
+                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
                             )
                             for rule in overrides
                         ]
@@ -710,7 +734,11 @@ class FrontDoor(Construct):
                 managed(0, "AWSManagedRulesAmazonIpReputationList"),
                 # Prompts are legitimately larger than the 8 KB body limit of SizeRestrictions_BODY:
                 # count only; the API Gateway request model enforces the real prompt limit.
-                managed(1, "AWSManagedRulesCommonRuleSet", overrides=["SizeRestrictions_BODY"]),
+                managed(
+                    1,
+                    "AWSManagedRulesCommonRuleSet",
+                    overrides=["SizeRestrictions_BODY"],
+                ),
                 managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
                 wafv2.CfnWebACL.RuleProperty(
                     name="RateLimitPerIp",
@@ -727,8 +755,11 @@ class FrontDoor(Construct):
                 ),
             ],
         )
-        association = wafv2.CfnWebACLAssociation(
-            self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
         )
 
         # WAF requires the "aws-waf-logs-" name prefix and the log group ARN without ":*".
@@ -751,10 +782,13 @@ class FrontDoor(Construct):
                 )
             ],
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                    single_header={"Name": header}
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in (
+                    "authorization",
+                    "x-api-key",
+                    "x-amz-security-token",
+                    "cookie",
                 )
-                for header in ("authorization", "x-api-key", "x-amz-security-token", "cookie")
             ],
         )
         return acl, waf_logs
@@ -794,7 +828,11 @@ class FrontDoor(Construct):
         return cloudwatch.Metric(
             namespace="AWS/WAFV2",
             metric_name="BlockedRequests",
-            dimensions_map={"WebACL": self._web_acl_name, "Rule": rule, "Region": cdk.Stack.of(self).region},
+            dimensions_map={
+                "WebACL": self._web_acl_name,
+                "Rule": rule,
+                "Region": cdk.Stack.of(self).region,
+            },
             **{"statistic": "Sum", "period": cdk.Duration.minutes(5), **props},
         )
 
