@@ -239,7 +239,7 @@ _ES_WAYS = frozenset(
     "calle vial avenida avda paseo plaza camino carretera ronda rambla pasaje pasadizo travesía glorieta callejón cañada "
     "cuesta urbanización vía via acceso alameda bajada calleja senda sector partida polígono".split()
 )
-_ES_ABBR_BEFORE = lazy_re(r"(?:C\.|C/)[ \t]*$")
+_ES_ABBR_BEFORE = lazy_re(r"(?:C\.|C/)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?$")
 _ES_REST = lazy_re(
     rf"(?:C\.|C/)?[ \t]*(?:{U}{L}+\.?{_HS})?(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}}"
     rf",?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
@@ -260,11 +260,19 @@ _CODE_AFTER_CITY = lazy_re(
 )
 
 
+_SUFFIX_WORDS = frozenset(w.rstrip("?") for w in USPS_SUFFIXES) | frozenset(w[:-2] for w in USPS_SUFFIXES if w.endswith("s?"))
+_WORD_TRAIL = ".,;:)\"'"
+
+
 def _find_addresses(text: str, lower: str) -> Iterator[Span]:
     for rx, gate in ADDRESS_RES:
-        if gate is None or any(map(lower.__contains__, gate)):
-            for m in rx.finditer(text):
-                yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
+        if gate is None:  # number-first grammar: only if some word is a street suffix
+            if not any(w.rstrip(_WORD_TRAIL) in _SUFFIX_WORDS for w in text.split()):
+                continue
+        elif not any(map(lower.__contains__, gate)):
+            continue
+        for m in rx.finditer(text):
+            yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
 
 
 def _code_before(text: str, start: int) -> bool:
@@ -315,8 +323,8 @@ def _run_addresses(text: str, lower: str, toks: list[_Tok], has_digit: bool, fre
                 yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
                 break
     es_start = rs if first in _ES_WAYS else None
-    if es_start is None and text[max(0, rs - 4) : rs].lstrip().startswith(("C.", "C/")):
-        abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 4), rs)
+    if es_start is None and ("C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]):
+        abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 14), rs)
         es_start = abbr.start() if abbr else None
     if es_start is not None:
         m = _ES_REST.match(text, es_start)

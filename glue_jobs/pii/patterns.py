@@ -488,11 +488,11 @@ DATE_NUM_RE = lazy_re(
     r"(?=\d)(?<![\w.:/-])(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
     r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2}))" + _TIME
 )
+# Textual dates are matched from the month name (found with str.find on its stem), then extended left to a day.
 DATE_TXT_RE = lazy_re(
-    r"(?=[\dJjFfMmAaSsOoNnDd])(?<![\w.:/-])(?:\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?)?(?:" + _MONTHS + r")"
-    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?" + _TIME,
-    re.IGNORECASE,
+    r"(?:" + _MONTHS + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?" + _TIME, re.IGNORECASE
 )
+_DAY_BEFORE = lazy_re(r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE)
 # Three-letter stems of the month names above (lower-cased); a text without any has no textual date.
 _MONTH_STEMS = (
     "jan", "feb", "fév", "fev", "mar", "mär", "apr", "avr", "abr", "may", "mai", "jun", "jui", "jul", "aug", "aoû",
@@ -525,24 +525,31 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
         yield Span("DATE_TIME", m.start(), m.end(), 0.85)
     if not any(map(doc.lower.__contains__, _MONTH_STEMS)):
         return
-    for m in DATE_TXT_RE.finditer(text):
-        t = m.group()
-        if not any(ch.isdigit() for ch in t):
-            continue
-        if t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:]):
-            continue
-        # A bare "Mar 3"/"may 5" in prose is ambiguous; require a capitalised month or a year.
-        if not re.search(r"\d{4}", t) and not any(ch.isupper() for ch in t if ch.isalpha()):
-            continue
-        yield Span("DATE_TIME", m.start(), m.end(), 0.85)
+    lower, seen = doc.lower, set()
+    for stem in _MONTH_STEMS:
+        pos = lower.find(stem)
+        while pos != -1:
+            if (pos == 0 or not lower[pos - 1].isalpha()) and pos not in seen:
+                seen.add(pos)
+                m = DATE_TXT_RE.match(text, pos)
+                if m:
+                    day = _DAY_BEFORE.search(text, max(0, pos - 12), pos)
+                    start = day.start() if day else pos
+                    t = text[start : m.end()]
+                    # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
+                    if any(ch.isdigit() for ch in t) and (
+                        re.search(r"\d{4}", t) or any(ch.isupper() for ch in t if ch.isalpha())
+                    ) and not (t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:])):
+                        yield Span("DATE_TIME", start, m.end(), 0.85)
+            pos = lower.find(stem, pos + 1)
 
 
-AGE_RE = lazy_re(
-    r"(?=[\dAaEeÂâ])(?<![\w.])(?P<n>\d{1,3})(?:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+AGE_NUM_RE = lazy_re(
+    r"(?=\d)(?<![\w.])(?P<n>\d{1,3})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
-    r"|(?<![\w])(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n2>\d{1,3})(?![\w.])",
-    re.IGNORECASE,
 )
+AGE_KEY_RE = lazy_re(r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])", re.IGNORECASE)
+_AGE_WORDS = ("age", "alter", "âge", "edad")
 
 
 _AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter", "ans", "años", "âge", "edad")
@@ -551,10 +558,19 @@ _AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit or not any(map(doc.lower.__contains__, _AGE_KEYS)):
         return
-    for m in AGE_RE.finditer(text):
-        g = "n" if m.group("n") else "n2"
-        if 0 < int(m.group(g)) <= 125:
-            yield Span("AGE", m.start(g), m.end(g), 0.85)
+    matches = list(AGE_NUM_RE.finditer(text))
+    lower = doc.lower
+    for word in _AGE_WORDS:
+        pos = lower.find(word)
+        while pos != -1:
+            if pos == 0 or not lower[pos - 1].isalnum():
+                m = AGE_KEY_RE.match(text, pos)
+                if m:
+                    matches.append(m)
+            pos = lower.find(word, pos + 1)
+    for m in matches:
+        if 0 < int(m.group("n")) <= 125:
+            yield Span("AGE", m.start("n"), m.end("n"), 0.85)
     if "AGE" in doc.hints and text.strip().isdigit() and 0 < int(text.strip()) <= 125:
         s = text.index(text.strip())
         yield Span("AGE", s, s + len(text.strip()), 0.8)
