@@ -76,6 +76,7 @@ class _Section(BaseModel):
 
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
 _KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
+_SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"
 
 
 class ReplicationConfig(_Section):
@@ -399,7 +400,7 @@ class TrainingConfig(_Section):
     )
     schedule: str | None = Field(
         None,
-        pattern=r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$",
+        pattern=_SCHEDULE_EXPRESSION,
         description="EventBridge schedule that starts the pipeline, e.g. 'cron(0 3 ? * SUN *)'; null: on demand only.",
     )
     sanitize_before_training: bool = Field(
@@ -841,6 +842,18 @@ class ServingConfig(_Section):
         description="Set this account+region's API Gateway CloudWatch Logs role (needed for execution logs; an "
         "account-wide setting: turn off if your platform already manages it).",
     )
+    custom_domain_name: str | None = Field(
+        None,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        max_length=253,
+        description="Serve the API on this hostname (regional custom domain, TLS 1.2) and disable the default "
+        "execute-api endpoint; point a DNS alias at the domain's regional target after deploy.",
+    )
+    custom_domain_certificate_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        description="custom_domain_name: ACM certificate covering it, in the pipeline's region.",
+    )
     lambda_vpc_id: str | None = Field(
         None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="Run the front-door Lambda in this VPC (existing)."
     )
@@ -886,6 +899,11 @@ class ServingConfig(_Section):
                 f"serving.existing_user_pool_arn={self.existing_user_pool_arn!r} is only used with "
                 "serving.auth='cognito' (got 'iam'); remove it or set auth='cognito'"
             )
+        if bool(self.custom_domain_name) != bool(self.custom_domain_certificate_arn):
+            raise ValueError(
+                f"serving.custom_domain_name={self.custom_domain_name!r} and serving.custom_domain_certificate_arn="
+                f"{self.custom_domain_certificate_arn!r} must be set together (or both left unset)"
+            )
         vpc = (self.lambda_vpc_id, self.lambda_subnet_ids, self.lambda_security_group_ids)
         if any(vpc) and not all(vpc):
             raise ValueError(
@@ -905,8 +923,50 @@ class ServingConfig(_Section):
         return self
 
 
+class AlarmThresholdsConfig(_Section):
+    """Alarm thresholds (``monitoring.thresholds.*``); each alarm evaluates ``period_minutes`` windows."""
+
+    period_minutes: int = Field(5, ge=1, le=60, description="Alarm evaluation period.")
+    lambda_errors: int = Field(5, ge=1, description="Front-door Lambda errors per period.")
+    lambda_throttles: int = Field(1, ge=1, description="Front-door Lambda throttles per period.")
+    lambda_duration_p99_ms: int = Field(20_000, ge=100, le=900_000, description="Front-door Lambda p99 duration.")
+    api_5xx_rate_percent: float = Field(1.0, gt=0, le=100, description="API 5XX share of requests.")
+    api_4xx_rate_percent: float = Field(25.0, gt=0, le=100, description="API 4XX share of requests.")
+    api_latency_p99_ms: int = Field(15_000, ge=100, le=30_000, description="API Gateway p99 latency.")
+    waf_blocked: int = Field(500, ge=1, description="WAF-blocked requests per period.")
+    endpoint_latency_p99_ms: int = Field(10_000, ge=10, description="SageMaker ModelLatency p99.")
+    endpoint_5xx: int = Field(5, ge=1, description="Endpoint Invocation5XXErrors per period.")
+    endpoint_4xx: int = Field(50, ge=1, description="Endpoint Invocation4XXErrors (or Bedrock client errors) per period.")
+    utilization_percent: float = Field(90.0, gt=0, le=100, description="Endpoint CPU / GPU memory / memory utilisation.")
+    bedrock_server_errors: int = Field(5, ge=1, description="Bedrock InvocationServerErrors per period.")
+    bedrock_throttles: int = Field(20, ge=1, description="Bedrock InvocationThrottles per period.")
+    quarantine_share_percent: float = Field(5.0, gt=0, le=100, description="Quarantined share of sanitization input.")
+    interaction_log_failures: int = Field(1, ge=1, description="Interactions the front door failed to store, per period.")
+    anomaly_band_std_devs: float = Field(3.0, gt=0, le=10, description="Width of the anomaly-detection bands.")
+
+
 class MonitoringConfig(_Section):
     """Alarms, notifications, dashboard and the continuous-learning loop (``monitoring.*``)."""
+
+    alarm_email: str | None = Field(
+        None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Email subscribed to the alarm topic (confirm the subscription after deploy).",
+    )
+    thresholds: AlarmThresholdsConfig = Field(default_factory=AlarmThresholdsConfig)
+    continuous_learning: bool = Field(
+        False, description="Run the loop: new redacted interactions -> sanitization -> retraining."
+    )
+    continuous_learning_schedule: str | None = Field(
+        "cron(0 4 ? * SUN *)",
+        pattern=_SCHEDULE_EXPRESSION,
+        description="When the loop runs (EventBridge cron/rate); null: on demand only.",
+    )
+    continuous_learning_output_prefix: str = Field(
+        "train/interactions/",
+        pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$",
+        description="Sanitized-bucket prefix for sanitized interactions; must lie under training.train_prefix.",
+    )
 
 
 class PipelineConfig(_Section):
@@ -951,6 +1011,12 @@ class PipelineConfig(_Section):
                 f"serving.cors_allowed_origins={self.serving.cors_allowed_origins!r} contains '*', which is not "
                 "allowed when env_name='prod'; allowed: explicit origins such as 'https://app.example.com'"
             )
+        cert = self.serving.custom_domain_certificate_arn
+        if cert and self.region and cert.split(":")[3] != self.region:
+            raise ValueError(
+                f"serving.custom_domain_certificate_arn={cert!r} is in region {cert.split(':')[3]!r}; a regional "
+                f"API custom domain needs a certificate in the pipeline's region {self.region!r}"
+            )
         plain = [o for o in self.serving.cors_allowed_origins if o.startswith("http://")]
         if self.is_production and plain:
             raise ValueError(
@@ -967,6 +1033,16 @@ class PipelineConfig(_Section):
     @model_validator(mode="after")
     def _serving_region(self) -> PipelineConfig:
         self.serving.check_region(self.region)
+        return self
+
+    @model_validator(mode="after")
+    def _loop_feeds_training(self) -> PipelineConfig:
+        out, train = self.monitoring.continuous_learning_output_prefix, self.training.train_prefix
+        if self.monitoring.continuous_learning and not out.startswith(train):
+            raise ValueError(
+                f"monitoring.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
+                "so retraining sees the sanitized interactions"
+            )
         return self
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
@@ -235,6 +236,9 @@ class FrontDoorProps:
     #: Set the account-level API Gateway CloudWatch role (needed for execution logs; one per account+region).
     manage_account_logging_role: bool = True
     vpc: FrontDoorVpc | None = None
+    #: Custom domain (regional, TLS 1.2) with an ACM certificate of the same region; disables execute-api.
+    domain_name: str | None = None
+    certificate_arn: str | None = None
     code: lambda_.Code | None = None
     schema_dir: Path = SCHEMA_DIR
 
@@ -259,6 +263,8 @@ class FrontDoorProps:
         for origin in self.cors_allowed_origins:
             if origin != "*" and (not origin.startswith(("https://", "http://")) or origin.endswith("/")):
                 raise ValueError(f"FrontDoorProps.cors_allowed_origins: {origin!r} is not an origin (scheme://host)")
+        if bool(self.domain_name) != bool(self.certificate_arn):
+            raise ValueError("FrontDoorProps.domain_name and certificate_arn must be set together")
         if not 10 <= self.waf_rate_limit <= 2_000_000_000:
             raise ValueError(f"FrontDoorProps.waf_rate_limit={self.waf_rate_limit}; allowed: 10-2000000000")
         if self.waf_rate_window_seconds not in (60, 120, 300, 600):
@@ -479,6 +485,16 @@ class FrontDoor(Construct):
             cloud_watch_role=False,  # the account-level role is managed below (scoped, customer-managed)
             fail_on_warnings=True,
             deploy=True,
+            domain_name=apigateway.DomainNameOptions(
+                domain_name=props.domain_name,
+                certificate=acm.Certificate.from_certificate_arn(self, "Certificate", props.certificate_arn),
+                endpoint_type=apigateway.EndpointType.REGIONAL,
+                security_policy=apigateway.SecurityPolicy.TLS_1_2,
+            )
+            if props.domain_name and props.certificate_arn
+            else None,
+            # With a custom domain, callers must come through it (one hostname, one TLS policy).
+            disable_execute_api_endpoint=bool(props.domain_name),
             deploy_options=apigateway.StageOptions(
                 stage_name=props.stage_name,
                 description="Live stage of the LLM front door",
@@ -495,6 +511,15 @@ class FrontDoor(Construct):
             ),
         )
         stage = api.deployment_stage
+        #: The custom domain (``props.domain_name``), or None.
+        self.domain: apigateway.DomainName | None = api.domain_name
+        if self.domain is not None:
+            cdk.CfnOutput(
+                self,
+                "DomainTarget",
+                value=self.domain.domain_name_alias_domain_name,
+                description="Point a DNS alias (A/AAAA) or CNAME for the API's custom domain here",
+            )
         # API Gateway creates the execution log group on first use, unencrypted and kept forever:
         # create it first, with the pipeline key and retention.
         execution_logs = logs.LogGroup(
