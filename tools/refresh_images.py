@@ -51,7 +51,9 @@ PINS: dict[tuple[str, ...], dict[str, Any]] = {
     },
 }  # fmt: skip
 
-_URI = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:]+):(?P<tag>.+)$")
+_URI = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:]+):(?P<tag>.+)$"
+)
 
 
 def _retrieve() -> Any:

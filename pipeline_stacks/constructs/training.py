@@ -2,7 +2,7 @@
 
 Flow (every arrow is a state; every failure emits ``TrainingPipelineFailed`` then ends in Fail)::
 
-    Prepare -> [Sanitize (Glue, optional)] -> Train (SageMaker .sync, spot + S3 checkpoints)
+    [Sanitize (Glue, optional)] -> Prepare -> Train (SageMaker .sync, spot + S3 checkpoints)
       -> Evaluate (SageMaker .sync running training/evaluate.py) -> metric reported?
       -> QualityGate (Choice on the metric vs. threshold)
            pass -> RegisterModel (CreateModelPackage) -> ModelRegistered event -> Succeed
@@ -249,7 +249,10 @@ class TrainingPipeline(Construct):
         return events.EventPattern(
             source=["aws.states"],
             detail_type=["Step Functions Execution Status Change"],
-            detail={"stateMachineArn": [self.state_machine.state_machine_arn], "status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+            detail={
+                "stateMachineArn": [self.state_machine.state_machine_arn],
+                "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+            },
         )
 
     def metric_failed_executions(self, **kwargs: object) -> cloudwatch.Metric:
@@ -270,7 +273,10 @@ class TrainingPipeline(Construct):
 
     def alarm_metrics(self) -> dict[str, cloudwatch.IMetric]:
         """Metrics worth an alarm, by name (failed and timed-out executions)."""
-        return {"failed_executions": self.metric_failed_executions(), "timed_out_executions": self.metric_timed_out_executions()}
+        return {
+            "failed_executions": self.metric_failed_executions(),
+            "timed_out_executions": self.metric_timed_out_executions(),
+        }
 
     def _pattern(self, detail_type: str) -> events.EventPattern:
         return events.EventPattern(
@@ -297,12 +303,14 @@ class TrainingPipeline(Construct):
             },
             result_path="$.run",
         )
-        chain: sfn.Chain = sfn.Chain.start(prepare)
-
+        # Sanitize (when given) runs first: a factory's task may replace the state with its own result,
+        # and Prepare only reads the execution context, so nothing it needs is lost.
         sanitize = self._sanitize_task()
         if sanitize is not None:
-            sanitize.add_catch(self._fail_stage("sanitize", failed_chain), result_path="$.error")
-            chain = chain.next(sanitize)
+            sanitize.add_catch(self._fail_stage("sanitize", failed_chain), errors=["States.ALL"], result_path="$.error")
+            chain: sfn.Chain = sfn.Chain.start(sanitize).next(prepare)
+        else:
+            chain = sfn.Chain.start(prepare)
 
         train = sfn.CustomState(self, "Train", state_json=self._train_state())
         train.add_catch(self._fail_stage("train", failed_chain), errors=["States.ALL"], result_path="$.error")
@@ -320,7 +328,8 @@ class TrainingPipeline(Construct):
             "MetricMissing",
             parameters={
                 "Error": "QualityGate.MetricMissing",
-                "Cause": f"evaluate.py reported no '{metric}' metric (FinalMetricDataList); see the evaluation job's logs",
+                "Cause": f"evaluate.py reported no '{metric}' metric (FinalMetricDataList); "
+                "see the evaluation job's logs",
             },
             result_path="$.error",
         )
@@ -342,7 +351,9 @@ class TrainingPipeline(Construct):
                 "threshold": p.quality_gate_threshold,
             },
         )
-        registered.add_catch(self._fail_stage("emit_registered", failed_chain), errors=["States.ALL"], result_path="$.error")
+        registered.add_catch(
+            self._fail_stage("emit_registered", failed_chain), errors=["States.ALL"], result_path="$.error"
+        )
         rejected = self._put_event(
             "EmitModelRejected",
             REJECTED_DETAIL_TYPE,
@@ -355,10 +366,16 @@ class TrainingPipeline(Construct):
                 "trainingJobName": sfn.JsonPath.string_at("$.training.TrainingJobName"),
             },
         )
-        rejected.add_catch(self._fail_stage("emit_rejected", failed_chain), errors=["States.ALL"], result_path="$.error")
+        rejected.add_catch(
+            self._fail_stage("emit_rejected", failed_chain), errors=["States.ALL"], result_path="$.error"
+        )
 
         gate = (
-            sfn.Choice(self, "QualityGate", comment=f"{metric} {'>=' if p.higher_is_better else '<='} {p.quality_gate_threshold}")
+            sfn.Choice(
+                self,
+                "QualityGate",
+                comment=f"{metric} {'>=' if p.higher_is_better else '<='} {p.quality_gate_threshold}",
+            )
             .when(compare, register.next(registered).next(sfn.Succeed(self, "Registered")))
             .otherwise(rejected.next(sfn.Succeed(self, "Rejected", comment="The quality gate rejected the model")))
         )
@@ -392,7 +409,9 @@ class TrainingPipeline(Construct):
         )
         return mark.next(failed_chain)
 
-    def _put_event(self, construct_id: str, detail_type: str, detail: Mapping[str, object]) -> tasks.EventBridgePutEvents:
+    def _put_event(
+        self, construct_id: str, detail_type: str, detail: Mapping[str, object]
+    ) -> tasks.EventBridgePutEvents:
         task = tasks.EventBridgePutEvents(
             self,
             construct_id,
@@ -494,6 +513,7 @@ class TrainingPipeline(Construct):
         if p.accelerator == "neuron":
             # Persistent Neuron compiler cache: later runs skip recompiling unchanged graphs.
             environment["NEURON_COMPILE_CACHE_URL"] = self._s3(artifacts, NEURON_CACHE_PREFIX)
+        checkpoints = self._s3(artifacts, DataLake.CHECKPOINTS_PREFIX)
         params: dict[str, object] = {
             "TrainingJobName.$": "$.run.trainJobName",
             **self._common_job(),
@@ -506,7 +526,10 @@ class TrainingPipeline(Construct):
             "HyperParameters": self.training_hyperparameters(),
             "Environment": environment,
             "InputDataConfig": channels,
-            "OutputDataConfig": {"S3OutputPath": self._s3(artifacts, DataLake.MODELS_PREFIX), "KmsKeyId": lake.key.key_arn},
+            "OutputDataConfig": {
+                "S3OutputPath": self._s3(artifacts, DataLake.MODELS_PREFIX),
+                "KmsKeyId": lake.key.key_arn,
+            },
             "ResourceConfig": {
                 "InstanceType": p.instance_type,
                 "InstanceCount": p.instance_count,
@@ -516,7 +539,7 @@ class TrainingPipeline(Construct):
             "StoppingCondition": stopping,
             "EnableManagedSpotTraining": p.use_spot,
             "CheckpointConfig": {
-                "S3Uri.$": f"States.Format('{self._s3(artifacts, DataLake.CHECKPOINTS_PREFIX)}{{}}/', $.run.trainJobName)",
+                "S3Uri.$": f"States.Format('{checkpoints}{{}}/', $.run.trainJobName)",
                 "LocalPath": CHECKPOINT_LOCAL_PATH,
             },
             "EnableInterContainerTrafficEncryption": p.instance_count > 1,
@@ -525,7 +548,8 @@ class TrainingPipeline(Construct):
         }
         return {
             "Type": "Task",
-            "Comment": f"{p.instance_count} x {p.instance_type} ({p.accelerator}){', managed spot' if p.use_spot else ''}",
+            "Comment": f"{p.instance_count} x {p.instance_type} ({p.accelerator})"
+            + (", managed spot" if p.use_spot else ""),
             "Resource": f"arn:{cdk.Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
             "Parameters": params,
             "ResultSelector": {
@@ -589,7 +613,9 @@ class TrainingPipeline(Construct):
     def _register_task(self) -> tasks.CallAwsService:
         p = self.props
         stack = cdk.Stack.of(self)
-        group_arn = stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=p.model_package_group_name)
+        group_arn = stack.format_arn(
+            service="sagemaker", resource="model-package-group", resource_name=p.model_package_group_name
+        )
         package_arn = self._model_package_arn()
         task = tasks.CallAwsService(
             self,
@@ -610,7 +636,10 @@ class TrainingPipeline(Construct):
                 ),
                 "InferenceSpecification": {
                     "Containers": [
-                        {"Image": self.inference_image, "ModelDataUrl": sfn.JsonPath.string_at("$.training.ModelArtifacts")}
+                        {
+                            "Image": self.inference_image,
+                            "ModelDataUrl": sfn.JsonPath.string_at("$.training.ModelArtifacts"),
+                        }
                     ],
                     "SupportedContentTypes": ["application/json"],
                     "SupportedResponseMIMETypes": ["application/json"],
@@ -706,7 +735,9 @@ class TrainingPipeline(Construct):
         compliance.acknowledge(
             role, "TrainingPipeline.execution_role_service", applies_to=("Resource::*", self._finding(log_group_arn))
         )
-        compliance.acknowledge_objects(role, "TrainingPipeline.execution_role_objects", lake.sanitized_bucket, sorted(prefixes))
+        compliance.acknowledge_objects(
+            role, "TrainingPipeline.execution_role_objects", lake.sanitized_bucket, sorted(prefixes)
+        )
         artifact_read = [p.base_model] if p.base_model not in TINY_MODELS else []
         compliance.acknowledge_objects(
             role, "TrainingPipeline.execution_role_objects", lake.artifacts_bucket, artifact_prefixes + artifact_read
@@ -747,7 +778,9 @@ class TrainingPipeline(Construct):
                 actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
                 resources=[
                     stack.format_arn(
-                        service="events", resource="rule", resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule"
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
                     )
                 ],
             )
@@ -762,7 +795,9 @@ class TrainingPipeline(Construct):
         )
 
     def _training_job_arn(self) -> str:
-        return cdk.Stack.of(self).format_arn(service="sagemaker", resource="training-job", resource_name=f"{self.job_prefix}-*")
+        return cdk.Stack.of(self).format_arn(
+            service="sagemaker", resource="training-job", resource_name=f"{self.job_prefix}-*"
+        )
 
     def _model_package_arn(self) -> str:
         return cdk.Stack.of(self).format_arn(
@@ -818,4 +853,3 @@ class TrainingPipeline(Construct):
         train = p.max_wait_seconds if p.use_spot else p.max_runtime_seconds
         sanitize = 4 * 3600 if (p.sanitize_task_factory or p.sanitize_glue_job_name) else 0
         return cdk.Duration.seconds(train + p.evaluation_max_runtime_seconds + sanitize + 2 * 3600)
-

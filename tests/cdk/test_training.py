@@ -264,7 +264,11 @@ def test_no_schedule_by_default(dev_training: Template) -> None:
 def test_schedule_when_configured(trn_training: Template) -> None:
     trn_training.has_resource_properties(
         "AWS::Events::Rule",
-        {"ScheduleExpression": "cron(0 3 ? * SUN *)", "State": "ENABLED", "Targets": [Match.object_like({"Id": "Target0"})]},
+        {
+            "ScheduleExpression": "cron(0 3 ? * SUN *)",
+            "State": "ENABLED",
+            "Targets": [Match.object_like({"Id": "Target0"})],
+        },
     )
 
 
@@ -326,7 +330,14 @@ def _config_error(**training: Any) -> str:
 def test_bad_instance_type_lists_allowed_ones() -> None:
     message = _config_error(instance_type="ml.m5.xlarge")
     assert "training.instance_type" in message and "ml.m5.xlarge" in message
-    for allowed in ("ml.trn1.2xlarge", "ml.trn1n.32xlarge", "ml.trn2.48xlarge", "ml.g5.*", "ml.p4d.24xlarge", "ml.p5.48xlarge"):
+    for allowed in (
+        "ml.trn1.2xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.trn2.48xlarge",
+        "ml.g5.*",
+        "ml.p4d.24xlarge",
+        "ml.p5.48xlarge",
+    ):
         assert allowed in message
 
 
@@ -341,11 +352,15 @@ def test_max_wait_below_max_runtime() -> None:
 
 
 def test_max_wait_is_ignored_without_spot() -> None:
-    validate_config({"env_name": "dev", "training": {"use_spot": False, "max_runtime_seconds": 7200, "max_wait_seconds": 3600}})
+    validate_config(
+        {"env_name": "dev", "training": {"use_spot": False, "max_runtime_seconds": 7200, "max_wait_seconds": 3600}}
+    )
 
 
 def test_gpu_image_on_trainium_fails() -> None:
-    gpu_image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-gpu-py312-cu129-ubuntu22.04-sagemaker"
+    gpu_image = (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-gpu-py312-cu129-ubuntu22.04-sagemaker"
+    )
     message = _config_error(instance_type="ml.trn1.32xlarge", image_uri=gpu_image)
     assert "gpu image" in message and "neuronx" in message
 
@@ -432,11 +447,11 @@ def test_event_patterns() -> None:
 
 def test_sanitize_step_runs_the_glue_job_first_and_waits_out_concurrent_runs() -> None:
     states = _states(_standalone(sanitize_glue_job_name="llm-pipeline-dev-sanitize"))
-    assert states["Prepare"]["Next"] == "Sanitize"
+    assert _definition(_standalone(sanitize_glue_job_name="x"))["StartAt"] == "Sanitize"
     sanitize = states["Sanitize"]
     assert sanitize["Resource"].endswith(":states:::glue:startJobRun.sync")
     assert sanitize["Parameters"]["JobName"] == "llm-pipeline-dev-sanitize"
-    assert sanitize["Next"] == "Train"
+    assert sanitize["Next"] == "Prepare" and states["Prepare"]["Next"] == "Train"
     assert sanitize["Retry"][0]["ErrorEquals"] == ["Glue.ConcurrentRunsExceededException"]
     assert states[sanitize["Catch"][0]["Next"]]["Next"] == "EmitFailed"
 
