@@ -1,14 +1,24 @@
 """Reusable L3 constructs: the library platform teams import."""
 
+from pipeline_stacks.constructs.backend import InferenceBackend
+from pipeline_stacks.constructs.bedrock import BedrockModel, BedrockModelProps
 from pipeline_stacks.constructs.data_lake import BUCKET_ROLES, DataLake, DataLakeProps, LakeLifecycle, LakeReplication
+from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
 
 __all__ = [
     "BUCKET_ROLES",
+    "BedrockModel",
+    "BedrockModelProps",
     "DataLake",
     "DataLakeProps",
+    "DeploymentGuardrails",
+    "InferenceBackend",
     "LakeLifecycle",
     "LakeReplication",
+    "ModelEndpoint",
+    "ModelEndpointProps",
+    "ServerlessSettings",
     "TrainingPipeline",
     "TrainingPipelineProps",
 ]

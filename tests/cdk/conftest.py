@@ -38,7 +38,7 @@ def dev_variant(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     )
 
 
-@pytest.fixture(scope="session", params=["dev", "prod", "dev_variant", "trainium"])
+@pytest.fixture(scope="session", params=["dev", "prod", "dev_variant", "trainium", "serving_variant"])
 def any_app(request: pytest.FixtureRequest) -> SynthResult:
     """Each synthesized app configuration in turn."""
     return request.getfixturevalue(request.param)
@@ -57,5 +57,20 @@ def trainium(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
             "training.schedule": "cron(0 3 ? * SUN *)",
             "training.vpc_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
             "training.vpc_security_group_ids": ["sg-0123456789abcdef0"],
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def serving_variant(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """SageMaker on Inferentia2 with scale-to-zero (inference component), env-agnostic, uncompressed model."""
+    return synth_pipeline(
+        tmp_path_factory.mktemp("serving_variant"),
+        **{
+            "serving.backend": "sagemaker",
+            "serving.instance_type": "ml.inf2.xlarge",
+            "serving.model_data_prefix": "models/llama-ft/",
+            "serving.scale_to_zero": True,
+            "serving.max_instance_count": 3,
         },
     )
