@@ -144,11 +144,12 @@ _CUE_AFTER = lazy_re(
 )
 _LOWER_NAME_CUE = lazy_re(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
 _AFTER_REGION = lazy_re(r",[ \t]*([A-Z][\w'’. -]{1,60})")
-_PLACE_SUFFIX = lazy_re(
-    r"(?:ville|burgh|borough|bury|chester|haven|mouth|furt|stadt|hausen|dorf|ingen|shire|port|town|fort|side|land|"
-    r"view|berg|stad|ton|field|ford|mont|court|pur|abad|nagar|garh)$"
+_PLACE_SUFFIXES = (
+    "ville", "burgh", "borough", "bury", "chester", "haven", "mouth", "furt", "stadt", "hausen", "dorf", "ingen", "shire",
+    "port", "town", "fort", "side", "land", "view", "berg", "stad", "ton", "field", "ford", "mont", "court", "pur",
+    "abad", "nagar", "garh",
 )
-_HYPHEN_PLACE = lazy_re(r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-|bourg$")
+_HYPHEN_PLACE = lazy_re(r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-")
 _PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la", "los", "las", "el"})
 
 # Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
@@ -363,13 +364,14 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
         if prep or strong:
             return 0.85
         return 0.45 if len(words) == 1 and _is_namey(words[0], g) else 0.75
-    if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(words[-1], g) or _PLACE_SUFFIX.search(words[-1])):
+    last = words[-1]
+    if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(last, g) or last.endswith(_PLACE_SUFFIXES)):
         return 0.8 if prep or strong else 0.6
     if strong and len(words) <= 3:
         return 0.8
-    if _HYPHEN_PLACE.search(words[-1]):
+    if last.endswith("bourg") or ("-" in last and _HYPHEN_PLACE.search(last)):
         return 0.75 if prep else 0.65
-    if len(words) <= 2 and len(words[-1]) > 6 and _PLACE_SUFFIX.search(words[-1]):
+    if len(words) <= 2 and len(last) > 6 and last.endswith(_PLACE_SUFFIXES):
         return 0.7 if prep else 0.55
     return 0.0
 
