@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 from collections import Counter
+from operator import attrgetter
 
 from glue_jobs.pii import names, patterns
 from glue_jobs.pii.model import ENTITY_TYPES, EngineConfig, Mode, Redaction, Span
@@ -18,6 +19,7 @@ PRIORITY: tuple[str, ...] = (
     "US_DRIVER_LICENSE", "US_BANK_NUMBER", "DATE_TIME", "STREET_ADDRESS", "PERSON", "LOCATION", "ZIP_CODE", "AGE",
 )
 _RANK = {t: i for i, t in enumerate(PRIORITY)}
+_START = attrgetter("start")
 assert set(PRIORITY) == set(ENTITY_TYPES)
 
 PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]")
@@ -43,14 +45,15 @@ def resolve_overlaps(spans: list[Span]) -> list[Span]:
     Candidates are considered longest first, then highest score, then by :data:`PRIORITY`, then leftmost;
     a candidate is kept if it does not overlap any span kept before it. Identical input gives identical output.
     """
-    if len(spans) <= 1:
-        return list(spans)
+    by_start = sorted(spans, key=_START)
+    if all(a.end <= b.start for a, b in zip(by_start, by_start[1:])):
+        return by_start  # nothing overlaps (the common case)
     ordered = sorted(spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start))
     kept: list[Span] = []
     for cand in ordered:
         if all(cand.end <= k.start or cand.start >= k.end for k in kept):
             kept.append(cand)
-    kept.sort(key=lambda s: s.start)
+    kept.sort(key=_START)
     return kept
 
 
