@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections import Counter
 from operator import attrgetter
@@ -115,6 +113,9 @@ class Engine:
 
     def _placeholder(self, span: Span, value: str) -> str:
         if self.config.mode_for(span.type) is Mode.HASH:
+            import hashlib  # lazy: mask mode (the default) never needs it
+            import hmac
+
             assert self.config.hash_key is not None  # guaranteed by EngineConfig validation
             msg = f"{span.type}:{normalise_value(span.type, value)}".encode()
             digest = hmac.new(self.config.hash_key, msg, hashlib.sha256).hexdigest()[:16]

@@ -6,12 +6,10 @@ lazily, once per process, on the first call that needs them.
 
 from __future__ import annotations
 
-import gzip
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 
 from glue_jobs.pii.model import Span
 from glue_jobs.pii.patterns import US_STATE_ABBR, Doc, LazyPattern, ends_with, lazy_re, tail_words
@@ -35,6 +33,9 @@ _GAZ: Gazetteers | None = None
 
 
 def _load(name: str) -> frozenset[str]:
+    import gzip  # lazy: only the first PERSON/LOCATION check of a process pays for it
+    from importlib import resources
+
     with resources.files("glue_jobs.pii").joinpath("data", name).open("rb") as raw:
         return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
 

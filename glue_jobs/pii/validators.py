@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 # ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
@@ -98,6 +96,8 @@ def aba_ok(digits: str) -> bool:
 
 def ipv4_ok(text: str) -> bool:
     """Dotted-quad IPv4 (no leading zeros), via :mod:`ipaddress`."""
+    import ipaddress  # lazy: most records contain no IP candidate
+
     try:
         ipaddress.IPv4Address(text)
     except ValueError:
@@ -107,6 +107,8 @@ def ipv4_ok(text: str) -> bool:
 
 def ipv6_ok(text: str) -> bool:
     """IPv6 address (optionally with an embedded IPv4 tail), via :mod:`ipaddress`."""
+    import ipaddress
+
     try:
         ipaddress.IPv6Address(text)
     except ValueError:
