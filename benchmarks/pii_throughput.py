@@ -29,14 +29,24 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pii_devset  # noqa: E402
+import pii_devset
 
 # Presidio entity names that correspond to ours (everything else it emits is ignored).
 PRESIDIO_TYPES = {
-    "EMAIL_ADDRESS": "EMAIL_ADDRESS", "PHONE_NUMBER": "PHONE_NUMBER", "CREDIT_CARD": "CREDIT_CARD", "US_SSN": "US_SSN",
-    "US_ITIN": "US_ITIN", "IBAN_CODE": "IBAN_CODE", "IP_ADDRESS": "IP_ADDRESS", "MAC_ADDRESS": "MAC_ADDRESS", "URL": "URL",
-    "DATE_TIME": "DATE_TIME", "US_DRIVER_LICENSE": "US_DRIVER_LICENSE", "US_PASSPORT": "US_PASSPORT",
-    "US_BANK_NUMBER": "US_BANK_NUMBER", "ABA_ROUTING_NUMBER": "ABA_ROUTING_NUMBER",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
+    "PHONE_NUMBER": "PHONE_NUMBER",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "US_SSN": "US_SSN",
+    "US_ITIN": "US_ITIN",
+    "IBAN_CODE": "IBAN_CODE",
+    "IP_ADDRESS": "IP_ADDRESS",
+    "MAC_ADDRESS": "MAC_ADDRESS",
+    "URL": "URL",
+    "DATE_TIME": "DATE_TIME",
+    "US_DRIVER_LICENSE": "US_DRIVER_LICENSE",
+    "US_PASSPORT": "US_PASSPORT",
+    "US_BANK_NUMBER": "US_BANK_NUMBER",
+    "ABA_ROUTING_NUMBER": "ABA_ROUTING_NUMBER",
 }
 
 
@@ -78,13 +88,17 @@ def presidio_detector() -> Callable[[str], list[tuple[str, int, int]]] | None:
     entities = list(PRESIDIO_TYPES)
 
     def det(text: str) -> list[tuple[str, int, int]]:
-        results: Any = analyzer.analyze(text=text, language="en", entities=entities)  # Presidio's default threshold
+        results: Any = analyzer.analyze(
+            text=text, language="en", entities=entities
+        )  # Presidio's default threshold
         return [(PRESIDIO_TYPES[r.entity_type], r.start, r.end) for r in results]
 
     return det
 
 
-def throughput(det: Callable[[str], Iterable[Any]], texts: list[str], repeat: int) -> tuple[float, float, float]:
+def throughput(
+    det: Callable[[str], Iterable[Any]], texts: list[str], repeat: int
+) -> tuple[float, float, float]:
     """(records/s, MB/s, seconds) for ``repeat`` passes over ``texts`` (best pass).
 
     Time is this process's CPU time (``time.process_time``), so other load on a shared machine does not count;
@@ -105,7 +119,9 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=2000)
     ap.add_argument("--negatives", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--sample", type=int, default=500, help="records per interleaved ratio round")
+    ap.add_argument(
+        "--sample", type=int, default=500, help="records per interleaved ratio round"
+    )
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-presidio", action="store_true")
     args = ap.parse_args()
@@ -113,10 +129,12 @@ def main() -> None:
     records = pii_devset.generate(args.records)
     negatives = pii_devset.hard_negatives(args.negatives)
     texts = [r.text for r in records] + negatives
-    ours, known = pii_devset.engine_detector()
+    ours, _ = pii_devset.engine_detector()
     ours(texts[0])  # load gazetteers / compile patterns outside the timed loop
     rps, mbps, secs = throughput(ours, texts, args.repeat)
-    print(f"records: {len(texts)} ({sum(len(t.encode()) for t in texts) / 1e6:.2f} MB), best of {args.repeat} passes, one thread, CPU time")
+    print(
+        f"records: {len(texts)} ({sum(len(t.encode()) for t in texts) / 1e6:.2f} MB), best of {args.repeat} passes, one thread, CPU time"
+    )
     print(f"ours:     {rps:10.0f} records/s  {mbps:7.3f} MB/s  ({secs:.2f} s/pass)")
 
     presidio = None if args.no_presidio else presidio_detector()
@@ -133,17 +151,27 @@ def main() -> None:
         ratios.append(o_rps / p_rps)
         p_rates.append((p_rps, p_mbps))
     p_rps, p_mbps = sorted(p_rates)[len(p_rates) // 2]
-    print(f"presidio: {p_rps:10.0f} records/s  {p_mbps:7.3f} MB/s  (median of {args.rounds} rounds on {len(sample)} records)")
-    print(f"ratio ours/presidio (median of {args.rounds} interleaved rounds): {statistics.median(ratios):.1f}x  (all: {', '.join(f'{r:.1f}' for r in ratios)})")
+    print(
+        f"presidio: {p_rps:10.0f} records/s  {p_mbps:7.3f} MB/s  (median of {args.rounds} rounds on {len(sample)} records)"
+    )
+    print(
+        f"ratio ours/presidio (median of {args.rounds} interleaved rounds): {statistics.median(ratios):.1f}x  (all: {', '.join(f'{r:.1f}' for r in ratios)})"
+    )
 
     types = list(PRESIDIO_TYPES)
-    rep_ours = pii_devset.evaluate(records, negatives, lambda t: [s for s in ours(t) if s[0] in PRESIDIO_TYPES])
+    rep_ours = pii_devset.evaluate(
+        records, negatives, lambda t: [s for s in ours(t) if s[0] in PRESIDIO_TYPES]
+    )
     rep_pres = pii_devset.evaluate(records, negatives, presidio)
-    print(f"\n{'type':20} {'gold':>5}  {'ours P':>6} {'R':>6} {'F1':>6} {'negFP':>5}   {'presidio P':>10} {'R':>6} {'F1':>6} {'negFP':>5}")
+    print(
+        f"\n{'type':20} {'gold':>5}  {'ours P':>6} {'R':>6} {'F1':>6} {'negFP':>5}   {'presidio P':>10} {'R':>6} {'F1':>6} {'negFP':>5}"
+    )
     for t in types:
         po, ro, fo = rep_ours.prf(t)
         pp, rp, fp = rep_pres.prf(t)
-        print(f"{t:20} {rep_ours.n_gold[t]:5d}  {po:6.3f} {ro:6.3f} {fo:6.3f} {rep_ours.neg_fp[t]:5d}   {pp:10.3f} {rp:6.3f} {fp:6.3f} {rep_pres.neg_fp[t]:5d}")
+        print(
+            f"{t:20} {rep_ours.n_gold[t]:5d}  {po:6.3f} {ro:6.3f} {fo:6.3f} {rep_ours.neg_fp[t]:5d}   {pp:10.3f} {rp:6.3f} {fp:6.3f} {rep_pres.neg_fp[t]:5d}"
+        )
 
 
 if __name__ == "__main__":

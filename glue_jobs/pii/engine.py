@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 from operator import attrgetter
 
 from glue_jobs.pii import names, patterns
@@ -12,19 +13,52 @@ from glue_jobs.pii.model import ENTITY_TYPES, EngineConfig, Mode, Redaction, Spa
 # Tie-break order for equally long, equally scored overlapping spans (earlier wins): validated formats first,
 # then context-gated identifiers, then free-text types.
 PRIORITY: tuple[str, ...] = (
-    "EMAIL_ADDRESS", "URL", "IBAN_CODE", "CREDIT_CARD", "US_ITIN", "US_SSN", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
-    "IP_ADDRESS", "MAC_ADDRESS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER", "MEDICAL_RECORD_NUMBER", "US_PASSPORT",
-    "US_DRIVER_LICENSE", "US_BANK_NUMBER", "DATE_TIME", "STREET_ADDRESS", "PERSON", "LOCATION", "ZIP_CODE", "AGE",
+    "EMAIL_ADDRESS",
+    "URL",
+    "IBAN_CODE",
+    "CREDIT_CARD",
+    "US_ITIN",
+    "US_SSN",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "IP_ADDRESS",
+    "MAC_ADDRESS",
+    "ABA_ROUTING_NUMBER",
+    "PHONE_NUMBER",
+    "MEDICAL_RECORD_NUMBER",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "DATE_TIME",
+    "STREET_ADDRESS",
+    "PERSON",
+    "LOCATION",
+    "ZIP_CODE",
+    "AGE",
 )
 _RANK = {t: i for i, t in enumerate(PRIORITY)}
 _START = attrgetter("start")
 assert set(PRIORITY) == set(ENTITY_TYPES)
 
-PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]")
+PLACEHOLDER_RE = re.compile(
+    r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]"
+)
 # Types whose hash input keeps only letters and digits (so "123-45-6789" and "123 45 6789" hash alike).
 _ALNUM_TYPES = frozenset(
-    {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "MAC_ADDRESS", "US_DRIVER_LICENSE",
-     "US_PASSPORT", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "ZIP_CODE"}
+    {
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "US_SSN",
+        "US_ITIN",
+        "IBAN_CODE",
+        "MAC_ADDRESS",
+        "US_DRIVER_LICENSE",
+        "US_PASSPORT",
+        "US_BANK_NUMBER",
+        "ABA_ROUTING_NUMBER",
+        "MEDICAL_RECORD_NUMBER",
+        "ZIP_CODE",
+    }
 )
 _NON_ALNUM = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -44,9 +78,11 @@ def resolve_overlaps(spans: list[Span]) -> list[Span]:
     a candidate is kept if it does not overlap any span kept before it. Identical input gives identical output.
     """
     by_start = sorted(spans, key=_START)
-    if all(a.end <= b.start for a, b in zip(by_start, by_start[1:])):
+    if all(a.end <= b.start for a, b in pairwise(by_start)):
         return by_start  # nothing overlaps (the common case)
-    ordered = sorted(spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start))
+    ordered = sorted(
+        spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start)
+    )
     kept: list[Span] = []
     for cand in ordered:
         if all(cand.end <= k.start or cand.start >= k.end for k in kept):
@@ -84,11 +120,20 @@ class Engine:
         """Entities in ``text`` (sorted, non-overlapping, score >= ``min_score``); ``field`` is the JSON key."""
         if not text:
             return []
-        lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        doc = patterns.Doc(lower, patterns.field_types(field), _DIGIT.search(text) is not None)
+        lower = (
+            PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
+        )
+        doc = patterns.Doc(
+            lower, patterns.field_types(field), _DIGIT.search(text) is not None
+        )
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
-            cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]
+            cands = [
+                span
+                for rec in self._recognizers
+                for span in rec(text, doc)
+                if span.score >= min_score
+            ]
         else:
             cands = [
                 span
@@ -97,7 +142,11 @@ class Engine:
                 if span.type in wanted and span.score >= min_score
             ]
         if self._second is not None:
-            cands.extend(s for s in self._second.detect(text) if s.type in wanted and s.score >= min_score)
+            cands.extend(
+                s
+                for s in self._second.detect(text)
+                if s.type in wanted and s.score >= min_score
+            )
         for etype in _FIELD_WHOLE_VALUE:
             if etype in doc.hints and etype in wanted:
                 stripped = text.strip()
@@ -108,7 +157,11 @@ class Engine:
         if "[" in text and cands:
             holes = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
             if holes:
-                cands = [s for s in cands if all(s.end <= a or s.start >= b for a, b in holes)]
+                cands = [
+                    s
+                    for s in cands
+                    if all(s.end <= a or s.start >= b for a, b in holes)
+                ]
         return resolve_overlaps(cands)
 
     def _placeholder(self, span: Span, value: str) -> str:
@@ -116,9 +169,13 @@ class Engine:
             import hashlib  # lazy: mask mode (the default) never needs it
             import hmac
 
-            assert self.config.hash_key is not None  # guaranteed by EngineConfig validation
+            assert (
+                self.config.hash_key is not None
+            )  # guaranteed by EngineConfig validation
             msg = f"{span.type}:{normalise_value(span.type, value)}".encode()
-            digest = hmac.new(self.config.hash_key, msg, hashlib.sha256).hexdigest()[:16]
+            digest = hmac.new(self.config.hash_key, msg, hashlib.sha256).hexdigest()[
+                :16
+            ]
             return f"[{span.type}:{digest}]"
         return f"[{span.type}]"
 

@@ -51,10 +51,14 @@ class Mode(str, enum.Enum):
     DROP = "drop"
 
 
-def _check_entities(names: frozenset[str] | set[str] | Mapping[str, Mode], what: str) -> None:
+def _check_entities(
+    names: frozenset[str] | set[str] | Mapping[str, Mode], what: str
+) -> None:
     unknown = sorted(set(names) - set(ENTITY_TYPES))
     if unknown:
-        raise ValueError(f"unknown {what} {unknown}; allowed: {', '.join(ENTITY_TYPES)}")
+        raise ValueError(
+            f"unknown {what} {unknown}; allowed: {', '.join(ENTITY_TYPES)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,14 @@ class EngineConfig:
         object.__setattr__(self, "entities", frozenset(self.entities))
         _check_entities(self.entities, "entity type(s)")
         _check_entities(self.entity_modes, "entity type(s) in entity_modes")
-        if isinstance(self.min_score, bool) or not isinstance(self.min_score, (int, float)) or not 0.0 <= self.min_score <= 1.0:
-            raise ValueError(f"min_score must be a number in [0.0, 1.0], got {self.min_score!r}")
+        if (
+            isinstance(self.min_score, bool)
+            or not isinstance(self.min_score, (int, float))
+            or not 0.0 <= self.min_score <= 1.0
+        ):
+            raise ValueError(
+                f"min_score must be a number in [0.0, 1.0], got {self.min_score!r}"
+            )
         allowed_modes = ", ".join(m.value for m in Mode)
         try:
             default_mode = Mode(self.default_mode)
@@ -82,10 +92,14 @@ class EngineConfig:
             raise ValueError(f"{exc}; allowed modes: {allowed_modes}") from None
         object.__setattr__(self, "default_mode", default_mode)
         object.__setattr__(self, "entity_modes", MappingProxyType(modes))
-        if self.hash_key is not None and (not isinstance(self.hash_key, bytes) or not self.hash_key):
+        if self.hash_key is not None and (
+            not isinstance(self.hash_key, bytes) or not self.hash_key
+        ):
             raise ValueError("hash_key must be non-empty bytes")
         if self.hash_key is None and Mode.HASH in {default_mode, *modes.values()}:
-            raise ValueError("hash mode requires hash_key (load it from Secrets Manager; never hard-code it)")
+            raise ValueError(
+                "hash mode requires hash_key (load it from Secrets Manager; never hard-code it)"
+            )
         if self.second_tier is not None:
             from glue_jobs.pii.second_tier import registered
 

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from glue_jobs.pii.model import Span
-from glue_jobs.pii.patterns import US_STATE_ABBR, Doc, LazyPattern, ends_with, lazy_re, tail_words
+from glue_jobs.pii.patterns import (
+    US_STATE_ABBR,
+    Doc,
+    LazyPattern,
+    ends_with,
+    lazy_re,
+    tail_words,
+)
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
@@ -25,7 +32,9 @@ class Gazetteers:
     last: frozenset[str]
     cities: frozenset[str]
     regions: frozenset[str]
-    multi: dict[str, tuple[str, ...]]  # first word -> multi-word places starting with it, longest first
+    multi: dict[
+        str, tuple[str, ...]
+    ]  # first word -> multi-word places starting with it, longest first
 
 
 _LOCK = threading.Lock()
@@ -56,54 +65,322 @@ def gazetteers() -> Gazetteers:
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
-                    {k: tuple(sorted(v, key=len, reverse=True)) for k, v in multi.items()},
+                    {
+                        k: tuple(sorted(v, key=len, reverse=True))
+                        for k, v in multi.items()
+                    },
                 )
     return _GAZ
 
 
 # ------------------------------------------------------------------------------------------------ tokens
 
-_UP = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha())
-_LO = "".join(chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha())
+_UP = "".join(
+    chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha()
+)
+_LO = "".join(
+    chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha()
+)
 U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
 CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-(?:(?:la|le|les|lès|sur|sous|en|de|du|des|aux|au|am|an|im|der|upon|on)-)?{U}(?:['’]{U})?{L}+)*"
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
-RUN_RE = lazy_re(rf"(?=[{_UP}])(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])")
+RUN_RE = lazy_re(
+    rf"(?=[{_UP}])(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])"
+)
 _TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
 
 TITLES = frozenset(
-    "dr mr mrs ms miss mx prof sir dame lord lady herr frau dott sig sra sr srta dña don doña mme mlle m "
-    "monsieur madame señor señora shri smt sri kumari rev fr pastor nurse judge capt col gen sgt lt".split()
+    [
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "herr",
+        "frau",
+        "dott",
+        "sig",
+        "sra",
+        "sr",
+        "srta",
+        "dña",
+        "don",
+        "doña",
+        "mme",
+        "mlle",
+        "m",
+        "monsieur",
+        "madame",
+        "señor",
+        "señora",
+        "shri",
+        "smt",
+        "sri",
+        "kumari",
+        "rev",
+        "fr",
+        "pastor",
+        "nurse",
+        "judge",
+        "capt",
+        "col",
+        "gen",
+        "sgt",
+        "lt",
+    ]
 )
 # Capitalised words inside a run that announce a name after them ("Dear Anna", "Daughter Kavya", "Pt Ruiz").
 CUE_WORDS = frozenset(
-    "patient pt dear hi hey hello hiya hola bonjour hallo ciao namaste thanks regards sincerely cheers daughter son wife "
-    "husband mother father brother sister spouse partner guardian doctor physician nurse customer client user contact "
-    "kontakt attn from to cc signed author recipient sender holder owner employee applicant member paciente patientin".split()
+    [
+        "patient",
+        "pt",
+        "dear",
+        "hi",
+        "hey",
+        "hello",
+        "hiya",
+        "hola",
+        "bonjour",
+        "hallo",
+        "ciao",
+        "namaste",
+        "thanks",
+        "regards",
+        "sincerely",
+        "cheers",
+        "daughter",
+        "son",
+        "wife",
+        "husband",
+        "mother",
+        "father",
+        "brother",
+        "sister",
+        "spouse",
+        "partner",
+        "guardian",
+        "doctor",
+        "physician",
+        "nurse",
+        "customer",
+        "client",
+        "user",
+        "contact",
+        "kontakt",
+        "attn",
+        "from",
+        "to",
+        "cc",
+        "signed",
+        "author",
+        "recipient",
+        "sender",
+        "holder",
+        "owner",
+        "employee",
+        "applicant",
+        "member",
+        "paciente",
+        "patientin",
+    ]
 )
 _STRONG_CUES = frozenset(
-    """name named called its it's im i'm dear hi hello hey hiya hola bonjour hallo geehrte geehrter geehrte/r liebe lieber
-    estimado estimada querido querida cher chère thanks regards sincerely cheers best signed son daughter wife husband
-    mother father brother sister spouse partner guardian mom dad physician doctor provider surgeon clinician customer
-    client user agent employee applicant member holder owner pt patient patientin patiente paciente""".split()
+    [
+        "name",
+        "named",
+        "called",
+        "its",
+        "it's",
+        "im",
+        "i'm",
+        "dear",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "hola",
+        "bonjour",
+        "hallo",
+        "geehrte",
+        "geehrter",
+        "geehrte/r",
+        "liebe",
+        "lieber",
+        "estimado",
+        "estimada",
+        "querido",
+        "querida",
+        "cher",
+        "chère",
+        "thanks",
+        "regards",
+        "sincerely",
+        "cheers",
+        "best",
+        "signed",
+        "son",
+        "daughter",
+        "wife",
+        "husband",
+        "mother",
+        "father",
+        "brother",
+        "sister",
+        "spouse",
+        "partner",
+        "guardian",
+        "mom",
+        "dad",
+        "physician",
+        "doctor",
+        "provider",
+        "surgeon",
+        "clinician",
+        "customer",
+        "client",
+        "user",
+        "agent",
+        "employee",
+        "applicant",
+        "member",
+        "holder",
+        "owner",
+        "pt",
+        "patient",
+        "patientin",
+        "patiente",
+        "paciente",
+    ]
 ) | {
-    "name is", "i am", "this is", "thank you", "seen by", "referred by", "referred to", "examined by", "treated by",
-    "spoke with", "spoke to", "met with", "assigned to", "reported by", "ask for", "emergency contact", "patient name",
-    "je m'appelle", "ich heiße", "ich bin", "me llamo", "my name", "next of kin", "mi nombre es", "mein name ist",
+    "name is",
+    "i am",
+    "this is",
+    "thank you",
+    "seen by",
+    "referred by",
+    "referred to",
+    "examined by",
+    "treated by",
+    "spoke with",
+    "spoke to",
+    "met with",
+    "assigned to",
+    "reported by",
+    "ask for",
+    "emergency contact",
+    "patient name",
+    "je m'appelle",
+    "ich heiße",
+    "ich bin",
+    "me llamo",
+    "my name",
+    "next of kin",
+    "mi nombre es",
+    "mein name ist",
     "my name is",
 }
 # "<word>: Name" labels.
 _COLON_CUES = _STRONG_CUES | frozenset(
-    "from to cc contact kontakt attn label recipient sender signed author nurse nom nombre von de".split()
+    [
+        "from",
+        "to",
+        "cc",
+        "contact",
+        "kontakt",
+        "attn",
+        "label",
+        "recipient",
+        "sender",
+        "signed",
+        "author",
+        "nurse",
+        "nom",
+        "nombre",
+        "von",
+        "de",
+    ]
 )
-_WEAK_CUES = frozenset("for with and per by from to cc & und et y con avec mit para pour für".split())
-_LOC_PREPS = frozenset("in from to at near of visiting nach aus bei à en de desde a city town ciudad ville stadt".split())
-_LOC_STRONG = frozenset({
-    "lives in", "living in", "live in", "moved to", "moving to", "born in", "based in", "located in", "resident of",
-    "relocated to", "resides in", "reside in", "traveled to", "travelled to", "grew up in", "wohnt in", "habite à",
-    "vive en", "city", "town", "ville", "ciudad", "stadt", "ort",
-})
+_WEAK_CUES = frozenset(
+    [
+        "for",
+        "with",
+        "and",
+        "per",
+        "by",
+        "from",
+        "to",
+        "cc",
+        "&",
+        "und",
+        "et",
+        "y",
+        "con",
+        "avec",
+        "mit",
+        "para",
+        "pour",
+        "für",
+    ]
+)
+_LOC_PREPS = frozenset(
+    [
+        "in",
+        "from",
+        "to",
+        "at",
+        "near",
+        "of",
+        "visiting",
+        "nach",
+        "aus",
+        "bei",
+        "à",
+        "en",
+        "de",
+        "desde",
+        "a",
+        "city",
+        "town",
+        "ciudad",
+        "ville",
+        "stadt",
+    ]
+)
+_LOC_STRONG = frozenset(
+    {
+        "lives in",
+        "living in",
+        "live in",
+        "moved to",
+        "moving to",
+        "born in",
+        "based in",
+        "located in",
+        "resident of",
+        "relocated to",
+        "resides in",
+        "reside in",
+        "traveled to",
+        "travelled to",
+        "grew up in",
+        "wohnt in",
+        "habite à",
+        "vive en",
+        "city",
+        "town",
+        "ville",
+        "ciudad",
+        "stadt",
+        "ort",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +400,9 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
         return _Cues(False, False, False, False)
     last = words[-1]
     colon = ":" in punct
-    title = last.rstrip(".") in TITLES and not punct.strip() and window[-1:] in (" ", "\t")
+    title = (
+        last.rstrip(".") in TITLES and not punct.strip() and window[-1:] in (" ", "\t")
+    )
     person = (
         title
         or (colon and last in _COLON_CUES)
@@ -143,49 +422,521 @@ _CUE_AFTER = lazy_re(
     r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|\s+is\s+an?\s+\d{1,3}[- ](?:year|yo|y/o)"
     r"|,\s*(?:an?\s+)?\d{1,3}[- ](?:year|yo|y/o)|,?\s+(?:MD|M\.D\.|RN|PhD|DDS|NP)\b(?![ \t]*\d))",
 )
-_LOWER_NAME_CUE = lazy_re(r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?")
+_LOWER_NAME_CUE = lazy_re(
+    r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?"
+)
 _AFTER_REGION = lazy_re(r",[ \t]*([A-Z][\w'’. -]{1,60})")
 _PLACE_SUFFIXES = (
-    "ville", "burgh", "borough", "bury", "chester", "haven", "mouth", "furt", "stadt", "hausen", "dorf", "ingen", "shire",
-    "port", "town", "fort", "side", "land", "view", "berg", "stad", "ton", "field", "ford", "mont", "court", "pur",
-    "abad", "nagar", "garh",
+    "ville",
+    "burgh",
+    "borough",
+    "bury",
+    "chester",
+    "haven",
+    "mouth",
+    "furt",
+    "stadt",
+    "hausen",
+    "dorf",
+    "ingen",
+    "shire",
+    "port",
+    "town",
+    "fort",
+    "side",
+    "land",
+    "view",
+    "berg",
+    "stad",
+    "ton",
+    "field",
+    "ford",
+    "mont",
+    "court",
+    "pur",
+    "abad",
+    "nagar",
+    "garh",
 )
-_HYPHEN_PLACE = lazy_re(r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-")
-_PLACE_PREFIX = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "saint", "st", "san", "santa", "mount", "bad", "sainte", "le", "la", "los", "las", "el"})
+_HYPHEN_PLACE = lazy_re(
+    r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-"
+)
+_PLACE_PREFIX = frozenset(
+    {
+        "north",
+        "south",
+        "east",
+        "west",
+        "new",
+        "lake",
+        "port",
+        "fort",
+        "saint",
+        "st",
+        "san",
+        "santa",
+        "mount",
+        "bad",
+        "sainte",
+        "le",
+        "la",
+        "los",
+        "las",
+        "el",
+    }
+)
 
 # Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
 # clinical/tech vocabulary).
 COMMON = frozenset(
-    """the a an this that these those there here then than and or but if when while where what which who whom whose why how
-    i we you he she it they me us him her them my our your his its their mine yours ours not no yes ok okay please thank
-    best welcome sorry note notes see also per via for with without into onto upon lol
-    about above after again against all am any are as at be because been before being below between both by can could did do
-    does doing down during each few further had has have having in is just more most must of off on once only other out over own
-    same should so some such too under until up very was were will would old next last first second third final
-    monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight morning evening night week month year
-    january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
-    patients hospital clinic medical record records chart history diagnosis diagnoses plan assessment exam
-    examination allergies allergy medications medication meds prescription pain blood pressure heart rate temp temperature
-    discharge admitted admission visit visits follow followup lab labs results result test tests report reports summary
-    chief complaint symptoms symptom treatment therapy surgery procedure care emergency room unit ward department dept
-    insurance policy claim claims billing invoice order orders payment account accounts customers support ticket tickets
-    issue issues bug bugs fix fixed fixes feature features release released version changelog added removed changed deprecated
-    update updated updates upgrade build builds testing error errors warning warnings info debug trace exception failed failure
-    success status true false none null python java javascript node rust go ruby docker kubernetes linux windows macos ubuntu
-    server api http https json yaml xml html css sql data database table column row file files path directory config
-    users admin root system service services request response handler manager module package class function method
-    street road avenue lane drive court place way boulevard suite apt apartment floor building room box
-    central upper lower great little river park hill green
-    madam team everyone folks guys amazon google microsoft apple visual studio code web chrome cloud
-    kindly let get got make made take use used using call called send sent reply forward subject re fw fwd attached
-    attachment message email phone mobile address name date time day age sex gender male female dob
-    company corp inc llc ltd gmbh co group bank
-    good great fine well better worse bad normal stable unremarkable negative positive
-    """.split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "then",
+        "than",
+        "and",
+        "or",
+        "but",
+        "if",
+        "when",
+        "while",
+        "where",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "i",
+        "we",
+        "you",
+        "he",
+        "she",
+        "it",
+        "they",
+        "me",
+        "us",
+        "him",
+        "her",
+        "them",
+        "my",
+        "our",
+        "your",
+        "his",
+        "its",
+        "their",
+        "mine",
+        "yours",
+        "ours",
+        "not",
+        "no",
+        "yes",
+        "ok",
+        "okay",
+        "please",
+        "thank",
+        "best",
+        "welcome",
+        "sorry",
+        "note",
+        "notes",
+        "see",
+        "also",
+        "per",
+        "via",
+        "for",
+        "with",
+        "without",
+        "into",
+        "onto",
+        "upon",
+        "lol",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "in",
+        "is",
+        "just",
+        "more",
+        "most",
+        "must",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "other",
+        "out",
+        "over",
+        "own",
+        "same",
+        "should",
+        "so",
+        "some",
+        "such",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "were",
+        "will",
+        "would",
+        "old",
+        "next",
+        "last",
+        "first",
+        "second",
+        "third",
+        "final",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "tonight",
+        "morning",
+        "evening",
+        "night",
+        "week",
+        "month",
+        "year",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "patients",
+        "hospital",
+        "clinic",
+        "medical",
+        "record",
+        "records",
+        "chart",
+        "history",
+        "diagnosis",
+        "diagnoses",
+        "plan",
+        "assessment",
+        "exam",
+        "examination",
+        "allergies",
+        "allergy",
+        "medications",
+        "medication",
+        "meds",
+        "prescription",
+        "pain",
+        "blood",
+        "pressure",
+        "heart",
+        "rate",
+        "temp",
+        "temperature",
+        "discharge",
+        "admitted",
+        "admission",
+        "visit",
+        "visits",
+        "follow",
+        "followup",
+        "lab",
+        "labs",
+        "results",
+        "result",
+        "test",
+        "tests",
+        "report",
+        "reports",
+        "summary",
+        "chief",
+        "complaint",
+        "symptoms",
+        "symptom",
+        "treatment",
+        "therapy",
+        "surgery",
+        "procedure",
+        "care",
+        "emergency",
+        "room",
+        "unit",
+        "ward",
+        "department",
+        "dept",
+        "insurance",
+        "policy",
+        "claim",
+        "claims",
+        "billing",
+        "invoice",
+        "order",
+        "orders",
+        "payment",
+        "account",
+        "accounts",
+        "customers",
+        "support",
+        "ticket",
+        "tickets",
+        "issue",
+        "issues",
+        "bug",
+        "bugs",
+        "fix",
+        "fixed",
+        "fixes",
+        "feature",
+        "features",
+        "release",
+        "released",
+        "version",
+        "changelog",
+        "added",
+        "removed",
+        "changed",
+        "deprecated",
+        "update",
+        "updated",
+        "updates",
+        "upgrade",
+        "build",
+        "builds",
+        "testing",
+        "error",
+        "errors",
+        "warning",
+        "warnings",
+        "info",
+        "debug",
+        "trace",
+        "exception",
+        "failed",
+        "failure",
+        "success",
+        "status",
+        "true",
+        "false",
+        "none",
+        "null",
+        "python",
+        "java",
+        "javascript",
+        "node",
+        "rust",
+        "go",
+        "ruby",
+        "docker",
+        "kubernetes",
+        "linux",
+        "windows",
+        "macos",
+        "ubuntu",
+        "server",
+        "api",
+        "http",
+        "https",
+        "json",
+        "yaml",
+        "xml",
+        "html",
+        "css",
+        "sql",
+        "data",
+        "database",
+        "table",
+        "column",
+        "row",
+        "file",
+        "files",
+        "path",
+        "directory",
+        "config",
+        "users",
+        "admin",
+        "root",
+        "system",
+        "service",
+        "services",
+        "request",
+        "response",
+        "handler",
+        "manager",
+        "module",
+        "package",
+        "class",
+        "function",
+        "method",
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "drive",
+        "court",
+        "place",
+        "way",
+        "boulevard",
+        "suite",
+        "apt",
+        "apartment",
+        "floor",
+        "building",
+        "room",
+        "box",
+        "central",
+        "upper",
+        "lower",
+        "great",
+        "little",
+        "river",
+        "park",
+        "hill",
+        "green",
+        "madam",
+        "team",
+        "everyone",
+        "folks",
+        "guys",
+        "amazon",
+        "google",
+        "microsoft",
+        "apple",
+        "visual",
+        "studio",
+        "code",
+        "web",
+        "chrome",
+        "cloud",
+        "kindly",
+        "let",
+        "get",
+        "got",
+        "make",
+        "made",
+        "take",
+        "use",
+        "used",
+        "using",
+        "call",
+        "called",
+        "send",
+        "sent",
+        "reply",
+        "forward",
+        "subject",
+        "re",
+        "fw",
+        "fwd",
+        "attached",
+        "attachment",
+        "message",
+        "email",
+        "phone",
+        "mobile",
+        "address",
+        "name",
+        "date",
+        "time",
+        "day",
+        "age",
+        "sex",
+        "gender",
+        "male",
+        "female",
+        "dob",
+        "company",
+        "corp",
+        "inc",
+        "llc",
+        "ltd",
+        "gmbh",
+        "co",
+        "group",
+        "bank",
+        "good",
+        "great",
+        "fine",
+        "well",
+        "better",
+        "worse",
+        "bad",
+        "normal",
+        "stable",
+        "unremarkable",
+        "negative",
+        "positive",
+    ]
 )
 
 
-_SKIP_SINGLE = COMMON | TITLES | CUE_WORDS  # a lone capitalised word from these is never an entity itself
+_SKIP_SINGLE = (
+    COMMON | TITLES | CUE_WORDS
+)  # a lone capitalised word from these is never an entity itself
 
 
 @dataclass(slots=True)
@@ -205,49 +956,320 @@ def _tokens(text: str, start: int, end: int) -> list[_Tok]:
 
 # ------------------------------------------------------------------------------------------------ addresses
 
-USPS_SUFFIXES = (
-    "Alley Aly Annex Arcade Avenue Ave Av Bayou Beach Bend Bluffs? Bottom Boulevard Blvd Branch Bridge Brooks? Burgs? Bypass "
-    "Camp Canyon Cape Causeway Centers? Ctr Circles? Cir Cliffs? Club Commons? Corners? Course Courts? Ct Coves? Creek Crescent "
-    "Cres Crest Crossing Crossroads? Curve Dale Dam Divide Drives? Dr Estates? Expressway Expy Extensions? Falls? Ferry Fields? "
-    "Flats? Fords? Forest Forges? Forks? Fort Freeway Fwy Gardens? Gateway Glens? Greens? Groves? Harbors? Haven Heights Hts "
-    "Highway Hwy Hills? Hollow Inlet Islands? Isle Junctions? Keys? Knolls? Lakes? Landing Lane Ln Lights? Loaf Locks? Lodge "
-    "Loop Mall Manors? Meadows? Mews Mills? Mission Motorway Mount Mountains? Neck Orchard Oval Overpass Parks? Parkways? Pkwy "
-    "Pass Passage Path Pike Pines? Place Pl Plains? Plaza Points? Ports? Prairie Radial Ramp Ranch Rapids? Rest Ridges? River "
-    "Roads? Rd Route Rte Row Rue Run Shoals? Shores? Skyway Springs? Spurs? Squares? Sq Station Stravenue Stream Streets? St "
-    "Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike Underpass Unions? Valleys? Viaduct "
-    "Views? Villages? Ville Vista Walks? Wall Ways? Wells? Close Gardens Rise Wharf Yard Parade Esplanade Embankment Approach "
-    "Drove Grove Marg Nagar Chowk Ganj Colony Layout Puram Vihar Enclave Bagh Zila"
-).split()
+USPS_SUFFIXES = [
+    "Alley",
+    "Aly",
+    "Annex",
+    "Arcade",
+    "Avenue",
+    "Ave",
+    "Av",
+    "Bayou",
+    "Beach",
+    "Bend",
+    "Bluffs?",
+    "Bottom",
+    "Boulevard",
+    "Blvd",
+    "Branch",
+    "Bridge",
+    "Brooks?",
+    "Burgs?",
+    "Bypass",
+    "Camp",
+    "Canyon",
+    "Cape",
+    "Causeway",
+    "Centers?",
+    "Ctr",
+    "Circles?",
+    "Cir",
+    "Cliffs?",
+    "Club",
+    "Commons?",
+    "Corners?",
+    "Course",
+    "Courts?",
+    "Ct",
+    "Coves?",
+    "Creek",
+    "Crescent",
+    "Cres",
+    "Crest",
+    "Crossing",
+    "Crossroads?",
+    "Curve",
+    "Dale",
+    "Dam",
+    "Divide",
+    "Drives?",
+    "Dr",
+    "Estates?",
+    "Expressway",
+    "Expy",
+    "Extensions?",
+    "Falls?",
+    "Ferry",
+    "Fields?",
+    "Flats?",
+    "Fords?",
+    "Forest",
+    "Forges?",
+    "Forks?",
+    "Fort",
+    "Freeway",
+    "Fwy",
+    "Gardens?",
+    "Gateway",
+    "Glens?",
+    "Greens?",
+    "Groves?",
+    "Harbors?",
+    "Haven",
+    "Heights",
+    "Hts",
+    "Highway",
+    "Hwy",
+    "Hills?",
+    "Hollow",
+    "Inlet",
+    "Islands?",
+    "Isle",
+    "Junctions?",
+    "Keys?",
+    "Knolls?",
+    "Lakes?",
+    "Landing",
+    "Lane",
+    "Ln",
+    "Lights?",
+    "Loaf",
+    "Locks?",
+    "Lodge",
+    "Loop",
+    "Mall",
+    "Manors?",
+    "Meadows?",
+    "Mews",
+    "Mills?",
+    "Mission",
+    "Motorway",
+    "Mount",
+    "Mountains?",
+    "Neck",
+    "Orchard",
+    "Oval",
+    "Overpass",
+    "Parks?",
+    "Parkways?",
+    "Pkwy",
+    "Pass",
+    "Passage",
+    "Path",
+    "Pike",
+    "Pines?",
+    "Place",
+    "Pl",
+    "Plains?",
+    "Plaza",
+    "Points?",
+    "Ports?",
+    "Prairie",
+    "Radial",
+    "Ramp",
+    "Ranch",
+    "Rapids?",
+    "Rest",
+    "Ridges?",
+    "River",
+    "Roads?",
+    "Rd",
+    "Route",
+    "Rte",
+    "Row",
+    "Rue",
+    "Run",
+    "Shoals?",
+    "Shores?",
+    "Skyway",
+    "Springs?",
+    "Spurs?",
+    "Squares?",
+    "Sq",
+    "Station",
+    "Stravenue",
+    "Stream",
+    "Streets?",
+    "St",
+    "Summit",
+    "Terrace",
+    "Ter",
+    "Throughway",
+    "Trace",
+    "Track",
+    "Trafficway",
+    "Trail",
+    "Trl",
+    "Trailer",
+    "Tunnel",
+    "Turnpike",
+    "Underpass",
+    "Unions?",
+    "Valleys?",
+    "Viaduct",
+    "Views?",
+    "Villages?",
+    "Ville",
+    "Vista",
+    "Walks?",
+    "Wall",
+    "Ways?",
+    "Wells?",
+    "Close",
+    "Gardens",
+    "Rise",
+    "Wharf",
+    "Yard",
+    "Parade",
+    "Esplanade",
+    "Embankment",
+    "Approach",
+    "Drove",
+    "Grove",
+    "Marg",
+    "Nagar",
+    "Chowk",
+    "Ganj",
+    "Colony",
+    "Layout",
+    "Puram",
+    "Vihar",
+    "Enclave",
+    "Bagh",
+    "Zila",
+]
 _SUFFIX = r"(?:" + "|".join(sorted(USPS_SUFFIXES, key=len, reverse=True)) + r")\.?"
 _UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Rm\.?|Room|Bldg\.?|Building|Studio|#)[ \t]*#?[A-Za-z0-9-]{1,6}"
 _DIR = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 _HS = r"[ \t]+"
 _SEP = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
-_LEAD = rf"(?=[\dASUFRBH#])(?<![\w-])"  # first-character lookahead lets the regex engine skip other positions fast
+_LEAD = r"(?=[\dASUFRBH#])(?<![\w-])"  # first-character lookahead lets the regex engine skip other positions fast
 # Number-first / unit-first addresses (US, UK, IN) and PO boxes are found by regex over the whole text; the
 # name-first forms (DE/ES/FR streets, cities next to postal codes) are checked around capitalised runs.
 ADDRESS_RES: tuple[tuple[LazyPattern, tuple[str, ...] | None], ...] = (
     # [unit line] number [direction] Name(s) Suffix [direction] [unit]
-    (lazy_re(
-        rf"{_LEAD}(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
-        rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
-    ), None),
-    (lazy_re(r"(?=[PpAaBb])(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])", re.IGNORECASE), ("box", "postfach", "apartado", "postale")),
+    (
+        lazy_re(
+            rf"{_LEAD}(?:(?:{_UNIT}|H\.?[ ]?No\.?[ ]?{_NUM}),?{_SEP}(?:{_NUM},?{_SEP})?|{_NUM},?{_SEP})(?:{_DIR}{_HS})?"
+            rf"(?:{CAP}|\d{{1,3}}(?:st|nd|rd|th))(?:{_HS}{CAP}){{0,3}}{_HS}{_SUFFIX}(?:{_HS}{_DIR})?(?:,?{_HS}{_UNIT})?(?![\w-])"
+        ),
+        None,
+    ),
+    (
+        lazy_re(
+            r"(?=[PpAaBb])(?<![\w-])(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postfach|Apartado(?:[ ]de[ ]correos)?|Bo[îi]te[ ]postale)[ \t]+\d{1,6}(?![\w-])",
+            re.IGNORECASE,
+        ),
+        ("box", "postfach", "apartado", "postale"),
+    ),
 )
-_DE_SUFFIXES = ("straße", "strasse", "str", "weg", "allee", "platz", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad", "markt")
-_DE_NUMBER = lazy_re(r"(?P<dot>\.)?[ \t]+\d{1,4}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?(?![\w-])")
+_DE_SUFFIXES = (
+    "straße",
+    "strasse",
+    "str",
+    "weg",
+    "allee",
+    "platz",
+    "gasse",
+    "ring",
+    "damm",
+    "ufer",
+    "chaussee",
+    "steig",
+    "pfad",
+    "markt",
+)
+_DE_NUMBER = lazy_re(
+    r"(?P<dot>\.)?[ \t]+\d{1,4}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?(?![\w-])"
+)
 _ES_WAYS = frozenset(
-    "calle vial avenida avda paseo plaza camino carretera ronda rambla pasaje pasadizo travesía glorieta callejón cañada "
-    "cuesta urbanización vía via acceso alameda bajada calleja senda sector partida polígono".split()
+    [
+        "calle",
+        "vial",
+        "avenida",
+        "avda",
+        "paseo",
+        "plaza",
+        "camino",
+        "carretera",
+        "ronda",
+        "rambla",
+        "pasaje",
+        "pasadizo",
+        "travesía",
+        "glorieta",
+        "callejón",
+        "cañada",
+        "cuesta",
+        "urbanización",
+        "vía",
+        "via",
+        "acceso",
+        "alameda",
+        "bajada",
+        "calleja",
+        "senda",
+        "sector",
+        "partida",
+        "polígono",
+    ]
 )
-_ES_ABBR_BEFORE = lazy_re(r"(?:C\.|C/)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?$")
+_ES_ABBR_BEFORE = lazy_re(
+    r"(?:C\.|C/)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?$"
+)
 _ES_REST = lazy_re(
     rf"(?:C\.|C/)?[ \t]*(?:{U}{L}+\.?{_HS})?(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}}"
     rf",?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
 )
-_FR_WAYS = frozenset("rue avenue av. boulevard bd place chemin allée impasse quai route cours passage square voie faubourg".split())
-_FR_WAY_HINTS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "place ", "chemin ", "allée ", "impasse ", "quai ", "route ", "cours ", "passage ", "square ", "voie ", "faubourg ")
+_FR_WAYS = frozenset(
+    [
+        "rue",
+        "avenue",
+        "av.",
+        "boulevard",
+        "bd",
+        "place",
+        "chemin",
+        "allée",
+        "impasse",
+        "quai",
+        "route",
+        "cours",
+        "passage",
+        "square",
+        "voie",
+        "faubourg",
+    ]
+)
+_FR_WAY_HINTS = (
+    "rue ",
+    "avenue ",
+    "av. ",
+    "boulevard ",
+    "bd ",
+    "place ",
+    "chemin ",
+    "allée ",
+    "impasse ",
+    "quai ",
+    "route ",
+    "cours ",
+    "passage ",
+    "square ",
+    "voie ",
+    "faubourg ",
+)
 _FR_BEFORE = lazy_re(
     r"(?:(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ \t]+)?(?<![\w-])(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|"
     r"quai|route|cours|passage|square|voie|faubourg)[ \t]+(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?$",
@@ -262,7 +1284,9 @@ _CODE_AFTER_CITY = lazy_re(
 )
 
 
-_SUFFIX_WORDS = frozenset(w.rstrip("?") for w in USPS_SUFFIXES) | frozenset(w[:-2] for w in USPS_SUFFIXES if w.endswith("s?"))
+_SUFFIX_WORDS = frozenset(w.rstrip("?") for w in USPS_SUFFIXES) | frozenset(
+    w[:-2] for w in USPS_SUFFIXES if w.endswith("s?")
+)
 _WORD_TRAIL = ".,;:)\"'"
 
 
@@ -282,7 +1306,12 @@ def _code_before(text: str, start: int) -> bool:
     k = start
     while k and text[k - 1] in " \t":
         k -= 1
-    if k == start or k < 5 or not text[k - 5 : k].isdigit() or (k > 5 and text[k - 6].isalnum()):
+    if (
+        k == start
+        or k < 5
+        or not text[k - 5 : k].isdigit()
+        or (k > 5 and text[k - 6].isalnum())
+    ):
         return False
     j = k - 5
     while j and text[j - 1] in " \t":
@@ -290,7 +1319,9 @@ def _code_before(text: str, start: int) -> bool:
     return j == 0 or text[j - 1] in ",\n"
 
 
-def _run_addresses(text: str, lower: str, toks: list[_Tok], has_digit: bool, french: bool) -> Iterator[Span]:
+def _run_addresses(
+    text: str, lower: str, toks: list[_Tok], has_digit: bool, french: bool
+) -> Iterator[Span]:
     """Addresses and cities anchored on one capitalised run (DE/ES/FR streets, cities next to postal codes).
 
     ``french`` says whether the text contains any French street word at all (checked once per text).
@@ -310,7 +1341,9 @@ def _run_addresses(text: str, lower: str, toks: list[_Tok], has_digit: bool, fre
     code = _CODE_AFTER_CITY.match(text, re_)
     if code:
         names = [t for t in toks if not t.is_particle][-4:]
-        yield Span("LOCATION", names[0].start, re_, 0.85 if code.group("state") else 0.7)
+        yield Span(
+            "LOCATION", names[0].start, re_, 0.85 if code.group("state") else 0.7
+        )
         if code.group("state"):
             yield Span("LOCATION", code.start("state"), code.end("state"), 0.8)
         elif code.group("pin"):
@@ -325,7 +1358,9 @@ def _run_addresses(text: str, lower: str, toks: list[_Tok], has_digit: bool, fre
                 yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
                 break
     es_start = rs if first in _ES_WAYS else None
-    if es_start is None and ("C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]):
+    if es_start is None and (
+        "C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]
+    ):
         abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 14), rs)
         es_start = abbr.start() if abbr else None
     if es_start is not None:
@@ -366,7 +1401,11 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
             return 0.85
         return 0.45 if len(words) == 1 and _is_namey(words[0], g) else 0.75
     last = words[-1]
-    if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(last, g) or last.endswith(_PLACE_SUFFIXES)):
+    if (
+        len(words) >= 2
+        and words[0] in _PLACE_PREFIX
+        and (_is_namey(last, g) or last.endswith(_PLACE_SUFFIXES))
+    ):
         return 0.8 if prep or strong else 0.6
     if strong and len(words) <= 3:
         return 0.8
@@ -391,10 +1430,19 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         bare = t.word.rstrip(".")
         if t.is_particle and not cur:
             continue
-        if bare in COMMON and len(cur) == 1 and cur[0].word in g.first and bare in g.last:
+        if (
+            bare in COMMON
+            and len(cur) == 1
+            and cur[0].word in g.first
+            and bare in g.last
+        ):
             cur.append(t)
             continue
-        if bare in TITLES or bare in CUE_WORDS or (bare in COMMON and not t.is_particle):
+        if (
+            bare in TITLES
+            or bare in CUE_WORDS
+            or (bare in COMMON and not t.is_particle)
+        ):
             while cur and cur[-1].is_particle:
                 cur.pop()
             if cur:
@@ -410,12 +1458,16 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         yield cur, cued, titled_run
 
 
-def _multiword_places(text: str, toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[int, int, str]]:
+def _multiword_places(
+    text: str, toks: list[_Tok], g: Gazetteers
+) -> Iterator[tuple[int, int, str]]:
     """Multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro")."""
     for t in toks:
         for phrase in g.multi.get(t.word, ()):
             end = t.start + len(phrase)
-            if text[t.start : end].lower() == phrase and (end == len(text) or not text[end].isalnum()):
+            if text[t.start : end].lower() == phrase and (
+                end == len(text) or not text[end].isalnum()
+            ):
                 yield t.start, end, phrase
                 break
 
@@ -429,7 +1481,9 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     french = any(map(lower.__contains__, _FR_WAY_HINTS))
     for m in RUN_RE.finditer(text):
         run = m.group()
-        if " " not in run and "\t" not in run:  # single word: skip sentence starters, titles, cue words fast
+        if (
+            " " not in run and "\t" not in run
+        ):  # single word: skip sentence starters, titles, cue words fast
             word = run.lower()
             if word in _SKIP_SINGLE:
                 continue
@@ -440,7 +1494,12 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             yield from _run_addresses(text, lower, toks, doc.has_digit, french)
         for start, end, phrase in _multiword_places(text, toks, g):
             prep = _cues_before(text, lower, start).prep
-            yield Span("LOCATION", start, end, 0.9 if phrase in g.regions else (0.85 if prep else 0.75))
+            yield Span(
+                "LOCATION",
+                start,
+                end,
+                0.9 if phrase in g.regions else (0.85 if prep else 0.75),
+            )
         for piece, cued, titled_run in _pieces(toks, g):
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
@@ -451,9 +1510,14 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             words = [t.word for t in piece if not t.is_particle]
             prep, strong = cues.prep, cues.strong_place
             region_after = _AFTER_REGION.match(text, end)
-            if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
+            if region_after and (
+                region_after.group(1).split(",")[0].strip().lower().rstrip(".")
+                in g.regions
+            ):
                 strong = True
-            pscore = _score_person(words, g, cue and not strong, weak_cue and not strong)
+            pscore = _score_person(
+                words, g, cue and not strong, weak_cue and not strong
+            )
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
             if pscore:
@@ -464,13 +1528,21 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             i = 0
             while i < len(ws):
                 for j in range(min(len(ws), i + 4), i, -1):
-                    lscore = _place_score(words[i:j], g, prep and i == 0, strong and i == 0)
+                    lscore = _place_score(
+                        words[i:j], g, prep and i == 0, strong and i == 0
+                    )
                     if lscore:
                         yield Span("LOCATION", ws[i].start, ws[j - 1].end, lscore)
                         i = j - 1
                         break
                 i += 1
-    if "name" in lower or "i am" in lower or "i'm" in lower or "this is" in lower or "call me" in lower:
+    if (
+        "name" in lower
+        or "i am" in lower
+        or "i'm" in lower
+        or "this is" in lower
+        or "call me" in lower
+    ):
         for m in _LOWER_NAME_CUE.finditer(lower):
             if m.group(1) in g.first:
                 end = m.end(2) if m.group(2) and m.group(2) in g.last else m.end(1)

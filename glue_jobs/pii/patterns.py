@@ -48,29 +48,165 @@ def _ctx(*words: str) -> str:
 # Context words (regex alternatives over lower-cased text, matched as whole words) per entity type.
 CONTEXT_WORDS: dict[str, str] = {
     "PHONE_NUMBER": _ctx(
-        r"phone", r"tel", r"telephone", r"mobile", r"cell", r"fax", r"call(?:ed)?", r"contact", r"text me",
-        r"whatsapp", r"sms", r"ph", r"mob", r"telefon", r"handy", r"t[ée]l[ée]phone", r"t[ée]l", r"portable", r"m[óo]vil",
-        r"tel[ée]fono", r"reach me", r"reach", r"ring",
+        r"phone",
+        r"tel",
+        r"telephone",
+        r"mobile",
+        r"cell",
+        r"fax",
+        r"call(?:ed)?",
+        r"contact",
+        r"text me",
+        r"whatsapp",
+        r"sms",
+        r"ph",
+        r"mob",
+        r"telefon",
+        r"handy",
+        r"t[ée]l[ée]phone",
+        r"t[ée]l",
+        r"portable",
+        r"m[óo]vil",
+        r"tel[ée]fono",
+        r"reach me",
+        r"reach",
+        r"ring",
     ),
-    "CREDIT_CARD": _ctx(r"card", r"visa", r"mastercard", r"amex", r"cc", r"credit", r"debit", r"kreditkarte", r"carte", r"tarjeta", r"pan"),
+    "CREDIT_CARD": _ctx(
+        r"card",
+        r"visa",
+        r"mastercard",
+        r"amex",
+        r"cc",
+        r"credit",
+        r"debit",
+        r"kreditkarte",
+        r"carte",
+        r"tarjeta",
+        r"pan",
+    ),
     "US_SSN": _ctx(r"ssn", r"social security", r"ss#", r"ss #", r"soc sec"),
     "US_ITIN": _ctx(r"itin", r"taxpayer", r"tax id", r"tin"),
-    "ABA_ROUTING_NUMBER": _ctx(r"routing", r"aba", r"rtn", r"transit", r"routing no", r"rt#"),
-    "US_BANK_NUMBER": _ctx(r"account", r"acct", r"acc", r"a/c", r"bank", r"checking", r"savings", r"konto", r"compte", r"cuenta"),
-    "US_DRIVER_LICENSE": _ctx(r"driver'?s? licen[cs]e", r"driving licen[cs]e", r"licen[cs]e", r"dl", r"dln", r"dl#", r"f[üu]hrerschein", r"permis"),
-    "US_PASSPORT": _ctx(r"passport", r"passport no", r"reisepass", r"passeport", r"pasaporte"),
-    "MEDICAL_RECORD_NUMBER": _ctx(r"mrn", r"medical record", r"med rec", r"record no", r"record number", r"chart", r"patient id", r"patient number", r"mr#", r"mr no", r"health record", r"ehr", r"emr", r"hospital number"),
-    "AWS_SECRET_KEY": _ctx(r"secret", r"aws_secret_access_key", r"secret_access_key", r"secretaccesskey", r"secret key", r"aws_secret"),
-    "ZIP_CODE": _ctx(r"zip", r"zip code", r"zipcode", r"postal", r"postcode", r"post code", r"plz", r"code postal", r"cp", r"pin", r"pincode", r"c\.p\."),
+    "ABA_ROUTING_NUMBER": _ctx(
+        r"routing", r"aba", r"rtn", r"transit", r"routing no", r"rt#"
+    ),
+    "US_BANK_NUMBER": _ctx(
+        r"account",
+        r"acct",
+        r"acc",
+        r"a/c",
+        r"bank",
+        r"checking",
+        r"savings",
+        r"konto",
+        r"compte",
+        r"cuenta",
+    ),
+    "US_DRIVER_LICENSE": _ctx(
+        r"driver'?s? licen[cs]e",
+        r"driving licen[cs]e",
+        r"licen[cs]e",
+        r"dl",
+        r"dln",
+        r"dl#",
+        r"f[üu]hrerschein",
+        r"permis",
+    ),
+    "US_PASSPORT": _ctx(
+        r"passport", r"passport no", r"reisepass", r"passeport", r"pasaporte"
+    ),
+    "MEDICAL_RECORD_NUMBER": _ctx(
+        r"mrn",
+        r"medical record",
+        r"med rec",
+        r"record no",
+        r"record number",
+        r"chart",
+        r"patient id",
+        r"patient number",
+        r"mr#",
+        r"mr no",
+        r"health record",
+        r"ehr",
+        r"emr",
+        r"hospital number",
+    ),
+    "AWS_SECRET_KEY": _ctx(
+        r"secret",
+        r"aws_secret_access_key",
+        r"secret_access_key",
+        r"secretaccesskey",
+        r"secret key",
+        r"aws_secret",
+    ),
+    "ZIP_CODE": _ctx(
+        r"zip",
+        r"zip code",
+        r"zipcode",
+        r"postal",
+        r"postcode",
+        r"post code",
+        r"plz",
+        r"code postal",
+        r"cp",
+        r"pin",
+        r"pincode",
+        r"c\.p\.",
+    ),
 }
 _CTX_LEAD, _CTX_TAIL = r"(?=[a-z/])(?<![a-z])(?:", r")(?![a-z])"
-CONTEXT: dict[str, LazyPattern] = {t: lazy_re(_CTX_LEAD + words + _CTX_TAIL) for t, words in CONTEXT_WORDS.items()}
+CONTEXT: dict[str, LazyPattern] = {
+    t: lazy_re(_CTX_LEAD + words + _CTX_TAIL) for t, words in CONTEXT_WORDS.items()
+}
 
 # Words right before a number that make it something other than a phone number / identifier.
 NEGATIVE_WORDS = frozenset(
-    "version ver v build release order invoice inv ticket issue pr commit ref reference id sku serial port pid uid gid "
-    "bytes ms qty quantity tracking txn transaction job run step line row item page count total size epoch timestamp "
-    "ts seq offset no".split()
+    [
+        "version",
+        "ver",
+        "v",
+        "build",
+        "release",
+        "order",
+        "invoice",
+        "inv",
+        "ticket",
+        "issue",
+        "pr",
+        "commit",
+        "ref",
+        "reference",
+        "id",
+        "sku",
+        "serial",
+        "port",
+        "pid",
+        "uid",
+        "gid",
+        "bytes",
+        "ms",
+        "qty",
+        "quantity",
+        "tracking",
+        "txn",
+        "transaction",
+        "job",
+        "run",
+        "step",
+        "line",
+        "row",
+        "item",
+        "page",
+        "count",
+        "total",
+        "size",
+        "epoch",
+        "timestamp",
+        "ts",
+        "seq",
+        "offset",
+        "no",
+    ]
 )
 _TAIL_STRIP = " \t\r\n:,;#=-\u2013\u2014"
 _WORD_STRIP = "\"'([{<*"
@@ -100,9 +236,24 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "US_ITIN": ("itin", "taxpayer"),
     "ABA_ROUTING_NUMBER": ("routing", "aba", "rtn"),
     "US_BANK_NUMBER": ("account", "acct", "bankaccount", "accountnumber"),
-    "US_DRIVER_LICENSE": ("driverlicense", "driverslicense", "driverlicence", "drivinglicence", "dl", "dln", "license", "licence"),
+    "US_DRIVER_LICENSE": (
+        "driverlicense",
+        "driverslicense",
+        "driverlicence",
+        "drivinglicence",
+        "dl",
+        "dln",
+        "license",
+        "licence",
+    ),
     "US_PASSPORT": ("passport",),
-    "MEDICAL_RECORD_NUMBER": ("mrn", "medicalrecord", "patientid", "chart", "recordnumber"),
+    "MEDICAL_RECORD_NUMBER": (
+        "mrn",
+        "medicalrecord",
+        "patientid",
+        "chart",
+        "recordnumber",
+    ),
     "AWS_SECRET_KEY": ("secret", "secretkey", "secretaccesskey"),
     "ZIP_CODE": ("zip", "postal", "postcode", "plz", "pincode"),
     "AGE": ("age",),
@@ -110,14 +261,67 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
 # Free-text types: the key must match exactly (a "filename" or "hostname" value is not a person).
 FIELD_EXACT: dict[str, frozenset[str]] = {
     "PERSON": frozenset(
-        "name fullname firstname lastname surname givenname familyname middlename patient patientname contactname "
-        "customername displayname author physician doctor nurse holder accountholder cardholder recipient sender owner "
-        "emergencycontact nextofkin mother father spouse guardian".split()
+        [
+            "name",
+            "fullname",
+            "firstname",
+            "lastname",
+            "surname",
+            "givenname",
+            "familyname",
+            "middlename",
+            "patient",
+            "patientname",
+            "contactname",
+            "customername",
+            "displayname",
+            "author",
+            "physician",
+            "doctor",
+            "nurse",
+            "holder",
+            "accountholder",
+            "cardholder",
+            "recipient",
+            "sender",
+            "owner",
+            "emergencycontact",
+            "nextofkin",
+            "mother",
+            "father",
+            "spouse",
+            "guardian",
+        ]
     ),
-    "LOCATION": frozenset("city town country state region province county birthplace placeofbirth location residence".split()),
+    "LOCATION": frozenset(
+        [
+            "city",
+            "town",
+            "country",
+            "state",
+            "region",
+            "province",
+            "county",
+            "birthplace",
+            "placeofbirth",
+            "location",
+            "residence",
+        ]
+    ),
     "STREET_ADDRESS": frozenset(
-        "address street streetaddress addressline addressline1 addressline2 addr homeaddress mailingaddress "
-        "shippingaddress billingaddress".split()
+        [
+            "address",
+            "street",
+            "streetaddress",
+            "addressline",
+            "addressline1",
+            "addressline2",
+            "addr",
+            "homeaddress",
+            "mailingaddress",
+            "shippingaddress",
+            "billingaddress",
+        ]
     ),
 }
 _FIELD_NORMALISE = lazy_re(r"[^a-z0-9]+")
@@ -152,7 +356,9 @@ class Doc:
         if not words:
             return False
         w = words[-1]
-        if w == "no" and self.lower[max(0, start - 24) : start].rstrip(_TAIL_STRIP).endswith("build no"):
+        if w == "no" and self.lower[max(0, start - 24) : start].rstrip(
+            _TAIL_STRIP
+        ).endswith("build no"):
             return True
         return w != "no" and w in NEGATIVE_WORDS
 
@@ -171,7 +377,9 @@ class Doc:
         """True if a context word for ``etype`` is near the span (mostly before it) or the field hints it."""
         if etype in self.hints:
             return True
-        window = self.lower[max(0, start - width) : start] + " " + self.lower[end : end + 16]
+        window = (
+            self.lower[max(0, start - width) : start] + " " + self.lower[end : end + 16]
+        )
         return CONTEXT[etype].search(window) is not None
 
 
@@ -182,10 +390,15 @@ Recognizer = Callable[[str, Doc], Iterable[Span]]
 EMAIL_RE = lazy_re(
     r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
 )
-URL_RE = lazy_re(r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
+URL_RE = lazy_re(
+    r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+",
+    re.IGNORECASE,
+)
 _URL_TRAIL = ".,;:!?)'\"*"
 IPV4_RE = lazy_re(r"(?=\d)(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
-IPV6_RE = lazy_re(r"(?=[0-9A-Fa-f:])(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+IPV6_RE = lazy_re(
+    r"(?=[0-9A-Fa-f:])(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])"
+)
 MAC_RE = lazy_re(
     r"(?=[0-9A-Fa-f])(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
 )
@@ -239,8 +452,12 @@ def find_mac(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- aws
 
-AWS_ACCESS_RE = lazy_re(r"(?=A)(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
-AWS_SECRET_RE = lazy_re(r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])")
+AWS_ACCESS_RE = lazy_re(
+    r"(?=A)(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
+)
+AWS_SECRET_RE = lazy_re(
+    r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])"
+)
 
 
 def find_aws(text: str, doc: Doc) -> Iterator[Span]:
@@ -248,7 +465,11 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
         yield Span("AWS_ACCESS_KEY", m.start(), m.end(), 0.95)
     for m in AWS_SECRET_RE.finditer(text):
         s = m.group()
-        if not (any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)):
+        if not (
+            any(c.isupper() for c in s)
+            and any(c.islower() for c in s)
+            and any(c.isdigit() for c in s)
+        ):
             continue
         if doc.has_context("AWS_SECRET_KEY", m.start(), m.end(), 60):
             yield Span("AWS_SECRET_KEY", m.start(), m.end(), 0.95)
@@ -259,7 +480,17 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
 # --------------------------------------------------------------------------------------------- numbers
 
 CARD_RE = lazy_re(r"(?=\d)(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
-_CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 5), (4, 4, 4, 4, 2)}
+_CARD_GROUPS = {
+    (4, 4, 4, 4),
+    (4, 4, 4, 4, 3),
+    (4, 6, 5),
+    (4, 6, 4),
+    (4, 4, 4, 1),
+    (4, 4, 4, 2),
+    (4, 4, 4, 3),
+    (4, 4, 5),
+    (4, 4, 4, 4, 2),
+}
 
 
 def find_card(text: str, doc: Doc) -> Iterator[Span]:
@@ -278,7 +509,9 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
 
 
-SSN_RE = lazy_re(r"(?=\d)(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+SSN_RE = lazy_re(
+    r"(?=\d)(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)"
+)
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
@@ -303,7 +536,9 @@ def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
             yield Span(etype, start, end, 0.55)
 
 
-IBAN_RE = lazy_re(r"(?=[A-Z])(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
+IBAN_RE = lazy_re(
+    r"(?=[A-Z])(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII
+)
 
 
 def find_iban(text: str, doc: Doc) -> Iterator[Span]:
@@ -336,8 +571,12 @@ PHONE_RE = lazy_re(
     r"(?![\w/-]|[.:,]\d)"
 )
 _PHONE_SEP = lazy_re(r"[ .\-/\u00a0]")
-NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
-DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
+NANP_RE = lazy_re(
+    r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}"
+)
+DATE_SHAPE_RE = lazy_re(
+    r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+)
 
 
 _PHONE_PUNCT = str.maketrans("", "", " .-/()+\u00a0")
@@ -376,18 +615,32 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
     for m in PHONE_RE.finditer(text):
-        if m.group("intl") is None and m.group("paren") is None and m.end("body") - m.start("body") < 7:
+        if (
+            m.group("intl") is None
+            and m.group("paren") is None
+            and m.end("body") - m.start("body") < 7
+        ):
             continue
         start = m.start()
         if len(m.group().translate(_PHONE_PUNCT)) < 7 or doc.negated(start):
             continue
-        if m.group("intl") is None and m.group("paren") is None and DATE_SHAPE_RE.fullmatch(m.group("body")):
+        if (
+            m.group("intl") is None
+            and m.group("paren") is None
+            and DATE_SHAPE_RE.fullmatch(m.group("body"))
+        ):
             continue  # a date, not a number with a glued neighbour
-        intl, paren, body_end = m.group("intl") is not None, m.group("paren") is not None, m.end("body")
+        intl, paren, body_end = (
+            m.group("intl") is not None,
+            m.group("paren") is not None,
+            m.end("body"),
+        )
         ctx = _LazyContext(doc, "PHONE_NUMBER", start, m.end())
         score = _phone_score(text[start:body_end], intl, paren, ctx)
         if score:
-            yield Span("PHONE_NUMBER", start, m.end() if m.group("ext") else body_end, score)
+            yield Span(
+                "PHONE_NUMBER", start, m.end() if m.group("ext") else body_end, score
+            )
             continue
         # A neighbouring number may be glued on: drop trailing digit groups, then (NANP only) leading ones.
         body_start = m.start("body")
@@ -427,9 +680,25 @@ class _LazyContext:
 # Weak identifier types: only fire with a context word nearby or a hinting JSON field name.
 _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
     ("ABA_ROUTING_NUMBER", lazy_re(r"(?=\d)(?<![\w-])\d{9}(?![\w-])"), 0.9),
-    ("US_PASSPORT", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"), 0.85),
-    ("MEDICAL_RECORD_NUMBER", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"), 0.85),
-    ("US_DRIVER_LICENSE", lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"), 0.8),
+    (
+        "US_PASSPORT",
+        lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]\d{8}|\d{9}|[A-Z]{2}\d{7})(?![\w-])"),
+        0.85,
+    ),
+    (
+        "MEDICAL_RECORD_NUMBER",
+        lazy_re(
+            r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"
+        ),
+        0.85,
+    ),
+    (
+        "US_DRIVER_LICENSE",
+        lazy_re(
+            r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,2}[- ]?\d{3,14}(?:[- ]\d{2,6}){0,4}|\d{7,13}|\d{3}-\d{3}-\d{3})(?![\w-])"
+        ),
+        0.8,
+    ),
     ("US_BANK_NUMBER", lazy_re(r"(?=\d)(?<![\w-])\d{8,17}(?![\w-])"), 0.8),
     ("US_SSN", lazy_re(r"(?=\d)(?<![\w-])\d{9}(?![\w-])"), 0.9),
     ("US_ITIN", lazy_re(r"(?=9)(?<![\w-])9\d{8}(?![\w-])"), 0.9),
@@ -437,7 +706,11 @@ _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
 
 
 _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
-_WEAK_GATE = lazy_re(_CTX_LEAD + "|".join(f"(?P<{t}>{CONTEXT_WORDS[t]})" for t in sorted(_WEAK_TYPES)) + _CTX_TAIL)
+_WEAK_GATE = lazy_re(
+    _CTX_LEAD
+    + "|".join(f"(?P<{t}>{CONTEXT_WORDS[t]})" for t in sorted(_WEAK_TYPES))
+    + _CTX_TAIL
+)
 
 
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
@@ -460,7 +733,11 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
             if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
                 continue
             if etype in ("US_SSN", "US_ITIN"):
-                ok = v.itin_ok(s[:3], s[3:5], s[5:]) if etype == "US_ITIN" else v.ssn_ok(s[:3], s[3:5], s[5:])
+                ok = (
+                    v.itin_ok(s[:3], s[3:5], s[5:])
+                    if etype == "US_ITIN"
+                    else v.ssn_ok(s[:3], s[3:5], s[5:])
+                )
                 if not ok:
                     continue
             pos = doc.context_pos(etype, m.start())
@@ -490,13 +767,45 @@ DATE_NUM_RE = lazy_re(
 )
 # Textual dates are matched from the month name (found with str.find on its stem), then extended left to a day.
 DATE_TXT_RE = lazy_re(
-    r"(?:" + _MONTHS + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?" + _TIME, re.IGNORECASE
+    r"(?:"
+    + _MONTHS
+    + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?"
+    + _TIME,
+    re.IGNORECASE,
 )
-_DAY_BEFORE = lazy_re(r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE)
+_DAY_BEFORE = lazy_re(
+    r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE
+)
 # Three-letter stems of the month names above (lower-cased); a text without any has no textual date.
 _MONTH_STEMS = (
-    "jan", "feb", "fév", "fev", "mar", "mär", "apr", "avr", "abr", "may", "mai", "jun", "jui", "jul", "aug", "aoû",
-    "aou", "ago", "sep", "set", "oct", "okt", "nov", "dec", "déc", "dez", "dic", "ene",
+    "jan",
+    "feb",
+    "fév",
+    "fev",
+    "mar",
+    "mär",
+    "apr",
+    "avr",
+    "abr",
+    "may",
+    "mai",
+    "jun",
+    "jui",
+    "jul",
+    "aug",
+    "aoû",
+    "aou",
+    "ago",
+    "sep",
+    "set",
+    "oct",
+    "okt",
+    "nov",
+    "dec",
+    "déc",
+    "dez",
+    "dic",
+    "ene",
 )
 
 
@@ -509,7 +818,9 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in DATE_NUM_RE.finditer(text):
         if m.group("iso") or m.group("ymd"):
-            y, mo, d = (int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd")))
+            y, mo, d = (
+                int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd"))
+            )
             if not _valid_ymd(y, mo, d):
                 continue
             yield Span("DATE_TIME", m.start(), m.end(), 0.9)
@@ -537,9 +848,17 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                     start = day.start() if day else pos
                     t = text[start : m.end()]
                     # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
-                    if any(ch.isdigit() for ch in t) and (
-                        re.search(r"\d{4}", t) or any(ch.isupper() for ch in t if ch.isalpha())
-                    ) and not (t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:])):
+                    if (
+                        any(ch.isdigit() for ch in t)
+                        and (
+                            re.search(r"\d{4}", t)
+                            or any(ch.isupper() for ch in t if ch.isalpha())
+                        )
+                        and not (
+                            t[:3].lower() == "may"
+                            and not any(ch.isdigit() for ch in t[3:])
+                        )
+                    ):
                         yield Span("DATE_TIME", start, m.end(), 0.85)
             pos = lower.find(stem, pos + 1)
 
@@ -548,11 +867,28 @@ AGE_NUM_RE = lazy_re(
     r"(?=\d)(?<![\w.])(?P<n>\d{1,3})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
 )
-AGE_KEY_RE = lazy_re(r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])", re.IGNORECASE)
+AGE_KEY_RE = lazy_re(
+    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])",
+    re.IGNORECASE,
+)
 _AGE_WORDS = ("age", "alter", "âge", "edad")
 
 
-_AGE_KEYS = ("year", "yr", "y/o", "y.o", "yo", "age", "jahre", "jährig", "alter", "ans", "años", "âge", "edad")
+_AGE_KEYS = (
+    "year",
+    "yr",
+    "y/o",
+    "y.o",
+    "yo",
+    "age",
+    "jahre",
+    "jährig",
+    "alter",
+    "ans",
+    "años",
+    "âge",
+    "edad",
+)
 
 
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
@@ -605,8 +941,12 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
             j = m.start()
             while j and text[j - 1] in " \t":
                 j -= 1
-            if (j == 0 or text[j - 1] in ",\n") and _CITY_AFTER_ZIP.match(text, m.end()):
-                yield Span("ZIP_CODE", m.start(), m.end(), 0.7)  # "10115 Berlin" (DE/FR/ES order)
+            if (j == 0 or text[j - 1] in ",\n") and _CITY_AFTER_ZIP.match(
+                text, m.end()
+            ):
+                yield Span(
+                    "ZIP_CODE", m.start(), m.end(), 0.7
+                )  # "10115 Berlin" (DE/FR/ES order)
             elif text[max(0, m.start() - 2) : m.start()] == ", ":
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
         elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
@@ -617,7 +957,9 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
 
 
-JSON_KV_RE = lazy_re(r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']")
+JSON_KV_RE = lazy_re(
+    r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']"
+)
 EQ_KV_RE = lazy_re(r"(?=[A-Za-z_])(?<!\w)([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
 FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
@@ -650,7 +992,20 @@ RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
     "ssn": (find_ssn_itin, frozenset({"US_SSN", "US_ITIN"})),
     "iban": (find_iban, frozenset({"IBAN_CODE"})),
     "phone": (find_phone, frozenset({"PHONE_NUMBER"})),
-    "weak": (find_weak, frozenset({"ABA_ROUTING_NUMBER", "US_PASSPORT", "MEDICAL_RECORD_NUMBER", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "US_SSN", "US_ITIN"})),
+    "weak": (
+        find_weak,
+        frozenset(
+            {
+                "ABA_ROUTING_NUMBER",
+                "US_PASSPORT",
+                "MEDICAL_RECORD_NUMBER",
+                "US_DRIVER_LICENSE",
+                "US_BANK_NUMBER",
+                "US_SSN",
+                "US_ITIN",
+            }
+        ),
+    ),
     "date": (find_date, frozenset({"DATE_TIME"})),
     "age": (find_age, frozenset({"AGE"})),
     "zip": (find_zip, frozenset({"ZIP_CODE"})),

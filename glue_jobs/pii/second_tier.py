@@ -9,7 +9,7 @@ a record that could not be checked is not silently passed through).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from glue_jobs.pii.model import Span
 
@@ -45,7 +45,7 @@ class ComprehendSecondTier:
     100 KB UTF-8 request limit; Comprehend offsets are code-point offsets, i.e. Python ``str`` offsets.
     """
 
-    TYPE_MAP: dict[str, str] = {
+    TYPE_MAP: ClassVar[dict[str, str]] = {
         "NAME": "PERSON",
         "ADDRESS": "STREET_ADDRESS",
         "EMAIL": "EMAIL_ADDRESS",
@@ -66,27 +66,39 @@ class ComprehendSecondTier:
         "INTERNATIONAL_BANK_ACCOUNT_NUMBER": "IBAN_CODE",
         "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER": "US_ITIN",
     }
-    MAX_CHARS = 25_000  # 4 bytes per code point worst case stays under the 100 KB request limit
 
-    def __init__(self, client: Any = None, language_code: str = "en") -> None:
+    def __init__(
+        self, client: Any = None, language_code: str = "en", max_chars: int = 25_000
+    ) -> None:
+        """``max_chars``: chunk size; 25,000 code points are at most 100 KB of UTF-8."""
         if client is None:
             import boto3  # lazy: the rule tier must not pay for boto3 at import time
 
             client = boto3.client("comprehend")
         self.client = client
         self.language_code = language_code
+        self.max_chars = max_chars
 
     def detect(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        for offset in range(0, len(text), self.MAX_CHARS):
-            chunk = text[offset : offset + self.MAX_CHARS]
+        for offset in range(0, len(text), self.max_chars):
+            chunk = text[offset : offset + self.max_chars]
             if not chunk.strip():
                 continue
-            resp = self.client.detect_pii_entities(Text=chunk, LanguageCode=self.language_code)
+            resp = self.client.detect_pii_entities(
+                Text=chunk, LanguageCode=self.language_code
+            )
             for ent in resp.get("Entities", []):
                 etype = self.TYPE_MAP.get(ent["Type"])
                 if etype is not None:
-                    spans.append(Span(etype, offset + ent["BeginOffset"], offset + ent["EndOffset"], float(ent["Score"])))
+                    spans.append(
+                        Span(
+                            etype,
+                            offset + ent["BeginOffset"],
+                            offset + ent["EndOffset"],
+                            float(ent["Score"]),
+                        )
+                    )
         return spans
 
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode, Redaction, Span, detect, redact
+from glue_jobs.pii import (
+    ENTITY_TYPES,
+    Engine,
+    EngineConfig,
+    Mode,
+    Redaction,
+    Span,
+    detect,
+    redact,
+)
 from glue_jobs.pii import validators as v
 from glue_jobs.pii.engine import resolve_overlaps
 
@@ -43,7 +54,14 @@ def test_iban_checksum_and_length() -> None:
 
 def test_ssn_and_itin_rules() -> None:
     assert v.ssn_ok("123", "45", "6789")
-    for area, group, serial in [("000", "12", "3456"), ("666", "12", "3456"), ("912", "12", "3456"), ("123", "00", "4567"), ("123", "45", "0000"), ("111", "11", "1111")]:
+    for area, group, serial in [
+        ("000", "12", "3456"),
+        ("666", "12", "3456"),
+        ("912", "12", "3456"),
+        ("123", "00", "4567"),
+        ("123", "45", "0000"),
+        ("111", "11", "1111"),
+    ]:
         assert not v.ssn_ok(area, group, serial)
     assert v.itin_ok("912", "70", "1234") and v.itin_ok("900", "94", "0000")
     assert not v.itin_ok("912", "93", "1234") and not v.itin_ok("812", "70", "1234")
@@ -51,11 +69,19 @@ def test_ssn_and_itin_rules() -> None:
 
 def test_aba_checksum() -> None:
     assert v.aba_ok("021000021") and v.aba_ok("011000015")
-    assert not v.aba_ok("021000022") and not v.aba_ok("991000021") and not v.aba_ok("12345")
+    assert (
+        not v.aba_ok("021000022")
+        and not v.aba_ok("991000021")
+        and not v.aba_ok("12345")
+    )
 
 
 def test_ip_validators() -> None:
-    assert v.ipv4_ok("192.168.0.1") and not v.ipv4_ok("256.1.1.1") and not v.ipv4_ok("01.2.3.4")
+    assert (
+        v.ipv4_ok("192.168.0.1")
+        and not v.ipv4_ok("256.1.1.1")
+        and not v.ipv4_ok("01.2.3.4")
+    )
     assert v.ipv6_ok("2001:db8::1") and not v.ipv6_ok("12:30:45")
 
 
@@ -65,7 +91,11 @@ def test_ip_validators() -> None:
 @pytest.mark.parametrize(
     ("text", "etype", "value"),
     [
-        ("mail me: jane.doe+x@mail.example.co.uk.", "EMAIL_ADDRESS", "jane.doe+x@mail.example.co.uk"),
+        (
+            "mail me: jane.doe+x@mail.example.co.uk.",
+            "EMAIL_ADDRESS",
+            "jane.doe+x@mail.example.co.uk",
+        ),
         ("call (415) 555-2671 today", "PHONE_NUMBER", "(415) 555-2671"),
         ("US +1-202-555-0173x12", "PHONE_NUMBER", "+1-202-555-0173x12"),
         ("UK office +44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),
@@ -80,10 +110,18 @@ def test_ip_validators() -> None:
         ("ssn 123-45-6789", "US_SSN", "123-45-6789"),
         ("SSN: 123456789", "US_SSN", "123456789"),
         ("ITIN 912-70-1234", "US_ITIN", "912-70-1234"),
-        ("pay to GB82 WEST 1234 5698 7654 32 now", "IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+        (
+            "pay to GB82 WEST 1234 5698 7654 32 now",
+            "IBAN_CODE",
+            "GB82 WEST 1234 5698 7654 32",
+        ),
         ("IBAN DE89370400440532013000.", "IBAN_CODE", "DE89370400440532013000"),
         ("from 203.0.113.42:8080", "IP_ADDRESS", "203.0.113.42"),
-        ("v6 2001:db8:85a3::8a2e:370:7334 ok", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+        (
+            "v6 2001:db8:85a3::8a2e:370:7334 ok",
+            "IP_ADDRESS",
+            "2001:db8:85a3::8a2e:370:7334",
+        ),
         ("nic 00:1A:2B:3C:4D:5E up", "MAC_ADDRESS", "00:1A:2B:3C:4D:5E"),
         ("see https://example.org/a/b?c=1).", "URL", "https://example.org/a/b?c=1"),
         ("visit www.example.com/path, thanks", "URL", "www.example.com/path"),
@@ -98,14 +136,30 @@ def test_ip_validators() -> None:
         ("routing number 021000021", "ABA_ROUTING_NUMBER", "021000021"),
         ("MRN: 00123456", "MEDICAL_RECORD_NUMBER", "00123456"),
         ("key AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
-        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_SECRET_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
         ("Patient: Maria Gonzalez, seen today", "PERSON", "Maria Gonzalez"),
         ("Seen by Dr. Okonkwo for follow-up", "PERSON", "Okonkwo"),
         ("hi my name is sarah connor", "PERSON", "sarah connor"),
         ("Thanks,\nWenzel Pärtzelt", "PERSON", "Wenzel Pärtzelt"),
-        ("ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500", "STREET_ADDRESS", "1600 Pennsylvania Avenue NW"),
-        ("lives at 4890 Bowers View Apt. 883", "STREET_ADDRESS", "4890 Bowers View Apt. 883"),
-        ("Adresse: Musterstraße 12a, 10115 Berlin", "STREET_ADDRESS", "Musterstraße 12a"),
+        (
+            "ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500",
+            "STREET_ADDRESS",
+            "1600 Pennsylvania Avenue NW",
+        ),
+        (
+            "lives at 4890 Bowers View Apt. 883",
+            "STREET_ADDRESS",
+            "4890 Bowers View Apt. 883",
+        ),
+        (
+            "Adresse: Musterstraße 12a, 10115 Berlin",
+            "STREET_ADDRESS",
+            "Musterstraße 12a",
+        ),
         ("au 19, rue de la Paix", "STREET_ADDRESS", "19, rue de la Paix"),
         ("mail to PO Box 1234", "STREET_ADDRESS", "PO Box 1234"),
         ("she moved to Hamburg last year", "LOCATION", "Hamburg"),
@@ -138,8 +192,19 @@ def test_detects(text: str, etype: str, value: str) -> None:
     ],
 )
 def test_numeric_negatives(text: str) -> None:
-    numeric = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "IP_ADDRESS", "US_BANK_NUMBER",
-               "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "US_PASSPORT", "US_DRIVER_LICENSE"}
+    numeric = {
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "US_SSN",
+        "US_ITIN",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "US_BANK_NUMBER",
+        "ABA_ROUTING_NUMBER",
+        "MEDICAL_RECORD_NUMBER",
+        "US_PASSPORT",
+        "US_DRIVER_LICENSE",
+    }
     assert not types_of(text) & numeric
 
 
@@ -159,7 +224,10 @@ def test_weak_types_need_context() -> None:
 def test_nearest_context_wins_in_json() -> None:
     text = '{"passport_number": "912345678", "driver_license": "123456789"}'
     got = found(text)
-    assert ("US_PASSPORT", "912345678") in got and ("US_DRIVER_LICENSE", "123456789") in got
+    assert ("US_PASSPORT", "912345678") in got and (
+        "US_DRIVER_LICENSE",
+        "123456789",
+    ) in got
 
 
 def test_embedded_json_key_values() -> None:
@@ -176,8 +244,16 @@ def test_overlap_rule_longest_then_score_then_priority() -> None:
     c, d = Span("PERSON", 5, 9, 0.6), Span("LOCATION", 5, 9, 0.8)
     assert resolve_overlaps([c, d]) == [d]  # same length: higher score
     e, f = Span("LOCATION", 5, 9, 0.8), Span("PERSON", 5, 9, 0.8)
-    assert resolve_overlaps([e, f]) == [f] == resolve_overlaps([f, e])  # tie: fixed type priority
-    spans = resolve_overlaps([Span("AGE", 20, 22, 0.9), Span("EMAIL_ADDRESS", 0, 5, 0.9), Span("URL", 3, 8, 0.9)])
+    assert (
+        resolve_overlaps([e, f]) == [f] == resolve_overlaps([f, e])
+    )  # tie: fixed type priority
+    spans = resolve_overlaps(
+        [
+            Span("AGE", 20, 22, 0.9),
+            Span("EMAIL_ADDRESS", 0, 5, 0.9),
+            Span("URL", 3, 8, 0.9),
+        ]
+    )
     assert [s.type for s in spans] == ["EMAIL_ADDRESS", "AGE"]
 
 
@@ -185,7 +261,7 @@ def test_detect_output_sorted_non_overlapping() -> None:
     text = "Patient: John Smith, SSN 123-45-6789, email john@example.com, https://x.example.com/john@example.com"
     spans = detect(text)
     assert spans == sorted(spans, key=lambda s: s.start)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 # ------------------------------------------------------------------------------------------- modes
@@ -201,13 +277,22 @@ def test_hash_mode_consistent_and_keyed() -> None:
     b = redact("ssn: 123 45 6789", mode=Mode.HASH, hash_key=k1)
     c = redact("SSN 123-45-6789", mode="hash", hash_key=k2)
     assert a.startswith("SSN [US_SSN:") and len(a.split(":")[1]) == 17
-    assert a.split(" ")[1] == b.split(" ")[1]  # same value, different formatting -> same token (joins work)
+    assert (
+        a.split(" ")[1] == b.split(" ")[1]
+    )  # same value, different formatting -> same token (joins work)
     assert a != c  # keyed
-    assert redact("Mail A@Example.com", mode="hash", hash_key=k1) == redact("mail a@example.com", mode="hash", hash_key=k1).replace("mail", "Mail")
+    assert redact("Mail A@Example.com", mode="hash", hash_key=k1) == redact(
+        "mail a@example.com", mode="hash", hash_key=k1
+    ).replace("mail", "Mail")
 
 
 def test_drop_mode_and_per_type_modes() -> None:
-    engine = Engine(EngineConfig(entity_modes={"US_SSN": Mode.DROP, "EMAIL_ADDRESS": Mode.HASH}, hash_key=b"secret"))
+    engine = Engine(
+        EngineConfig(
+            entity_modes={"US_SSN": Mode.DROP, "EMAIL_ADDRESS": Mode.HASH},
+            hash_key=b"secret",
+        )
+    )
     r = engine.redact("SSN 123-45-6789, mail a@example.com, a@example.com")
     assert isinstance(r, Redaction) and r.drop
     assert r.text.startswith("SSN [US_SSN], mail [EMAIL_ADDRESS:")
@@ -225,7 +310,9 @@ def test_placeholders_not_redetected() -> None:
 
 def test_entity_subset_and_min_score() -> None:
     engine = Engine(EngineConfig(entities=frozenset({"EMAIL_ADDRESS"})))
-    assert [s.type for s in engine.detect("a@example.com 123-45-6789")] == ["EMAIL_ADDRESS"]
+    assert [s.type for s in engine.detect("a@example.com 123-45-6789")] == [
+        "EMAIL_ADDRESS"
+    ]
     strict = Engine(EngineConfig(min_score=0.99))
     assert strict.detect("call (415) 555-2671") == []
 
@@ -236,7 +323,11 @@ def test_entity_subset_and_min_score() -> None:
 def test_config_defaults() -> None:
     cfg = EngineConfig()
     assert cfg.entities == frozenset(ENTITY_TYPES) and len(ENTITY_TYPES) == 22
-    assert cfg.min_score == 0.5 and cfg.default_mode is Mode.MASK and cfg.second_tier is None
+    assert (
+        cfg.min_score == 0.5
+        and cfg.default_mode is Mode.MASK
+        and cfg.second_tier is None
+    )
 
 
 @pytest.mark.parametrize(
