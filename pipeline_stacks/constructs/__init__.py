@@ -3,10 +3,14 @@
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.bedrock import BedrockModel, BedrockModelProps
 from pipeline_stacks.constructs.data_lake import BUCKET_ROLES, DataLake, DataLakeProps, LakeLifecycle, LakeReplication
+from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
 
 __all__ = [
+    "PiiSanitization",
+    "PiiSanitizationProps",
+    "SanitizeOptions",
     "BUCKET_ROLES",
     "BedrockModel",
     "BedrockModelProps",

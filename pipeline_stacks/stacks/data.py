@@ -1,4 +1,4 @@
-"""Data stack: the data lake (and, later in the flow, its sanitization job)."""
+"""Data stack: the data lake and its PII/PHI sanitization job (Glue + the "data" state machine)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,26 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from pipeline_stacks.config import PipelineConfig, ReplicationConfig
-from pipeline_stacks.constructs import DataLake, DataLakeProps, LakeLifecycle, LakeReplication
+from pipeline_stacks.config import LOG_RETENTION_DAYS, PipelineConfig, ReplicationConfig, SanitizationConfig
+from pipeline_stacks.constructs import (
+    DataLake,
+    DataLakeProps,
+    LakeLifecycle,
+    LakeReplication,
+    PiiSanitization,
+    PiiSanitizationProps,
+    SanitizeOptions,
+)
 
 
 class DataStack(cdk.Stack):
-    """Holds the :class:`DataLake`; every later stack reads its buckets and key from here."""
+    """Holds the :class:`DataLake` and :class:`PiiSanitization`; later stacks read the lake and the
+    sanitization hooks from here."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -44,6 +55,49 @@ class DataStack(cdk.Stack):
                 replication=self._replication(lake_cfg.replication),
             ),
         )
+        self.sanitization = PiiSanitization(
+            self,
+            "Sanitization",
+            lake=self.data_lake,
+            props=self._sanitization_props(config, destroy=destroy),
+        )
+
+    def _sanitization_props(self, config: PipelineConfig, *, destroy: bool) -> PiiSanitizationProps:
+        cfg: SanitizationConfig = config.sanitization
+        secret = (
+            secretsmanager.Secret.from_secret_complete_arn(self, "ImportedHashKey", cfg.existing_hash_key_secret_arn)
+            if cfg.existing_hash_key_secret_arn
+            else None
+        )
+        return PiiSanitizationProps(
+            name_prefix=f"{config.project_name}-{config.env_name}",
+            options=SanitizeOptions(
+                text_fields=tuple(cfg.text_fields),
+                scan_all_strings=cfg.scan_all_strings,
+                required_fields=tuple(cfg.required_fields),
+                entities=tuple(cfg.entities),
+                min_score=cfg.min_score,
+                default_mode=cfg.default_mode,
+                entity_modes=dict(cfg.entity_modes),
+                max_record_bytes=cfg.max_record_bytes,
+                output_format=cfg.output_format,
+            ),
+            raw_prefix=cfg.raw_prefix,
+            interactions_prefix=cfg.interactions_prefix,
+            glue_version=cfg.glue_version,
+            worker_type=cfg.worker_type,
+            number_of_workers=cfg.number_of_workers,
+            max_workers=cfg.max_workers,
+            auto_scaling=cfg.auto_scaling,
+            timeout=cdk.Duration.minutes(cfg.timeout_minutes),
+            max_retries=cfg.max_retries,
+            max_concurrent_runs=cfg.max_concurrent_runs,
+            trigger_on_upload=cfg.trigger == "object_created",
+            batch_window=cdk.Duration.seconds(cfg.batch_window_seconds),
+            log_retention=_retention(cfg.log_retention_days),
+            hash_key_secret=secret,
+            removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
+        )
 
     def _replication(self, cfg: ReplicationConfig | None) -> LakeReplication | None:
         if cfg is None:
@@ -54,3 +108,9 @@ class DataStack(cdk.Stack):
             },
             kms_key=kms.Key.from_key_arn(self, "ReplicaKey", cfg.kms_key_arn),
         )
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    """The ``RetentionDays`` member for a (validated) number of days (both lists are in ascending order)."""
+    finite = [member for member in logs.RetentionDays if member is not logs.RetentionDays.INFINITE]
+    return dict(zip(LOG_RETENTION_DAYS, finite, strict=True))[days]
