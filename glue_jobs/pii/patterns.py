@@ -161,52 +161,10 @@ CONTEXT: dict[str, LazyPattern] = {
 
 # Words right before a number that make it something other than a phone number / identifier.
 NEGATIVE_WORDS = frozenset(
-    [
-        "version",
-        "ver",
-        "v",
-        "build",
-        "release",
-        "order",
-        "invoice",
-        "inv",
-        "ticket",
-        "issue",
-        "pr",
-        "commit",
-        "ref",
-        "reference",
-        "id",
-        "sku",
-        "serial",
-        "port",
-        "pid",
-        "uid",
-        "gid",
-        "bytes",
-        "ms",
-        "qty",
-        "quantity",
-        "tracking",
-        "txn",
-        "transaction",
-        "job",
-        "run",
-        "step",
-        "line",
-        "row",
-        "item",
-        "page",
-        "count",
-        "total",
-        "size",
-        "epoch",
-        "timestamp",
-        "ts",
-        "seq",
-        "offset",
-        "no",
-    ]
+    """version ver v build release order invoice inv ticket issue pr commit ref reference id sku
+        serial port pid uid gid bytes ms qty quantity tracking txn transaction job run step line row
+        item page count total size epoch timestamp ts seq offset no
+    """.split()  # noqa: SIM905
 )
 _TAIL_STRIP = " \t\r\n:,;#=-\u2013\u2014"
 _WORD_STRIP = "\"'([{<*"
@@ -261,67 +219,21 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
 # Free-text types: the key must match exactly (a "filename" or "hostname" value is not a person).
 FIELD_EXACT: dict[str, frozenset[str]] = {
     "PERSON": frozenset(
-        [
-            "name",
-            "fullname",
-            "firstname",
-            "lastname",
-            "surname",
-            "givenname",
-            "familyname",
-            "middlename",
-            "patient",
-            "patientname",
-            "contactname",
-            "customername",
-            "displayname",
-            "author",
-            "physician",
-            "doctor",
-            "nurse",
-            "holder",
-            "accountholder",
-            "cardholder",
-            "recipient",
-            "sender",
-            "owner",
-            "emergencycontact",
-            "nextofkin",
-            "mother",
-            "father",
-            "spouse",
-            "guardian",
-        ]
+        """name fullname firstname lastname surname givenname familyname middlename patient
+            patientname contactname customername displayname author physician doctor nurse holder
+            accountholder cardholder recipient sender owner emergencycontact nextofkin mother father
+            spouse guardian
+        """.split()  # noqa: SIM905
     ),
     "LOCATION": frozenset(
-        [
-            "city",
-            "town",
-            "country",
-            "state",
-            "region",
-            "province",
-            "county",
-            "birthplace",
-            "placeofbirth",
-            "location",
-            "residence",
-        ]
+        """city town country state region province county birthplace placeofbirth location
+            residence
+        """.split()  # noqa: SIM905
     ),
     "STREET_ADDRESS": frozenset(
-        [
-            "address",
-            "street",
-            "streetaddress",
-            "addressline",
-            "addressline1",
-            "addressline2",
-            "addr",
-            "homeaddress",
-            "mailingaddress",
-            "shippingaddress",
-            "billingaddress",
-        ]
+        """address street streetaddress addressline addressline1 addressline2 addr homeaddress
+            mailingaddress shippingaddress billingaddress
+        """.split()  # noqa: SIM905
     ),
 }
 _FIELD_NORMALISE = lazy_re(r"[^a-z0-9]+")

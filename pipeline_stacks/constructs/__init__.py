@@ -2,6 +2,7 @@
 
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.bedrock import BedrockModel, BedrockModelProps
+from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
 from pipeline_stacks.constructs.data_lake import BUCKET_ROLES, DataLake, DataLakeProps, LakeLifecycle, LakeReplication
 from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
@@ -17,6 +18,9 @@ __all__ = [
     "DataLake",
     "DataLakeProps",
     "DeploymentGuardrails",
+    "FrontDoor",
+    "FrontDoorProps",
+    "FrontDoorVpc",
     "InferenceBackend",
     "LakeLifecycle",
     "LakeReplication",
