@@ -34,6 +34,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
@@ -42,7 +43,7 @@ from constructs import Construct
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
-from pipeline_stacks.images import accelerator_family, instance_family, serving_image_uri
+from pipeline_stacks.images import accelerator_family, instance_family, neuron_regions, serving_image_uri
 
 VARIANT_NAME = "AllTraffic"
 DATA_CAPTURE_PREFIX = "data-capture"
@@ -191,7 +192,9 @@ class ModelEndpoint(Construct):
     Attributes: ``role`` (execution role), ``model``, ``endpoint_config``, ``endpoint``,
     ``inference_component`` (scale_to_zero only), ``log_group``, ``latency_alarm`` and
     ``errors_5xx_alarm`` (the rollback triggers), ``scalable_target`` (None for serverless),
-    ``scale_out_from_zero_alarm`` (scale_to_zero only), ``image_uri``.
+    ``scale_out_from_zero_alarm`` (scale_to_zero only), ``image_uri``, ``region_rule`` (env-agnostic
+    Inferentia2 only). Hooks for monitoring: :meth:`alarm_metrics`, :meth:`metric`,
+    :meth:`deployment_event_pattern`, :meth:`failure_event_pattern`.
     """
 
     backend_name = "sagemaker"
@@ -209,6 +212,23 @@ class ModelEndpoint(Construct):
 
         self.image_uri = props.image_uri or serving_image_uri(self, props.instance_type, region, server=props.server)
         self.accelerator = "cpu" if props.mode == "serverless" else accelerator_family(props.instance_type)
+        #: Env-agnostic synth on Inferentia2: fail the change set early, with a clear message, outside inf2 regions.
+        self.region_rule: cdk.CfnRule | None = None
+        if region is None and self.accelerator == "neuron":
+            allowed = sorted(neuron_regions(props.instance_type))
+            self.region_rule = cdk.CfnRule(
+                self,
+                "Inferentia2Region",
+                assertions=[
+                    cdk.CfnRuleAssertion(
+                        assert_=cdk.Fn.condition_contains(allowed, cdk.Aws.REGION),
+                        assert_description=(
+                            f"serving.instance_type='{props.instance_type}' (Inferentia2) is not available in this "
+                            f"region; allowed regions: {', '.join(allowed)}, or a GPU instance type"
+                        ),
+                    )
+                ],
+            )
 
         self.log_group = logs.LogGroup(
             self,
@@ -280,6 +300,24 @@ class ModelEndpoint(Construct):
         elif self.props.mode != "serverless":
             out["MemoryUtilization"] = self.metric_utilization("MemoryUtilization")
         return out
+
+    # ------------------------------------------------------------------ events
+
+    def deployment_event_pattern(self) -> events.EventPattern:
+        """EventBridge pattern for this endpoint's blue/green deployment state changes (incl. rollbacks)."""
+        return events.EventPattern(
+            source=["aws.sagemaker"],
+            detail_type=["SageMaker Endpoint Deployment State Change"],
+            detail={"EndpointName": [self.endpoint_name]},
+        )
+
+    def failure_event_pattern(self) -> events.EventPattern:
+        """EventBridge pattern matching this endpoint entering ``FAILED``."""
+        return events.EventPattern(
+            source=["aws.sagemaker"],
+            detail_type=["SageMaker Endpoint State Change"],
+            detail={"EndpointName": [self.endpoint_name], "EndpointStatus": ["FAILED"]},
+        )
 
     # ------------------------------------------------------------------ metrics
 

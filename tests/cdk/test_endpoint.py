@@ -244,6 +244,20 @@ def test_env_agnostic_image_is_a_region_mapping(serving_variant: SynthResult) ->
     mapping = template.to_json()["Mappings"]["LlmPipelineImageMap"]
     assert "neuronx" in mapping["us-east-1"]["servingNeuronLmi"]
     assert "ca-central-1" not in mapping  # no Inferentia2 there
+    rule = next(iter(template.to_json()["Rules"].values()))
+    (assertion,) = rule["Assertions"]
+    assert "us-east-1" in assertion["Assert"]["Fn::Contains"][0]
+    assert "Inferentia2" in assertion["AssertDescription"]
+
+
+def test_event_patterns_for_deployments_and_failures() -> None:
+    endpoint, _ = _standalone(endpoint_name="llm-pipeline-prod-llm")
+    stack = cdk.Stack.of(endpoint)
+    deployment = stack.resolve(endpoint.deployment_event_pattern())
+    assert deployment["detailType"] == ["SageMaker Endpoint Deployment State Change"]
+    assert deployment["detail"] == {"EndpointName": ["llm-pipeline-prod-llm"]}
+    failure = stack.resolve(endpoint.failure_event_pattern())
+    assert failure["detail"]["EndpointStatus"] == ["FAILED"]
 
 
 @pytest.mark.parametrize(
