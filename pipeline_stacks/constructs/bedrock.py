@@ -26,7 +26,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from pipeline_stacks.config import BEDROCK_MODEL_ID_PATTERN, BEDROCK_PROFILE_SOURCE_PREFIXES
+from pipeline_stacks.config import (
+    BEDROCK_MODEL_ID_PATTERN,
+    BEDROCK_PROFILE_SOURCE_PREFIXES,
+)
 
 #: Destination regions of the cross-region inference profiles per geography (AWS documentation,
 #: "Supported Regions and models for inference profiles"). Models differ slightly; override with
@@ -87,7 +90,9 @@ class BedrockModelProps:
     def __post_init__(self) -> None:
         geo, _ = split_model_id(self.model_id)
         if self.profile_regions and geo is None:
-            raise ValueError(f"BedrockModelProps.profile_regions only applies to inference profile ids, not {self.model_id!r}")
+            raise ValueError(
+                f"BedrockModelProps.profile_regions only applies to inference profile ids, not {self.model_id!r}"
+            )
 
 
 class BedrockModel(Construct):
@@ -177,7 +182,9 @@ class BedrockModel(Construct):
             "InvocationLatency": self.metric("InvocationLatency", statistic="p99"),
         }
 
-    def metric(self, metric_name: str, *, statistic: str = "Sum", period: cdk.Duration | None = None) -> cloudwatch.Metric:
+    def metric(
+        self, metric_name: str, *, statistic: str = "Sum", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
         """An ``AWS/Bedrock`` runtime metric of this model (dimension ``ModelId``)."""
         return cloudwatch.Metric(
             namespace="AWS/Bedrock",
@@ -194,7 +201,10 @@ class BedrockModel(Construct):
         return cloudwatch.Metric(
             namespace="AWS/Bedrock/Guardrails",
             metric_name="InvocationsIntervened",
-            dimensions_map={"GuardrailArn": self.guardrail.attr_guardrail_arn, "GuardrailVersion": self.guardrail_version.attr_version},  # type: ignore[union-attr]
+            dimensions_map={
+                "GuardrailArn": self.guardrail.attr_guardrail_arn,
+                "GuardrailVersion": self.guardrail_version.attr_version,
+            },  # type: ignore[union-attr]
             statistic="Sum",
             period=cdk.Duration.minutes(5),
         )

@@ -43,14 +43,28 @@ from constructs import Construct
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
-from pipeline_stacks.images import accelerator_family, instance_family, neuron_regions, serving_image_uri
+from pipeline_stacks.images import (
+    accelerator_family,
+    instance_family,
+    neuron_regions,
+    serving_image_uri,
+)
 
 VARIANT_NAME = "AllTraffic"
 DATA_CAPTURE_PREFIX = "data-capture"
 #: Where the model artifacts land in the container; LMI and TGI load a local path from here.
 MODEL_DIR = "/opt/ml/model"
 
-_SIZE_DEVICES = {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
+_SIZE_DEVICES = {
+    "xlarge": 1,
+    "2xlarge": 1,
+    "4xlarge": 1,
+    "8xlarge": 1,
+    "16xlarge": 1,
+    "12xlarge": 4,
+    "24xlarge": 4,
+    "48xlarge": 8,
+}
 _FIXED_DEVICES = {"ml.p4d.24xlarge": 8, "ml.p5.48xlarge": 8}
 #: NeuronCores per Inferentia2 instance (2 per Inferentia2 chip).
 _INF2_CORES = {"xlarge": 2, "8xlarge": 2, "24xlarge": 12, "48xlarge": 24}
@@ -284,7 +298,9 @@ class ModelEndpoint(Construct):
         resources = [self.endpoint.attr_endpoint_arn]
         if self.inference_component is not None:
             resources.append(self.inference_component.attr_inference_component_arn)
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=resources)
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=resources
+        )
 
     def alarm_metrics(self) -> Mapping[str, cloudwatch.IMetric]:
         """Health metrics: ``ModelLatencyP99``, ``Invocation5XXErrors``, ``Invocation4XXErrors``,
@@ -348,7 +364,9 @@ class ModelEndpoint(Construct):
 
     def metric_utilization(self, metric_name: str) -> cloudwatch.Metric:
         """Instance utilisation (``CPUUtilization``, ``GPUMemoryUtilization``, ...), Average per minute."""
-        namespace = "/aws/sagemaker/InferenceComponents" if self.inference_component_name else "/aws/sagemaker/Endpoints"
+        namespace = (
+            "/aws/sagemaker/InferenceComponents" if self.inference_component_name else "/aws/sagemaker/Endpoints"
+        )
         return cloudwatch.Metric(
             namespace=namespace,
             metric_name=metric_name,
@@ -411,7 +429,9 @@ class ModelEndpoint(Construct):
             )
         compliance.acknowledge(self.role, "ModelEndpoint.execution_role_actions")
         compliance.acknowledge(self.role, "ModelEndpoint.execution_role_service")
-        compliance.acknowledge_objects(self.role, "ModelEndpoint.execution_role_objects", lake.artifacts_bucket, [prefix])
+        compliance.acknowledge_objects(
+            self.role, "ModelEndpoint.execution_role_objects", lake.artifacts_bucket, [prefix]
+        )
         if props.data_capture_percent and props.mode == "instances":
             compliance.acknowledge_objects(
                 self.role, "ModelEndpoint.execution_role_objects", lake.interactions_bucket, [DATA_CAPTURE_PREFIX]

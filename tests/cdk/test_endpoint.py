@@ -26,7 +26,10 @@ from pipeline_stacks.constructs import (
     ModelEndpointProps,
     ServerlessSettings,
 )
-from pipeline_stacks.constructs.endpoint import accelerator_devices, supports_volume_kms_key
+from pipeline_stacks.constructs.endpoint import (
+    accelerator_devices,
+    supports_volume_kms_key,
+)
 from tests.cdk.support import SynthResult, cdk_json_context
 
 # --------------------------------------------------------------------------- helpers
@@ -38,7 +41,9 @@ def _one(template: Template, type_: str) -> dict[str, Any]:
     return next(iter(resources.values()))
 
 
-def _standalone(region: str | None = "us-east-1", *, caller: bool = False, **props: Any) -> tuple[ModelEndpoint, Template]:
+def _standalone(
+    region: str | None = "us-east-1", *, caller: bool = False, **props: Any
+) -> tuple[ModelEndpoint, Template]:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region=region) if region else None)
     lake = DataLake(stack, "Lake")
@@ -102,7 +107,11 @@ def test_blue_green_canary_with_rollback_alarms(prod: SynthResult) -> None:
     assert endpoint["EndpointName"] == "llm-pipeline-prod-llm"
     deployment = endpoint["DeploymentConfig"]
     routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}, "WaitIntervalInSeconds": 900}
+    assert routing == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+        "WaitIntervalInSeconds": 900,
+    }
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     rollback = [a["AlarmName"] for a in deployment["AutoRollbackConfiguration"]["Alarms"]]
     referenced = {r["Ref"] for r in rollback}
@@ -147,13 +156,13 @@ def test_autoscaling_target_and_target_tracking(prod: SynthResult) -> None:
 def test_execution_role_is_scoped(prod: SynthResult) -> None:
     template = prod.template("serving")
     role = next(
-        r for r in template.find_resources("AWS::IAM::Role").values()
+        r
+        for r in template.find_resources("AWS::IAM::Role").values()
         if "sagemaker.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
     )
     assert "Policies" not in role["Properties"]  # no inline policy
     policies = [
-        p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
-        if "ecr:BatchGetImage" in json.dumps(p)
+        p for p in template.find_resources("AWS::IAM::ManagedPolicy").values() if "ecr:BatchGetImage" in json.dumps(p)
     ]
     assert len(policies) == 1
     statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
@@ -205,7 +214,7 @@ def test_grant_invoke_is_exactly_this_endpoint() -> None:
 
 
 def test_gpu_image_and_lmi_environment() -> None:
-    endpoint, template = _standalone(instance_type="ml.g5.12xlarge")
+    _endpoint, template = _standalone(instance_type="ml.g5.12xlarge")
     container = _one(template, "AWS::SageMaker::Model")["Properties"]["PrimaryContainer"]
     assert container["Image"].startswith("763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:")
     assert "neuronx" not in container["Image"]
@@ -262,7 +271,12 @@ def test_event_patterns_for_deployments_and_failures() -> None:
 
 @pytest.mark.parametrize(
     ("instance_type", "devices", "volume_key"),
-    [("ml.g5.2xlarge", 1, False), ("ml.g6.48xlarge", 8, False), ("ml.p5.48xlarge", 8, False), ("ml.inf2.xlarge", 2, True)],
+    [
+        ("ml.g5.2xlarge", 1, False),
+        ("ml.g6.48xlarge", 8, False),
+        ("ml.p5.48xlarge", 8, False),
+        ("ml.inf2.xlarge", 2, True),
+    ],
 )
 def test_accelerator_table(instance_type: str, devices: int, volume_key: bool) -> None:
     assert accelerator_devices(instance_type) == devices
@@ -297,7 +311,9 @@ def test_scale_to_zero_autoscaling_out_from_zero(serving_variant: SynthResult) -
             "MaxCapacity": 3,
         },
     )
-    steps = template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy", {"Properties": {"PolicyType": "StepScaling"}})
+    steps = template.find_resources(
+        "AWS::ApplicationAutoScaling::ScalingPolicy", {"Properties": {"PolicyType": "StepScaling"}}
+    )
     (step_id,) = steps
     assert steps[step_id]["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
         {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}
@@ -332,7 +348,11 @@ def test_linear_and_all_at_once_deployments() -> None:
     routing = _one(linear, "AWS::SageMaker::Endpoint")["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
         "TrafficRoutingConfiguration"
     ]
-    assert routing == {"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}, "WaitIntervalInSeconds": 300}
+    assert routing == {
+        "Type": "LINEAR",
+        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+        "WaitIntervalInSeconds": 300,
+    }
     _, at_once = _standalone(deployment=DeploymentGuardrails(strategy="all_at_once"))
     routing = _one(at_once, "AWS::SageMaker::Endpoint")["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
         "TrafficRoutingConfiguration"
@@ -372,7 +392,7 @@ def test_guardrail_anonymizes_pii_with_content_filters_and_key(dev: SynthResult)
 
 
 def test_bedrock_plain_model_iam_is_exact() -> None:
-    model, statements = _bedrock("anthropic.claude-3-haiku-20240307-v1:0")
+    _model, statements = _bedrock("anthropic.claude-3-haiku-20240307-v1:0")
     invoke = next(s for s in statements if "bedrock:InvokeModel" in s["Action"])
     assert set(invoke["Action"]) == {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
     assert json.dumps(invoke["Resource"]).endswith(
@@ -418,7 +438,10 @@ def _assert_no_wildcards(statements: list[dict[str, Any]]) -> None:
         assert all("*" not in a for a in actions if a.startswith("bedrock:")), s
 
 
-@pytest.mark.parametrize("model_id", ["arn:aws:bedrock:us-east-1::foundation-model/x", "anthropic.*", "claude", "us.claude-3", "eu.us.meta.llama3"])
+@pytest.mark.parametrize(
+    "model_id",
+    ["arn:aws:bedrock:us-east-1::foundation-model/x", "anthropic.*", "claude", "us.claude-3", "eu.us.meta.llama3"],
+)
 def test_bedrock_model_id_is_validated_by_the_construct(model_id: str) -> None:
     with pytest.raises(ValueError, match="Bedrock model id|not 'provider"):
         BedrockModelProps(model_id=model_id)
@@ -445,20 +468,35 @@ def test_config_defaults_dev_bedrock_prod_sagemaker() -> None:
         ({"serving.min_instance_count": 3}, r"min_instance_count=3 must be <= serving\.max_instance_count=2"),
         ({"serving.backend": "sagemaker"}, r"exactly one of serving\.model_package_arn.*got none"),
         (
-            {"serving.backend": "sagemaker", "serving.model_package_arn": "g/1", "serving.model_data_prefix": "models/a/"},
+            {
+                "serving.backend": "sagemaker",
+                "serving.model_package_arn": "g/1",
+                "serving.model_data_prefix": "models/a/",
+            },
             r"exactly one of .*'model_package_arn', 'model_data_prefix'",
         ),
-        ({"serving.model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/x"}, r"model_package_arn = .*versioned"),
+        (
+            {"serving.model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/x"},
+            r"model_package_arn = .*versioned",
+        ),
         ({"serving.model_data_prefix": "raw/x/"}, r"model_data_prefix = 'raw/x/'.*pattern"),
         ({"serving.data_capture_percent": 101}, r"data_capture_percent = 101.*less than or equal to 100"),
-        ({"serving.deployment_strategy": "rolling"}, r"deployment_strategy = 'rolling'.*'canary', 'linear' or 'all_at_once'"),
+        (
+            {"serving.deployment_strategy": "rolling"},
+            r"deployment_strategy = 'rolling'.*'canary', 'linear' or 'all_at_once'",
+        ),
         ({"serving.bedrock_model_id": "anthropic.*"}, r"bedrock_model_id = 'anthropic\.\*'.*no wildcards"),
         (
             {"serving.bedrock_model_id": "eu.anthropic.claude-3-haiku-20240307-v1:0", "region": "us-east-1"},
             r"'eu' cross-region inference profile.*region is 'us-east-1'",
         ),
         (
-            {"serving.backend": "sagemaker", "serving.model_package_arn": "g/1", "serving.instance_type": "ml.inf2.xlarge", "region": "ca-central-1"},
+            {
+                "serving.backend": "sagemaker",
+                "serving.model_package_arn": "g/1",
+                "serving.instance_type": "ml.inf2.xlarge",
+                "region": "ca-central-1",
+            },
             r"Inferentia2\) is not available in region 'ca-central-1'; allowed regions: .*us-east-1",
         ),
         (
@@ -467,7 +505,12 @@ def test_config_defaults_dev_bedrock_prod_sagemaker() -> None:
         ),
         ({"serving.serverless_memory_mb": 1000}, r"serverless_memory_mb = 1000"),
         (
-            {"serving.backend": "sagemaker", "serving.model_package_arn": "g/1", "serving.scale_to_zero": True, "serving.data_capture_percent": 20},
+            {
+                "serving.backend": "sagemaker",
+                "serving.model_package_arn": "g/1",
+                "serving.scale_to_zero": True,
+                "serving.data_capture_percent": 20,
+            },
             r"data_capture_percent=20 is not supported with serving\.scale_to_zero",
         ),
         ({"serving.vpc_subnet_ids": ["subnet-1"]}, r"vpc_subnet_ids and serving\.vpc_security_group_ids go together"),
@@ -480,10 +523,18 @@ def test_serving_config_errors_name_key_value_and_allowed(overrides: dict[str, A
 
 def test_inferentia2_in_supported_region_and_profile_in_its_geography_are_accepted() -> None:
     config = _load(
-        **{"serving.backend": "sagemaker", "serving.model_package_arn": "g/1", "serving.instance_type": "ml.inf2.8xlarge", "region": "us-east-2"}
+        **{
+            "serving.backend": "sagemaker",
+            "serving.model_package_arn": "g/1",
+            "serving.instance_type": "ml.inf2.8xlarge",
+            "region": "us-east-2",
+        }
     )
     assert config.serving.instance_type == "ml.inf2.8xlarge"
-    assert _load(**{"serving.bedrock_model_id": "eu.amazon.nova-lite-v1:0", "region": "eu-west-1"}).serving.backend == "bedrock"
+    assert (
+        _load(**{"serving.bedrock_model_id": "eu.amazon.nova-lite-v1:0", "region": "eu-west-1"}).serving.backend
+        == "bedrock"
+    )
 
 
 def test_props_validate_without_config() -> None:
