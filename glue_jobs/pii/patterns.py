@@ -555,6 +555,9 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
             )
             continue
         # A neighbouring number may be glued on: drop trailing digit groups, then (NANP only) leading ones.
+        # Without a +prefix, (area) or a context word, a number followed by more numbers is a table row.
+        if not (intl or paren or ctx):
+            continue
         body_start = m.start("body")
         cuts = [body_start + g.end() for g in _PHONE_SEP.finditer(m.group("body"))]
         for end in reversed(cuts):

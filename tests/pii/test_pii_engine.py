@@ -189,6 +189,7 @@ def test_detects(text: str, etype: str, value: str) -> None:
         "Random 9 digit number 021000021 without context",
         "numbers 12345678 and A1234567 alone are neither record numbers nor licences",
         "Call center KPIs: 98.6% SLA, 3.14159 pi, 2,718,281 rows",
+        "60614 53237 20789 46271\n0 61326 27809 23033 96012",
     ],
 )
 def test_numeric_negatives(text: str) -> None:
