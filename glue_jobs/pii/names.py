@@ -15,7 +15,6 @@ from glue_jobs.pii.model import Span
 from glue_jobs.pii.patterns import (
     US_STATE_ABBR,
     Doc,
-    LazyPattern,
     ends_with,
     lazy_re,
     tail_words,
