@@ -187,6 +187,11 @@ class SanitizationConfig(_Section):
         pattern=r"^([A-Za-z0-9!_.*'()=-]+/)+$",
         description="Interactions-bucket prefix the job may read for continuous-learning runs.",
     )
+    feedback_prefix: str = Field(
+        "feedback/",
+        pattern=r"^([A-Za-z0-9!_.*'()=-]+/)+$",
+        description="Interactions-bucket prefix of front-door feedback the job may read (continuous learning).",
+    )
     text_fields: list[str] = Field(
         default_factory=list,
         description="Dotted JSON paths to sanitize, e.g. ['messages[].content', 'notes'] (ignored with scan_all_strings).",
@@ -1010,6 +1015,12 @@ class PipelineConfig(_Section):
             raise ValueError(
                 f"serving.cors_allowed_origins={self.serving.cors_allowed_origins!r} contains '*', which is not "
                 "allowed when env_name='prod'; allowed: explicit origins such as 'https://app.example.com'"
+            )
+        pool = self.serving.existing_user_pool_arn
+        if pool and self.region and pool.split(":")[3] != self.region:
+            raise ValueError(
+                f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
+                f"authorizer needs a user pool in the pipeline's region {self.region!r}"
             )
         cert = self.serving.custom_domain_certificate_arn
         if cert and self.region and cert.split(":")[3] != self.region:

@@ -41,6 +41,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from pipeline_stacks import bundling, compliance
+from pipeline_stacks.config import PII_ENTITY_TYPES
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
@@ -56,7 +57,11 @@ GLUE_FAILED_STATES = ("FAILED", "TIMEOUT", "ERROR")
 #: How often an upload-triggered execution re-checks while another run of the job is active.
 _ACTIVE_RUN_POLL = cdk.Duration.minutes(5)
 
-_GLUE_VERSIONS = {"5.0": glue.GlueVersion.V5_0, "5.1": glue.GlueVersion.V5_1, "6.0": glue.GlueVersion.V6_0}
+_GLUE_VERSIONS = {
+    "5.0": glue.GlueVersion.V5_0,
+    "5.1": glue.GlueVersion.V5_1,
+    "6.0": glue.GlueVersion.V6_0,
+}
 _WORKER_TYPES = {
     "G.1X": glue.WorkerType.G_1X,
     "G.2X": glue.WorkerType.G_2X,
@@ -90,6 +95,11 @@ class SanitizeOptions:
         modes = {self.default_mode, *self.entity_modes.values()}
         if not modes <= {"mask", "hash", "drop"}:
             raise ValueError(f"SanitizeOptions: unknown redaction mode(s) {sorted(modes)}; allowed: mask, hash, drop")
+        unknown = sorted((set(self.entities) | set(self.entity_modes)) - set(PII_ENTITY_TYPES))
+        if unknown:
+            raise ValueError(
+                f"SanitizeOptions: unknown entity type(s) {unknown}; allowed: {', '.join(PII_ENTITY_TYPES)}"
+            )
 
     def job_arguments(self) -> dict[str, str]:
         """The ``--NAME value`` job arguments; empty optional values are left out (the job's defaults apply)."""
@@ -113,8 +123,12 @@ class PiiSanitizationProps:
 
     ``name_prefix``: prefix of the job, state machine, log group and catalog names (default: the stack name).
     ``hash_key_secret``: an existing HMAC key secret for hash mode; by default one is created (random,
-    KMS-encrypted with the lake key, never in the template). The job role may read exactly that secret.
+    KMS-encrypted with the lake key, never in the template). The job role may read exactly that secret; an
+    existing secret must be encrypted with the lake key, or its key policy must let the job role decrypt.
     ``state_prefix``: sanitized-bucket prefix of the job's file bookmark (``--state_path``).
+    ``feedback_prefix``: interactions-bucket prefix the job may also read (front-door feedback, for
+    continuous learning); ``extra_output_prefixes``: further sanitized-bucket prefixes the job may write
+    (e.g. the continuous-learning output inside the training split).
     ``max_retries`` are done by the state machine; the Glue job itself has ``MaxRetries`` 0 (a ``.sync``
     task follows one job run id, a Glue-side retry would run unobserved).
     """
@@ -126,6 +140,8 @@ class PiiSanitizationProps:
     quarantine_prefix: str = "records/"
     state_prefix: str = "_state/"
     interactions_prefix: str = "interactions/"
+    feedback_prefix: str | None = "feedback/"
+    extra_output_prefixes: Sequence[str] = ()
     glue_version: str = "5.0"
     worker_type: str = "G.1X"
     number_of_workers: int = 2
@@ -147,12 +163,30 @@ class PiiSanitizationProps:
             raise ValueError(f"worker_type={self.worker_type!r}; allowed: {', '.join(_WORKER_TYPES)}")
         if not 2 <= self.number_of_workers <= self.max_workers:
             raise ValueError("need 2 <= number_of_workers <= max_workers")
-        for name in ("raw_prefix", "sanitized_prefix", "quarantine_prefix", "interactions_prefix", "state_prefix"):
+        for name in (
+            "raw_prefix",
+            "sanitized_prefix",
+            "quarantine_prefix",
+            "interactions_prefix",
+            "state_prefix",
+        ):
             value = getattr(self, name)
             if value.startswith("/") or (value and not value.endswith("/")):
                 raise ValueError(f"{name}={value!r} must be '' or end with '/' and not start with '/'")
-        if not all((self.sanitized_prefix, self.quarantine_prefix, self.interactions_prefix, self.state_prefix)):
-            raise ValueError("sanitized_prefix, quarantine_prefix, interactions_prefix and state_prefix must not be empty")
+        for value in (*(self.extra_output_prefixes), *([self.feedback_prefix] if self.feedback_prefix else [])):
+            if not value or value.startswith("/") or not value.endswith("/"):
+                raise ValueError(f"prefix {value!r} must be non-empty, end with '/' and not start with '/'")
+        if not all(
+            (
+                self.sanitized_prefix,
+                self.quarantine_prefix,
+                self.interactions_prefix,
+                self.state_prefix,
+            )
+        ):
+            raise ValueError(
+                "sanitized_prefix, quarantine_prefix, interactions_prefix and state_prefix must not be empty"
+            )
         if self.state_prefix.startswith(self.sanitized_prefix) or self.sanitized_prefix.startswith(self.state_prefix):
             raise ValueError("state_prefix and sanitized_prefix must not overlap (the table would read the job state)")
         if self.trigger_on_upload and self.max_concurrent_runs != 1:
@@ -169,9 +203,12 @@ class _AssetObjectCode(glue.Code):
         super().__init__()
         self._asset = asset
 
-    def bind(self, scope: Construct, grantable: iam.IGrantable) -> glue.CodeConfig:  # noqa: ARG002
+    def bind(self, scope: Construct, grantable: iam.IGrantable) -> glue.CodeConfig:
         return glue.CodeConfig(
-            s3_location=s3.Location(bucket_name=self._asset.s3_bucket_name, object_key=self._asset.s3_object_key)
+            s3_location=s3.Location(
+                bucket_name=self._asset.s3_bucket_name,
+                object_key=self._asset.s3_object_key,
+            )
         )
 
 
@@ -191,7 +228,12 @@ class PiiSanitization(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, lake: DataLake, props: PiiSanitizationProps | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        lake: DataLake,
+        props: PiiSanitizationProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or PiiSanitizationProps()
@@ -235,13 +277,23 @@ class PiiSanitization(Construct):
         )
         self._grant_job_permissions(props)
 
-        script = s3_assets.Asset(self, "Script", path=str(bundling.RUNTIME_ROOT / "glue_jobs" / "sanitize_job.py"))
+        script = s3_assets.Asset(
+            self,
+            "Script",
+            path=str(bundling.RUNTIME_ROOT / "glue_jobs" / "sanitize_job.py"),
+        )
         library = bundling.python_library_asset(
-            self, "Library", copies=[bundling.Copy("glue_jobs", "glue_jobs")], zip_name="glue_jobs.zip"
+            self,
+            "Library",
+            copies=[bundling.Copy("glue_jobs", "glue_jobs")],
+            zip_name="glue_jobs.zip",
         )
         for asset in (script, library):
             self.role.add_to_policy(
-                iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
+                )
             )
 
         self.glue_job = glue.PySparkEtlJob(
@@ -317,7 +369,11 @@ class PiiSanitization(Construct):
 
     def metric_count_invariant_violations(self, **kwargs: Any) -> cloudwatch.Metric:
         """1 when a run found ``records_in != sanitized + quarantined`` (it then fails before writing)."""
-        return self._job_metric("CountInvariantViolation", statistic=kwargs.pop("statistic", "Maximum"), **kwargs)
+        return self._job_metric(
+            "CountInvariantViolation",
+            statistic=kwargs.pop("statistic", "Maximum"),
+            **kwargs,
+        )
 
     def metric_entities_redacted(self, entity: str | None = None, **kwargs: Any) -> cloudwatch.IMetric:
         """Entities detected and redacted (``EntitiesDetected``, Sum) for one entity type.
@@ -328,9 +384,7 @@ class PiiSanitization(Construct):
         if entity is not None:
             return self._job_metric("EntitiesDetected", {"Entity": entity}, **kwargs)
         period = kwargs.get("period", cdk.Duration.hours(1))
-        query = (
-            f"{{{METRICS_NAMESPACE},Entity,JobName}} MetricName=\"EntitiesDetected\" JobName=\"{self.job_name}\""
-        )
+        query = f'{{{METRICS_NAMESPACE},Entity,JobName}} MetricName="EntitiesDetected" JobName="{self.job_name}"'
         return cloudwatch.MathExpression(
             expression=f"SUM(SEARCH('{query}', 'Sum', {int(period.to_seconds())}))",
             label=kwargs.get("label", "EntitiesDetected (all types)"),
@@ -352,7 +406,9 @@ class PiiSanitization(Construct):
     def glue_delay_event_pattern(self) -> events.EventPattern:
         """EventBridge pattern: a run of this job still running at 3/4 of its timeout (``Glue Job Run Status``)."""
         return events.EventPattern(
-            source=["aws.glue"], detail_type=["Glue Job Run Status"], detail={"jobName": [self.job_name]}
+            source=["aws.glue"],
+            detail_type=["Glue Job Run Status"],
+            detail={"jobName": [self.job_name]},
         )
 
     # ------------------------------------------------------------------ hook: continuous learning
@@ -365,16 +421,24 @@ class PiiSanitization(Construct):
         input_path: str | None = None,
         ingestion_date: str | None = None,
         use_bookmark: bool | None = None,
+        sanitized_path: str | None = None,
+        state_path: str | None = None,
+        extra_arguments: Mapping[str, str] | None = None,
     ) -> tasks.GlueStartJobRun:
         """A Step Functions task (JSONPath) that runs this job ``.sync``; usable from any later stack.
 
         ``input_path=None``: the job's defaults (new objects under the raw prefix, job bookmark on), e.g. a
         "sanitize before training" step (``sanitize_task_factory=sanitization.start_run_task``).
         ``input_path``: an ``s3://`` URL or ``sfn.JsonPath.string_at(...)`` to sanitize instead (continuous
-        learning); the job role can read the raw prefix and the interactions prefix only. Bookmarks are off
-        for such runs unless ``use_bookmark`` (a pass over a chosen prefix should read all of it).
-        The task retries while another run holds the job's single concurrency slot, and retries failed runs
-        ``max_retries`` times.
+        learning). Bookmarks are off for such runs unless ``use_bookmark``; with a bookmark, the run keeps
+        its own file bookmark under this job's state prefix (``<state_path>/<construct_id>/``, never expired)
+        unless ``state_path`` is given. ``sanitized_path`` redirects the output, ``extra_arguments`` adds or
+        overrides ``--NAME`` job arguments.
+
+        The job role can only read the raw prefix and ``interactions_prefix``/``feedback_prefix`` of the
+        interactions bucket, and only write the sanitized prefix, the state prefix and
+        ``extra_output_prefixes``; other paths fail with AccessDenied. The task retries while another run
+        holds the job's single concurrency slot, and retries failed runs ``max_retries`` times.
         """
         arguments: dict[str, Any] = {}
         if input_path is not None:
@@ -382,8 +446,15 @@ class PiiSanitization(Construct):
         bookmark = use_bookmark if use_bookmark is not None else input_path is None
         if input_path is not None or use_bookmark is not None:
             arguments["--job-bookmark-option"] = "job-bookmark-enable" if bookmark else "job-bookmark-disable"
+        if input_path is not None and bookmark:
+            arguments["--state_path"] = state_path or f"{self.state_path}{construct_id}/"
+        elif state_path is not None:
+            arguments["--state_path"] = state_path
+        if sanitized_path is not None:
+            arguments["--sanitized_path"] = sanitized_path
         if ingestion_date is not None:
             arguments["--ingestion_date"] = ingestion_date
+        arguments.update(extra_arguments or {})
         task = tasks.GlueStartJobRun(
             scope,
             construct_id,
@@ -439,6 +510,10 @@ class PiiSanitization(Construct):
         lake, role = self.lake, self.role
         lake.grant_read_raw(role, props.raw_prefix)
         lake.grant_read_interactions(role, props.interactions_prefix)
+        if props.feedback_prefix:
+            lake.grant_read_interactions(role, props.feedback_prefix)
+        for prefix in props.extra_output_prefixes:
+            lake.grant_read_write_sanitized(role, prefix)
         lake.grant_read_write_sanitized(role, props.sanitized_prefix)
         lake.grant_read_write_quarantine(role, props.quarantine_prefix)
         lake.grant_read_write_sanitized(role, props.state_prefix)
@@ -456,7 +531,12 @@ class PiiSanitization(Construct):
                 sid="GlueJobLogGroups",
                 # Glue writes the driver's output/error logs to log groups it names after the security
                 # configuration and role (/aws-glue/jobs/<config>-role/<role>/...) and associates the key.
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:AssociateKmsKey",
+                ],
                 resources=[glue_logs],
             )
         )
@@ -465,13 +545,25 @@ class PiiSanitization(Construct):
                 sid="PutMetricsInOwnNamespaces",
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": [METRICS_NAMESPACE, GLUE_METRICS_NAMESPACE]}},
+                conditions={
+                    "StringEquals": {
+                        "cloudwatch:namespace": [
+                            METRICS_NAMESPACE,
+                            GLUE_METRICS_NAMESPACE,
+                        ]
+                    }
+                },
             )
         )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="OwnJobAndBookmark",
-                actions=["glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:GetJobBookmark"],
+                actions=[
+                    "glue:GetJob",
+                    "glue:GetJobRun",
+                    "glue:GetJobRuns",
+                    "glue:GetJobBookmark",
+                ],
                 resources=[self.job_arn],
             )
         )
@@ -482,6 +574,12 @@ class PiiSanitization(Construct):
             applies_to=(
                 compliance.objects_finding(lake.raw_bucket, props.raw_prefix),
                 compliance.objects_finding(lake.interactions_bucket, props.interactions_prefix),
+                *(
+                    [compliance.objects_finding(lake.interactions_bucket, props.feedback_prefix)]
+                    if props.feedback_prefix
+                    else []
+                ),
+                *(compliance.objects_finding(lake.sanitized_bucket, p) for p in props.extra_output_prefixes),
                 compliance.objects_finding(lake.sanitized_bucket, props.sanitized_prefix),
                 compliance.objects_finding(lake.quarantine_bucket, props.quarantine_prefix),
                 compliance.objects_finding(lake.sanitized_bucket, props.state_prefix),
@@ -502,7 +600,13 @@ class PiiSanitization(Construct):
         parquet = props.options.output_format == "parquet"
         columns = [glue.Column(name="record", type=glue.Schema.STRING, comment="sanitized JSON record")]
         if parquet:
-            columns.append(glue.Column(name="source_file", type=glue.Schema.STRING, comment="raw object URL"))
+            columns.append(
+                glue.Column(
+                    name="source_file",
+                    type=glue.Schema.STRING,
+                    comment="raw object URL",
+                )
+            )
         data_format = (
             glue.DataFormat.PARQUET
             if parquet
@@ -593,7 +697,11 @@ class PiiSanitization(Construct):
         check.add_catch(wait_for_active, errors=["States.ALL"])
         covered = sfn.Choice.jsonata(self, "Covered").when(
             sfn.Condition.jsonata("{% $states.input.covered %}"),
-            sfn.Succeed.jsonata(self, "CoveredByActiveRun", comment="An active run reads this request's objects."),
+            sfn.Succeed.jsonata(
+                self,
+                "CoveredByActiveRun",
+                comment="An active run reads this request's objects.",
+            ),
         )
         covered.otherwise(wait_for_active)
         wait_for_active.next(start_run)
@@ -636,9 +744,7 @@ class PiiSanitization(Construct):
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"State machine {prefix}-sanitization: runs Glue job {self.job_name}",
         )
-        timeout = cdk.Duration.seconds(
-            self._run_budget().to_seconds() * 2 + props.batch_window.to_seconds() + 3600
-        )
+        timeout = cdk.Duration.seconds(self._run_budget().to_seconds() * 2 + props.batch_window.to_seconds() + 3600)
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",

@@ -11,7 +11,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from pipeline_stacks.config import LOG_RETENTION_DAYS, PipelineConfig, ReplicationConfig, SanitizationConfig
+from pipeline_stacks.config import (
+    LOG_RETENTION_DAYS,
+    PipelineConfig,
+    ReplicationConfig,
+    SanitizationConfig,
+)
 from pipeline_stacks.constructs import (
     DataLake,
     DataLakeProps,
@@ -27,7 +32,14 @@ class DataStack(cdk.Stack):
     """Holds the :class:`DataLake` and :class:`PiiSanitization`; later stacks read the lake and the
     sanitization hooks from here."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         lake_cfg = config.data_lake
         destroy = lake_cfg.removal_policy == "destroy"
@@ -84,6 +96,10 @@ class DataStack(cdk.Stack):
             ),
             raw_prefix=cfg.raw_prefix,
             interactions_prefix=cfg.interactions_prefix,
+            feedback_prefix=cfg.feedback_prefix,
+            extra_output_prefixes=(
+                (config.monitoring.continuous_learning_output_prefix,) if config.monitoring.continuous_learning else ()
+            ),
             glue_version=cfg.glue_version,
             worker_type=cfg.worker_type,
             number_of_workers=cfg.number_of_workers,

@@ -18,7 +18,12 @@ from aws_cdk.assertions import Match, Template
 
 from pipeline_stacks import bundling, config
 from pipeline_stacks.config import ConfigError, validate_config
-from pipeline_stacks.constructs import DataLake, PiiSanitization, PiiSanitizationProps, SanitizeOptions
+from pipeline_stacks.constructs import (
+    DataLake,
+    PiiSanitization,
+    PiiSanitizationProps,
+    SanitizeOptions,
+)
 from pipeline_stacks.constructs import sanitization as san
 from tests.cdk.support import SynthResult
 
@@ -82,14 +87,20 @@ def ids(dev: SynthResult) -> dict[str, str]:
 def test_copied_constants_match_the_runtime_package() -> None:
     from glue_jobs.metrics import DEFAULT_NAMESPACE
     from glue_jobs.pii import ENTITY_TYPES
-    from glue_jobs.transform import PARTITION_COLUMN
 
     assert config.PII_ENTITY_TYPES == ENTITY_TYPES
     assert san.METRICS_NAMESPACE == DEFAULT_NAMESPACE
+
+
+def test_partition_column_matches_the_transform() -> None:
+    pytest.importorskip("pyspark")
+    from glue_jobs.transform import PARTITION_COLUMN
+
     assert san.PARTITION_COLUMN == PARTITION_COLUMN
 
 
 def test_job_arguments_are_ones_the_entry_script_accepts(data: Template) -> None:
+    pytest.importorskip("pyspark")
     from glue_jobs.sanitize_job import OPTIONAL_ARGS, REQUIRED_ARGS
 
     ours = {k[2:] for k in _job(data)["DefaultArguments"] if not k.startswith("--enable") and "-" not in k[2:]}
@@ -97,12 +108,20 @@ def test_job_arguments_are_ones_the_entry_script_accepts(data: Template) -> None
     assert ours <= set(REQUIRED_ARGS) | set(OPTIONAL_ARGS)
 
 
-def test_library_zip_has_the_package_at_its_root_with_package_data(tmp_path: Path) -> None:
+def test_library_zip_has_the_package_at_its_root_with_package_data(
+    tmp_path: Path,
+) -> None:
     bundler = bundling.LocalPythonBundling([bundling.Copy("glue_jobs", "glue_jobs")], zip_name="glue_jobs.zip")
     bundler.try_bundle(str(tmp_path), image=cdk.DockerImage.from_registry("unused"))
     archive = tmp_path / "glue_jobs.zip"
     names = set(zipfile.ZipFile(archive).namelist())
-    for name in ("__init__.py", "transform.py", "metrics.py", "pii/__init__.py", "pii/data/first_names.txt.gz"):
+    for name in (
+        "__init__.py",
+        "transform.py",
+        "metrics.py",
+        "pii/__init__.py",
+        "pii/data/first_names.txt.gz",
+    ):
         assert f"glue_jobs/{name}" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # Import from the zip only (zipimport) and read the gazetteers as package data, as Glue will.
@@ -113,7 +132,12 @@ def test_library_zip_has_the_package_at_its_root_with_package_data(tmp_path: Pat
         "assert p.detect('mail jane@example.com')"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", probe], env={"PYTHONPATH": str(archive)}, cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-c", probe],
+        check=False,
+        env={"PYTHONPATH": str(archive)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -155,7 +179,10 @@ def test_glue_job_arguments(data: Template, ids: dict[str, str]) -> None:
         assert args[name] == {"Fn::Join": ["", ["s3://", {"Ref": ids[role]}, prefix]]}, name
     # the job's file bookmark lives in the (never expiring) sanitized bucket, outside the table location
     assert args["--state_path"] == {
-        "Fn::Join": ["", ["s3://", {"Ref": ids["sanitized"]}, "/_state/llm-pipeline-dev-sanitize/"]]
+        "Fn::Join": [
+            "",
+            ["s3://", {"Ref": ids["sanitized"]}, "/_state/llm-pipeline-dev-sanitize/"],
+        ]
     }
     extra = json.dumps(args["--extra-py-files"])
     assert extra.count(".zip") == 1 and "cdk-hnb659fds-assets" in extra
@@ -168,15 +195,28 @@ def test_security_configuration_encrypts_s3_logs_and_bookmarks_with_the_lake_key
     key = {"Fn::GetAtt": [ids["key"], "Arn"]}
     enc = _resource(data, "AWS::Glue::SecurityConfiguration")["EncryptionConfiguration"]
     assert enc["S3Encryptions"] == [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": key}]
-    assert enc["CloudWatchEncryption"] == {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": key}
-    assert enc["JobBookmarksEncryption"] == {"JobBookmarksEncryptionMode": "CSE-KMS", "KmsKeyArn": key}
+    assert enc["CloudWatchEncryption"] == {
+        "CloudWatchEncryptionMode": "SSE-KMS",
+        "KmsKeyArn": key,
+    }
+    assert enc["JobBookmarksEncryption"] == {
+        "JobBookmarksEncryptionMode": "CSE-KMS",
+        "KmsKeyArn": key,
+    }
 
 
 def test_log_groups_are_kms_encrypted_with_retention(data: Template, ids: dict[str, str]) -> None:
-    for name in ("/aws-glue/jobs/llm-pipeline-dev-sanitize", "/aws/vendedlogs/states/llm-pipeline-dev-sanitization"):
+    for name in (
+        "/aws-glue/jobs/llm-pipeline-dev-sanitize",
+        "/aws/vendedlogs/states/llm-pipeline-dev-sanitization",
+    ):
         data.has_resource_properties(
             "AWS::Logs::LogGroup",
-            {"LogGroupName": name, "KmsKeyId": {"Fn::GetAtt": [ids["key"], "Arn"]}, "RetentionInDays": 365},
+            {
+                "LogGroupName": name,
+                "KmsKeyId": {"Fn::GetAtt": [ids["key"], "Arn"]},
+                "RetentionInDays": 365,
+            },
         )
 
 
@@ -194,7 +234,11 @@ def test_hash_key_secret_is_generated_and_encrypted(data: Template, ids: dict[st
 def test_job_role_is_glue_only_without_aws_managed_policies(data: Template, ids: dict[str, str]) -> None:
     role = data.find_resources("AWS::IAM::Role")[ids["role"]]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}}
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "glue.amazonaws.com"},
+        }
     ]
     assert "ManagedPolicyArns" not in role
     assert "Policies" not in role
@@ -209,9 +253,7 @@ def test_job_role_policy_is_scoped(data: Template, ids: dict[str, str]) -> None:
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
         if resources == ["*"]:
             assert actions == ["cloudwatch:PutMetricData"] or actions == "cloudwatch:PutMetricData"
-            assert st["Condition"] == {
-                "StringEquals": {"cloudwatch:namespace": ["LlmPipeline/Sanitization", "Glue"]}
-            }
+            assert st["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["LlmPipeline/Sanitization", "Glue"]}}
         if any(a.startswith("secretsmanager:") for a in actions):
             assert resources == [{"Ref": ids["secret"]}]
         if any(a.startswith("glue:") for a in actions):
@@ -259,7 +301,10 @@ def test_catalog_database_and_partition_projected_table(data: Template, ids: dic
     assert table["Parameters"]["projection.enabled"] == "true"
     assert table["Parameters"]["projection.ingestion_date.format"] == "yyyy-MM-dd"
     assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["record", "source_file"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [
+        "record",
+        "source_file",
+    ]
 
 
 # --------------------------------------------------------------------------- trigger and state machine
@@ -270,7 +315,10 @@ def test_upload_rule_matches_object_created_in_the_raw_prefix(data: Template, id
     assert rule["EventPattern"] == {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [{"Ref": ids["raw"]}]}, "object": {"key": [{"prefix": "incoming/"}]}},
+        "detail": {
+            "bucket": {"name": [{"Ref": ids["raw"]}]},
+            "object": {"key": [{"prefix": "incoming/"}]},
+        },
     }
     (target,) = rule["Targets"]
     assert "RoleArn" in target and set(target["Arn"]) == {"Ref"}
@@ -284,16 +332,28 @@ def test_state_machine_runs_the_job_sync_with_batching(data: Template) -> None:
     run = states["SanitizeRun"]
     assert run["Resource"].endswith(":states:::glue:startJobRun.sync")
     assert run["Arguments"]["JobName"] == "llm-pipeline-dev-sanitize"
-    assert run["Retry"][0] == {"ErrorEquals": ["Glue.ConcurrentRunsExceededException"], "MaxAttempts": 0}
+    assert run["Retry"][0] == {
+        "ErrorEquals": ["Glue.ConcurrentRunsExceededException"],
+        "MaxAttempts": 0,
+    }
     assert run["Retry"][1]["ErrorEquals"] == ["States.TaskFailed"] and run["Retry"][1]["MaxAttempts"] == 1
-    assert run["Catch"][0] == {"ErrorEquals": ["Glue.ConcurrentRunsExceededException"], "Next": "FindCoveringRun"}
+    assert run["Catch"][0] == {
+        "ErrorEquals": ["Glue.ConcurrentRunsExceededException"],
+        "Next": "FindCoveringRun",
+    }
     assert states[run["Catch"][1]["Next"]]["Type"] == "Fail"
     assert states["FindCoveringRun"]["Resource"].endswith(":states:::aws-sdk:glue:getJobRuns")
-    assert states["SettleBurst"] == {"Type": "Wait", "Seconds": 300, "Next": "SanitizeRun"}
+    assert states["SettleBurst"] == {
+        "Type": "Wait",
+        "Seconds": 300,
+        "Next": "SanitizeRun",
+    }
     assert states["FromUpload"]["Default"] == "SanitizeRun"  # manual starts skip the batching wait
 
 
-def test_state_machine_logs_everything_but_execution_data_and_traces(data: Template) -> None:
+def test_state_machine_logs_everything_but_execution_data_and_traces(
+    data: Template,
+) -> None:
     sm = _resource(data, "AWS::StepFunctions::StateMachine")
     assert sm["LoggingConfiguration"]["Level"] == "ALL"
     assert sm["LoggingConfiguration"]["IncludeExecutionData"] is False
@@ -313,13 +373,19 @@ def test_metric_and_event_hooks(dev: SynthResult) -> None:
         {"JobName": "llm-pipeline-dev-sanitize"},
     )
     assert s.metric_records_quarantined().metric_name == "RecordsQuarantined"
-    assert s.metric_records_quarantined("drop").dimensions == {"JobName": "llm-pipeline-dev-sanitize", "Reason": "drop"}
+    assert s.metric_records_quarantined("drop").dimensions == {
+        "JobName": "llm-pipeline-dev-sanitize",
+        "Reason": "drop",
+    }
     assert s.metric_entities_redacted("US_SSN").dimensions["Entity"] == "US_SSN"
     assert "SEARCH(" in s.metric_entities_redacted().expression  # type: ignore[attr-defined]
     assert s.metric_failed_runs().metric_name == "ExecutionsFailed"
     assert s.metric_count_invariant_violations().statistic == "Maximum"
     pattern = s.glue_failure_event_pattern()
-    assert pattern.detail == {"jobName": ["llm-pipeline-dev-sanitize"], "state": ["FAILED", "TIMEOUT", "ERROR"]}
+    assert pattern.detail == {
+        "jobName": ["llm-pipeline-dev-sanitize"],
+        "state": ["FAILED", "TIMEOUT", "ERROR"],
+    }
     assert pattern.detail_type == ["Glue Job State Change"]
 
 
@@ -333,18 +399,53 @@ def _standalone(props: PiiSanitizationProps) -> tuple[cdk.Stack, PiiSanitization
 def test_start_run_task_for_continuous_learning_from_another_stack() -> None:
     stack, s = _standalone(PiiSanitizationProps())
     other = cdk.Stack(stack.node.root, "Monitoring")  # type: ignore[arg-type]
-    task = s.start_run_task(other, "Sanitize", input_path=sfn.JsonPath.string_at("$.path"), ingestion_date="2026-01-01")
+    task = s.start_run_task(
+        other,
+        "Sanitize",
+        input_path=sfn.JsonPath.string_at("$.path"),
+        ingestion_date="2026-01-01",
+    )
     sfn.StateMachine(other, "Loop", definition_body=sfn.DefinitionBody.from_chainable(task))
     t = Template.from_stack(other)
     body = json.dumps(t.find_resources("AWS::StepFunctions::StateMachine"))
-    for needle in ("glue:startJobRun.sync", "--raw_path.$", "job-bookmark-disable", "Glue.ConcurrentRunsExceededException"):
+    for needle in (
+        "glue:startJobRun.sync",
+        "--raw_path.$",
+        "job-bookmark-disable",
+        "Glue.ConcurrentRunsExceededException",
+    ):
         assert needle in body, needle
     default_run = s.start_run_task(other, "SanitizeDefaults")
     assert "Arguments" not in json.dumps(other.resolve(default_run.to_state_json()).get("Parameters", {}))
     t.has_resource_properties(
         "AWS::IAM::Policy",
-        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Action": Match.array_with(["glue:StartJobRun"])})])}},
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with([Match.object_like({"Action": Match.array_with(["glue:StartJobRun"])})])
+            }
+        },
     )
+
+
+def test_start_run_task_overrides_output_state_and_arguments() -> None:
+    stack, s = _standalone(PiiSanitizationProps(extra_output_prefixes=("train/interactions/",)))
+    other = cdk.Stack(stack.node.root, "Loop")  # type: ignore[arg-type]
+    task = s.start_run_task(
+        other,
+        "SanitizeInteractions",
+        input_path="s3://interactions/interactions/",
+        use_bookmark=True,
+        sanitized_path="s3://sanitized/train/interactions/",
+        extra_arguments={"--output_format": "jsonl"},
+    )
+    args = other.resolve(task.to_state_json())["Parameters"]["Arguments"]
+    assert args["--job-bookmark-option"] == "job-bookmark-enable"
+    assert args["--sanitized_path"] == "s3://sanitized/train/interactions/"
+    assert args["--output_format"] == "jsonl"
+    state = json.dumps(args["--state_path"])  # its own bookmark, under the job's never-expiring state prefix
+    assert "/_state/Lib-sanitize/SanitizeInteractions/" in state
+    statements = json.dumps(Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy"))
+    assert "/train/interactions/*" in statements and "/feedback/*" in statements
 
 
 def test_on_demand_jsonl_with_existing_secret() -> None:
@@ -359,7 +460,11 @@ def test_on_demand_jsonl_with_existing_secret() -> None:
         props=PiiSanitizationProps(
             trigger_on_upload=False,
             hash_key_secret=secret,
-            options=SanitizeOptions(output_format="jsonl", default_mode="hash", entity_modes={"US_SSN": "drop"}),
+            options=SanitizeOptions(
+                output_format="jsonl",
+                default_mode="hash",
+                entity_modes={"US_SSN": "drop"},
+            ),
             batch_window=cdk.Duration.seconds(0),
         ),
     )
@@ -381,6 +486,8 @@ def test_props_reject_inconsistent_values() -> None:
         PiiSanitizationProps(max_concurrent_runs=2)
     with pytest.raises(ValueError, match="worker_type='G.025X'"):
         PiiSanitizationProps(worker_type="G.025X")
+    with pytest.raises(ValueError, match=r"unknown entity type\(s\) \['SSN'\]"):
+        SanitizeOptions(entity_modes={"SSN": "drop"})
     with pytest.raises(ValueError, match="text_fields or scan_all_strings"):
         SanitizeOptions(scan_all_strings=False)
     with pytest.raises(ValueError, match="raw_prefix"):
@@ -395,25 +502,79 @@ def test_props_reject_inconsistent_values() -> None:
 @pytest.mark.parametrize(
     ("section", "expected"),
     [
-        ({"worker_type": "G.025X"}, r"sanitization\.worker_type = 'G.025X'.*only for Glue streaming jobs.*G\.1X"),
+        (
+            {"worker_type": "G.025X"},
+            r"sanitization\.worker_type = 'G.025X'.*only for Glue streaming jobs.*G\.1X",
+        ),
         ({"worker_type": "G.3X"}, r"sanitization\.worker_type = 'G.3X'.*'G.1X'"),
-        ({"glue_version": "4.0"}, r"sanitization\.glue_version = '4.0'.*'5.0', '5.1' or '6.0'"),
-        ({"default_mode": "redact"}, r"sanitization\.default_mode = 'redact'.*'mask', 'hash' or 'drop'"),
-        ({"entity_modes": {"SSN": "drop"}}, r"sanitization\.entity_modes = .*unknown entity type\(s\) \['SSN'\].*US_SSN"),
-        ({"entity_modes": {"US_SSN": "shred"}}, r"sanitization\.entity_modes\.US_SSN = 'shred'.*'mask', 'hash' or 'drop'"),
-        ({"entities": ["EMAIL", "PERSON"]}, r"sanitization\.entities = .*unknown entity type\(s\) \['EMAIL'\]"),
-        ({"text_fields": ["messages[].", "a"]}, r"sanitization\.text_fields = .*'messages\[\]\.' is not a field path"),
-        ({"scan_all_strings": False}, r"sanitization\.text_fields is empty.*scan_all_strings=false"),
-        ({"max_retries": 11}, r"sanitization\.max_retries = 11.*less than or equal to 10"),
-        ({"number_of_workers": 1}, r"sanitization\.number_of_workers = 1.*greater than or equal to 2"),
-        ({"number_of_workers": 20, "max_workers": 10}, r"max_workers=10 is below sanitization\.number_of_workers=20"),
-        ({"max_concurrent_runs": 3}, r"max_concurrent_runs=3 is not allowed with sanitization\.trigger='object_created'"),
-        ({"log_retention_days": 42}, r"sanitization\.log_retention_days = 42.*allowed: 1, 3, 5"),
-        ({"raw_prefix": "/incoming"}, r"sanitization\.raw_prefix = '/incoming'.*pattern"),
-        ({"min_score": 1.5}, r"sanitization\.min_score = 1\.5.*less than or equal to 1"),
-        ({"existing_hash_key_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"}, r"pattern"),
-        ({"trigger": "cron"}, r"sanitization\.trigger = 'cron'.*'object_created' or 'on_demand'"),
-        ({"workers": 3}, r"sanitization\.workers: unknown key; allowed keys here: .*worker_type"),
+        (
+            {"glue_version": "4.0"},
+            r"sanitization\.glue_version = '4.0'.*'5.0', '5.1' or '6.0'",
+        ),
+        (
+            {"default_mode": "redact"},
+            r"sanitization\.default_mode = 'redact'.*'mask', 'hash' or 'drop'",
+        ),
+        (
+            {"entity_modes": {"SSN": "drop"}},
+            r"sanitization\.entity_modes = .*unknown entity type\(s\) \['SSN'\].*US_SSN",
+        ),
+        (
+            {"entity_modes": {"US_SSN": "shred"}},
+            r"sanitization\.entity_modes\.US_SSN = 'shred'.*'mask', 'hash' or 'drop'",
+        ),
+        (
+            {"entities": ["EMAIL", "PERSON"]},
+            r"sanitization\.entities = .*unknown entity type\(s\) \['EMAIL'\]",
+        ),
+        (
+            {"text_fields": ["messages[].", "a"]},
+            r"sanitization\.text_fields = .*'messages\[\]\.' is not a field path",
+        ),
+        (
+            {"scan_all_strings": False},
+            r"sanitization\.text_fields is empty.*scan_all_strings=false",
+        ),
+        (
+            {"max_retries": 11},
+            r"sanitization\.max_retries = 11.*less than or equal to 10",
+        ),
+        (
+            {"number_of_workers": 1},
+            r"sanitization\.number_of_workers = 1.*greater than or equal to 2",
+        ),
+        (
+            {"number_of_workers": 20, "max_workers": 10},
+            r"max_workers=10 is below sanitization\.number_of_workers=20",
+        ),
+        (
+            {"max_concurrent_runs": 3},
+            r"max_concurrent_runs=3 is not allowed with sanitization\.trigger='object_created'",
+        ),
+        (
+            {"log_retention_days": 42},
+            r"sanitization\.log_retention_days = 42.*allowed: 1, 3, 5",
+        ),
+        (
+            {"raw_prefix": "/incoming"},
+            r"sanitization\.raw_prefix = '/incoming'.*pattern",
+        ),
+        (
+            {"min_score": 1.5},
+            r"sanitization\.min_score = 1\.5.*less than or equal to 1",
+        ),
+        (
+            {"existing_hash_key_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"},
+            r"pattern",
+        ),
+        (
+            {"trigger": "cron"},
+            r"sanitization\.trigger = 'cron'.*'object_created' or 'on_demand'",
+        ),
+        (
+            {"workers": 3},
+            r"sanitization\.workers: unknown key; allowed keys here: .*worker_type",
+        ),
     ],
 )
 def test_bad_sanitization_config_names_key_value_and_allowed(section: dict[str, Any], expected: str) -> None:
