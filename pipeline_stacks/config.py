@@ -1022,6 +1022,12 @@ class PipelineConfig(_Section):
                 f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
                 f"authorizer needs a user pool in the pipeline's region {self.region!r}"
             )
+        pool = self.serving.existing_user_pool_arn
+        if pool and self.region and pool.split(":")[3] != self.region:
+            raise ValueError(
+                f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
+                f"authorizer needs a user pool in the pipeline's region {self.region!r}"
+            )
         cert = self.serving.custom_domain_certificate_arn
         if cert and self.region and cert.split(":")[3] != self.region:
             raise ValueError(

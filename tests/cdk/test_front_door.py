@@ -798,6 +798,12 @@ def test_custom_domain_certificate_must_be_in_the_pinned_region() -> None:
         validate_config(raw)
 
 
+def test_existing_user_pool_must_be_in_the_pinned_region() -> None:
+    raw = {"env_name": "dev", "region": "eu-west-1", "serving": {"existing_user_pool_arn": EXISTING_POOL}}
+    with pytest.raises(ConfigError, match="a Cognito authorizer needs a user pool in the pipeline's region"):
+        validate_config(raw)
+
+
 def test_star_cors_is_allowed_outside_prod() -> None:
     assert validate_config(
         {"env_name": "dev", "serving": {"cors_allowed_origins": ["*"]}}
