@@ -216,8 +216,9 @@ class PiiSanitization(Construct):
     """PII/PHI sanitization of the lake's raw data: Glue job, catalog, trigger and "data" state machine.
 
     Attributes: ``job`` (L1 ``CfnJob``), ``glue_job`` (L2), ``job_name``, ``job_arn``, ``role``,
-    ``state_machine``, ``database``, ``table``, ``hash_key_secret``, ``log_group`` (the job's continuous
-    log group), ``state_machine_log_group``, ``security_configuration``, ``upload_rule`` (None when not
+    ``state_machine``, ``database``, ``table``, ``hash_key_secret``, ``log_group`` (the job's driver, executor
+    and system logs: ``<log_group_prefix>/error``), ``output_log_group`` (stdout/stderr: ``.../output``),
+    ``state_machine_log_group``, ``security_configuration``, ``upload_rule`` (None when not
     triggered by uploads), ``raw_path``, ``sanitized_path``, ``quarantine_path``, ``state_path`` (the
     job's file bookmark).
 
@@ -259,14 +260,22 @@ class PiiSanitization(Construct):
         )
         self.hash_key_secret = props.hash_key_secret or self._create_hash_key_secret(props)
         self.hash_key_secret.grant_read(self.role)
-        self.log_group = logs.LogGroup(
-            self,
-            "JobLogs",
-            log_group_name=f"/aws-glue/jobs/{self.job_name}",
-            encryption_key=lake.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
+        # Glue 5.0+ writes driver/executor/system logs to <prefix>/error and stdout/stderr to <prefix>/output
+        # (--custom-logGroup-prefix); both groups exist up front with the lake key and a retention.
+        self.log_group_prefix = f"/aws-glue/jobs/{self.job_name}"
+        self.log_group, self.output_log_group = (
+            logs.LogGroup(
+                self,
+                cid,
+                log_group_name=f"{self.log_group_prefix}/{suffix}",
+                encryption_key=lake.key,
+                retention=props.log_retention,
+                removal_policy=props.removal_policy,
+            )
+            for cid, suffix in (("JobLogs", "error"), ("JobOutputLogs", "output"))
         )
+        for group in (self.log_group, self.output_log_group):
+            group.grant_write(self.role)
         self.security_configuration = glue.SecurityConfiguration(
             self,
             "SecurityConfiguration",
@@ -309,7 +318,7 @@ class PiiSanitization(Construct):
                 worker_type=_WORKER_TYPES[props.worker_type],
                 number_of_workers=props.max_workers if props.auto_scaling else props.number_of_workers,
             ),
-            continuous_logging=glue.ContinuousLoggingProps(enabled=True, log_group=self.log_group),
+            continuous_logging=glue.ContinuousLoggingProps(enabled=True),
             enable_metrics=True,
             enable_observability_metrics=True,
             security_configuration=self.security_configuration,
@@ -501,6 +510,7 @@ class PiiSanitization(Construct):
             "--metrics_namespace": METRICS_NAMESPACE,
             "--emit_metrics": "true",
             "--job-bookmark-option": "job-bookmark-enable",
+            "--custom-logGroup-prefix": self.log_group_prefix,
         }
         if props.auto_scaling:
             args["--enable-auto-scaling"] = "true"
@@ -529,8 +539,9 @@ class PiiSanitization(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="GlueJobLogGroups",
-                # Glue writes the driver's output/error logs to log groups it names after the security
-                # configuration and role (/aws-glue/jobs/<config>-role/<role>/...) and associates the key.
+                # Glue associates the security configuration's key with the log groups it writes, and
+                # creates them when missing: ours (--custom-logGroup-prefix), or, where it does not apply
+                # (e.g. runs on older Glue versions), groups named after the security configuration and role.
                 actions=[
                     "logs:CreateLogGroup",
                     "logs:CreateLogStream",

@@ -164,7 +164,10 @@ def test_glue_job_arguments(data: Template, ids: dict[str, str]) -> None:
     assert args["--job-bookmark-option"] == "job-bookmark-enable"
     assert args["--enable-auto-scaling"] == "true"
     assert args["--enable-continuous-cloudwatch-log"] == "true"
-    assert args["--continuous-log-logGroup"] == {"Ref": ids["job_logs"]}
+    assert (
+        args["--custom-logGroup-prefix"] == "/aws-glue/jobs/llm-pipeline-dev-sanitize"
+    )  # Glue 5: <prefix>/error|output
+    assert "--continuous-log-logGroup" not in args
     assert args["--enable-metrics"] == ""
     assert args["--enable-observability-metrics"] == "true"
     assert args["--hash_key_secret_arn"] == {"Ref": ids["secret"]}
@@ -207,7 +210,8 @@ def test_security_configuration_encrypts_s3_logs_and_bookmarks_with_the_lake_key
 
 def test_log_groups_are_kms_encrypted_with_retention(data: Template, ids: dict[str, str]) -> None:
     for name in (
-        "/aws-glue/jobs/llm-pipeline-dev-sanitize",
+        "/aws-glue/jobs/llm-pipeline-dev-sanitize/error",
+        "/aws-glue/jobs/llm-pipeline-dev-sanitize/output",
         "/aws/vendedlogs/states/llm-pipeline-dev-sanitization",
     ):
         data.has_resource_properties(
