@@ -46,7 +46,7 @@ def any_app(request: pytest.FixtureRequest) -> SynthResult:
 
 @pytest.fixture(scope="session")
 def trainium(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
-    """Training on 2 x ml.trn1.32xlarge pinned to us-east-1, in a VPC, on a weekly schedule."""
+    """Training on 2 x ml.trn1.32xlarge pinned to us-east-1, in a VPC, weekly, sanitizing first."""
     return synth_pipeline(
         tmp_path_factory.mktemp("trainium"),
         account="123456789012",
@@ -57,6 +57,7 @@ def trainium(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
             "training.schedule": "cron(0 3 ? * SUN *)",
             "training.vpc_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
             "training.vpc_security_group_ids": ["sg-0123456789abcdef0"],
+            "training.sanitize_before_training": True,
         },
     )
 

@@ -456,11 +456,25 @@ def test_sanitize_step_runs_the_glue_job_first_and_waits_out_concurrent_runs() -
     assert states[sanitize["Catch"][0]["Next"]]["Next"] == "EmitFailed"
 
 
-def test_sanitize_before_training_without_a_job_is_a_config_error(tmp_path: Any) -> None:
-    from tests.cdk.support import synth_pipeline
+def test_sanitize_before_training_without_a_job_is_a_config_error() -> None:
+    from pipeline_stacks.stacks import TrainingStack
 
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    lake = DataLake(cdk.Stack(app, "Data"), "Lake")
+    config = validate_config({"env_name": "dev", "training": {"sanitize_before_training": True}})
     with pytest.raises(ConfigError, match="sanitize_before_training"):
-        synth_pipeline(tmp_path, **{"training.sanitize_before_training": True})
+        TrainingStack(app, "Training", config=config, data_lake=lake)
+
+
+def test_sanitize_before_training_runs_the_data_stacks_job_first(trn_training: Template) -> None:
+    definition = _definition(trn_training)
+    assert definition["StartAt"] == "Sanitize"
+    sanitize = definition["States"]["Sanitize"]
+    assert sanitize["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert sanitize["Parameters"]["JobName"] == "llm-pipeline-dev-sanitize"
+    assert sanitize["Next"] == "Prepare"
+    assert definition["States"][sanitize["Catch"][0]["Next"]]["Next"] == "EmitFailed"
+
 
 
 def test_pinned_region_gets_literal_images(prod: SynthResult) -> None:
