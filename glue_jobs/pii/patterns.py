@@ -475,7 +475,7 @@ def find_iban(text: str, doc: Doc) -> Iterator[Span]:
 
 # Phone candidates: optional international prefix / (area code), then digit runs with mandatory separators.
 PHONE_RE = lazy_re(
-    r"(?=[+(\d])(?<![\w+/.:,-])"
+    r"(?=[+(\d])(?<![\w+/.:,-])(?=(?:[+(]?\d[ .\-/\u00a0()]{0,3}){7})"  # >= 7 digits, checked in C
     r"(?P<intl>(?:\+|00)\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?"
     r"(?P<paren>\(\d{1,5}\)[ .-]?)?"
     r"(?P<body>\d+(?:(?:[ .\-/]|\u00a0)\d+)*)"
