@@ -284,7 +284,7 @@ _PLACE_PREFIX = frozenset(
 # Capitalised words that are not names even when a census list contains them (sentence starters, calendar,
 # clinical/tech vocabulary).
 COMMON = frozenset(
-    """the a an this that these those there here then than and or but if when while where what
+    """hiring valued colleagues friends partners members the a an this that these those there here then than and or but if when while where what
         which who whom whose why how i we you he she it they me us him her them my our your his its
         their mine yours ours not no yes ok okay please thank best welcome sorry note notes see also
         per via for with without into onto upon lol about above after again against all am any are
@@ -441,7 +441,7 @@ _FR_BEFORE = lazy_re(
 # What may follow a city name: ", ST 12345" / "\nSW1A 1AA" / " - 123456" / ", 28001" (not "28001 City").
 _CODE_AFTER_CITY = lazy_re(
     rf",?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
-    rf"|[ \t]*\n[ \t]*[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
+    rf"|(?:[ \t]*\n[ \t]*|[ \t]+)[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
     rf"|[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
     rf"|,[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U}))"
 )

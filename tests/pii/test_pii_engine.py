@@ -212,6 +212,20 @@ def test_numeric_negatives(text: str) -> None:
 def test_free_text_negatives() -> None:
     text = "The Build Pipeline Uses New Caching. Visual Studio Code runs on Ubuntu. See Release Notes."
     assert not types_of(text) & {"PERSON", "STREET_ADDRESS"}
+    assert types_of("Dear Hiring Manager, I am applying for the role.") == set()
+    got = found("I went to New York with two Apple engineers on Monday.")
+    assert got == {("LOCATION", "New York")}
+
+
+def test_uk_address_on_one_line() -> None:
+    got = found("Ship to: Jane Doe, 221B Baker Street, London NW1 6XE, United Kingdom.")
+    assert {
+        ("PERSON", "Jane Doe"),
+        ("STREET_ADDRESS", "221B Baker Street"),
+        ("LOCATION", "London"),
+        ("ZIP_CODE", "NW1 6XE"),
+        ("LOCATION", "United Kingdom"),
+    } <= got
 
 
 def test_weak_types_need_context() -> None:
