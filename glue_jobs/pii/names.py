@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from typing import NamedTuple
 from dataclasses import dataclass
 
 from glue_jobs.pii.model import Span
@@ -178,8 +179,7 @@ _LOC_STRONG = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Cues:
+class _Cues(NamedTuple):
     """What the words right before a capitalised piece say about it."""
 
     person: bool  # strong cue: title, "Patient:", "name is", "Dear", relation words
@@ -323,8 +323,7 @@ _SKIP_SINGLE = (
 )  # a lone capitalised word from these is never an entity itself
 
 
-@dataclass(slots=True)
-class _Tok:
+class _Tok(NamedTuple):
     start: int
     end: int
     word: str  # lower-cased
