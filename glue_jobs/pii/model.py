@@ -68,7 +68,7 @@ class EngineConfig:
     entities: frozenset[str] = frozenset(ENTITY_TYPES)
     min_score: float = 0.5
     default_mode: Mode = Mode.MASK
-    entity_modes: Mapping[str, Mode] = field(default_factory=dict)
+    entity_modes: Mapping[str, Mode] = field(default_factory=dict, hash=False)
     hash_key: bytes | None = None
     second_tier: str | None = None
 
@@ -107,6 +107,20 @@ class EngineConfig:
                 raise ValueError(
                     f"unknown second_tier {self.second_tier!r}; allowed: {', '.join(sorted(registered()))}"
                 )
+
+    def __reduce__(self) -> tuple[type[EngineConfig], tuple[object, ...]]:
+        """Pickle support (the read-only ``entity_modes`` view itself is not picklable)."""
+        return (
+            EngineConfig,
+            (
+                self.entities,
+                self.min_score,
+                self.default_mode,
+                dict(self.entity_modes),
+                self.hash_key,
+                self.second_tier,
+            ),
+        )
 
     def mode_for(self, entity_type: str) -> Mode:
         """Redaction mode for one entity type."""

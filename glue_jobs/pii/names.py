@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from typing import NamedTuple
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from glue_jobs.pii.model import Span
 from glue_jobs.pii.patterns import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import pytest
 
@@ -363,6 +364,20 @@ def test_config_validation(kwargs: dict, needle: str) -> None:
         EngineConfig(**kwargs)
     if "entities" in kwargs or "entity_modes" in kwargs and "SSN" in str(kwargs):
         assert "EMAIL_ADDRESS" in str(exc.value)  # lists the allowed names
+
+
+def test_config_and_engine_hashable_and_picklable() -> None:
+    cfg = EngineConfig(entity_modes={"US_SSN": Mode.HASH}, hash_key=b"k")
+    assert hash(cfg) == hash(
+        EngineConfig(entity_modes={"US_SSN": Mode.HASH}, hash_key=b"k")
+    )
+    clone = pickle.loads(pickle.dumps(cfg))
+    assert clone == cfg and clone.mode_for("US_SSN") is Mode.HASH
+    engine = pickle.loads(pickle.dumps(Engine(cfg)))
+    assert (
+        engine.redact("ssn 123-45-6789").text
+        == Engine(cfg).redact("ssn 123-45-6789").text
+    )
 
 
 def test_module_redact_requires_key_for_hash() -> None:
