@@ -71,7 +71,11 @@ def run(
         )
         print(f"error: {msg}", file=sys.stderr)
         return 2
-    engine = Engine(config)
+    try:
+        engine = Engine(config)
+    except Exception as exc:  # noqa: BLE001 - e.g. the Comprehend tier has no region/credentials; report, exit 2
+        print(f"error: cannot start the engine: {exc}", file=sys.stderr)
+        return 2
     for lineno, line in enumerate(stdin, 1):
         try:
             record = json.loads(line)
