@@ -321,7 +321,23 @@ _SERVING: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
-_MONITORING: dict[str, tuple[Suppression, ...]] = {}
+_MONITORING: dict[str, tuple[Suppression, ...]] = {
+    "ContinuousLearning.role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Step Functions log delivery (logs:CreateLogDelivery, ...) and X-Ray trace submission have no "
+            "resource-level permissions, so they need Resource '*'.",
+            applies_to=("Resource::*",),
+        ),
+    ),
+    "ContinuousLearning.retrain_executions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "A .sync StartExecution must describe and stop the execution it started, whose name is only "
+            "known at run time: the ARN is execution:<training state machine name>:*, one state machine.",
+        ),
+    ),
+}
 
 #: Every suppression in the project, keyed by the place a construct acknowledges it.
 SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
@@ -415,6 +431,21 @@ def acknowledge_objects(scope: IConstruct, key: str, bucket: s3.IBucket, prefixe
     def findings() -> list[str]:
         arn = flatten_reference(cdk.Stack.of(scope).resolve(bucket.bucket_arn))
         return [f"Resource::{arn}/{p}/*" if p else f"Resource::{arn}/*" for p in prefixes]
+
+    scope.node.add_validation(_DeferredAcknowledgment(scope, key, findings))
+
+
+def acknowledge_resources(scope: IConstruct, key: str, arns: Iterable[str]) -> None:
+    """Acknowledge ``key`` for the IAM5 findings ``Resource::<arn>`` of each ARN, as ``scope`` sees them.
+
+    Like :func:`acknowledge_objects`, the findings are computed at validation time, so ARNs that refer
+    to other stacks render exactly as cdk-nag prints them.
+    """
+    arns = tuple(arns)
+
+    def findings() -> list[str]:
+        stack = cdk.Stack.of(scope)
+        return [f"Resource::{flatten_reference(stack.resolve(arn))}" for arn in arns]
 
     scope.node.add_validation(_DeferredAcknowledgment(scope, key, findings))
 

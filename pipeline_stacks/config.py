@@ -415,6 +415,21 @@ class TrainingConfig(_Section):
         None, ge=1, le=8760, description="State machine timeout; default: max wait/runtime + evaluation + 2 h."
     )
 
+    # continuous learning ------------------------------------------------------------------
+    continuous_learning: bool = Field(
+        False, description="Run the loop: new redacted interactions -> sanitization -> retraining."
+    )
+    continuous_learning_schedule: str | None = Field(
+        "cron(0 4 ? * SUN *)",
+        pattern=_SCHEDULE_EXPRESSION,
+        description="When the loop runs (EventBridge cron/rate); null: on demand only.",
+    )
+    continuous_learning_output_prefix: str = Field(
+        "train/interactions/",
+        pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$",
+        description="Sanitized-bucket prefix for sanitized interactions; must lie under train_prefix.",
+    )
+
     @field_validator("instance_type")
     @classmethod
     def _training_instance(cls, value: str) -> str:
@@ -959,19 +974,6 @@ class MonitoringConfig(_Section):
         description="Email subscribed to the alarm topic (confirm the subscription after deploy).",
     )
     thresholds: AlarmThresholdsConfig = Field(default_factory=AlarmThresholdsConfig)
-    continuous_learning: bool = Field(
-        False, description="Run the loop: new redacted interactions -> sanitization -> retraining."
-    )
-    continuous_learning_schedule: str | None = Field(
-        "cron(0 4 ? * SUN *)",
-        pattern=_SCHEDULE_EXPRESSION,
-        description="When the loop runs (EventBridge cron/rate); null: on demand only.",
-    )
-    continuous_learning_output_prefix: str = Field(
-        "train/interactions/",
-        pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$",
-        description="Sanitized-bucket prefix for sanitized interactions; must lie under training.train_prefix.",
-    )
 
 
 class PipelineConfig(_Section):
@@ -1022,12 +1024,6 @@ class PipelineConfig(_Section):
                 f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
                 f"authorizer needs a user pool in the pipeline's region {self.region!r}"
             )
-        pool = self.serving.existing_user_pool_arn
-        if pool and self.region and pool.split(":")[3] != self.region:
-            raise ValueError(
-                f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
-                f"authorizer needs a user pool in the pipeline's region {self.region!r}"
-            )
         cert = self.serving.custom_domain_certificate_arn
         if cert and self.region and cert.split(":")[3] != self.region:
             raise ValueError(
@@ -1054,10 +1050,10 @@ class PipelineConfig(_Section):
 
     @model_validator(mode="after")
     def _loop_feeds_training(self) -> PipelineConfig:
-        out, train = self.monitoring.continuous_learning_output_prefix, self.training.train_prefix
-        if self.monitoring.continuous_learning and not out.startswith(train):
+        out, train = self.training.continuous_learning_output_prefix, self.training.train_prefix
+        if self.training.continuous_learning and not out.startswith(train):
             raise ValueError(
-                f"monitoring.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
+                f"training.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
                 "so retraining sees the sanitized interactions"
             )
         return self

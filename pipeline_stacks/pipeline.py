@@ -49,6 +49,7 @@ def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
         config=config,
         data_lake=data.data_lake,
         sanitize_task_factory=data.sanitization.start_run_task,
+        sanitization=data.sanitization,
         description=f"LLM pipeline ({config.env_name}): training, evaluation, quality gate, model registry",
         **common,
     )

@@ -98,7 +98,7 @@ class DataStack(cdk.Stack):
             interactions_prefix=cfg.interactions_prefix,
             feedback_prefix=cfg.feedback_prefix,
             extra_output_prefixes=(
-                (config.monitoring.continuous_learning_output_prefix,) if config.monitoring.continuous_learning else ()
+                (config.training.continuous_learning_output_prefix,) if config.training.continuous_learning else ()
             ),
             glue_version=cfg.glue_version,
             worker_type=cfg.worker_type,

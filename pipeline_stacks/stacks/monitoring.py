@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from pipeline_stacks.config import PipelineConfig
+from pipeline_stacks.constructs import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.stacks.data import DataStack
 from pipeline_stacks.stacks.serving import ServingStack
 from pipeline_stacks.stacks.training import TrainingStack
@@ -28,4 +29,25 @@ class MonitoringStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
+        cfg = config.monitoring
+        self.monitoring = PipelineMonitoring(
+            self,
+            "Monitoring",
+            PipelineMonitoringProps(
+                alarm_email=cfg.alarm_email,
+                thresholds=cfg.thresholds,
+                dashboard_name=config.stack_name("pipeline"),
+            ),
+        )
+        self.monitoring.monitor_sanitization(data.sanitization)
+        self.monitoring.monitor_training(training.pipeline)
+        self.monitoring.monitor_backend(serving.backend)
+        self.monitoring.monitor_front_door(serving.front_door)
+        if training.continuous_learning is not None:
+            self.monitoring.alarm(
+                "ContinuousLearningFailed",
+                training.continuous_learning.metric_failed_runs(),
+                threshold=1,
+                description="The continuous-learning loop failed (sanitizing interactions or retraining).",
+            )
+        self.monitoring.add_alarm_overview()

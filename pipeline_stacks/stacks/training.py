@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from constructs import Construct
 
 from pipeline_stacks.config import ConfigError, PipelineConfig
-from pipeline_stacks.constructs import DataLake
+from pipeline_stacks.constructs import ContinuousLearning, ContinuousLearningProps, DataLake
+from pipeline_stacks.constructs.continuous_learning import SanitizationRunner
 from pipeline_stacks.constructs.training import SanitizeTaskFactory, TrainingPipeline, TrainingPipelineProps
 
 
@@ -16,7 +18,9 @@ class TrainingStack(cdk.Stack):
     """Consumes the data stack's lake (and sanitization job); feeds the serving stack.
 
     ``sanitize_glue_job_name`` / ``sanitize_task_factory``: the data stack's sanitization job, run
-    first when ``training.sanitize_before_training`` is true.
+    first when ``training.sanitize_before_training`` is true. ``sanitization``: the data stack's
+    PiiSanitization, which the continuous-learning loop (``training.continuous_learning``) runs over
+    new interactions before it retrains.
     """
 
     def __init__(
@@ -28,6 +32,7 @@ class TrainingStack(cdk.Stack):
         data_lake: DataLake,
         sanitize_glue_job_name: str | None = None,
         sanitize_task_factory: SanitizeTaskFactory | None = None,
+        sanitization: SanitizationRunner | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -90,5 +95,26 @@ class TrainingStack(cdk.Stack):
                 timeout=cdk.Duration.hours(cfg.timeout_hours) if cfg.timeout_hours else None,
             ),
         )
+        self.continuous_learning: ContinuousLearning | None = None
+        if cfg.continuous_learning:
+            if sanitization is None:
+                raise ConfigError(
+                    "training.continuous_learning=true needs the data stack's sanitization job; allowed: false"
+                )
+            self.continuous_learning = ContinuousLearning(
+                self,
+                "ContinuousLearning",
+                data_lake=data_lake,
+                sanitization=sanitization,
+                training=self.pipeline,
+                props=ContinuousLearningProps(
+                    schedule=(
+                        events.Schedule.expression(cfg.continuous_learning_schedule)
+                        if cfg.continuous_learning_schedule
+                        else None
+                    ),
+                    output_prefix=cfg.continuous_learning_output_prefix,
+                ),
+            )
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "ModelPackageGroupName", value=self.pipeline.model_package_group_name)

@@ -32,7 +32,12 @@ def _flatten(value: Any) -> str:
 
 
 def _definition(template: Template) -> dict[str, Any]:
-    machines = template.find_resources("AWS::StepFunctions::StateMachine")
+    # The training pipeline's machine (prod also holds the continuous-learning loop's).
+    machines = {
+        k: v
+        for k, v in template.find_resources("AWS::StepFunctions::StateMachine").items()
+        if not k.startswith("ContinuousLearning")
+    }
     assert len(machines) == 1
     (machine,) = machines.values()
     text = _flatten(machine["Properties"]["DefinitionString"])

@@ -1,0 +1,374 @@
+"""PipelineMonitoring: one SNS topic, alarms on every stage, EventBridge notifications, one dashboard.
+
+Stages are attached with ``monitor_*`` methods that only use the public hooks of each construct
+(``metric_*()``, ``alarm_metrics()``, ``*_event_pattern()``), so monitoring never depends on how a
+stage is built::
+
+    mon = PipelineMonitoring(self, "Monitoring", PipelineMonitoringProps(alarm_email="oncall@example.com"))
+    mon.monitor_sanitization(data_stack.sanitization)
+    mon.monitor_training(training_stack.pipeline)
+    mon.monitor_backend(serving_stack.backend)
+    mon.monitor_front_door(serving_stack.front_door)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from pipeline_stacks.config import AlarmThresholdsConfig
+from pipeline_stacks.constructs.backend import InferenceBackend
+
+GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+@dataclass(frozen=True)
+class PipelineMonitoringProps:
+    """``alarm_email``: optional email subscription (confirm it from the inbox after deploy).
+
+    ``thresholds``: the same validated model as the app's ``monitoring.thresholds`` config.
+    """
+
+    alarm_email: str | None = None
+    thresholds: AlarmThresholdsConfig = field(default_factory=AlarmThresholdsConfig)
+    dashboard_name: str | None = None
+
+
+class SanitizationHooks(Protocol):
+    """The public hooks of :class:`~pipeline_stacks.constructs.PiiSanitization` that monitoring uses."""
+
+    job_name: str
+
+    def metric_records_in(self) -> cloudwatch.IMetric: ...
+    def metric_records_sanitized(self) -> cloudwatch.IMetric: ...
+    def metric_records_quarantined(self) -> cloudwatch.IMetric: ...
+    def metric_entities_redacted(self) -> cloudwatch.IMetric: ...
+    def metric_failed_runs(self) -> cloudwatch.IMetric: ...
+    def glue_failure_event_pattern(self) -> events.EventPattern: ...
+
+
+class TrainingHooks(Protocol):
+    """The public hooks of :class:`~pipeline_stacks.constructs.TrainingPipeline` that monitoring uses."""
+
+    def metric_failed_executions(self) -> cloudwatch.IMetric: ...
+    def metric_timed_out_executions(self) -> cloudwatch.IMetric: ...
+    def metric_succeeded_executions(self) -> cloudwatch.IMetric: ...
+    def metric_execution_time(self) -> cloudwatch.IMetric: ...
+    def failure_event_pattern(self) -> events.EventPattern: ...
+    def execution_status_event_pattern(self) -> events.EventPattern: ...
+    def rejection_event_pattern(self) -> events.EventPattern: ...
+    def registered_event_pattern(self) -> events.EventPattern: ...
+
+
+class FrontDoorHooks(Protocol):
+    """The public hooks of :class:`~pipeline_stacks.constructs.FrontDoor` that monitoring uses."""
+
+    def metric_lambda_errors(self) -> cloudwatch.IMetric: ...
+    def metric_lambda_throttles(self) -> cloudwatch.IMetric: ...
+    def metric_lambda_duration_p99(self) -> cloudwatch.IMetric: ...
+    def metric_api_5xx(self) -> cloudwatch.IMetric: ...
+    def metric_api_4xx(self) -> cloudwatch.IMetric: ...
+    def metric_api_latency_p99(self) -> cloudwatch.IMetric: ...
+    def metric_api_count(self) -> cloudwatch.IMetric: ...
+    def metric_waf_blocked(self) -> cloudwatch.IMetric: ...
+    def metric_interaction_log_failures(self) -> cloudwatch.IMetric: ...
+
+
+class PipelineMonitoring(Construct):
+    """Alarms with actions on one KMS-encrypted, TLS-only SNS topic, plus the pipeline dashboard.
+
+    Attributes: ``topic``, ``topic_key``, ``dashboard``, ``alarms`` (name -> alarm) and ``rules``
+    (name -> EventBridge rule that notifies the topic).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: PipelineMonitoringProps | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props or PipelineMonitoringProps()
+        self._period = cdk.Duration.minutes(self.props.thresholds.period_minutes)
+
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"{cdk.Stack.of(self).stack_name}: pipeline alarm/notification topic",
+            enable_key_rotation=True,
+        )
+        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+            # Alarm actions and EventBridge targets publish to the encrypted topic.
+            self.topic_key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="LLM pipeline alarms",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        if self.props.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(self.props.alarm_email))
+        self._action = cw_actions.SnsAction(self.topic)
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=self.props.dashboard_name,
+            default_interval=cdk.Duration.days(1),
+        )
+        self.alarms: dict[str, cloudwatch.AlarmBase] = {}
+        self.rules: dict[str, events.Rule] = {}
+
+    # ------------------------------------------------------------------ building blocks
+
+    def alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        comparison: cloudwatch.ComparisonOperator = GTE,
+        evaluation_periods: int = 1,
+        treat_missing_data: cloudwatch.TreatMissingData = NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        """An alarm that notifies the topic when it fires and when it recovers."""
+        alarm = cloudwatch.Alarm(
+            self,
+            f"Alarm{name}",
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=evaluation_periods,
+            treat_missing_data=treat_missing_data,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms[name] = alarm
+        return alarm
+
+    def anomaly_alarm(self, name: str, metric: cloudwatch.IMetric, *, description: str) -> cloudwatch.AnomalyDetectionAlarm:
+        """Alarm when ``metric`` rises above its learned band (what a fixed threshold misses)."""
+        alarm = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            f"Alarm{name}",
+            metric=metric,
+            std_devs=self.props.thresholds.anomaly_band_std_devs,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms[name] = alarm
+        return alarm
+
+    def notify_on(self, name: str, pattern: events.EventPattern, *, message: str) -> events.Rule:
+        """Forward matching EventBridge events to the topic with a readable message."""
+        rule = events.Rule(self, f"Rule{name}", event_pattern=pattern, description=message)
+        rule.add_target(
+            targets.SnsTopic(
+                self.topic,
+                message=events.RuleTargetInput.from_multiline_text(
+                    f"{message}\n"
+                    f"event: {events.EventField.detail_type} from {events.EventField.source}\n"
+                    f"time: {events.EventField.time}\n"
+                    f"detail: {events.EventField.from_path('$.detail')}"
+                ),
+            )
+        )
+        self.rules[name] = rule
+        return rule
+
+    def _rate(self, label: str, part: cloudwatch.IMetric, whole: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+        # The expression takes its inputs' own period (they must agree) instead of overriding it.
+        period = part.period if isinstance(part, cloudwatch.Metric) else self._period
+        return cloudwatch.MathExpression(
+            expression="IF(whole > 0, 100 * part / whole, 0)",
+            using_metrics={"part": part, "whole": whole},
+            period=period,
+            label=label,
+        )
+
+    # ------------------------------------------------------------------ stages
+
+    def monitor_sanitization(self, stage: SanitizationHooks) -> None:
+        """Glue failures/timeouts (events), failed data runs, quarantine share of input."""
+        t = self.props.thresholds
+        self.notify_on(
+            "GlueJobFailed",
+            stage.glue_failure_event_pattern(),
+            message=f"Sanitization job {stage.job_name} failed or timed out: raw data is not being sanitized.",
+        )
+        self.alarm(
+            "DataPipelineFailed",
+            stage.metric_failed_runs(),
+            threshold=1,
+            description="The data (sanitization) state machine failed an execution.",
+        )
+        share = self._rate("quarantined % of input", stage.metric_records_quarantined(), stage.metric_records_in())
+        self.alarm(
+            "QuarantineShareHigh",
+            share,
+            threshold=t.quarantine_share_percent,
+            description=f"More than {t.quarantine_share_percent}% of input records were quarantined "
+            "(malformed, over-size or drop-mode PII): check the producer and the quarantine bucket.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## Data: raw → sanitized / quarantined", width=24, height=1),
+            cloudwatch.GraphWidget(
+                title="Records",
+                left=[stage.metric_records_in(), stage.metric_records_sanitized(), stage.metric_records_quarantined()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(title="Quarantine share (%)", left=[share], width=8),
+            cloudwatch.GraphWidget(
+                title="PII entities redacted", left=[stage.metric_entities_redacted()], right=[stage.metric_failed_runs()], width=8
+            ),
+        )
+
+    def monitor_training(self, stage: TrainingHooks) -> None:
+        """Failed / timed-out runs (alarms + events) and quality-gate decisions (events, never silence)."""
+        self.alarm(
+            "TrainingFailed", stage.metric_failed_executions(), threshold=1, description="A training pipeline run failed."
+        )
+        self.alarm(
+            "TrainingTimedOut",
+            stage.metric_timed_out_executions(),
+            threshold=1,
+            description="A training pipeline run hit its timeout.",
+        )
+        self.notify_on(
+            "TrainingStageFailed", stage.failure_event_pattern(), message="A training pipeline stage failed."
+        )
+        self.notify_on(
+            "TrainingExecutionAborted",
+            stage.execution_status_event_pattern(),
+            message="A training pipeline execution ended FAILED / TIMED_OUT / ABORTED.",
+        )
+        self.notify_on(
+            "ModelRejected",
+            stage.rejection_event_pattern(),
+            message="The quality gate rejected a trained model; the current model stays in service.",
+        )
+        self.notify_on(
+            "ModelRegistered",
+            stage.registered_event_pattern(),
+            message="A new model passed the quality gate and was registered.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## Training: runs and quality gate", width=24, height=1),
+            cloudwatch.GraphWidget(
+                title="Training runs",
+                left=[
+                    stage.metric_succeeded_executions(),
+                    stage.metric_failed_executions(),
+                    stage.metric_timed_out_executions(),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(title="Run duration (ms)", left=[stage.metric_execution_time()], width=12),
+        )
+
+    def monitor_backend(self, backend: InferenceBackend) -> None:
+        """Endpoint latency/errors/utilisation, or Bedrock errors/throttles, from the backend's own metrics."""
+        t = self.props.thresholds
+        metrics = dict(backend.alarm_metrics())
+        if backend.backend_name == "bedrock":
+            specs = {
+                "InvocationServerErrors": (t.bedrock_server_errors, "Bedrock returned server errors."),
+                "InvocationThrottles": (t.bedrock_throttles, "Bedrock throttled invocations: raise quotas or use provisioned throughput."),
+                "InvocationClientErrors": (t.endpoint_4xx, "Bedrock rejected requests (client errors)."),
+            }
+        else:
+            specs = {
+                # ModelLatency is reported in microseconds.
+                "ModelLatencyP99": (t.endpoint_latency_p99_ms * 1000, "Endpoint p99 model latency is high."),
+                "Invocation5XXErrors": (t.endpoint_5xx, "The endpoint's model container returned 5XX errors."),
+                "Invocation4XXErrors": (t.endpoint_4xx, "The endpoint rejected many requests (4XX)."),
+                "CPUUtilization": (t.utilization_percent, "Endpoint CPU utilisation is high."),
+                "GPUMemoryUtilization": (t.utilization_percent, "Endpoint GPU memory utilisation is high."),
+                "MemoryUtilization": (t.utilization_percent, "Endpoint memory utilisation is high."),
+            }
+        for name, (threshold, description) in specs.items():
+            if name in metrics:
+                self.alarm(f"Backend{name}", metrics[name], threshold=threshold, description=description)
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown=f"## Model backend: {backend.backend_name}", width=24, height=1),
+            *(cloudwatch.GraphWidget(title=name, left=[metric], width=8) for name, metric in metrics.items()),
+        )
+
+    def monitor_front_door(self, stage: FrontDoorHooks) -> None:
+        """Lambda, API Gateway and WAF alarms, logging failures, and anomaly detection on traffic."""
+        t = self.props.thresholds
+        count = stage.metric_api_count()
+        self.alarm("LambdaErrors", stage.metric_lambda_errors(), threshold=t.lambda_errors, description="Front-door Lambda errors (unhandled).")
+        self.alarm("LambdaThrottles", stage.metric_lambda_throttles(), threshold=t.lambda_throttles, description="Front-door Lambda throttled: reserved concurrency exhausted.")
+        self.alarm(
+            "LambdaDurationP99",
+            stage.metric_lambda_duration_p99(),
+            threshold=t.lambda_duration_p99_ms,
+            evaluation_periods=2,
+            description="Front-door Lambda p99 duration is close to its timeout.",
+        )
+        self.alarm(
+            "Api5xxRate",
+            self._rate("5XX %", stage.metric_api_5xx(), count),
+            threshold=t.api_5xx_rate_percent,
+            description=f"More than {t.api_5xx_rate_percent}% of API requests failed with 5XX.",
+        )
+        self.alarm(
+            "Api4xxRate",
+            self._rate("4XX %", stage.metric_api_4xx(), count),
+            threshold=t.api_4xx_rate_percent,
+            evaluation_periods=2,
+            description=f"More than {t.api_4xx_rate_percent}% of API requests were rejected with 4XX (clients broken or abuse).",
+        )
+        self.alarm(
+            "ApiLatencyP99",
+            stage.metric_api_latency_p99(),
+            threshold=t.api_latency_p99_ms,
+            evaluation_periods=2,
+            description="API p99 latency is high.",
+        )
+        self.alarm("WafBlockedSpike", stage.metric_waf_blocked(), threshold=t.waf_blocked, description="WAF is blocking many requests: an attack or a misbehaving client.")
+        self.alarm(
+            "InteractionLogFailures",
+            stage.metric_interaction_log_failures(),
+            threshold=t.interaction_log_failures,
+            description="The front door could not store interactions: the continuous-learning data is incomplete.",
+        )
+        self.anomaly_alarm("ApiTrafficAnomaly", count, description="API request count is above its learned band.")
+        self.anomaly_alarm("Api4xxAnomaly", stage.metric_api_4xx(), description="API 4XX count is above its learned band (a spike).")
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## API front door", width=24, height=1),
+            cloudwatch.GraphWidget(title="Requests / 4XX / 5XX", left=[count, stage.metric_api_4xx(), stage.metric_api_5xx()], width=8),
+            cloudwatch.GraphWidget(title="Latency p99 (ms)", left=[stage.metric_api_latency_p99(), stage.metric_lambda_duration_p99()], width=8),
+            cloudwatch.GraphWidget(
+                title="WAF blocked / Lambda throttles / log failures",
+                left=[stage.metric_waf_blocked(), stage.metric_lambda_throttles(), stage.metric_interaction_log_failures()],
+                width=8,
+            ),
+        )
+
+    def add_alarm_overview(self) -> None:
+        """An alarm-status widget over every alarm, at the bottom of the dashboard."""
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title="All pipeline alarms",
+                alarms=list(self.alarms.values()),
+                width=24,
+                height=6,
+            )
+        )
