@@ -12,6 +12,11 @@ exact raw lines, so the job keeps its own file bookmark (:class:`FileBookmark`) 
 ``--job-bookmark-option`` for it: ``job-bookmark-enable`` processes only input files not recorded by an
 earlier successful run and records them after the writes; ``job-bookmark-pause`` filters but does not
 record; ``job-bookmark-disable`` (Glue's default) processes every file under ``--raw_path``.
+
+Feedback filtering: with ``--feedback_path`` every feedback file under it is read on each run (not
+bookmarked: feedback may arrive after its interaction), ratings are summed per ``request_id`` and records
+whose net rating is below ``--feedback_min_rating`` are quarantined (``negative_feedback``); see
+:mod:`glue_jobs.feedback`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue_jobs.feedback import FeedbackSummary, load_feedback
 from glue_jobs.metrics import DEFAULT_NAMESPACE, build_metric_data, put_metrics
 from glue_jobs.pii import ENTITY_TYPES, Mode
 from glue_jobs.transform import PARTITION_COLUMN, SanitizeConfig, SanitizeResult, SanitizeStats, read_raw, sanitize
@@ -47,6 +53,8 @@ OPTIONAL_ARGS: Mapping[str, str] = {
     "metrics_namespace": DEFAULT_NAMESPACE,
     "emit_metrics": "true",
     "state_path": "",  # file-bookmark location; empty = <quarantine_path>/_bookmarks/<JOB_NAME>/
+    "feedback_path": "",  # front-door feedback records (read in full every run); empty = no feedback filtering
+    "feedback_min_rating": "0",  # records whose request's net rating (sum) is below this are quarantined
 }
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
 OUTPUT_FORMATS = ("parquet", "jsonl")
@@ -85,6 +93,8 @@ class JobConfig:
     sanitize_options: Mapping[str, Any]
     bookmark_option: str = "job-bookmark-disable"
     state_path: str = ""
+    feedback_path: str = ""
+    feedback_min_rating: int = 0
 
     @property
     def needs_hash_key(self) -> bool:
@@ -123,6 +133,10 @@ def parse_job_args(resolved: Mapping[str, str], bookmark: str = "job-bookmark-di
     if missing:
         raise ValueError(f"missing required job argument(s): {', '.join('--' + m for m in missing)}")
     args = {**OPTIONAL_ARGS, **{k: v for k, v in resolved.items() if k in OPTIONAL_ARGS}}
+    try:
+        feedback_min_rating = int(args["feedback_min_rating"].strip())
+    except ValueError:
+        raise ValueError(f"--feedback_min_rating must be an integer, got {args['feedback_min_rating']!r}") from None
     output_format = args["output_format"].strip().lower()
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"--output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
@@ -156,6 +170,8 @@ def parse_job_args(resolved: Mapping[str, str], bookmark: str = "job-bookmark-di
         bookmark_option=bookmark,
         state_path=args["state_path"].strip()
         or f"{resolved['quarantine_path'].rstrip('/')}/_bookmarks/{resolved['JOB_NAME']}/",
+        feedback_path=args["feedback_path"].strip(),
+        feedback_min_rating=feedback_min_rating,
     )
     if config.needs_hash_key and not config.hash_key_secret_arn:
         raise ValueError("hash mode is configured but --hash_key_secret_arn is not set")
@@ -250,6 +266,24 @@ def write_outputs(result: SanitizeResult, plan: WritePlan) -> None:
     )
 
 
+def read_feedback(spark: Any, config: JobConfig) -> FeedbackSummary:
+    """Feedback exclusions for this run (empty without ``--feedback_path``); malformed feedback is only logged."""
+    if not config.feedback_path:
+        return FeedbackSummary()
+    summary = load_feedback(spark, config.feedback_path, config.feedback_min_rating)
+    LOG.info(
+        "feedback: files=%d records=%d rated_requests=%d excluded_requests=%d (net rating < %d)",
+        summary.files,
+        summary.records,
+        summary.rated_requests,
+        len(summary.excluded),
+        config.feedback_min_rating,
+    )
+    if summary.malformed:
+        LOG.warning("feedback: %d malformed feedback file(s)/line(s) skipped", summary.malformed)
+    return summary
+
+
 def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any | None = None) -> SanitizeStats:
     """Select input files, sanitize, check the count invariant, emit metrics, write, record the bookmark.
 
@@ -262,7 +296,13 @@ def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any |
         if files
         else spark.createDataFrame([], "value string, source_file string")
     )
-    result = sanitize(raw, config.sanitize_config(hash_key), ingestion_date=config.ingestion_date)
+    feedback = read_feedback(spark, config) if files else FeedbackSummary()
+    result = sanitize(
+        raw,
+        config.sanitize_config(hash_key),
+        ingestion_date=config.ingestion_date,
+        feedback_excluded=feedback.excluded,
+    )
     try:
         stats = result.stats()
         LOG.info(

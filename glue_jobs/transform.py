@@ -14,6 +14,8 @@ Quarantine reasons (``reason`` column; ``reason_detail`` never carries raw value
 ``invalid_json``   not parseable as JSON (also NaN/Infinity literals, nesting too deep to walk)
 ``not_object``     valid JSON whose top level is not an object
 ``missing_field``  a configured required field path is absent or null; detail = the path
+``negative_feedback`` the record's top-level ``request_id`` has a net feedback rating below the threshold
+                   (only with feedback exclusions, see :mod:`glue_jobs.feedback`); detail = the net rating
 ``drop``           a span whose entity type is configured with mode ``drop``; detail = sorted entity types
 """
 
@@ -35,7 +37,16 @@ from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode
 
 STATUS_SANITIZED = "sanitized"
 STATUS_QUARANTINED = "quarantined"
-QUARANTINE_REASONS: tuple[str, ...] = ("empty", "oversize", "invalid_json", "not_object", "missing_field", "drop")
+QUARANTINE_REASONS: tuple[str, ...] = (
+    "empty",
+    "oversize",
+    "invalid_json",
+    "not_object",
+    "missing_field",
+    "negative_feedback",
+    "drop",
+)
+FEEDBACK_KEY = "request_id"  # top-level key of an interaction record that feedback refers to
 
 RAW_COLUMN = "value"
 SOURCE_COLUMN = "source_file"
@@ -186,10 +197,15 @@ class LineResult:
 
 
 class LineSanitizer:
-    """Classifies and sanitizes single raw lines with one engine; pure Python, no Spark."""
+    """Classifies and sanitizes single raw lines with one engine; pure Python, no Spark.
 
-    def __init__(self, config: SanitizeConfig) -> None:
+    ``excluded`` maps request ids to their (below-threshold) net feedback rating; a record whose top-level
+    ``request_id`` is in it is quarantined (``negative_feedback``) before the engine runs on it.
+    """
+
+    def __init__(self, config: SanitizeConfig, excluded: Mapping[str, int] | None = None) -> None:
         self.config = config
+        self.excluded: Mapping[str, int] = excluded or {}
         self.engine = get_engine(config)
         self._engine_config = config.engine_config()
         self._paths = tuple(parse_field_path(p) for p in config.text_fields)
@@ -210,6 +226,12 @@ class LineSanitizer:
         for path, segments in self._required:
             if all(value is None for value in _resolve(obj, segments)):
                 return LineResult(STATUS_QUARANTINED, reason="missing_field", reason_detail=path)
+        if self.excluded:
+            request_id = obj.get(FEEDBACK_KEY)
+            if isinstance(request_id, str) and request_id in self.excluded:
+                return LineResult(
+                    STATUS_QUARANTINED, reason="negative_feedback", reason_detail=str(self.excluded[request_id])
+                )
 
         counts: dict[str, int] = {}
         dropped: set[str] = set()
@@ -239,9 +261,11 @@ class LineSanitizer:
         return LineResult(STATUS_SANITIZED, record=record, entity_counts=counts)
 
 
-def sanitize_batches(batches: Iterable[pd.DataFrame], config: SanitizeConfig) -> Iterator[pd.DataFrame]:
+def sanitize_batches(
+    batches: Iterable[pd.DataFrame], config: SanitizeConfig, excluded: Mapping[str, int] | None = None
+) -> Iterator[pd.DataFrame]:
     """``mapInPandas`` body: one output row (``COMBINED_SCHEMA``) per input row of every batch."""
-    sanitizer = LineSanitizer(config)
+    sanitizer = LineSanitizer(config, excluded)
     for batch in batches:
         rows = []
         for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN], strict=True):
@@ -364,17 +388,22 @@ def sanitize(
     *,
     ingestion_date: dt.date | None = None,
     processed_at: dt.datetime | None = None,
+    feedback_excluded: Mapping[str, int] | None = None,
 ) -> SanitizeResult:
     """Sanitize ``raw`` (columns ``value`` and ``source_file``) in one Arrow-batched pass.
 
     The config (HMAC key included) is broadcast; each Python worker builds its engine once per config.
+    ``feedback_excluded`` (request id -> net rating, see :func:`glue_jobs.feedback.load_feedback`) is broadcast
+    separately (it is not part of the engine-cache key) and looked up in the same pass: no join, no second scan.
     """
     processed_at = processed_at or dt.datetime.now(dt.UTC)
     ingestion_date = ingestion_date or processed_at.date()
-    broadcast = raw.sparkSession.sparkContext.broadcast(config)
+    context = raw.sparkSession.sparkContext
+    broadcast = context.broadcast(config)
+    excluded = context.broadcast(dict(feedback_excluded)) if feedback_excluded else None
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        return sanitize_batches(batches, broadcast.value)
+        return sanitize_batches(batches, broadcast.value, excluded.value if excluded is not None else None)
 
     combined = (
         raw.select(F.col(RAW_COLUMN).cast("string"), F.col(SOURCE_COLUMN).cast("string"))

@@ -40,10 +40,13 @@ def test_every_reason_nested_fields_and_invariant(spark: Any) -> None:
         json.dumps({"messages": []}),
         _rec("x" * 400),
         _rec("ok", "my ssn is 123-45-6789"),
+        json.dumps({"request_id": "r-neg", "messages": [], "patient": {"notes": "n"}}),
     ]
-    result = sanitize(_raw(spark, lines), cfg, ingestion_date=dt.date(2026, 1, 2))
+    result = sanitize(
+        _raw(spark, lines), cfg, ingestion_date=dt.date(2026, 1, 2), feedback_excluded={"r-neg": -2, "r-other": -1}
+    )
     stats = result.stats()
-    assert stats.records_in == 8 and stats.sanitized == 2
+    assert stats.records_in == 9 and stats.sanitized == 2
     assert dict(stats.quarantined) == {r: 1 for r in QUARANTINE_REASONS}
     assert stats.invariant_holds
 
@@ -55,7 +58,8 @@ def test_every_reason_nested_fields_and_invariant(spark: Any) -> None:
 
     quarantine = {r.reason: r for r in result.quarantine.collect()}
     assert quarantine["drop"].reason_detail == "US_SSN"
-    assert quarantine["drop"].raw == lines[-1]  # original line kept for the encrypted quarantine bucket
+    assert quarantine["drop"].raw == lines[-2]  # original line kept for the encrypted quarantine bucket
+    assert quarantine["negative_feedback"].reason_detail == "-2"
     assert quarantine["missing_field"].reason_detail == "patient.notes"
     assert quarantine["empty"].raw == ""
     assert all(r.source_file == "s3://raw/f.jsonl" and r.quarantined_at is not None for r in quarantine.values())
