@@ -95,6 +95,9 @@ class DataStack(cdk.Stack):
                 output_format=cfg.output_format,
             ),
             raw_prefix=cfg.raw_prefix,
+            # Sanitized records land inside the training split's prefix, next to the continuous-learning
+            # output, so the training channel reads curated data and new interactions together.
+            sanitized_prefix=f"{config.training.train_prefix}curated/",
             interactions_prefix=cfg.interactions_prefix,
             feedback_prefix=cfg.feedback_prefix,
             extra_output_prefixes=(

@@ -176,7 +176,7 @@ def test_glue_job_arguments(data: Template, ids: dict[str, str]) -> None:
     assert args["--default_mode"] == "mask"
     for name, role, prefix in (
         ("--raw_path", "raw", "/incoming/"),
-        ("--sanitized_path", "sanitized", "/records/"),
+        ("--sanitized_path", "sanitized", "/train/curated/"),  # inside training's train/ split
         ("--quarantine_path", "quarantine", "/records/"),
     ):
         assert args[name] == {"Fn::Join": ["", ["s3://", {"Ref": ids[role]}, prefix]]}, name
@@ -270,7 +270,7 @@ def test_job_role_policy_is_scoped(data: Template, ids: dict[str, str]) -> None:
     }
     scoped = (
         ("raw", "incoming"),
-        ("sanitized", "records"),
+        ("sanitized", "train/curated"),
         ("sanitized", "_state"),
         ("quarantine", "records"),
         ("interactions", "interactions"),
@@ -299,7 +299,7 @@ def test_catalog_database_and_partition_projected_table(data: Template, ids: dic
     assert db["DatabaseInput"]["Name"] == "llm_pipeline_dev_sanitized"
     table = _resource(data, "AWS::Glue::Table")["TableInput"]
     assert table["StorageDescriptor"]["Location"] == {
-        "Fn::Join": ["", ["s3://", {"Ref": ids["sanitized"]}, "/records/"]]
+        "Fn::Join": ["", ["s3://", {"Ref": ids["sanitized"]}, "/train/curated/"]]
     }
     assert table["PartitionKeys"] == [{"Name": "ingestion_date", "Type": "string", "Comment": "YYYY-MM-DD"}]
     assert table["Parameters"]["projection.enabled"] == "true"
