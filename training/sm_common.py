@@ -112,8 +112,9 @@ def format_prompt(prompt: str) -> str:
 
 
 def reference_of(record: dict[str, Any]) -> str | None:
-    """The expected answer of a prompt record (``response``, ``completion`` or ``reference``)."""
-    for key in ("response", "completion", "reference"):
+    """The expected answer of a prompt record (``response``, ``completion``, ``reference``, or ``output``:
+    the front door's interaction records, fed back by continuous learning)."""
+    for key in ("response", "completion", "reference", "output"):
         if isinstance(record.get(key), str):
             return record[key]
     return None
@@ -126,7 +127,7 @@ def format_record(record: dict[str, Any]) -> str:
     reference = reference_of(record)
     if isinstance(record.get("prompt"), str) and reference is not None:
         return format_prompt(record["prompt"]) + reference.strip()
-    raise ValueError(f"record needs 'text' or 'prompt'+'response', has keys {sorted(record)}")
+    raise ValueError(f"record needs 'text' or 'prompt'+'response'/'output', has keys {sorted(record)}")
 
 
 def tokenize_texts(texts: Sequence[str], tokenizer: Any, seq_len: int, packing: bool) -> list[dict[str, list[int]]]:

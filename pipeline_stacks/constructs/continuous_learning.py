@@ -69,7 +69,7 @@ class ContinuousLearningProps:
     interactions_prefix: str = "interactions/"
     feedback_prefix: str = "feedback/"
     output_prefix: str = "train/interactions/"
-    text_fields: tuple[str, ...] = ("prompt", "response")
+    text_fields: tuple[str, ...] = ("prompt", "output")  # the front door's interaction record fields
     timeout: cdk.Duration = cdk.Duration.hours(36)
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 

@@ -134,6 +134,7 @@ def test_retraining_loop_sanitizes_interactions_then_retrains(prod: SynthResult)
     assert "--raw_path" in definition and "/interactions/" in definition
     assert "train/interactions/" in definition and "--feedback_path" in definition
     assert "job-bookmark-enable" in definition
+    assert '"--text_fields":"prompt,output"' in definition.replace("\\", "").replace(" ", "")
     assert interactions  # the interactions bucket is a real resource of the data stack
     assert loop.schedule_rule is not None
     rule = t.to_json()["Resources"][stack.resolve(stack.get_logical_id(loop.schedule_rule.node.default_child))]

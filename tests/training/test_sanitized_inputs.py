@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from training.sm_common import data_files, read_records  # noqa: E402
+from training.sm_common import data_files, format_record, read_records  # noqa: E402
 
 RECORDS = [{"prompt": "Hi [PERSON]", "response": "Hello"}, {"text": "Call [PHONE_NUMBER] today"}]
 
@@ -33,3 +33,9 @@ def test_reads_spark_jsonl_parts_and_parquet_record_column(tmp_path: Path) -> No
 def test_plain_parquet_rows_are_read_as_is(tmp_path: Path) -> None:
     pq.write_table(pa.table({"text": ["a", "b"]}), tmp_path / "x.parquet")
     assert read_records(tmp_path) == [{"text": "a"}, {"text": "b"}]
+
+
+def test_interaction_records_train_as_prompt_plus_output() -> None:
+    """Continuous learning feeds back the front door's records: {prompt, output, ...}."""
+    text = format_record({"request_id": "r1", "prompt": "Summarise [PERSON]'s note", "output": "A summary."})
+    assert text.startswith("### Instruction:\nSummarise [PERSON]'s note") and text.endswith("A summary.")
