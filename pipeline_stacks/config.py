@@ -19,9 +19,9 @@ import json
 import re
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
 ENV_SELECTOR_KEY = "env"
@@ -76,6 +76,9 @@ class _Section(BaseModel):
 
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
 _KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
+#: Existing network resources are referenced by id (no lookups at synth); the format is checked.
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
 _SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"
 
 
@@ -344,10 +347,12 @@ class TrainingConfig(_Section):
         description="EnableNetworkIsolation on the training and evaluation jobs. The DLC pip-installs "
         "training/requirements.txt at start-up, so this needs image_uri with those packages baked in.",
     )
-    vpc_subnet_ids: list[str] = Field(
+    vpc_subnet_ids: list[SubnetId] = Field(
         default_factory=list, description="Run the jobs in these private subnets (optional; no lookups)."
     )
-    vpc_security_group_ids: list[str] = Field(default_factory=list, description="Security groups for vpc_subnet_ids.")
+    vpc_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list, description="Security groups for vpc_subnet_ids."
+    )
 
     # data and model -------------------------------------------------------------------------
     base_model: str = Field(
@@ -445,22 +450,6 @@ class TrainingConfig(_Section):
                 "allowed: 'tiny-llama', 'tiny-gpt2' or an artifacts-bucket prefix ending in '/' "
                 "(e.g. 'base-models/llama-3.2-1b/')"
             )
-        return value
-
-    @field_validator("vpc_subnet_ids")
-    @classmethod
-    def _subnets(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", s)]
-        if bad:
-            raise ValueError(f"not subnet ids: {bad}; allowed: 'subnet-' + 8 or 17 hex digits")
-        return value
-
-    @field_validator("vpc_security_group_ids")
-    @classmethod
-    def _security_groups(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if not re.fullmatch(r"sg-[0-9a-f]{8,17}", s)]
-        if bad:
-            raise ValueError(f"not security group ids: {bad}; allowed: 'sg-' + 8 or 17 hex digits")
         return value
 
     @field_validator("extra_hyperparameters")
@@ -624,10 +613,10 @@ class ServingConfig(_Section):
     network_isolation: bool = Field(
         True, description="backend=sagemaker: no network access from the model container (not with serverless)."
     )
-    vpc_subnet_ids: list[str] = Field(
+    vpc_subnet_ids: list[SubnetId] = Field(
         default_factory=list, description="backend=sagemaker: run the model in these private subnets (optional)."
     )
-    vpc_security_group_ids: list[str] = Field(
+    vpc_security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, description="backend=sagemaker: security groups for vpc_subnet_ids."
     )
     data_capture_percent: int = Field(
@@ -877,10 +866,10 @@ class ServingConfig(_Section):
     lambda_vpc_id: str | None = Field(
         None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="Run the front-door Lambda in this VPC (existing)."
     )
-    lambda_subnet_ids: list[str] = Field(
+    lambda_subnet_ids: list[SubnetId] = Field(
         default_factory=list, description="lambda_vpc_id: private subnets of the Lambda (subnet-...)."
     )
-    lambda_security_group_ids: list[str] = Field(
+    lambda_security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, description="lambda_vpc_id: security groups of the Lambda (sg-...)."
     )
 

@@ -25,3 +25,26 @@ class ManagedPolicyRole(iam.Role):
         """Route every grant into the attached managed policy."""
         self.policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
+
+
+def vpc_network_interface_statement(sid: str = "VpcNetworkInterfaces") -> iam.PolicyStatement:
+    """What SageMaker jobs/models need to attach to customer subnets.
+
+    The EC2 network-interface and describe APIs have no resource-level scoping for this use, so
+    ``Resource: *`` (acknowledged per construct in compliance.py).
+    """
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=[
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ],
+        resources=["*"],
+    )

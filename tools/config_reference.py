@@ -7,6 +7,7 @@ tests/cdk/test_config.py fails when the committed file is stale.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import typing
 from collections.abc import Iterator
@@ -28,7 +29,9 @@ def _submodel(field: FieldInfo) -> type[BaseModel] | None:
 def _type_name(annotation: object) -> str:
     if isinstance(annotation, type):
         return annotation.__name__
-    return str(annotation).replace("typing.", "")
+    text = str(annotation).replace("typing.", "")
+    # Constrained strings (e.g. list[SubnetId]) read as "str /pattern/".
+    return re.sub(r"Annotated\[str, StringConstraints\([^)]*pattern='([^']*)'[^)]*\)\]", r"str /\1/", text)
 
 
 def _constraint(meta: object) -> str:

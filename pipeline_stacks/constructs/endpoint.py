@@ -42,7 +42,7 @@ from constructs import Construct
 
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
-from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 from pipeline_stacks.images import (
     accelerator_family,
     instance_family,
@@ -410,23 +410,7 @@ class ModelEndpoint(Construct):
             )
         )
         if props.vpc_subnet_ids:
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="ModelInVpc",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
-                    resources=["*"],
-                )
-            )
+            self.role.add_to_principal_policy(vpc_network_interface_statement("ModelInVpc"))
         compliance.acknowledge(self.role, "ModelEndpoint.execution_role_actions")
         compliance.acknowledge(self.role, "ModelEndpoint.execution_role_service")
         compliance.acknowledge_objects(

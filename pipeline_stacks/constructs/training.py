@@ -43,7 +43,7 @@ from constructs import Construct
 from pipeline_stacks import compliance, images, training_metrics
 from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
-from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 
 #: ``source`` of every event the pipeline puts on the default event bus.
 EVENT_SOURCE = "llm-pipeline.training"
@@ -708,23 +708,7 @@ class TrainingPipeline(Construct):
         if p.image_uri is not None:
             self._grant_image_pull(role, p.image_uri)
         if p.vpc_subnet_ids:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="VpcNetworkInterfaces",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
-                    resources=["*"],
-                )
-            )
+            role.add_to_policy(vpc_network_interface_statement("VpcNetworkInterfaces"))
         log_group_arn = stack.format_arn(
             service="logs",
             resource="log-group",

@@ -100,3 +100,11 @@ def test_configuration_reference_is_up_to_date() -> None:
     from tools.config_reference import DOC_PATH, markdown
 
     assert DOC_PATH.read_text() == markdown(), "run: python tools/config_reference.py --write"
+
+
+@pytest.mark.parametrize(
+    "key", ["training.vpc_subnet_ids", "serving.vpc_subnet_ids", "serving.lambda_subnet_ids"]
+)
+def test_network_ids_are_checked_everywhere(key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{key.replace('.', '[.]')}\.0 = 'subnet1'.*pattern '\^subnet-"):
+        _load(**{key: '["subnet1"]'})
