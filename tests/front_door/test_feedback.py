@@ -26,8 +26,8 @@ def test_feedback_is_stored(s3: Any, invoke: Any, rating: Any, score: int) -> No
     assert record["feedback_request_id"] == REQUEST_ID
     assert record["rating"] == score
     assert "415-555-0134" not in json.dumps(record)
-    assert record["comment"] == "Call me at [PHONE_NUMBER]"
-    assert record["pii_counts"] == {"comment": {"PHONE_NUMBER": 1}}
+    assert record["comment"].startswith("Call me at ") and "[PHONE_NUMBER]" in record["comment"]
+    assert record["pii_counts"]["comment"]["PHONE_NUMBER"] == 1
     assert resp["metrics"]["FeedbackRequests"] == [1.0]
 
 
