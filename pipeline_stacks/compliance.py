@@ -373,12 +373,7 @@ def objects_finding(bucket: s3.IBucket, prefix: str = "") -> str:
 
     A bucket of this app renders as ``<LogicalId.Arn>``; an imported bucket as its literal ARN.
     """
-    resolved = cdk.Stack.of(bucket).resolve(bucket.bucket_arn)
-    if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
-        logical_id, attribute = resolved["Fn::GetAtt"]
-        resolved = f"<{logical_id}.{attribute}>"
-    if not isinstance(resolved, str):
-        raise ValueError(f"cannot name the IAM5 finding for bucket ARN {resolved!r}")
+    resolved = flatten_reference(cdk.Stack.of(bucket).resolve(bucket.bucket_arn))
     scoped = prefix.strip("/")
     return f"Resource::{resolved}/{scoped}/*" if scoped else f"Resource::{resolved}/*"
 
@@ -451,22 +446,9 @@ def acknowledge_resources(scope: IConstruct, key: str, arns: Iterable[str]) -> N
 
 
 def resource_finding(scope: IConstruct, arn: str) -> str:
-    """The cdk-nag IAM5 finding id (``Resource::...``) for an ARN built with tokens, rendered as cdk-nag
-    does: ``Ref`` -> ``<Name>``, ``Fn::GetAtt`` -> ``<LogicalId.Attribute>``, ``Fn::Join`` concatenated."""
-
-    def render(value: object) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and "Ref" in value:
-            return f"<{value['Ref']}>"
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            return "<{}.{}>".format(*value["Fn::GetAtt"])
-        if isinstance(value, dict) and "Fn::Join" in value:
-            sep, parts = value["Fn::Join"]
-            return sep.join(render(p) for p in parts)
-        raise ValueError(f"cannot name the IAM5 finding for {value!r}")
-
-    return f"Resource::{render(cdk.Stack.of(scope).resolve(arn))}"
+    """The cdk-nag IAM5 finding id (``Resource::...``) for an ARN of ``scope``'s own stack (tokens
+    rendered by :func:`flatten_reference`). For ARNs of other stacks use :func:`acknowledge_resources`."""
+    return f"Resource::{flatten_reference(cdk.Stack.of(scope).resolve(arn))}"
 
 
 def add_compliance_checks(app: cdk.App) -> None:
