@@ -16,7 +16,7 @@ FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help synth test deps deps-test train-local clean
+.PHONY: help synth test deps deps-test java train-local clean
 
 help:
 	@echo "make synth [ENV=dev|prod]   synthesize every stack to $(CDK_OUT)/ and print the compliance summary"
@@ -33,9 +33,16 @@ $(VENV)/.deps-runtime: pyproject.toml | $(PY)
 	@touch $@
 
 # Runtime + dev/test + Spark + training extras (torch from the local CPU wheel where present).
-$(VENV)/.deps-test: pyproject.toml | $(PY)
+$(VENV)/.deps-test: pyproject.toml | $(PY) java
 	$(UV) pip install --quiet -p $(PY) $(FIND_LINKS) -e ".[dev,spark,train]"
 	@touch $@ $(VENV)/.deps-runtime
+
+# Local PySpark (the Glue transform's tests) needs a JRE; install Debian's when missing and we are root.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "PySpark tests need Java 17+ (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; fi; }
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
