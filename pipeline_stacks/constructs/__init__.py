@@ -1,31 +1,38 @@
 """Reusable L3 constructs: the library platform teams import."""
 
 from pipeline_stacks.constructs.backend import InferenceBackend
-from pipeline_stacks.constructs.continuous_learning import ContinuousLearning, ContinuousLearningProps
-from pipeline_stacks.constructs.monitoring import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.constructs.bedrock import BedrockModel, BedrockModelProps
-from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
+from pipeline_stacks.constructs.continuous_learning import ContinuousLearning, ContinuousLearningProps
 from pipeline_stacks.constructs.data_lake import BUCKET_ROLES, DataLake, DataLakeProps, LakeLifecycle, LakeReplication
+from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
+from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
+from pipeline_stacks.constructs.monitoring import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
-from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
 
 __all__ = [
-    "ContinuousLearning",
-    "ContinuousLearningProps",
-    "PipelineMonitoring",
-    "PipelineMonitoringProps",
-    "PiiSanitization",
-    "PiiSanitizationProps",
-    "SanitizeOptions",
+    "BUCKET_ROLES",
     "BedrockModel",
     "BedrockModelProps",
+    "ContinuousLearning",
+    "ContinuousLearningProps",
+    "DataLake",
+    "DataLakeProps",
     "DeploymentGuardrails",
+    "FrontDoor",
+    "FrontDoorProps",
+    "FrontDoorVpc",
     "InferenceBackend",
+    "LakeLifecycle",
+    "LakeReplication",
     "ModelEndpoint",
     "ModelEndpointProps",
+    "PiiSanitization",
+    "PiiSanitizationProps",
+    "PipelineMonitoring",
+    "PipelineMonitoringProps",
+    "SanitizeOptions",
     "ServerlessSettings",
     "TrainingPipeline",
     "TrainingPipelineProps",
-    "FrontDoor", "FrontDoorProps", "FrontDoorVpc",
-    "BUCKET_ROLES", "DataLake", "DataLakeProps", "LakeLifecycle", "LakeReplication"]
+]
