@@ -40,7 +40,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     }.items():
         monkeypatch.setenv(key, value)
     for key in ("KMS_KEY_ID", "GUARDRAIL_ID", "GUARDRAIL_VERSION", "PROMPT_MAX_CHARS", "MAX_BODY_BYTES",
-                "MODEL_VERSION", "AWS_PROFILE"):
+                "MODEL_VERSION", "AWS_PROFILE", "INFERENCE_COMPONENT_NAME", "CORS_ALLOWED_ORIGINS"):
         monkeypatch.delenv(key, raising=False)
     reset_caches()
     yield monkeypatch
@@ -62,11 +62,11 @@ def s3(env: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def invoke(capsys: pytest.CaptureFixture[str]) -> Callable[..., dict[str, Any]]:
     """Call the handler; the answer gets ``json`` (parsed body), ``hdr`` (headers) and ``metrics`` (EMF)."""
-    from frontdoor.app import lambda_handler
+    from frontdoor import app
 
     def _invoke(event: dict[str, Any]) -> dict[str, Any]:
         capsys.readouterr()
-        response = lambda_handler(event, FakeContext())
+        response = app.lambda_handler(event, FakeContext())  # looked up per call: the ``cors`` fixture reloads
         response["json"] = json.loads(response["body"]) if response.get("body") else None
         response["hdr"] = response_headers(response)
         response["metrics"] = emf_metrics(capsys.readouterr().out)
@@ -95,6 +95,26 @@ def bedrock(env: pytest.MonkeyPatch) -> Iterator[Any]:
     config.settings.cache_clear()
     with Stubber(clients.bedrock_runtime()) as stubber:
         yield stubber
+
+
+@pytest.fixture
+def cors(env: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """``cors("https://a,https://b")`` sets ``CORS_ALLOWED_ORIGINS`` and re-imports ``frontdoor.app``.
+
+    The resolver's CORS configuration is fixed when the module is imported (as in Lambda, once per execution
+    environment); teardown re-imports it without the variable.
+    """
+    import importlib
+
+    from frontdoor import app
+
+    def _configure(origins: str) -> None:
+        env.setenv("CORS_ALLOWED_ORIGINS", origins)
+        importlib.reload(app)
+
+    yield _configure
+    env.delenv("CORS_ALLOWED_ORIGINS", raising=False)
+    importlib.reload(app)
 
 
 @pytest.fixture

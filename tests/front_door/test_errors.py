@@ -123,6 +123,42 @@ def test_sagemaker_errors(s3: Any, sagemaker: Any, invoke: Any, error_code: str,
     assert not s3.list_objects_v2(Bucket="interactions-test").get("Contents")
 
 
+NO_CAPACITY = ("Inference Component has no capacity to process this request. ApplicationAutoScaling may be "
+               "in-progress (if configured) or try to increase the capacity by invoking "
+               "UpdateInferenceComponentRuntimeConfig API.")
+
+
+@pytest.mark.parametrize(
+    ("error_code", "http", "message", "status"),
+    [
+        ("ValidationError", 400, NO_CAPACITY, 503),
+        ("ValidationError", 400, "The inference component llm-endpoint-ic has no instances.", 503),
+        ("ModelNotReadyException", 429, "Inference component is not ready; retry.", 503),
+        ("ValidationError", 400, "Inference Component Name header is required for this endpoint.", 502),
+        ("ModelError", 424, "Received client error (400): no capacity planning in this prompt", 502),
+    ],
+)
+def test_inference_component_without_capacity_is_503(s3: Any, sagemaker: Any, invoke: Any, env: Any,
+                                                     error_code: str, http: int, message: str, status: int) -> None:
+    """Scaled to zero: SageMaker refuses the call while the NoCapacityInvocationFailures alarm scales out."""
+    env.setenv("INFERENCE_COMPONENT_NAME", "llm-endpoint-ic")
+    env.setenv("RETRY_AFTER_S", "5")
+    from frontdoor import config
+
+    config.settings.cache_clear()
+    sagemaker.add_client_error("invoke_endpoint", service_error_code=error_code, http_status_code=http,
+                               service_message=message)
+    resp = invoke(make_event({"prompt": "hi"}))
+    if status == 503:
+        assert_error(resp, 503, "model_unavailable")
+        assert resp["hdr"]["retry-after"] == "5"
+        assert resp["metrics"]["UpstreamUnavailable"] == [1.0]
+    else:
+        assert_error(resp, 502, "model_error")
+        assert "retry-after" not in resp["hdr"]
+    assert message not in resp["body"]
+
+
 @pytest.mark.parametrize(
     ("error_code", "http", "status", "code"),
     [

@@ -6,6 +6,7 @@ import importlib.util
 import json
 from typing import Any
 
+import pytest
 from botocore.stub import ANY
 from front_door_support import (
     BUCKET,
@@ -84,6 +85,25 @@ def test_sagemaker_payload_is_tgi_style(s3: Any, sagemaker: Any, invoke: Any) ->
     assert sent["inputs"] == "hi"
     assert sent["parameters"] == {"max_new_tokens": 10, "return_full_text": False, "details": True,
                                   "do_sample": False, "stop": ["###"]}
+
+
+@pytest.mark.parametrize("component", [None, "", "llm-endpoint-ic"])
+def test_inference_component_is_named_only_when_configured(s3: Any, sagemaker: Any, invoke: Any, env: Any,
+                                                           component: str | None) -> None:
+    """Scale-to-zero endpoints host an inference component: ``InferenceComponentName`` must be sent."""
+    if component is not None:
+        env.setenv("INFERENCE_COMPONENT_NAME", component)
+    from frontdoor import config
+
+    config.settings.cache_clear()
+    expected = {"EndpointName": ENDPOINT, "Body": ANY, "ContentType": "application/json", "Accept": "application/json"}
+    if component:
+        expected["InferenceComponentName"] = component
+    sagemaker.add_response("invoke_endpoint", tgi_body(), expected)  # Stubber checks the exact parameter set
+    resp = invoke(make_event({"prompt": "hi"}))
+    assert resp["statusCode"] == 200, resp["body"]
+    assert resp["json"]["model"] == ENDPOINT
+    sagemaker.assert_no_pending_responses()
 
 
 def test_lmi_dict_answer_with_usage(s3: Any, sagemaker: Any, invoke: Any) -> None:

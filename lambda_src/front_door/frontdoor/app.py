@@ -4,7 +4,8 @@ Status codes: 400 malformed JSON / schema violation, 413 body too large, 415 non
 422 schema-valid but unusable (blank prompt), 404 unknown route, 405 wrong method, 429/503 upstream
 throttled/unavailable (``Retry-After``), 502 model error, 504 model timeout, 500 only for bugs.
 Raw prompts, outputs and comments are never logged; stored copies are redacted by the shared PII engine.
-The caller receives the model output unredacted.
+The caller receives the model output unredacted. With ``CORS_ALLOWED_ORIGINS`` (read when this module is
+imported) responses to a listed ``Origin`` carry ``Access-Control-Allow-Origin``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+)
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from frontdoor import backends, clients, schemas, storage
-from frontdoor.config import Settings, settings
+from frontdoor.config import Settings, cors_allowed_origins, settings
 from frontdoor.errors import ApiError, upstream_error
 from frontdoor.observability import logger, metrics, tracer
 from frontdoor.schemas import RequestInvalid
@@ -36,9 +41,27 @@ from frontdoor.schemas import RequestInvalid
 ROUTES: dict[str, str] = {"/v1/generate": "POST", "/v1/feedback": "POST"}
 ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 RATINGS: dict[str, int] = {"up": 1, "down": -1}
-BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+CORS_ALLOW_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"]
+CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After"]
+CORS_MAX_AGE_S = 600
+CORS_ORIGINS = cors_allowed_origins()
+BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                **({"Vary": "Origin"} if CORS_ORIGINS else {})}
 
-app = APIGatewayRestResolver()
+
+def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:
+    """Powertools CORS for the handler's responses (API Gateway answers preflights); ``None`` turns it off.
+
+    Every response (routes, exception handlers, 404/405) to a request whose ``Origin`` is listed carries
+    ``Access-Control-Allow-Origin: <that origin>``; other origins get no CORS headers.
+    """
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]), allow_headers=CORS_ALLOW_HEADERS,
+                      expose_headers=CORS_EXPOSE_HEADERS, max_age=CORS_MAX_AGE_S, allow_credentials=False)
+
+
+app = APIGatewayRestResolver(cors=cors_config(CORS_ORIGINS))
 
 
 def _count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:

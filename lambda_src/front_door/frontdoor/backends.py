@@ -87,14 +87,23 @@ def parse_tgi(body: bytes) -> tuple[str, str | None, int | None, int | None]:
 
 
 def invoke_sagemaker(prompt: str, params: dict[str, Any], s: Settings) -> Generation:
-    """``InvokeEndpoint`` with ``{"inputs", "parameters"}`` and parse ``generated_text``."""
+    """``InvokeEndpoint`` with ``{"inputs", "parameters"}`` and parse ``generated_text``.
+
+    With ``INFERENCE_COMPONENT_NAME`` (scale-to-zero endpoints) the call names the inference component: an
+    endpoint that hosts inference components rejects invocations without one.
+    """
     if not s.endpoint_name:
         raise RuntimeError("ENDPOINT_NAME is not set")
-    payload = json.dumps({"inputs": prompt, "parameters": tgi_parameters(params)}).encode()
+    request: dict[str, Any] = {
+        "EndpointName": s.endpoint_name,
+        "Body": json.dumps({"inputs": prompt, "parameters": tgi_parameters(params)}).encode(),
+        "ContentType": "application/json",
+        "Accept": "application/json",
+    }
+    if s.inference_component_name:
+        request["InferenceComponentName"] = s.inference_component_name
     start = time.perf_counter()
-    resp = clients.sagemaker_runtime().invoke_endpoint(
-        EndpointName=s.endpoint_name, Body=payload, ContentType="application/json", Accept="application/json"
-    )
+    resp = clients.sagemaker_runtime().invoke_endpoint(**request)
     body = resp["Body"].read()
     latency_ms = (time.perf_counter() - start) * 1000
     text, stop, tokens_in, tokens_out = parse_tgi(body)

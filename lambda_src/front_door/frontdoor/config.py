@@ -27,6 +27,7 @@ class Settings:
 
     backend: str
     endpoint_name: str | None
+    inference_component_name: str | None
     model_id: str | None
     model_version: str | None
     guardrail_id: str | None
@@ -51,6 +52,7 @@ def settings() -> Settings:
     return Settings(
         backend=backend,
         endpoint_name=_opt("ENDPOINT_NAME"),
+        inference_component_name=_opt("INFERENCE_COMPONENT_NAME"),
         model_id=_opt("MODEL_ID"),
         model_version=_opt("MODEL_VERSION"),
         guardrail_id=_opt("GUARDRAIL_ID"),
@@ -65,3 +67,11 @@ def settings() -> Settings:
         storage_timeout_s=_float("STORAGE_TIMEOUT_S", 3.0),
         retry_after_s=_int("RETRY_AFTER_S", 2),
     )
+
+
+def cors_allowed_origins() -> tuple[str, ...]:
+    """``CORS_ALLOWED_ORIGINS``: comma-separated browser origins; empty or unset turns CORS off.
+
+    Read once, when ``frontdoor.app`` builds its resolver (Powertools fixes CORS at construction).
+    """
+    return tuple(o.strip() for o in (os.environ.get("CORS_ALLOWED_ORIGINS") or "").split(",") if o.strip())

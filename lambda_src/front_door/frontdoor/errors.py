@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Upstream error codes (botocore ``ClientError`` ``Error.Code``) by outcome.
 THROTTLE_CODES = frozenset(
@@ -11,6 +12,12 @@ THROTTLE_CODES = frozenset(
 UNAVAILABLE_CODES = frozenset({"ModelNotReadyException", "ServiceUnavailable", "ServiceUnavailableException"})
 TIMEOUT_CODES = frozenset({"ModelTimeoutException"})
 MODEL_ERROR_CODES = frozenset({"ModelError", "ModelErrorException", "ValidationException", "ValidationError"})
+# A scale-to-zero inference component without copies answers ``ValidationError`` (HTTP 400) with a message such
+# as "Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress
+# ..." and counts the call in ``NoCapacityInvocationFailures``, the metric whose alarm scales it out from zero:
+# a retry succeeds once a copy is up, so it is a 503, not a model error.
+NO_CAPACITY_CODES = frozenset({"ValidationError"})
+NO_CAPACITY_MESSAGES = ("no capacity", "no instance")
 
 
 @dataclass
@@ -30,8 +37,9 @@ class ApiError(Exception):
 def upstream_error(exc: Exception, retry_after_s: int) -> ApiError | None:
     """Translate a botocore exception raised by the model call; ``None`` when it is not an upstream error.
 
-    Throttling -> 429, not ready / unavailable -> 503 (both with ``Retry-After``), model and validation
-    errors -> 502, timeouts -> 504, any other AWS error or connection failure -> 502.
+    Throttling -> 429, not ready / unavailable / inference component without capacity -> 503 (both with
+    ``Retry-After``), model and validation errors -> 502, timeouts -> 504, any other AWS error or connection
+    failure -> 502.
     """
     from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
@@ -45,6 +53,9 @@ def upstream_error(exc: Exception, retry_after_s: int) -> ApiError | None:
         if code in UNAVAILABLE_CODES:
             return ApiError(503, "model_unavailable", "The model is not available; retry later.", retry,
                             "UpstreamUnavailable")
+        if code in NO_CAPACITY_CODES and _no_capacity(exc.response):
+            return ApiError(503, "model_unavailable", "The model is scaling out; retry later.", retry,
+                            "UpstreamUnavailable")
         if code in TIMEOUT_CODES:
             return ApiError(504, "upstream_timeout", "The model did not answer in time.", metric="UpstreamTimeouts")
         if code in MODEL_ERROR_CODES:
@@ -54,3 +65,9 @@ def upstream_error(exc: Exception, retry_after_s: int) -> ApiError | None:
     if isinstance(exc, BotoCoreError):
         return ApiError(502, "upstream_error", "The model backend could not be reached.", metric="UpstreamErrors")
     return None
+
+
+def _no_capacity(response: dict[str, Any]) -> bool:
+    """Whether an error response says the inference component has no capacity (used for the status only)."""
+    message = response.get("Error", {}).get("Message")
+    return isinstance(message, str) and any(m in message.lower() for m in NO_CAPACITY_MESSAGES)
