@@ -377,6 +377,7 @@ _PO_BOX = lazy_re(
     re.IGNORECASE,
 )
 _PO_GATE = ("box", "postfach", "apartado", "postale")
+_PO_GATE_RE = lazy_re("|".join(_PO_GATE))
 _DE_SUFFIXES = (
     "straße",
     "strasse",
@@ -432,6 +433,7 @@ _FR_WAY_HINTS = (
     "voie ",
     "faubourg ",
 )
+_FR_WAY_HINT_RE = lazy_re("|".join(map(re.escape, _FR_WAY_HINTS)))
 _FR_BEFORE = lazy_re(
     r"(?:(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ \t]+)?(?<![\w-])(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|"
     r"quai|route|cours|passage|square|voie|faubourg)[ \t]+(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?$",
@@ -470,7 +472,7 @@ def _find_addresses(text: str, lower: str) -> Iterator[Span]:
                     tail.end() if tail else suffix_end,
                     0.85,
                 )
-    if any(map(lower.__contains__, _PO_GATE)):
+    if _PO_GATE_RE.search(lower) is not None:
         for m in _PO_BOX.finditer(text):
             yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
 
@@ -652,7 +654,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     if doc.has_digit:
         yield from _find_addresses(text, lower)
     g = gazetteers()
-    french = any(map(lower.__contains__, _FR_WAY_HINTS))
+    french = _FR_WAY_HINT_RE.search(lower) is not None
     for m in RUN_RE.finditer(text):
         run = m.group()
         if (

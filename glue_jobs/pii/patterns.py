@@ -173,16 +173,34 @@ _WORD_STRIP = "\"'([{<*"
 def tail_words(window: str, k: int = 3) -> tuple[list[str], str]:
     """The last ``k`` words of ``window`` (outer quotes/brackets removed) and the punctuation trailing them."""
     body = window.rstrip(_TAIL_STRIP)
-    return [w.strip(_WORD_STRIP) for w in body.split()[-k:]], window[len(body) :]
+    # rsplit(None, k)[-k:] == split()[-k:], without splitting the whole window
+    return [w.strip(_WORD_STRIP) for w in body.rsplit(None, k)[-k:]], window[
+        len(body) :
+    ]
+
+
+# phrases set -> last words of its multi-word phrases (a two/three-word match must end with one of them)
+_PHRASE_TAILS: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
 
 def ends_with(words: list[str], phrases: frozenset[str]) -> bool:
     """True if the last one, two or three of ``words`` form one of ``phrases``."""
     n = len(words)
-    return bool(n) and (
-        words[-1] in phrases
-        or (n > 1 and f"{words[-2]} {words[-1]}" in phrases)
-        or (n > 2 and f"{words[-3]} {words[-2]} {words[-1]}" in phrases)
+    if not n:
+        return False
+    last = words[-1]
+    if last in phrases:
+        return True
+    if n == 1:
+        return False
+    entry = _PHRASE_TAILS.get(id(phrases))
+    if entry is None or entry[0] is not phrases:
+        tails = frozenset(p.rsplit(" ", 1)[1] for p in phrases if " " in p)
+        _PHRASE_TAILS[id(phrases)] = entry = (phrases, tails)
+    if last not in entry[1]:
+        return False
+    return f"{words[-2]} {last}" in phrases or (
+        n > 2 and f"{words[-3]} {words[-2]} {last}" in phrases
     )
 
 
@@ -723,6 +741,8 @@ _MONTH_STEMS = (
     "ene",
 )
 
+_MONTH_STEM_RE = lazy_re("|".join(map(re.escape, _MONTH_STEMS)))
+
 
 def _valid_ymd(y: int, m: int, d: int) -> bool:
     return 1 <= m <= 12 and 1 <= d <= 31 and 1000 <= y <= 2999
@@ -749,33 +769,30 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
         if len(c) == 4 and not 1000 <= int(c) <= 2999:
             continue
         yield Span("DATE_TIME", m.start(), m.end(), 0.85)
-    if not any(map(doc.lower.__contains__, _MONTH_STEMS)):
-        return
-    lower, seen = doc.lower, set()
-    for stem in _MONTH_STEMS:
-        pos = lower.find(stem)
-        while pos != -1:
-            if (pos == 0 or not lower[pos - 1].isalpha()) and pos not in seen:
-                seen.add(pos)
-                m = DATE_TXT_RE.match(text, pos)
-                if m:
-                    day = _DAY_BEFORE.search(text, max(0, pos - 12), pos)
-                    start = day.start() if day else pos
-                    t = text[start : m.end()]
-                    # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
-                    if (
-                        any(ch.isdigit() for ch in t)
-                        and (
-                            re.search(r"\d{4}", t)
-                            or any(ch.isupper() for ch in t if ch.isalpha())
-                        )
-                        and not (
-                            t[:3].lower() == "may"
-                            and not any(ch.isdigit() for ch in t[3:])
-                        )
-                    ):
-                        yield Span("DATE_TIME", start, m.end(), 0.85)
-            pos = lower.find(stem, pos + 1)
+    lower = doc.lower
+    # Stems are distinct 3-character strings, so each position holds at most one; an occurrence hidden by an
+    # overlapping earlier one starts after a letter of it and would be rejected anyway.
+    for sm in _MONTH_STEM_RE.finditer(lower):
+        pos = sm.start()
+        if pos == 0 or not lower[pos - 1].isalpha():
+            m = DATE_TXT_RE.match(text, pos)
+            if m:
+                day = _DAY_BEFORE.search(text, max(0, pos - 12), pos)
+                start = day.start() if day else pos
+                t = text[start : m.end()]
+                # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
+                if (
+                    any(ch.isdigit() for ch in t)
+                    and (
+                        re.search(r"\d{4}", t)
+                        or any(ch.isupper() for ch in t if ch.isalpha())
+                    )
+                    and not (
+                        t[:3].lower() == "may"
+                        and not any(ch.isdigit() for ch in t[3:])
+                    )
+                ):
+                    yield Span("DATE_TIME", start, m.end(), 0.85)
 
 
 AGE_NUM_RE = lazy_re(
@@ -805,9 +822,11 @@ _AGE_KEYS = (
     "edad",
 )
 
+_AGE_KEY_RE = lazy_re("|".join(map(re.escape, _AGE_KEYS)))
+
 
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
-    if not doc.has_digit or not any(map(doc.lower.__contains__, _AGE_KEYS)):
+    if not doc.has_digit or _AGE_KEY_RE.search(doc.lower) is None:
         return
     matches = list(AGE_NUM_RE.finditer(text))
     lower = doc.lower
@@ -841,6 +860,7 @@ _CITY_AFTER_ZIP = lazy_re(r"[ \t]+[A-ZÄÖÜÉÈ][\w'-]+")
 _PIN_BEFORE = lazy_re(r"[a-z] ?[-–,] ?$")
 ZIP_CTX_RE = lazy_re(r"(?=\d)(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
 _ZIP_KEYS = ("zip", "postal", "postcode", "post code", "plz", "cp", "pin", "c.p.")
+_ZIP_KEY_RE = lazy_re("|".join(map(re.escape, _ZIP_KEYS)))
 
 
 def find_zip(text: str, doc: Doc) -> Iterator[Span]:
@@ -866,7 +886,7 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
         elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
             yield Span("ZIP_CODE", m.start(), m.end(), 0.6)  # "Gangtok - 737101"
-    if "ZIP_CODE" in doc.hints or any(map(doc.lower.__contains__, _ZIP_KEYS)):
+    if "ZIP_CODE" in doc.hints or _ZIP_KEY_RE.search(doc.lower) is not None:
         for m in ZIP_CTX_RE.finditer(text):
             if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
