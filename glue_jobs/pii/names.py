@@ -85,8 +85,9 @@ U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
 CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-(?:(?:la|le|les|lès|sur|sous|en|de|du|des|aux|au|am|an|im|der|upon|on)-)?{U}(?:['’]{U})?{L}+)*"
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
-RUN_RE = lazy_re(
-    rf"(?=[{_UP}])(?<![\w@./#$-]){CAP}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])"
+assert CAP.startswith(U)
+RUN_RE = lazy_re(  # first capital consumed, then the look-behind (see patterns.py)
+    rf"{U}(?<![\w@./#$-]{U}){CAP[len(U):]}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])"
 )
 _TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
 

@@ -38,6 +38,10 @@ def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
     return LazyPattern(pattern, flags)
 
 
+# Patterns that must not start right after some characters consume their first character and then look
+# behind over two characters ("\d(?<![\w.]\d)" rather than "(?=\d)(?<![\w.])"): a pattern that starts with a
+# character class lets the regex engine skip to candidate positions in C instead of trying every position.
+
 # --------------------------------------------------------------------------------------------- context
 
 
@@ -279,6 +283,7 @@ class Doc:
     lower: str
     hints: frozenset[str]
     has_digit: bool = True
+    number_starts: dict[str, list[int]] | None = None  # see :func:`number_starts`
 
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""
@@ -325,13 +330,43 @@ URL_RE = lazy_re(
     re.IGNORECASE,
 )
 _URL_TRAIL = ".,;:!?)'\"*"
-IPV4_RE = lazy_re(r"(?=\d)(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+IPV4_RE = lazy_re(r"\d(?<![\w.]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
 IPV6_RE = lazy_re(
     r"(?=[0-9A-Fa-f:])(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
 MAC_RE = lazy_re(
     r"(?=[0-9A-Fa-f])(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
 )
+
+
+def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
+    """Start offsets of the matches of :data:`IPV4_RE`, :data:`CARD_RE`, :data:`SSN_RE` and :data:`DATE_NUM_RE`
+    at every position of ``text`` (computed once per call, on first use, in one pass of :data:`NUMBER_SCAN`).
+
+    Each of those patterns starts with a digit that must not follow a word character; the scan tries each such
+    position once for all four (instead of each pattern trying every digit) and records which of them match there.
+    """
+    starts = doc.number_starts
+    if starts is None:
+        starts = {"ip": [], "card": [], "ssn": [], "date": []}
+        for m in NUMBER_SCAN.finditer(text):
+            for key in NUMBER_SCAN_GROUPS:
+                if m.start(key) >= 0:
+                    starts[key].append(m.start())
+        doc.number_starts = starts
+    return starts
+
+
+def _rescan(rx: LazyPattern, text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """The matches ``rx.finditer(text)`` gives, given every position where ``rx`` matches (sorted): a match
+    starting inside the previous one is skipped, as ``finditer`` resumes at the previous match's end."""
+    last = 0
+    for start in starts:
+        if start >= last:
+            m = rx.match(text, start)
+            assert m is not None
+            last = m.end()
+            yield m
 
 
 def find_email(text: str, doc: Doc) -> Iterator[Span]:
@@ -363,7 +398,7 @@ def find_ip(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
     if "." in text:
-        for m in IPV4_RE.finditer(text):
+        for m in _rescan(IPV4_RE, text, number_starts(text, doc)["ip"]):
             if v.ipv4_ok(m.group()) and not doc.negated(m.start()):
                 yield Span("IP_ADDRESS", m.start(), m.end(), 0.9)
     if "::" in text or text.count(":") >= 7:
@@ -383,7 +418,7 @@ def find_mac(text: str, doc: Doc) -> Iterator[Span]:
 # --------------------------------------------------------------------------------------------- aws
 
 AWS_ACCESS_RE = lazy_re(
-    r"(?=A)(?<![A-Za-z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
+    r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|ROA|IDA|GPA|NPA|NVA|IPA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
 )
 AWS_SECRET_RE = lazy_re(
     r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])"
@@ -409,7 +444,7 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- numbers
 
-CARD_RE = lazy_re(r"(?=\d)(?<![\w.+/-])\d(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
+CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
 _CARD_GROUPS = {
     (4, 4, 4, 4),
     (4, 4, 4, 4, 3),
@@ -426,7 +461,7 @@ _CARD_GROUPS = {
 def find_card(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
-    for m in CARD_RE.finditer(text):
+    for m in _rescan(CARD_RE, text, number_starts(text, doc)["card"]):
         s = m.group()
         groups = tuple(len(g) for g in re.split(r"[ -]", s))
         if len(groups) > 1 and groups not in _CARD_GROUPS:
@@ -440,14 +475,14 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
 
 
 SSN_RE = lazy_re(
-    r"(?=\d)(?<![\w.+/:-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)"
+    r"(\d(?<![\w.+/:-]\d)\d\d)([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)"
 )
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
-    for m in SSN_RE.finditer(text):
+    for m in _rescan(SSN_RE, text, number_starts(text, doc)["ssn"]):
         area, sep, group, serial = m.groups()
         if not sep:
             continue  # bare 9-digit numbers are context-gated in find_weak
@@ -467,7 +502,7 @@ def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
 
 
 IBAN_RE = lazy_re(
-    r"(?=[A-Z])(?<![A-Za-z0-9])([A-Z]{2}\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII
+    r"([A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII
 )
 
 
@@ -698,6 +733,20 @@ DATE_NUM_RE = lazy_re(
     r"(?=\d)(?<![\w.:/-])(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
     r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2}))" + _TIME
 )
+# One pass over the digits that do not follow a word character: which of IPV4_RE, CARD_RE, SSN_RE and
+# DATE_NUM_RE match there. Each group is that pattern after its first digit (kept in sync by
+# tests/pii/test_pii_engine.py::test_number_scan_agrees_with_patterns); groups inside the look-aheads record
+# which matched.
+NUMBER_SCAN_GROUPS = ("ip", "card", "ssn", "date")
+NUMBER_SCAN = lazy_re(
+    r"\d(?<!\w\d)"
+    r"(?:(?=(?P<ip>(?<!\.\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w]|\.\d))))?"
+    r"(?:(?=(?P<card>(?<![.+/-]\d)(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d))))?"
+    r"(?:(?=(?P<ssn>(?<![.+/:-]\d)\d\d(?P<ssn_sep>[- ]?)\d{2}(?P=ssn_sep)\d{4}(?![\w/:-]|[.,]\d))))?"
+    r"(?:(?=(?P<date>(?<![.:/-]\d)(?:\d{3}-\d{2}-\d{2}|\d{0,1}(?P<date_sep>[/.-])\d{1,2}(?P=date_sep)\d{2,4}"
+    r"|\d{3}/\d{1,2}/\d{1,2})" + _TIME + r")))?"
+    r"(?(ip)|(?(card)|(?(ssn)|(?(date)|(?!)))))"
+)
 # Textual dates are matched from the month name (found with str.find on its stem), then extended left to a day.
 DATE_TXT_RE = lazy_re(
     r"(?:"
@@ -751,7 +800,7 @@ def _valid_ymd(y: int, m: int, d: int) -> bool:
 def find_date(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
-    for m in DATE_NUM_RE.finditer(text):
+    for m in _rescan(DATE_NUM_RE, text, number_starts(text, doc)["date"]):
         if m.group("iso") or m.group("ymd"):
             y, mo, d = (
                 int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd"))

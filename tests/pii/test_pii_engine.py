@@ -387,3 +387,23 @@ def test_module_redact_requires_key_for_hash() -> None:
 
 def test_empty_and_whitespace() -> None:
     assert detect("") == [] and redact("") == "" and redact("   ") == "   "
+
+
+def test_number_scan_agrees_with_patterns() -> None:
+    """The one-pass number scan finds exactly the positions where each of its patterns matches."""
+    from glue_jobs.pii import patterns as p
+
+    texts = [
+        "ip 10.0.0.1, card 4111 1111 1111 1111 and 4111-1111-1111-1111, ssn 123-45-6789 / 123 45 6789",
+        "on 2024-03-05T10:30:00Z, 03/05/2024 at 9:15 pm, 2024/3/5, 1.2.3.4.5, v1.2.3, a1.2.3.4 x.10.0.0.1",
+        "4111111111111111 4111 1111 1111 1111 1111 123-45-67890 12.05.2024 12-05-24 1/2/2024 -5 +1 (555)",
+        "",
+        "no digits at all",
+        "９８７-６５-４３２１ ٠١٢٣٤٥٦٧٨٩٠١٢ 2024-13-45",
+    ]
+    pats = {"ip": p.IPV4_RE, "card": p.CARD_RE, "ssn": p.SSN_RE, "date": p.DATE_NUM_RE}
+    for text in texts:
+        starts = p.number_starts(text, p.Doc(text.lower(), frozenset()))
+        for key, rx in pats.items():
+            want = [i for i in range(len(text)) if rx.match(text, i)]
+            assert starts[key] == want, (key, text)
