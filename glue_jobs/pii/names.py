@@ -33,8 +33,8 @@ class Gazetteers:
     cities: frozenset[str]
     regions: frozenset[str]
     multi: dict[
-        str, tuple[str, ...]
-    ]  # first word -> multi-word places starting with it, longest first
+        str, tuple[tuple[int, frozenset[str]], ...]
+    ]  # first word -> (length, multi-word places of that length starting with it), longest first
 
 
 _LOCK = threading.Lock()
@@ -47,6 +47,11 @@ def _load(name: str) -> frozenset[str]:
 
     with resources.files("glue_jobs.pii").joinpath("data", name).open("rb") as raw:
         return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
+
+
+def _by_length(places: list[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+    lengths = sorted({len(p) for p in places}, reverse=True)
+    return tuple((n, frozenset(p for p in places if len(p) == n)) for n in lengths)
 
 
 def gazetteers() -> Gazetteers:
@@ -65,10 +70,7 @@ def gazetteers() -> Gazetteers:
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
-                    {
-                        k: tuple(sorted(v, key=len, reverse=True))
-                        for k, v in multi.items()
-                    },
+                    {k: _by_length(v) for k, v in multi.items()},
                 )
     return _GAZ
 
@@ -189,11 +191,15 @@ class _Cues(NamedTuple):
     strong_place: bool  # "lives in", "moved to", "City:" ...
 
 
+_NO_CUES = _Cues(False, False, False, False)
+_new = tuple.__new__  # builds a NamedTuple without the Python-level __new__ call
+
+
 def _cues_before(text: str, lower: str, start: int) -> _Cues:
     window = lower[max(0, start - 32) : start]
     words, punct = tail_words(window)
     if not words:
-        return _Cues(False, False, False, False)
+        return _NO_CUES
     last = words[-1]
     colon = ":" in punct
     title = (
@@ -205,11 +211,14 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
         or ends_with(words, _STRONG_CUES)
         or window.rstrip().endswith(("--", "\u2014"))
     )
-    return _Cues(
-        person,
-        not punct.strip() and last in _WEAK_CUES,
-        last in _LOC_PREPS,
-        ends_with(words, _LOC_STRONG),
+    return _new(
+        _Cues,
+        (
+            person,
+            not punct.strip() and last in _WEAK_CUES,
+            last in _LOC_PREPS,
+            ends_with(words, _LOC_STRONG),
+        ),
     )
 
 
@@ -333,8 +342,9 @@ class _Tok(NamedTuple):
 
 def _tokens(text: str, start: int, end: int) -> list[_Tok]:
     return [
-        _Tok(m.start(), m.end(), m.group().lower(), m.group()[0].islower())
+        _new(_Tok, (m.start(), m.end(), w.lower(), w[0].islower()))
         for m in _TOKEN_RE.finditer(text, start, end)
+        for w in (m.group(),)
     ]
 
 
@@ -497,11 +507,17 @@ def _code_before(text: str, start: int) -> bool:
 
 
 def _run_addresses(
-    text: str, lower: str, toks: list[_Tok], has_digit: bool, french: bool
+    text: str,
+    lower: str,
+    toks: list[_Tok],
+    has_digit: bool,
+    french: bool,
+    es_abbr: bool = True,
 ) -> Iterator[Span]:
     """Addresses and cities anchored on one capitalised run (DE/ES/FR streets, cities next to postal codes).
 
-    ``french`` says whether the text contains any French street word at all (checked once per text).
+    ``french`` says whether the text contains any French street word at all, ``es_abbr`` whether it contains
+    "C." or "C/" (both checked once per text).
     """
     rs, re_ = toks[0].start, toks[-1].end
     first = toks[0].word
@@ -525,7 +541,7 @@ def _run_addresses(
             yield Span("LOCATION", code.start("state"), code.end("state"), 0.8)
         elif code.group("pin"):
             yield Span("ZIP_CODE", code.start("pin"), code.end("pin"), 0.7)
-    elif _code_before(text, rs):
+    elif rs and text[rs - 1] in " \t" and _code_before(text, rs):
         yield Span("LOCATION", rs, re_, 0.75)
     for i, t in enumerate(toks):  # DE: Musterstraße 12a, Hauptstr. 5, Müller Straße 3
         if t.word.endswith(_DE_SUFFIXES):
@@ -535,7 +551,7 @@ def _run_addresses(
                 yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
                 break
     es_start = rs if first in _ES_WAYS else None
-    if es_start is None and (
+    if es_start is None and es_abbr and (
         "C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]
     ):
         abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 14), rs)
@@ -639,12 +655,13 @@ def _multiword_places(
     text: str, toks: list[_Tok], g: Gazetteers
 ) -> Iterator[tuple[int, int, str]]:
     """Multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro")."""
+    multi = g.multi
     for t in toks:
-        for phrase in g.multi.get(t.word, ()):
-            end = t.start + len(phrase)
-            if text[t.start : end].lower() == phrase and (
-                end == len(text) or not text[end].isalnum()
-            ):
+        # longest first; at most one place of a given length can equal the text there
+        for n, phrases in multi.get(t.word, ()):
+            end = t.start + n
+            phrase = text[t.start : end].lower()
+            if phrase in phrases and (end == len(text) or not text[end].isalnum()):
                 yield t.start, end, phrase
                 break
 
@@ -656,6 +673,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         yield from _find_addresses(text, lower)
     g = gazetteers()
     french = _FR_WAY_HINT_RE.search(lower) is not None
+    es_abbr = "C." in text or "C/" in text
     for m in RUN_RE.finditer(text):
         run = m.group()
         if (
@@ -664,11 +682,13 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             word = run.lower()
             if word in _SKIP_SINGLE:
                 continue
-            toks = [_Tok(m.start(), m.end(), word, False)]
+            toks = [_new(_Tok, (m.start(), m.end(), word, False))]
         else:
             toks = _tokens(text, m.start(), m.end())
         if len(toks) > 1 or toks[0].word not in COMMON:
-            yield from _run_addresses(text, lower, toks, doc.has_digit, french)
+            yield from _run_addresses(
+                text, lower, toks, doc.has_digit, french, es_abbr
+            )
         for start, end, phrase in _multiword_places(text, toks, g):
             prep = _cues_before(text, lower, start).prep
             yield Span(
