@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 from glue_jobs.pii.model import Span
 from glue_jobs.pii.patterns import (
-    US_STATE_ABBR,
+    US_STATE_ALT,
     Doc,
     ends_with,
     lazy_re,
+    literal_alternation,
     tail_words,
 )
 
@@ -89,7 +90,7 @@ CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-(?:(?:la|le|les|lès|sur|sous|en|d
 _PARTICLES = r"(?:de|del|della|di|da|dos|das|du|van|von|der|den|ter|le|la|bin|ibn|al|el|y|zu|am|sur|upon)"
 assert CAP.startswith(U)
 RUN_RE = lazy_re(  # first capital consumed, then the look-behind (see patterns.py)
-    rf"{U}(?<![\w@./#$-]{U}){CAP[len(U):]}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])"
+    rf"{U}(?<![\w@./#$-]{U}){CAP[len(U) :]}(?:[ \t]+(?:{_PARTICLES}[ \t]+){{0,2}}(?:{CAP}|{U}\.(?=[ \t]+{U})))*(?![\w@])"
 )
 _TOKEN_RE = lazy_re(rf"{CAP}|{U}\.|{_PARTICLES}")
 
@@ -388,7 +389,6 @@ _PO_BOX = lazy_re(
     re.IGNORECASE,
 )
 _PO_GATE = ("box", "postfach", "apartado", "postale")
-_PO_GATE_RE = lazy_re("|".join(_PO_GATE))
 _DE_SUFFIXES = (
     "straße",
     "strasse",
@@ -444,7 +444,7 @@ _FR_WAY_HINTS = (
     "voie ",
     "faubourg ",
 )
-_FR_WAY_HINT_RE = lazy_re("|".join(map(re.escape, _FR_WAY_HINTS)))
+_FR_WAY_HINT_RE = lazy_re(literal_alternation(_FR_WAY_HINTS))
 _FR_BEFORE = lazy_re(
     r"(?:(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ \t]+)?(?<![\w-])(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|"
     r"quai|route|cours|passage|square|voie|faubourg)[ \t]+(?:(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*)?$",
@@ -452,7 +452,7 @@ _FR_BEFORE = lazy_re(
 )
 # What may follow a city name: ", ST 12345" / "\nSW1A 1AA" / " - 123456" / ", 28001" (not "28001 City").
 _CODE_AFTER_CITY = lazy_re(
-    rf",?[ \t]+(?P<state>{'|'.join(sorted(US_STATE_ABBR))})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
+    rf",?[ \t]+(?P<state>{US_STATE_ALT})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])"
     rf"|(?:[ \t]*\n[ \t]*|[ \t]+)[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}(?![\w])"
     rf"|[ \t]*[-–,]?[ \t]*(?P<pin>\d{{6}})(?![\w-])"
     rf"|,[ \t]*(?=\d{{5}}(?![\w-])(?![ \t]+{U}))"
@@ -483,7 +483,7 @@ def _find_addresses(text: str, lower: str) -> Iterator[Span]:
                     tail.end() if tail else suffix_end,
                     0.85,
                 )
-    if _PO_GATE_RE.search(lower) is not None:
+    if any(map(lower.__contains__, _PO_GATE)):
         for m in _PO_BOX.finditer(text):
             yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
 
@@ -551,8 +551,10 @@ def _run_addresses(
                 yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
                 break
     es_start = rs if first in _ES_WAYS else None
-    if es_start is None and es_abbr and (
-        "C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]
+    if (
+        es_start is None
+        and es_abbr
+        and ("C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs])
     ):
         abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 14), rs)
         es_start = abbr.start() if abbr else None
@@ -686,9 +688,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         else:
             toks = _tokens(text, m.start(), m.end())
         if len(toks) > 1 or toks[0].word not in COMMON:
-            yield from _run_addresses(
-                text, lower, toks, doc.has_digit, french, es_abbr
-            )
+            yield from _run_addresses(text, lower, toks, doc.has_digit, french, es_abbr)
         for start, end, phrase in _multiword_places(text, toks, g):
             prep = _cues_before(text, lower, start).prep
             yield Span(

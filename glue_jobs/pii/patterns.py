@@ -38,6 +38,28 @@ def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
     return LazyPattern(pattern, flags)
 
 
+def literal_alternation(words: Iterable[str]) -> str:
+    """A regex matching exactly the given literal strings, factored by common prefixes ("jan|jun|jul" ->
+    "j(?:an|u(?:n|l))"): the regex engine tries one branch per first character instead of every word.
+
+    Only for existence tests or for words of one length (where at most one can match at a position).
+    """
+    heads: dict[str, list[str]] = {}
+    for w in dict.fromkeys(words):
+        heads.setdefault(w[:1], []).append(w[1:])
+    alts = []
+    for head, rests in heads.items():
+        if not head:
+            continue
+        tails = [r for r in rests if r]
+        if not tails:
+            alts.append(re.escape(head))
+        else:
+            opt = "?" if "" in rests else ""
+            alts.append(f"{re.escape(head)}(?:{literal_alternation(tails)}){opt}")
+    return "|".join(alts)
+
+
 # Patterns that must not start right after some characters consume their first character and then look
 # behind over two characters ("\d(?<![\w.]\d)" rather than "(?=\d)(?<![\w.])"): a pattern that starts with a
 # character class lets the regex engine skip to candidate positions in C instead of trying every position.
@@ -288,7 +310,9 @@ class Doc:
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""
         body = self.lower[max(0, start - 24) : start].rstrip(_TAIL_STRIP)
-        last = body.rsplit(None, 1)  # as tail_words(window, 1), inlined (called for most number candidates)
+        last = body.rsplit(
+            None, 1
+        )  # as tail_words(window, 1), inlined (called for most number candidates)
         if not last:
             return False
         w = last[-1].strip(_WORD_STRIP)
@@ -473,9 +497,7 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span("CREDIT_CARD", m.start(), m.end(), 0.9)
 
 
-SSN_RE = lazy_re(
-    r"(\d(?<![\w.+/:-]\d)\d\d)([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)"
-)
+SSN_RE = lazy_re(r"(\d(?<![\w.+/:-]\d)\d\d)([- ]?)(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
 
 
 def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
@@ -680,10 +702,15 @@ _WEAK_GATE = lazy_re(
 )
 
 
+# Every weak candidate needs six digits (checked below) and its digit groups are joined by single "-" or " ",
+# so a text without six such digits has none.
+_WEAK_DIGITS = lazy_re(r"\d(?:[- ]?\d){5}")
+
+
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     """Context-gated identifiers; when several types' patterns match the same token, the type whose context
     word is closest before it wins (``"passport": "...", "driver_license": "123456789"`` -> licence)."""
-    if not doc.has_digit:
+    if not doc.has_digit or _WEAK_DIGITS.search(text) is None:
         return
     present = set(doc.hints & _WEAK_TYPES)
     present.update(m.lastgroup for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
@@ -789,7 +816,8 @@ _MONTH_STEMS = (
     "ene",
 )
 
-_MONTH_STEM_RE = lazy_re("|".join(map(re.escape, _MONTH_STEMS)))
+assert {len(stem) for stem in _MONTH_STEMS} == {3}
+_MONTH_STEM_RE = lazy_re(literal_alternation(_MONTH_STEMS))
 
 
 def _valid_ymd(y: int, m: int, d: int) -> bool:
@@ -836,8 +864,7 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                         or any(ch.isupper() for ch in t if ch.isalpha())
                     )
                     and not (
-                        t[:3].lower() == "may"
-                        and not any(ch.isdigit() for ch in t[3:])
+                        t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:])
                     )
                 ):
                     yield Span("DATE_TIME", start, m.end(), 0.85)
@@ -870,7 +897,7 @@ _AGE_KEYS = (
     "edad",
 )
 
-_AGE_KEY_RE = lazy_re("|".join(map(re.escape, _AGE_KEYS)))
+_AGE_KEY_RE = lazy_re(literal_alternation(_AGE_KEYS))
 
 
 def find_age(text: str, doc: Doc) -> Iterator[Span]:
@@ -899,8 +926,11 @@ _US_STATES = (
     "OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|AS|GU|MP|PR|VI|UM|AA|AE|AP"
 )
 US_STATE_ABBR = frozenset(_US_STATES.split("|"))
+US_STATE_ALT = literal_alternation(
+    sorted(US_STATE_ABBR)
+)  # two letters each: one can match at a position
 ZIP_RE = lazy_re(
-    r"(?=[A-Z\d])(?<![\w-])(?:(?:" + _US_STATES + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
+    r"(?=[A-Z\d])(?<![\w-])(?:(?:" + US_STATE_ALT + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
     r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
     r"|(?P<zip4>\d{5}-\d{4})|(?P<d5>\d{5})|(?P<d6>\d{6}))(?![\w-])"
 )
@@ -908,7 +938,7 @@ _CITY_AFTER_ZIP = lazy_re(r"[ \t]+[A-ZÄÖÜÉÈ][\w'-]+")
 _PIN_BEFORE = lazy_re(r"[a-z] ?[-–,] ?$")
 ZIP_CTX_RE = lazy_re(r"(?=\d)(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
 _ZIP_KEYS = ("zip", "postal", "postcode", "post code", "plz", "cp", "pin", "c.p.")
-_ZIP_KEY_RE = lazy_re("|".join(map(re.escape, _ZIP_KEYS)))
+_ZIP_KEY_RE = lazy_re(literal_alternation(_ZIP_KEYS))
 
 
 def find_zip(text: str, doc: Doc) -> Iterator[Span]:
