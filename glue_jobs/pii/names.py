@@ -706,7 +706,9 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             weak_cue = not cue and not titled_run and cues.weak
             words = [t.word for t in piece if not t.is_particle]
             prep, strong = cues.prep, cues.strong_place
-            region_after = _AFTER_REGION.match(text, end)
+            region_after = (
+                _AFTER_REGION.match(text, end) if text.startswith(",", end) else None
+            )
             if region_after and (
                 region_after.group(1).split(",")[0].strip().lower().rstrip(".")
                 in g.regions

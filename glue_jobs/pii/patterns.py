@@ -358,7 +358,7 @@ IPV6_RE = lazy_re(
     r"(?=[0-9A-Fa-f:])(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
 MAC_RE = lazy_re(
-    r"(?=[0-9A-Fa-f])(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
+    r"[0-9A-Fa-f](?<![\w:-][0-9A-Fa-f])(?:[0-9A-Fa-f]([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{3}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
 )
 
 
@@ -451,6 +451,9 @@ AWS_SECRET_RE = lazy_re(
 def find_aws(text: str, doc: Doc) -> Iterator[Span]:
     for m in AWS_ACCESS_RE.finditer(text):
         yield Span("AWS_ACCESS_KEY", m.start(), m.end(), 0.95)
+    # a secret is 40 non-space characters, so it lies in one whitespace-separated chunk of at least 40
+    if len(text) < 40 or max(map(len, text.split()), default=0) < 40:
+        return
     for m in AWS_SECRET_RE.finditer(text):
         s = m.group()
         if not (
@@ -973,7 +976,7 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
 JSON_KV_RE = lazy_re(
     r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']"
 )
-EQ_KV_RE = lazy_re(r"(?=[A-Za-z_])(?<!\w)([A-Za-z_]\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
+EQ_KV_RE = lazy_re(r"([A-Za-z_](?<!\w[A-Za-z_])\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
 FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
 
