@@ -14,9 +14,10 @@ from typing import NamedTuple
 
 from glue_jobs.pii.model import Span
 from glue_jobs.pii.patterns import (
+    _TAIL_STRIP,
+    _WORD_STRIP,
     US_STATE_ALT,
     Doc,
-    ends_with,
     lazy_re,
     literal_alternation,
     tail_words,
@@ -196,30 +197,46 @@ _NO_CUES = _Cues(False, False, False, False)
 _new = tuple.__new__  # builds a NamedTuple without the Python-level __new__ call
 
 
+# Last words of the multi-word phrases (a two/three-word phrase can only end with one of them).
+_STRONG_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _STRONG_CUES if " " in p)
+_LOC_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _LOC_STRONG if " " in p)
+
+
 def _cues_before(text: str, lower: str, start: int) -> _Cues:
+    # tail_words(window) and ends_with(words, ...) inlined: this runs once per capitalised piece
     window = lower[max(0, start - 32) : start]
-    words, punct = tail_words(window)
+    body = window.rstrip(_TAIL_STRIP)
+    words = [w.strip(_WORD_STRIP) for w in body.rsplit(None, 3)[-3:]]
     if not words:
         return _NO_CUES
+    punct = window[len(body) :]
     last = words[-1]
-    colon = ":" in punct
-    title = (
-        last.rstrip(".") in TITLES and not punct.strip() and window[-1:] in (" ", "\t")
-    )
+    n = len(words)
+    bare = not punct.strip()
     person = (
-        title
-        or (colon and last in _COLON_CUES)
-        or ends_with(words, _STRONG_CUES)
+        (last.rstrip(".") in TITLES and bare and window[-1:] in (" ", "\t"))
+        or (":" in punct and last in _COLON_CUES)
+        or last in _STRONG_CUES
+        or (
+            n > 1
+            and last in _STRONG_TAILS
+            and (
+                f"{words[-2]} {last}" in _STRONG_CUES
+                or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES)
+            )
+        )
         or window.rstrip().endswith(("--", "\u2014"))
     )
+    strong_place = last in _LOC_STRONG or (
+        n > 1
+        and last in _LOC_TAILS
+        and (
+            f"{words[-2]} {last}" in _LOC_STRONG
+            or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _LOC_STRONG)
+        )
+    )
     return _new(
-        _Cues,
-        (
-            person,
-            not punct.strip() and last in _WEAK_CUES,
-            last in _LOC_PREPS,
-            ends_with(words, _LOC_STRONG),
-        ),
+        _Cues, (person, bare and last in _WEAK_CUES, last in _LOC_PREPS, strong_place)
     )
 
 
@@ -541,7 +558,12 @@ def _run_addresses(
             yield Span("LOCATION", code.start("state"), code.end("state"), 0.8)
         elif code.group("pin"):
             yield Span("ZIP_CODE", code.start("pin"), code.end("pin"), 0.7)
-    elif rs and text[rs - 1] in " \t" and _code_before(text, rs):
+    elif (  # _code_before needs a digit before the blanks in front of the run
+        rs > 1
+        and text[rs - 1] in " \t"
+        and (text[rs - 2].isdigit() or text[rs - 2] in " \t")
+        and _code_before(text, rs)
+    ):
         yield Span("LOCATION", rs, re_, 0.75)
     for i, t in enumerate(toks):  # DE: Musterstraße 12a, Hauptstr. 5, Müller Straße 3
         if t.word.endswith(_DE_SUFFIXES):
