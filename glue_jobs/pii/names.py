@@ -482,9 +482,31 @@ _SUFFIX_WORDS = frozenset(w.rstrip("?") for w in USPS_SUFFIXES) | frozenset(
 _PUNCT_TO_SPACE = str.maketrans(".,;:()\"'", "        ")
 
 
+def _suffix_word_re() -> str:
+    """A regex that finds a street-suffix word standing alone, i.e. one of the words of
+    ``text.translate(_PUNCT_TO_SPACE).split()``: bounded by whitespace, ``.,;:()"'`` or the text's ends.
+
+    Each first letter (all suffixes are capitalised) is consumed before the look-behind, so the regex engine only
+    stops at capitals; that is several times cheaper than translating and splitting the text.
+    """
+    inner = r"[^\s.,;:()\"']"
+    by_first: dict[str, list[str]] = {}
+    for w in sorted(_SUFFIX_WORDS):
+        assert len(w) > 1 and w[0].isascii() and w[0].isupper(), w
+        by_first.setdefault(w[0], []).append(w[1:])
+    alts = (
+        f"{c}(?<!{inner}{c})(?:{literal_alternation(rests)})"
+        for c, rests in by_first.items()
+    )
+    return f"(?:{'|'.join(alts)})(?!{inner})"
+
+
+_SUFFIX_WORD_RE = lazy_re(_suffix_word_re())
+
+
 def _find_addresses(text: str, lower: str) -> Iterator[Span]:
     """Number-first street addresses (US/UK/IN) and PO boxes."""
-    if not _SUFFIX_WORDS.isdisjoint(text.translate(_PUNCT_TO_SPACE).split()):
+    if _SUFFIX_WORD_RE.search(text) is not None:  # a suffix word somewhere
         for m in _EN_HEAD.finditer(text):
             suffix_end = None
             for i, w in enumerate(
