@@ -697,28 +697,14 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         yield cur, cued, titled_run
 
 
-def _multiword_places(
-    text: str, toks: list[_Tok], g: Gazetteers
-) -> Iterator[tuple[int, int, str]]:
-    """Multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro")."""
-    multi = g.multi
-    for t in toks:
-        # longest first; at most one place of a given length can equal the text there
-        for n, phrases in multi.get(t.word, ()):
-            end = t.start + n
-            phrase = text[t.start : end].lower()
-            if phrase in phrases and (end == len(text) or not text[end].isalnum()):
-                yield t.start, end, phrase
-                break
-
-
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
     lower = doc.lower
     if doc.has_digit:
         yield from _find_addresses(text, lower)
     g = gazetteers()
-    french = _FR_WAY_HINT_RE.search(lower) is not None
+    multi = g.multi
+    french = None  # whether the text has a French street word: looked up when a run first needs it
     es_abbr = "C." in text or "C/" in text
     for m in RUN_RE.finditer(text):
         run = m.group()
@@ -732,15 +718,26 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         else:
             toks = _tokens(text, m.start(), m.end())
         if len(toks) > 1 or toks[0].word not in COMMON:
-            yield from _run_addresses(text, lower, toks, doc.has_digit, french, es_abbr)
-        for start, end, phrase in _multiword_places(text, toks, g):
-            prep = _cues_before(text, lower, start).prep
-            yield Span(
-                "LOCATION",
-                start,
-                end,
-                0.9 if phrase in g.regions else (0.85 if prep else 0.75),
+            if french is None and toks[0].word not in _FR_WAYS:
+                french = _FR_WAY_HINT_RE.search(lower) is not None
+            yield from _run_addresses(
+                text, lower, toks, doc.has_digit, bool(french), es_abbr
             )
+        # multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro");
+        # longest first, and at most one place of a given length can equal the text there
+        for t in toks:
+            for n, phrases in multi.get(t.word, ()):
+                end = t.start + n
+                phrase = text[t.start : end].lower()
+                if phrase in phrases and (end == len(text) or not text[end].isalnum()):
+                    prep = _cues_before(text, lower, t.start).prep
+                    yield Span(
+                        "LOCATION",
+                        t.start,
+                        end,
+                        0.9 if phrase in g.regions else (0.85 if prep else 0.75),
+                    )
+                    break
         for piece, cued, titled_run in _pieces(toks, g):
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
