@@ -946,7 +946,10 @@ class AlarmThresholdsConfig(_Section):
     endpoint_latency_p99_ms: int = Field(10_000, ge=10, description="SageMaker ModelLatency p99.")
     endpoint_5xx: int = Field(5, ge=1, description="Endpoint Invocation5XXErrors per period.")
     endpoint_4xx: int = Field(50, ge=1, description="Endpoint Invocation4XXErrors (or Bedrock client errors) per period.")
-    utilization_percent: float = Field(90.0, gt=0, le=100, description="Endpoint CPU / GPU memory / memory utilisation.")
+    utilization_percent: float = Field(90.0, gt=0, le=100, description="Endpoint host memory utilisation.")
+    gpu_memory_percent: float = Field(
+        98.0, gt=0, le=100, description="Endpoint GPU memory (servers pre-allocate ~90%, so alarm near exhaustion)."
+    )
     bedrock_server_errors: int = Field(5, ge=1, description="Bedrock InvocationServerErrors per period.")
     bedrock_throttles: int = Field(20, ge=1, description="Bedrock InvocationThrottles per period.")
     quarantine_share_percent: float = Field(5.0, gt=0, le=100, description="Quarantined share of sanitization input.")

@@ -14,7 +14,7 @@ stage is built::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -57,6 +57,7 @@ class SanitizationHooks(Protocol):
     def metric_entities_redacted(self) -> cloudwatch.IMetric: ...
     def metric_failed_runs(self) -> cloudwatch.IMetric: ...
     def glue_failure_event_pattern(self) -> events.EventPattern: ...
+    def glue_delay_event_pattern(self) -> events.EventPattern: ...
 
 
 class TrainingHooks(Protocol):
@@ -72,6 +73,14 @@ class TrainingHooks(Protocol):
     def registered_event_pattern(self) -> events.EventPattern: ...
 
 
+@runtime_checkable
+class EndpointEvents(Protocol):
+    """Lifecycle events a SageMaker-endpoint backend offers (Bedrock has none)."""
+
+    def failure_event_pattern(self) -> events.EventPattern: ...
+    def deployment_event_pattern(self) -> events.EventPattern: ...
+
+
 class FrontDoorHooks(Protocol):
     """The public hooks of :class:`~pipeline_stacks.constructs.FrontDoor` that monitoring uses."""
 
@@ -84,6 +93,7 @@ class FrontDoorHooks(Protocol):
     def metric_api_count(self) -> cloudwatch.IMetric: ...
     def metric_waf_blocked(self) -> cloudwatch.IMetric: ...
     def metric_interaction_log_failures(self) -> cloudwatch.IMetric: ...
+    def handler_metric(self, metric_name: str) -> cloudwatch.IMetric: ...
 
 
 class PipelineMonitoring(Construct):
@@ -211,6 +221,11 @@ class PipelineMonitoring(Construct):
             stage.glue_failure_event_pattern(),
             message=f"Sanitization job {stage.job_name} failed or timed out: raw data is not being sanitized.",
         )
+        self.notify_on(
+            "GlueJobDelayed",
+            stage.glue_delay_event_pattern(),
+            message=f"Sanitization job {stage.job_name} is still running late in its timeout window.",
+        )
         self.alarm(
             "DataPipelineFailed",
             stage.metric_failed_runs(),
@@ -297,13 +312,23 @@ class PipelineMonitoring(Construct):
                 "ModelLatencyP99": (t.endpoint_latency_p99_ms * 1000, "Endpoint p99 model latency is high."),
                 "Invocation5XXErrors": (t.endpoint_5xx, "The endpoint's model container returned 5XX errors."),
                 "Invocation4XXErrors": (t.endpoint_4xx, "The endpoint rejected many requests (4XX)."),
-                "CPUUtilization": (t.utilization_percent, "Endpoint CPU utilisation is high."),
-                "GPUMemoryUtilization": (t.utilization_percent, "Endpoint GPU memory utilisation is high."),
-                "MemoryUtilization": (t.utilization_percent, "Endpoint memory utilisation is high."),
+                # CPUUtilization is summed over vCPUs (0-100 x vCPUs): dashboard only, no fixed threshold.
+                # LMI/TGI pre-allocate ~90% of GPU memory, so only near-exhaustion is worth a page.
+                "GPUMemoryUtilization": (t.gpu_memory_percent, "Endpoint GPU memory is close to exhaustion."),
+                "MemoryUtilization": (t.utilization_percent, "Endpoint host memory utilisation is high."),
             }
         for name, (threshold, description) in specs.items():
             if name in metrics:
                 self.alarm(f"Backend{name}", metrics[name], threshold=threshold, description=description)
+        if isinstance(backend, EndpointEvents):
+            self.notify_on(
+                "EndpointFailed", backend.failure_event_pattern(), message="The SageMaker endpoint entered FAILED."
+            )
+            self.notify_on(
+                "EndpointDeployment",
+                backend.deployment_event_pattern(),
+                message="A blue/green deployment of the endpoint changed state (including auto-rollbacks).",
+            )
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown=f"## Model backend: {backend.backend_name}", width=24, height=1),
             *(cloudwatch.GraphWidget(title=name, left=[metric], width=8) for name, metric in metrics.items()),
@@ -343,6 +368,12 @@ class PipelineMonitoring(Construct):
             description="API p99 latency is high.",
         )
         self.alarm("WafBlockedSpike", stage.metric_waf_blocked(), threshold=t.waf_blocked, description="WAF is blocking many requests: an attack or a misbehaving client.")
+        self.alarm(
+            "FeedbackLogFailures",
+            stage.handler_metric("FeedbackLogFailures"),
+            threshold=t.interaction_log_failures,
+            description="The front door could not store feedback (callers got 503): check the interactions bucket.",
+        )
         self.alarm(
             "InteractionLogFailures",
             stage.metric_interaction_log_failures(),

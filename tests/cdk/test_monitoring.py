@@ -14,7 +14,7 @@ from tests.cdk.test_config import _load
 
 FRONT_DOOR_ALARMS = {
     "LambdaErrors", "LambdaThrottles", "LambdaDurationP99", "Api5xxRate", "Api4xxRate", "ApiLatencyP99",
-    "WafBlockedSpike", "InteractionLogFailures", "ApiTrafficAnomaly", "Api4xxAnomaly",
+    "WafBlockedSpike", "InteractionLogFailures", "FeedbackLogFailures", "ApiTrafficAnomaly", "Api4xxAnomaly",
 }  # fmt: skip
 DATA_AND_TRAINING_ALARMS = {"DataPipelineFailed", "QuarantineShareHigh", "TrainingFailed", "TrainingTimedOut"}
 
@@ -149,3 +149,14 @@ def test_loop_output_must_feed_training() -> None:
 def test_bad_alarm_email_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"monitoring\.alarm_email = 'oncall'"):
         _load(**{"monitoring.alarm_email": "oncall"})
+
+
+def test_sagemaker_backend_gets_endpoint_alarms_and_lifecycle_events(prod: SynthResult) -> None:
+    assert prod.pipeline.serving.backend.backend_name == "sagemaker"
+    alarms = _alarms(prod)
+    assert {"BackendModelLatencyP99", "BackendInvocation5XXErrors", "BackendInvocation4XXErrors"} <= set(alarms)
+    assert "BackendCPUUtilization" not in alarms  # summed over vCPUs: dashboard only
+    gpu = alarms["BackendGPUMemoryUtilization"]["Properties"]
+    assert gpu["Threshold"] == 98.0
+    rules = prod.pipeline.monitoring.monitoring.rules
+    assert {"EndpointFailed", "EndpointDeployment", "GlueJobDelayed"} <= set(rules)
