@@ -181,8 +181,37 @@ CONTEXT_WORDS: dict[str, str] = {
     ),
 }
 _CTX_LEAD, _CTX_TAIL = r"(?=[a-z/])(?<![a-z])(?:", r")(?![a-z])"
+
+
+def _letter_first(alts: list[tuple[str, str]]) -> str:
+    """Whole-word alternation of context-word regexes, given as (group name or "", regex) pairs.
+
+    The alternatives are grouped by their first letter, which is consumed before one look-behind
+    ("p(?<![a-z]p)(?:hone|h|ortable)|t(?<![a-z]t)(?:el|...)"), so the regex engine skips to candidate letters in
+    C and checks the word start once per candidate. At a position only the alternatives starting with its letter
+    can match, and they keep their order, so the matches are those of ``_CTX_LEAD + "|".join(...) + _CTX_TAIL``.
+    """
+    by_letter: dict[str, list[str]] = {}
+    for name, w in alts:
+        assert (
+            w[:1].isascii()
+            and w[:1].isalpha()
+            and w[1:2] not in ("", "?", "*", "+", "{")
+        ), w
+        rest = f"(?P<{name}>{w[1:]})" if name else w[1:]
+        by_letter.setdefault(w[0], []).append(rest)
+    return (
+        "(?:"
+        + "|".join(
+            f"{c}(?<![a-z]{c})(?:{'|'.join(rests)})" for c, rests in by_letter.items()
+        )
+        + _CTX_TAIL
+    )
+
+
 CONTEXT: dict[str, LazyPattern] = {
-    t: lazy_re(_CTX_LEAD + words + _CTX_TAIL) for t, words in CONTEXT_WORDS.items()
+    t: lazy_re(_letter_first([("", w) for w in words.split("|")]))
+    for t, words in CONTEXT_WORDS.items()
 }
 
 # Words right before a number that make it something other than a phone number / identifier.
@@ -698,11 +727,14 @@ _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
 
 
 _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
-_WEAK_GATE = lazy_re(
-    _CTX_LEAD
-    + "|".join(f"(?P<{t}>{CONTEXT_WORDS[t]})" for t in sorted(_WEAK_TYPES))
-    + _CTX_TAIL
-)
+# As CONTEXT, one group per (type, word) in that order; _WEAK_GATE_TYPE maps the group back to its type.
+_WEAK_GATE_WORDS = [
+    (f"{t}__{i}", w)
+    for t in sorted(_WEAK_TYPES)
+    for i, w in enumerate(CONTEXT_WORDS[t].split("|"))
+]
+_WEAK_GATE_TYPE = {name: name.rsplit("__", 1)[0] for name, _ in _WEAK_GATE_WORDS}
+_WEAK_GATE = lazy_re(_letter_first(_WEAK_GATE_WORDS))
 
 
 # Every weak candidate needs six digits (checked below) and its digit groups are joined by single "-" or " ",
@@ -716,7 +748,11 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit or _WEAK_DIGITS.search(text) is None:
         return
     present = set(doc.hints & _WEAK_TYPES)
-    present.update(m.lastgroup for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
+    present.update(
+        _WEAK_GATE_TYPE[m.lastgroup]
+        for m in _WEAK_GATE.finditer(doc.lower)
+        if m.lastgroup
+    )
     if not present:
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}

@@ -407,3 +407,36 @@ def test_number_scan_agrees_with_patterns() -> None:
         for key, rx in pats.items():
             want = [i for i in range(len(text)) if rx.match(text, i)]
             assert starts[key] == want, (key, text)
+
+
+def test_context_patterns_match_plain_alternation() -> None:
+    """Context-word regexes (grouped by first letter) find the same words as the plain whole-word alternation."""
+    import re
+
+    from glue_jobs.pii import patterns as p
+
+    texts = [
+        "call me on my cell or telephone; tel: +1, fax/phone, ph. mobile, mob, whatsapp, sms, text me, reach me",
+        "ssn / social security / ss# / ss # / soc sec / itin taxpayer tax id tin; routing no rt# aba rtn transit",
+        "driver's license, drivers licence, driving license, dl dln dl#, führerschein fuhrerschein permis",
+        "a/c acct account bank checking savings konto compte cuenta; passport no reisepass passeport pasaporte",
+        "mrn medical record med rec record number chart patient id mr# mr no ehr emr hospital number",
+        "zip code zipcode postal postcode post code plz c.p. cp pin pincode; secret_access_key aws_secret",
+        "telephoned cellar xssn phoned recall mobiles zipped pinned tincan aba1 ssn9 téléphone móvil teléfono",
+    ]
+    for etype, words in p.CONTEXT_WORDS.items():
+        plain = re.compile(p._CTX_LEAD + words + p._CTX_TAIL)
+        for text in texts:
+            assert [m.span() for m in p.CONTEXT[etype].finditer(text)] == [
+                m.span() for m in plain.finditer(text)
+            ], (etype, text)
+    gate = re.compile(
+        p._CTX_LEAD
+        + "|".join(f"(?P<{t}>{p.CONTEXT_WORDS[t]})" for t in sorted(p._WEAK_TYPES))
+        + p._CTX_TAIL
+    )
+    for text in texts:
+        assert [
+            (m.span(), p._WEAK_GATE_TYPE[m.lastgroup])
+            for m in p._WEAK_GATE.finditer(text)
+        ] == [(m.span(), m.lastgroup) for m in gate.finditer(text)]
