@@ -601,7 +601,9 @@ _PHONE_PUNCT = str.maketrans("", "", " .-/()+\u00a0")
 _PHONE_SEPS = str.maketrans("", "", " .-/\u00a0")
 
 
-def _phone_score(s: str, intl: bool, has_paren: bool, ctx: Any) -> float:
+def _phone_score(
+    s: str, intl: bool, has_paren: bool, ctx: Any, check_shape: bool = True
+) -> float:
     """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number.
 
     ``ctx`` is truthy when a phone context word is nearby (evaluated only by the shapes that need it).
@@ -609,7 +611,7 @@ def _phone_score(s: str, intl: bool, has_paren: bool, ctx: Any) -> float:
     digits = s.translate(_PHONE_PUNCT)
     n = len(digits)
     seps = len(s) - len(s.translate(_PHONE_SEPS)) + has_paren
-    if DATE_SHAPE_RE.fullmatch(s) or len(set(digits)) == 1:
+    if (check_shape and DATE_SHAPE_RE.fullmatch(s)) or len(set(digits)) == 1:
         return 0.0
     if intl:
         body = digits[2:] if s.startswith("00") else digits
@@ -633,39 +635,33 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
     for m in PHONE_RE.finditer(text):
-        if (
-            m.group("intl") is None
-            and m.group("paren") is None
-            and m.end("body") - m.start("body") < 7
-        ):
+        intl_s, paren_s, body_s, ext_s = m.group("intl", "paren", "body", "ext")
+        plain = (
+            intl_s is None and paren_s is None
+        )  # the match is the body (and extension)
+        if plain and len(body_s) < 7:
             continue
-        start = m.start()
-        if len(m.group().translate(_PHONE_PUNCT)) < 7 or doc.negated(start):
+        # (pure checks, cheapest first)
+        if len(m.group().translate(_PHONE_PUNCT)) < 7:
             continue
-        if (
-            m.group("intl") is None
-            and m.group("paren") is None
-            and DATE_SHAPE_RE.fullmatch(m.group("body"))
-        ):
+        if plain and DATE_SHAPE_RE.fullmatch(body_s):
             continue  # a date, not a number with a glued neighbour
-        intl, paren, body_end = (
-            m.group("intl") is not None,
-            m.group("paren") is not None,
-            m.end("body"),
-        )
+        start = m.start()
+        if doc.negated(start):
+            continue
+        intl, paren, body_end = intl_s is not None, paren_s is not None, m.end("body")
         ctx = _LazyContext(doc, "PHONE_NUMBER", start, m.end())
-        score = _phone_score(text[start:body_end], intl, paren, ctx)
+        # a plain candidate is its body, just checked not to be date-shaped
+        score = _phone_score(text[start:body_end], intl, paren, ctx, not plain)
         if score:
-            yield Span(
-                "PHONE_NUMBER", start, m.end() if m.group("ext") else body_end, score
-            )
+            yield Span("PHONE_NUMBER", start, m.end() if ext_s else body_end, score)
             continue
         # A neighbouring number may be glued on: drop trailing digit groups, then (NANP only) leading ones.
         # Without a +prefix, (area) or a context word, a number followed by more numbers is a table row.
         if not (intl or paren or ctx):
             continue
         body_start = m.start("body")
-        cuts = [body_start + g.end() for g in _PHONE_SEP.finditer(m.group("body"))]
+        cuts = [body_start + g.end() for g in _PHONE_SEP.finditer(body_s)]
         for end in reversed(cuts):
             score = _phone_score(text[start : end - 1], intl, paren, ctx)
             if score:
