@@ -499,6 +499,11 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- numbers
 
+_SPACE_DASH = lazy_re(r"[ -]")
+_DASH_SLASH = lazy_re(r"[-/]")
+_DATE_SEPS = lazy_re(r"[/.-]")
+_FOUR_DIGITS = lazy_re(r"\d{4}")
+
 CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
 _CARD_GROUPS = {
     (4, 4, 4, 4),
@@ -518,7 +523,7 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in _rescan(CARD_RE, text, number_starts(text, doc)["card"]):
         s = m.group()
-        groups = tuple(len(g) for g in re.split(r"[ -]", s))
+        groups = tuple(map(len, _SPACE_DASH.split(s)))
         if len(groups) > 1 and groups not in _CARD_GROUPS:
             continue
         digits = s.replace(" ", "").replace("-", "")
@@ -574,7 +579,7 @@ def find_iban(text: str, doc: Doc) -> Iterator[Span]:
             pos += 1
         if count != need or (pos < len(text) and text[pos].isalnum()):
             continue
-        compact = re.sub(r"[ -]", "", text[m.start() : pos])
+        compact = _SPACE_DASH.sub("", text[m.start() : pos])
         if v.iban_ok(compact):
             yield Span("IBAN_CODE", m.start(), pos, 1.0)
 
@@ -757,7 +762,7 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
             continue
         for m in rx.finditer(text):
             s = m.group()
-            if sum(c.isdigit() for c in s) < 6 or doc.negated(m.start()):
+            if sum(map(str.isdigit, s)) < 6 or doc.negated(m.start()):
                 continue
             if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
                 continue
@@ -865,13 +870,13 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
     for m in _rescan(DATE_NUM_RE, text, number_starts(text, doc)["date"]):
         if m.group("iso") or m.group("ymd"):
             y, mo, d = (
-                int(x) for x in re.split(r"[-/]", m.group("iso") or m.group("ymd"))
+                int(x) for x in _DASH_SLASH.split(m.group("iso") or m.group("ymd"))
             )
             if not _valid_ymd(y, mo, d):
                 continue
             yield Span("DATE_TIME", m.start(), m.end(), 0.9)
             continue
-        a, b, c = re.split(r"[/.-]", m.group("num"))
+        a, b, c = _DATE_SEPS.split(m.group("num"))
         if (m.group("sep") != "/" and len(c) != 4) or len(c) == 3:
             continue
         a_i, b_i = int(a), int(b)
@@ -895,7 +900,7 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                 if (
                     any(ch.isdigit() for ch in t)
                     and (
-                        re.search(r"\d{4}", t)
+                        _FOUR_DIGITS.search(t)
                         or any(ch.isupper() for ch in t if ch.isalpha())
                     )
                     and not (
