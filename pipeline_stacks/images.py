@@ -159,3 +159,24 @@ def _mapping(stack: cdk.Stack) -> cdk.CfnMapping:
     if isinstance(existing, cdk.CfnMapping):
         return existing
     return cdk.CfnMapping(stack, _MAPPING_ID, mapping={})
+
+
+def neuron_region_rule(
+    scope: Construct, construct_id: str, *, instance_type: str, config_key: str, family: str
+) -> cdk.CfnRule:
+    """A CloudFormation Rule that stops a deploy, before any resource is created, in a region that does
+    not offer ``instance_type`` (for environment-agnostic synths, where the region is unknown at synth)."""
+    allowed = sorted(neuron_regions(instance_type))
+    return cdk.CfnRule(
+        scope,
+        construct_id,
+        assertions=[
+            cdk.CfnRuleAssertion(
+                assert_=cdk.Fn.condition_contains(allowed, cdk.Aws.REGION),
+                assert_description=(
+                    f"{config_key}='{instance_type}' ({family}) is not available in this region; "
+                    f"allowed regions: {', '.join(allowed)}, or a GPU instance type"
+                ),
+            )
+        ],
+    )

@@ -46,7 +46,7 @@ from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_stateme
 from pipeline_stacks.images import (
     accelerator_family,
     instance_family,
-    neuron_regions,
+    neuron_region_rule,
     serving_image_uri,
 )
 
@@ -229,19 +229,12 @@ class ModelEndpoint(Construct):
         #: Env-agnostic synth on Inferentia2: fail the change set early, with a clear message, outside inf2 regions.
         self.region_rule: cdk.CfnRule | None = None
         if region is None and self.accelerator == "neuron":
-            allowed = sorted(neuron_regions(props.instance_type))
-            self.region_rule = cdk.CfnRule(
+            self.region_rule = neuron_region_rule(
                 self,
                 "Inferentia2Region",
-                assertions=[
-                    cdk.CfnRuleAssertion(
-                        assert_=cdk.Fn.condition_contains(allowed, cdk.Aws.REGION),
-                        assert_description=(
-                            f"serving.instance_type='{props.instance_type}' (Inferentia2) is not available in this "
-                            f"region; allowed regions: {', '.join(allowed)}, or a GPU instance type"
-                        ),
-                    )
-                ],
+                instance_type=props.instance_type,
+                config_key="serving.instance_type",
+                family="Inferentia2",
             )
 
         self.log_group = logs.LogGroup(

@@ -177,7 +177,17 @@ class TrainingPipeline(Construct):
         self.inference_image = images.serving_image_uri(
             self, props.inference_instance_type, props.region, server=props.inference_server
         )
-        self.region_rule = self._region_rule() if props.region is None and props.accelerator == "neuron" else None
+        self.region_rule = (
+            images.neuron_region_rule(
+                self,
+                "TrainiumRegion",
+                instance_type=props.instance_type,
+                config_key="training.instance_type",
+                family="Trainium",
+            )
+            if props.region is None and props.accelerator == "neuron"
+            else None
+        )
 
         self.source_asset = source_archive_asset(self, "Source", copies=[Copy("training", ".")])
 
@@ -793,22 +803,6 @@ class TrainingPipeline(Construct):
         return f"Resource::{compliance.flatten_reference(cdk.Stack.of(self).resolve(arn))}"
 
     # ------------------------------------------------------------------ region, schedule, timeout
-
-    def _region_rule(self) -> cdk.CfnRule:
-        allowed = sorted(images.neuron_regions(self.props.instance_type))
-        return cdk.CfnRule(
-            self,
-            "TrainiumRegion",
-            assertions=[
-                cdk.CfnRuleAssertion(
-                    assert_=cdk.Fn.condition_contains(allowed, cdk.Aws.REGION),
-                    assert_description=(
-                        f"training.instance_type='{self.props.instance_type}' (Trainium) is not available in this "
-                        f"region; allowed regions: {', '.join(allowed)}, or a GPU instance type"
-                    ),
-                )
-            ],
-        )
 
     def _schedule(self) -> events.Rule:
         role = ManagedPolicyRole(
