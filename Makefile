@@ -13,6 +13,10 @@ PYTEST_ARGS ?=
 # uv ignores pip's config: point it at the machine's local CPU torch wheel when there is one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
+# Lambda bundles ship bytecode built by the runtime's Python (3.12); use a pyenv install when PATH has none.
+BUNDLING_PYTHON_3_12 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))
+export BUNDLING_PYTHON_3_12
+
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 

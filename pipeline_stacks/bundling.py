@@ -12,6 +12,7 @@ a new asset.
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,8 @@ class LocalPythonBundling:
 
     ``zip_name``: put everything in one zip file (e.g. a Glue ``--extra-py-files`` library)
     instead of a folder; ``tar_name``: one reproducible gzipped tarball instead (e.g. a SageMaker
-    framework container's ``sourcedir.tar.gz``).
+    framework container's ``sourcedir.tar.gz``); ``compile_bytecode``: add ``__pycache__`` built by an
+    interpreter of ``python_version`` (Lambda cold starts), skipped with a warning when none is found.
     """
 
     def __init__(
@@ -74,10 +76,12 @@ class LocalPythonBundling:
         platform: str = "manylinux2014_x86_64",
         zip_name: str | None = None,
         tar_name: str | None = None,
+        compile_bytecode: bool = False,
     ) -> None:
         if zip_name and tar_name:
             raise ValueError("LocalPythonBundling: give zip_name or tar_name, not both")
         self.copies = tuple(copies)
+        self.compile_bytecode = compile_bytecode
         self.tar_name = tar_name
         self.requirements = requirements
         self.python_version = python_version
@@ -115,6 +119,45 @@ class LocalPythonBundling:
                 ],
                 check=True,
             )  # fmt: skip
+        if self.compile_bytecode:
+            _compile_bytecode(stage, self.python_version)
+
+
+def _target_interpreter(python_version: str) -> str | None:
+    """An interpreter of exactly ``python_version``: ``$BUNDLING_PYTHON_<MAJOR>_<MINOR>``, ``python<ver>`` on
+    PATH, or this one; verified by running it (pyenv shims of versions not selected only print an error)."""
+    candidates = [
+        os.environ.get(f"BUNDLING_PYTHON_{python_version.replace('.', '_')}"),
+        shutil.which(f"python{python_version}"),
+        sys.executable,
+    ]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == python_version:
+            return candidate
+    return None
+
+
+def _compile_bytecode(stage: Path, python_version: str) -> None:
+    """Ship ``__pycache__`` for the target runtime. Lambda's file system is read-only, so without it every
+    cold start compiles every module it imports (front door: ~350 ms import without bytecode, ~140 ms with)."""
+    interpreter = _target_interpreter(python_version)
+    if interpreter is None:
+        print(
+            f"bundling: no Python {python_version} found (set BUNDLING_PYTHON_{python_version.replace('.', '_')}); "
+            "the bundle ships without bytecode and compiles at cold start",
+            file=sys.stderr,
+        )
+        return
+    # unchecked-hash: valid whatever mtimes the zip gives the sources; failures (e.g. files for other
+    # Python versions inside vendored packages) only mean those modules compile at import.
+    subprocess.run(
+        [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(stage)],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _zip_dir(folder: Path, archive: Path) -> None:
@@ -167,7 +210,10 @@ def lambda_code(
 ) -> lambda_.Code:
     """Lambda code from ``lambda_src/<function>`` plus ``extra`` folders and pip requirements."""
     bundler = LocalPythonBundling(
-        [Copy(source_dir, "."), *extra], requirements=requirements, python_version=python_version
+        [Copy(source_dir, "."), *extra],
+        requirements=requirements,
+        python_version=python_version,
+        compile_bytecode=True,
     )
     return lambda_.Code.from_asset(
         str(RUNTIME_ROOT / source_dir),
