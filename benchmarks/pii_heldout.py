@@ -89,6 +89,7 @@ class Metrics:
     pred_overlap_ok: Counter[str] = field(default_factory=Counter)
     strict_tp: Counter[str] = field(default_factory=Counter)
     hipaa: Counter[str] = field(default_factory=Counter)
+    hipaa_by_source: Counter[tuple[str, str]] = field(default_factory=Counter)
     prose_chars: int = 0
     prose_hits: Counter[str] = field(default_factory=Counter)
     code_chars: int = 0
@@ -143,6 +144,11 @@ class Metrics:
             "hipaa_full": self._ratio(self.hipaa["full"], self.hipaa["total"]),
             "hipaa_full_incl_no_engine_type": self._ratio(self.hipaa["full_all"], self.hipaa["total_all"]),
             "hipaa_gold": self.hipaa["total"],
+            "hipaa_full_by_source": {
+                src: self._ratio(self.hipaa_by_source[(src, "full")], n)
+                for (src, kind), n in sorted(self.hipaa_by_source.items())
+                if kind == "total" and src
+            },
             "structured_strict_micro": {"p": sp, "r": sr, "f1": sf},
             "prose_chars": self.prose_chars,
             "prose_detections_per_10k": self.per_10k("prose"),
@@ -266,6 +272,8 @@ def score_records(
                 if not no_engine:
                     m.hipaa["total"] += 1
                     m.hipaa["full"] += full
+                    m.hipaa_by_source[(rec.source, "total")] += 1
+                    m.hipaa_by_source[(rec.source, "full")] += full
         for pt, ps, pe in pred:
             m.n_pred[pt] += 1
             m.pred_overlap_ok[pt] += any(g.type == pt and ps < g.end and g.start < pe for g in rec.gold)
@@ -349,6 +357,8 @@ def markdown_single(name: str, d: dict[str, Any]) -> str:
         "",
         f"- all HIPAA identifiers together, fully redacted: **{_f(d['hipaa_full'])}** of {d['hipaa_gold']} "
         f"(including identifiers with no engine type: {_f(d['hipaa_full_incl_no_engine_type'])})",
+        "- all HIPAA identifiers together, fully redacted, by source: "
+        + ", ".join(f"{k} {_f(v)}" for k, v in d["hipaa_full_by_source"].items()),
         f"- structured types, strict micro P/R/F1: {_f(s['p'])} / {_f(s['r'])} / {_f(s['f1'])}",
         f"- PII-free prose ({d['prose_chars']} chars): {_f(d['prose_detections_per_10k'])} detections per 10k chars "
         f"{d['prose_detections_by_type'] or ''}",
