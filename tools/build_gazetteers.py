@@ -1,4 +1,4 @@
-"""Regenerate the PII engine's gazetteers (glue_jobs/pii/data/*.txt.gz) from permissively licensed PyPI packages.
+"""Regenerate the PII engine's gazetteers (pii_engine/data/*.txt.gz) from permissively licensed PyPI packages.
 
 Sources (install with ``uv pip install -e '.[pii-data]'``):
   * ``names`` (MIT): 1990 US Census first/last name frequency lists.

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from glue_jobs.pii import (
+from pii_engine import (
     ENTITY_TYPES,
     Engine,
     EngineConfig,
@@ -17,8 +17,8 @@ from glue_jobs.pii import (
     detect,
     redact,
 )
-from glue_jobs.pii import validators as v
-from glue_jobs.pii.engine import resolve_overlaps
+from pii_engine import validators as v
+from pii_engine.engine import resolve_overlaps
 
 ENGINE = Engine()
 
@@ -391,7 +391,7 @@ def test_empty_and_whitespace() -> None:
 
 def test_number_scan_agrees_with_patterns() -> None:
     """The one-pass number scan finds exactly the positions where each of its patterns matches."""
-    from glue_jobs.pii import patterns as p
+    from pii_engine import patterns as p
 
     texts = [
         "ip 10.0.0.1, card 4111 1111 1111 1111 and 4111-1111-1111-1111, ssn 123-45-6789 / 123 45 6789",
@@ -413,7 +413,7 @@ def test_context_patterns_match_plain_alternation() -> None:
     """Context-word regexes (grouped by first letter) find the same words as the plain whole-word alternation."""
     import re
 
-    from glue_jobs.pii import patterns as p
+    from pii_engine import patterns as p
 
     texts = [
         "call me on my cell or telephone; tel: +1, fax/phone, ph. mobile, mob, whatsapp, sms, text me, reach me",

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from glue_jobs.pii import validators as v
-from glue_jobs.pii.model import Span
+from pii_engine import validators as v
+from pii_engine.model import Span
 
 
 class LazyPattern:
-    """A regex compiled on first use (keeps ``import glue_jobs.pii`` cheap for Lambda cold starts).
+    """A regex compiled on first use (keeps ``import pii_engine`` cheap for Lambda cold starts).
 
     After the first attribute access the bound methods of the compiled pattern are cached on the instance,
     so later calls cost the same as on a plain ``re.Pattern``. Concurrent first use compiles twice at worst.

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from glue_jobs.pii.model import Span
-from glue_jobs.pii.patterns import (
+from pii_engine.model import Span
+from pii_engine.patterns import (
     _TAIL_STRIP,
     _WORD_STRIP,
     US_STATE_ALT,
@@ -47,7 +47,7 @@ def _load(name: str) -> frozenset[str]:
     import gzip  # lazy: only the first PERSON/LOCATION check of a process pays for it
     from importlib import resources
 
-    with resources.files("glue_jobs.pii").joinpath("data", name).open("rb") as raw:
+    with resources.files("pii_engine").joinpath("data", name).open("rb") as raw:
         return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
 
 
