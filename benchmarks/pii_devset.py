@@ -680,7 +680,7 @@ def format_report(rep: Report, types: Iterable[str]) -> str:
 def engine_detector() -> tuple[Detector, Callable[[str], bool]]:
     """Our engine as a :data:`Detector`, plus the gazetteer-membership test for PERSON names."""
     from pii_engine import Engine
-    from pii_engine.names import gazetteers
+    from pii_engine.recognizers.names import gazetteers
 
     engine = Engine()
 

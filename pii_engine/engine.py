@@ -7,8 +7,9 @@ from collections import Counter
 from itertools import pairwise
 from operator import attrgetter
 
-from pii_engine import names, patterns
+from pii_engine import context
 from pii_engine.model import EngineConfig, Mode, Redaction, Span
+from pii_engine.recognizers import RECOGNIZERS
 from pii_engine.registry import ENTITY_TYPES, HASH_ALNUM_TYPES, PRIORITY
 
 _RANK = {t: i for i, t in enumerate(PRIORITY)}
@@ -21,7 +22,7 @@ _ALNUM_TYPES = HASH_ALNUM_TYPES
 _NON_ALNUM = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
-_FIELD_WHOLE_VALUE = patterns.FREE_TEXT_TYPES
+_FIELD_WHOLE_VALUE = context.FREE_TEXT_TYPES
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -64,10 +65,8 @@ class Engine:
         wanted = self.config.entities
         self._all_types = wanted == frozenset(ENTITY_TYPES)
         self._recognizers = [
-            rec for rec, types in patterns.RECOGNIZERS.values() if types & wanted
+            rec for rec, types in RECOGNIZERS.values() if types & wanted
         ]
-        if wanted & names.TYPES:
-            self._recognizers.append(names.find_names)
         self._second = None
         if self.config.second_tier:
             from pii_engine.second_tier import create
@@ -81,8 +80,8 @@ class Engine:
         lower = (
             PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
         )
-        doc = patterns.Doc(
-            lower, patterns.field_types(field), _DIGIT.search(text) is not None
+        doc = context.Doc(
+            lower, context.field_types(field), _DIGIT.search(text) is not None
         )
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:

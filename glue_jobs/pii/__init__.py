@@ -20,8 +20,17 @@ warnings.warn(
 )
 
 # ``import glue_jobs.pii.names`` etc. resolve to the engine's own modules (one module object, shared state).
-for _name in ("engine", "model", "names", "patterns", "registry", "second_tier", "validators"):
-    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"pii_engine.{_name}")
+_MOVED = {
+    "engine": "pii_engine.engine",
+    "model": "pii_engine.model",
+    "names": "pii_engine.recognizers.names",
+    "patterns": "pii_engine.patterns",
+    "registry": "pii_engine.registry",
+    "second_tier": "pii_engine.second_tier",
+    "validators": "pii_engine.validators",
+}
+for _name, _target in _MOVED.items():
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(_target)
     globals()[_name] = sys.modules[f"{__name__}.{_name}"]
 
 __all__ = ["ENTITY_TYPES", "Engine", "EngineConfig", "Mode", "Redaction", "Span", "detect", "pii_engine", "redact"]

@@ -114,7 +114,7 @@ def test_library_zip_has_the_package_at_its_root_with_package_data(
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # Import from the zip only (zipimport) and read the gazetteers as package data, as Glue will.
     probe = (
-        "import glue_jobs.metrics, pii_engine as p, pii_engine.names as n; "
+        "import glue_jobs.metrics, pii_engine as p, pii_engine.recognizers.names as n; "
         f"assert p.__file__.startswith({str(archive)!r}), p.__file__; "
         "assert len(n.gazetteers().first) > 1000; "
         "assert p.detect('mail jane@example.com')"

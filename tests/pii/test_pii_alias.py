@@ -18,11 +18,11 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_imports_resolve_to_the_engine_and_warn() -> None:
     proc = _run(
-        "import pii_engine, pii_engine.names; "
+        "import pii_engine, pii_engine.recognizers.names; "
         "from glue_jobs.pii import Engine, ENTITY_TYPES; from glue_jobs.pii.names import gazetteers; "
         "import glue_jobs.pii.patterns as p; "
         "assert Engine is pii_engine.Engine and ENTITY_TYPES == pii_engine.ENTITY_TYPES; "
-        "assert gazetteers is pii_engine.names.gazetteers and p is sys.modules['pii_engine.patterns']"
+        "assert gazetteers is pii_engine.recognizers.names.gazetteers and p is sys.modules['pii_engine.patterns']"
         .replace("import pii_engine,", "import sys, pii_engine,")
     )
     assert proc.returncode == 0, proc.stderr

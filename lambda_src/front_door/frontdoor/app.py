@@ -32,13 +32,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pipeline_contract import FrontDoorEnv, FrontDoorMetric as Metric
-
 from frontdoor import backends, clients, schemas, storage
 from frontdoor.config import Settings, cors_allowed_origins, settings
 from frontdoor.errors import ApiError, upstream_error
 from frontdoor.observability import logger, metrics, tracer
 from frontdoor.schemas import RequestInvalid
+from pipeline_contract import FrontDoorEnv
+from pipeline_contract import FrontDoorMetric as Metric
 
 ROUTES: dict[str, str] = {"/v1/generate": "POST", "/v1/feedback": "POST"}
 ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
