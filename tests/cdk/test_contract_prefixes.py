@@ -93,3 +93,8 @@ def test_the_handler_writes_where_the_environment_says() -> None:
     assert pipeline_contract.interaction_key("r1", now, CHATS) == "chats/dt=2026-01-02/hour=03/r1.json"
     assert pipeline_contract.feedback_key("r1", "f1", now, RATINGS) == "ratings/dt=2026-01-02/r1-f1.json"
     assert pipeline_contract.interaction_key("r1", now) == "interactions/dt=2026-01-02/hour=03/r1.json"
+
+
+def test_custom_prefixes_leave_no_compliance_finding(custom: SynthResult) -> None:
+    """The IAM5 acknowledgments of the object grants follow the configured prefixes too."""
+    assert custom.unsuppressed_findings() == []
