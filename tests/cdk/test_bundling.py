@@ -58,3 +58,25 @@ def test_shared_modules_ship_even_from_an_installed_package(tmp_path: Path, monk
     assert (out / "pipeline_contract.py").is_file()
     assert (out / "pii_engine/registry.py").is_file()
     assert (out / "pii_engine/data/NOTICE").is_file()
+
+
+def test_front_door_bundle_runs_without_the_repository(tmp_path: Path) -> None:
+    """The Lambda's sources plus the shared modules, as the construct copies them, import and redact on their own
+    (the repository is not on the path: the contract and the engine come from the bundle)."""
+    import subprocess
+
+    copies = [Copy("lambda_src/front_door", "."), *SHARED_RUNTIME_COPIES]
+    assert LocalPythonBundling(copies).try_bundle(str(tmp_path), image=IMAGE)
+    probe = (
+        "import handler, pipeline_contract, pii_engine; from frontdoor import storage; "
+        f"assert pipeline_contract.__file__.startswith({str(tmp_path)!r}); "
+        f"assert pii_engine.__file__.startswith({str(tmp_path)!r}); "
+        "assert storage.redact('mail jane@example.com') == ('mail [EMAIL_ADDRESS]', {'EMAIL_ADDRESS': 1})"
+    )
+    site = [p for p in sys.path if p.endswith("site-packages")]  # Powertools etc. (requirements.txt in a real bundle)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = {[str(tmp_path), *site]!r}; {probe}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "BACKEND": "sagemaker", "ENDPOINT_NAME": "e"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
