@@ -32,8 +32,8 @@ from typing import Any
 
 from glue_jobs.feedback import FeedbackSummary, load_feedback
 from glue_jobs.metrics import DEFAULT_NAMESPACE, build_metric_data, put_metrics
-from glue_jobs.pii import ENTITY_TYPES, Mode
 from glue_jobs.transform import PARTITION_COLUMN, SanitizeConfig, SanitizeResult, SanitizeStats, read_raw, sanitize
+from pii_engine import ENTITY_TYPES, Mode
 
 LOG = logging.getLogger("sanitize_job")
 

@@ -12,6 +12,7 @@ a new asset.
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -46,6 +47,29 @@ def _runtime_root() -> Path:
 #: Root of the runtime source folders (repository checkout or installed package).
 RUNTIME_ROOT = _runtime_root()
 
+#: Top-level runtime modules shared by the infrastructure and every runtime asset: the contract (names both sides
+#: agree on) and the PII engine. Each Lambda bundle and Glue library ships them next to its own code.
+SHARED_RUNTIME_MODULES = ("pipeline_contract.py", "pii_engine")
+
+
+def runtime_source(relative: str) -> Path:
+    """Absolute path of a runtime source (repo-relative in a checkout).
+
+    The runtime folders ship under ``pipeline_stacks/_runtime/``; the shared top-level modules
+    (:data:`SHARED_RUNTIME_MODULES`) are importable packages of the wheel, so they are found by import.
+    """
+    path = RUNTIME_ROOT / relative
+    if path.exists():
+        return path
+    top = Path(relative).parts[0].removesuffix(".py")
+    spec = importlib.util.find_spec(top)
+    if spec is None or spec.origin is None:
+        return path
+    origin = Path(spec.origin).parent
+    root = origin.parent if spec.submodule_search_locations is not None else origin
+    return root / relative
+
+
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache", "*.egg-info")
 
 
@@ -55,6 +79,10 @@ class Copy:
 
     source: str
     target: str
+
+
+#: Copies of :data:`SHARED_RUNTIME_MODULES` into the root of a bundle.
+SHARED_RUNTIME_COPIES: tuple[Copy, ...] = tuple(Copy(m, m) for m in SHARED_RUNTIME_MODULES)
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -102,7 +130,7 @@ class LocalPythonBundling:
 
     def _stage(self, stage: Path) -> None:
         for copy in self.copies:
-            source = RUNTIME_ROOT / copy.source
+            source = runtime_source(copy.source)
             target = stage / copy.target
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():

@@ -21,6 +21,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
+from pipeline_contract import ENTITY_TYPES
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
@@ -51,14 +52,8 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 
 
-#: The PII engine's entity types (a copy of ``glue_jobs.pii.ENTITY_TYPES``: the runtime folders are not
-#: importable from the installed package; tests/cdk/test_sanitization.py asserts the two are equal).
-PII_ENTITY_TYPES: tuple[str, ...] = (
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "IP_ADDRESS",
-    "MAC_ADDRESS", "URL", "DATE_TIME", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER",
-    "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PERSON",
-    "STREET_ADDRESS", "LOCATION", "AGE", "ZIP_CODE",
-)  # fmt: skip
+#: The PII engine's entity types (declared once, in ``pii_engine/registry.py``; re-exported by the contract).
+PII_ENTITY_TYPES: tuple[str, ...] = ENTITY_TYPES
 
 #: A sanitization field path: JSON keys joined by '.', '[]' after a key for "each array element".
 _FIELD_PATH = r"[^.\[\],]+(\[\])?(\.[^.\[\],]+(\[\])?)*"
@@ -204,7 +199,7 @@ class SanitizationConfig(_Section):
         default_factory=list, description="Dotted paths that must be present and non-null, else the record is quarantined."
     )
     output_format: Literal["parquet", "jsonl"] = Field("parquet", description="Format of the sanitized output.")
-    entities: list[str] = Field(default_factory=list, description="Entity types to detect (empty: all 22).")
+    entities: list[str] = Field(default_factory=list, description=f"Entity types to detect (empty: all {len(ENTITY_TYPES)}).")
     min_score: float = Field(0.5, ge=0.0, le=1.0, description="Minimum detection confidence for a span to be redacted.")
     default_mode: Literal["mask", "hash", "drop"] = Field(
         "mask",

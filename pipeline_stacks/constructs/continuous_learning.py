@@ -28,6 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from pipeline_contract import InteractionRecord, Layout
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
@@ -66,10 +67,10 @@ class ContinuousLearningProps:
     """
 
     schedule: events.Schedule | None = None
-    interactions_prefix: str = "interactions/"
-    feedback_prefix: str = "feedback/"
-    output_prefix: str = "train/interactions/"
-    text_fields: tuple[str, ...] = ("prompt", "output")  # the front door's interaction record fields
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str = Layout.FEEDBACK
+    output_prefix: str = Layout.TRAIN_INTERACTIONS
+    text_fields: tuple[str, ...] = InteractionRecord.TEXT_FIELDS  # the front door's interaction record fields
     timeout: cdk.Duration = cdk.Duration.hours(36)
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 

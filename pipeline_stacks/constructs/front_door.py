@@ -30,6 +30,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from pipeline_contract import FrontDoorEnv as Env
+from pipeline_contract import FrontDoorMetric, Layout
 from pipeline_stacks import bundling, compliance
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.data_lake import DataLake
@@ -38,12 +40,10 @@ from pipeline_stacks.iam import ManagedPolicyRole
 #: Where the request/response JSON schemas shared with the handler live.
 SCHEMA_DIR = bundling.RUNTIME_ROOT / "lambda_src" / "front_door" / "schemas"
 
-#: Key prefixes the handler writes in the interactions bucket (see ``frontdoor/storage.py``).
-INTERACTION_PREFIXES = ("interactions", "feedback")
 
 #: The handler's Powertools defaults (``frontdoor/observability.py``).
 DEFAULT_SERVICE_NAME = "front-door"
-DEFAULT_METRICS_NAMESPACE = "SecureLlmPipeline/FrontDoor"
+DEFAULT_METRICS_NAMESPACE = FrontDoorMetric.NAMESPACE
 
 #: API Gateway REST integration timeout; the Lambda must finish before it.
 API_INTEGRATION_TIMEOUT = cdk.Duration.seconds(29)
@@ -233,6 +233,11 @@ class FrontDoorProps:
     stage_name: str = "live"
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    #: Interactions-bucket prefixes the handler writes interactions and feedback under (``pipeline_contract.Layout``;
+    #: the app passes ``sanitization.interactions_prefix`` / ``sanitization.feedback_prefix``, which the
+    #: continuous-learning loop reads).
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str = Layout.FEEDBACK
     #: Set the account-level API Gateway CloudWatch role (needed for execution logs; one per account+region).
     manage_account_logging_role: bool = True
     vpc: FrontDoorVpc | None = None
@@ -265,6 +270,14 @@ class FrontDoorProps:
                 raise ValueError(f"FrontDoorProps.cors_allowed_origins: {origin!r} is not an origin (scheme://host)")
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ValueError("FrontDoorProps.domain_name and certificate_arn must be set together")
+        for name in ("interactions_prefix", "feedback_prefix"):
+            value = getattr(self, name)
+            if not value.strip("/") or not value.endswith("/") or value.startswith("/"):
+                raise ValueError(f"FrontDoorProps.{name}={value!r}; allowed: a key prefix such as 'interactions/'")
+        if self.interactions_prefix.startswith(self.feedback_prefix) or self.feedback_prefix.startswith(
+            self.interactions_prefix
+        ):
+            raise ValueError("FrontDoorProps.interactions_prefix and feedback_prefix must not overlap")
         if not 10 <= self.waf_rate_limit <= 2_000_000_000:
             raise ValueError(f"FrontDoorProps.waf_rate_limit={self.waf_rate_limit}; allowed: 10-2000000000")
         if self.waf_rate_window_seconds not in (60, 120, 300, 600):
@@ -363,21 +376,24 @@ class FrontDoor(Construct):
         log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
         log_group.grant_write(role)
         props.backend.grant_invoke(role)
-        for prefix in INTERACTION_PREFIXES:
+        prefixes = (props.interactions_prefix, props.feedback_prefix)
+        for prefix in prefixes:
             lake.grant_write_interactions(role, prefix=prefix)
 
         environment = {
             **props.backend.environment,
-            "INTERACTIONS_BUCKET": lake.interactions_bucket.bucket_name,
-            "KMS_KEY_ID": lake.key.key_arn,
-            "PROMPT_MAX_CHARS": str(props.max_prompt_chars),
-            "MODEL_CONNECT_TIMEOUT_S": str(_MODEL_CONNECT_TIMEOUT_S),
-            "MODEL_READ_TIMEOUT_S": _number(props.model_read_timeout_seconds),
+            Env.INTERACTIONS_BUCKET: lake.interactions_bucket.bucket_name,
+            Env.INTERACTIONS_PREFIX: props.interactions_prefix,
+            Env.FEEDBACK_PREFIX: props.feedback_prefix,
+            Env.KMS_KEY_ID: lake.key.key_arn,
+            Env.PROMPT_MAX_CHARS: str(props.max_prompt_chars),
+            Env.MODEL_CONNECT_TIMEOUT_S: str(_MODEL_CONNECT_TIMEOUT_S),
+            Env.MODEL_READ_TIMEOUT_S: _number(props.model_read_timeout_seconds),
             # One attempt: a retry would outlive the API Gateway integration timeout.
-            "MODEL_MAX_ATTEMPTS": "1",
-            "STORAGE_TIMEOUT_S": str(_STORAGE_TIMEOUT_S),
-            "POWERTOOLS_SERVICE_NAME": props.service_name,
-            "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
+            Env.MODEL_MAX_ATTEMPTS: "1",
+            Env.STORAGE_TIMEOUT_S: str(_STORAGE_TIMEOUT_S),
+            Env.POWERTOOLS_SERVICE_NAME: props.service_name,
+            Env.POWERTOOLS_METRICS_NAMESPACE: props.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_LOGGER_LOG_EVENT": "false",
             "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
@@ -385,7 +401,7 @@ class FrontDoor(Construct):
         }
         if props.cors_allowed_origins:
             # For the handler's own responses (the gateway answers preflights and gateway errors).
-            environment["CORS_ALLOWED_ORIGINS"] = ",".join(props.cors_allowed_origins)
+            environment[Env.CORS_ALLOWED_ORIGINS] = ",".join(props.cors_allowed_origins)
 
         vpc_props: dict[str, Any] = {}
         if props.vpc is not None:
@@ -419,10 +435,7 @@ class FrontDoor(Construct):
             code=props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
-                extra=[
-                    bundling.Copy("glue_jobs/pii", "glue_jobs/pii"),
-                    bundling.Copy("glue_jobs/__init__.py", "glue_jobs/__init__.py"),
-                ],
+                extra=bundling.SHARED_RUNTIME_COPIES,
                 requirements="lambda_src/front_door/requirements.txt",
             ),
             memory_size=props.lambda_memory_mb,
@@ -445,7 +458,7 @@ class FrontDoor(Construct):
             role,
             "FrontDoor.function_role_objects",
             lake.interactions_bucket,
-            INTERACTION_PREFIXES,
+            prefixes,
         )
         if props.vpc is not None:
             compliance.acknowledge(role, "FrontDoor.function_role_vpc")
@@ -863,7 +876,7 @@ class FrontDoor(Construct):
 
     def metric_interaction_log_failures(self, **props: Any) -> cloudwatch.Metric:
         """Interactions the handler could not store (Powertools EMF ``InteractionLogFailures``), Sum per 5 min."""
-        return self.handler_metric("InteractionLogFailures", **props)
+        return self.handler_metric(FrontDoorMetric.INTERACTION_LOG_FAILURES, **props)
 
     def handler_metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
         """Any EMF metric the handler emits (``GenerateRequests``, ``UpstreamThrottled``, ``ModelLatency``, ...)."""

@@ -27,6 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from pipeline_contract import FrontDoorMetric
 from pipeline_stacks.config import AlarmThresholdsConfig
 from pipeline_stacks.constructs.backend import InferenceBackend
 
@@ -370,7 +371,7 @@ class PipelineMonitoring(Construct):
         self.alarm("WafBlockedSpike", stage.metric_waf_blocked(), threshold=t.waf_blocked, description="WAF is blocking many requests: an attack or a misbehaving client.")
         self.alarm(
             "FeedbackLogFailures",
-            stage.handler_metric("FeedbackLogFailures"),
+            stage.handler_metric(FrontDoorMetric.FEEDBACK_LOG_FAILURES),
             threshold=t.interaction_log_failures,
             description="The front door could not store feedback (callers got 503): check the interactions bucket.",
         )

@@ -2,7 +2,7 @@
 
 Raw JSON-lines objects land in the lake's raw bucket -> EventBridge ``Object Created`` -> a Step Functions
 state machine (the "data" pipeline) that batches bursts into single-flight Glue runs -> the Glue job
-(``glue_jobs/sanitize_job.py`` + our own PII engine, ``glue_jobs/pii``) writes sanitized records to the
+(``glue_jobs/sanitize_job.py`` + our own PII engine, ``pii_engine``) writes sanitized records to the
 sanitized bucket and rejected records to the quarantine bucket, and emits CloudWatch metrics.
 
 Usage::
@@ -40,16 +40,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from pipeline_contract import ENTITY_TYPES as PII_ENTITY_TYPES
+from pipeline_contract import Layout
+from pipeline_contract import SanitizationMetric as M
 from pipeline_stacks import bundling, compliance
-from pipeline_stacks.config import PII_ENTITY_TYPES
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
-#: CloudWatch namespace of the job's metrics (copy of ``glue_jobs.metrics.DEFAULT_NAMESPACE``; a test
-#: asserts they agree: the runtime folder is not importable from the installed package).
-METRICS_NAMESPACE = "LlmPipeline/Sanitization"
-#: The partition column the job writes (copy of ``glue_jobs.transform.PARTITION_COLUMN``, tested likewise).
-PARTITION_COLUMN = "ingestion_date"
+#: CloudWatch namespace of the job's metrics and the partition column it writes (from ``pipeline_contract``).
+METRICS_NAMESPACE = M.NAMESPACE
+PARTITION_COLUMN = Layout.PARTITION_COLUMN
 #: Namespace of Glue's own job metrics (``--enable-metrics``, ``--enable-observability-metrics``).
 GLUE_METRICS_NAMESPACE = "Glue"
 #: Glue job run states that end a run unsuccessfully (``Glue Job State Change`` events).
@@ -135,12 +135,12 @@ class PiiSanitizationProps:
 
     name_prefix: str | None = None
     options: SanitizeOptions = field(default_factory=SanitizeOptions)
-    raw_prefix: str = "incoming/"
-    sanitized_prefix: str = "records/"
-    quarantine_prefix: str = "records/"
-    state_prefix: str = "_state/"
-    interactions_prefix: str = "interactions/"
-    feedback_prefix: str | None = "feedback/"
+    raw_prefix: str = Layout.RAW
+    sanitized_prefix: str = Layout.SANITIZED
+    quarantine_prefix: str = Layout.QUARANTINE
+    state_prefix: str = Layout.STATE
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str | None = Layout.FEEDBACK
     extra_output_prefixes: Sequence[str] = ()
     glue_version: str = "5.0"
     worker_type: str = "G.1X"
@@ -294,7 +294,7 @@ class PiiSanitization(Construct):
         library = bundling.python_library_asset(
             self,
             "Library",
-            copies=[bundling.Copy("glue_jobs", "glue_jobs")],
+            copies=[bundling.Copy("glue_jobs", "glue_jobs"), *bundling.SHARED_RUNTIME_COPIES],
             zip_name="glue_jobs.zip",
         )
         for asset in (script, library):
@@ -357,7 +357,7 @@ class PiiSanitization(Construct):
         return cloudwatch.Metric(
             namespace=METRICS_NAMESPACE,
             metric_name=name,
-            dimensions_map={"JobName": self.job_name, **(dims or {})},
+            dimensions_map={M.JOB_NAME: self.job_name, **(dims or {})},
             statistic=kwargs.pop("statistic", "Sum"),
             period=kwargs.pop("period", cdk.Duration.hours(1)),
             **kwargs,
@@ -365,21 +365,21 @@ class PiiSanitization(Construct):
 
     def metric_records_in(self, **kwargs: Any) -> cloudwatch.Metric:
         """Raw lines read per run (``RecordsIn``, Sum)."""
-        return self._job_metric("RecordsIn", **kwargs)
+        return self._job_metric(M.RECORDS_IN, **kwargs)
 
     def metric_records_sanitized(self, **kwargs: Any) -> cloudwatch.Metric:
         """Records written to the sanitized bucket (``RecordsSanitized``, Sum)."""
-        return self._job_metric("RecordsSanitized", **kwargs)
+        return self._job_metric(M.RECORDS_SANITIZED, **kwargs)
 
     def metric_records_quarantined(self, reason: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
         """Records quarantined (``RecordsQuarantined``, Sum), all reasons or one (``empty``, ``oversize``,
         ``invalid_json``, ``not_object``, ``missing_field``, ``drop``)."""
-        return self._job_metric("RecordsQuarantined", {"Reason": reason} if reason else None, **kwargs)
+        return self._job_metric(M.RECORDS_QUARANTINED, {M.REASON: reason} if reason else None, **kwargs)
 
     def metric_count_invariant_violations(self, **kwargs: Any) -> cloudwatch.Metric:
         """1 when a run found ``records_in != sanitized + quarantined`` (it then fails before writing)."""
         return self._job_metric(
-            "CountInvariantViolation",
+            M.COUNT_INVARIANT_VIOLATION,
             statistic=kwargs.pop("statistic", "Maximum"),
             **kwargs,
         )
@@ -391,9 +391,12 @@ class PiiSanitization(Construct):
         (CloudWatch alarms cannot use ``SEARCH``; alarm on a specific entity instead).
         """
         if entity is not None:
-            return self._job_metric("EntitiesDetected", {"Entity": entity}, **kwargs)
+            return self._job_metric(M.ENTITIES_DETECTED, {M.ENTITY: entity}, **kwargs)
         period = kwargs.get("period", cdk.Duration.hours(1))
-        query = f'{{{METRICS_NAMESPACE},Entity,JobName}} MetricName="EntitiesDetected" JobName="{self.job_name}"'
+        query = (
+            f"{{{METRICS_NAMESPACE},{M.ENTITY},{M.JOB_NAME}}} "
+            f'MetricName="{M.ENTITIES_DETECTED}" {M.JOB_NAME}="{self.job_name}"'
+        )
         return cloudwatch.MathExpression(
             expression=f"SUM(SEARCH('{query}', 'Sum', {int(period.to_seconds())}))",
             label=kwargs.get("label", "EntitiesDetected (all types)"),

@@ -40,16 +40,17 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from pipeline_contract import EventDetailType
 from pipeline_stacks import compliance, images, training_metrics
 from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 
 #: ``source`` of every event the pipeline puts on the default event bus.
-EVENT_SOURCE = "llm-pipeline.training"
-REGISTERED_DETAIL_TYPE = "ModelRegistered"
-REJECTED_DETAIL_TYPE = "ModelRejected"
-FAILED_DETAIL_TYPE = "TrainingPipelineFailed"
+EVENT_SOURCE = EventDetailType.SOURCE
+REGISTERED_DETAIL_TYPE = EventDetailType.MODEL_REGISTERED
+REJECTED_DETAIL_TYPE = EventDetailType.MODEL_REJECTED
+FAILED_DETAIL_TYPE = EventDetailType.TRAINING_PIPELINE_FAILED
 
 EVALUATIONS_PREFIX = "evaluations/"
 NEURON_CACHE_PREFIX = "neuron-cache/"

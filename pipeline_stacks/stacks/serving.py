@@ -132,6 +132,8 @@ def front_door_props(config: PipelineConfig, backend: InferenceBackend, data_lak
         model_read_timeout_seconds=s.model_read_timeout_seconds,
         reserved_concurrency=s.reserved_concurrency,
         max_prompt_chars=s.max_prompt_chars,
+        interactions_prefix=config.sanitization.interactions_prefix,
+        feedback_prefix=config.sanitization.feedback_prefix,
         log_retention=_RETENTION[s.log_retention_days],
         removal_policy=cdk.RemovalPolicy.RETAIN
         if config.data_lake.removal_policy == "retain"

@@ -114,6 +114,8 @@ class TrainingStack(cdk.Stack):
                         else None
                     ),
                     output_prefix=cfg.continuous_learning_output_prefix,
+                    interactions_prefix=config.sanitization.interactions_prefix,
+                    feedback_prefix=config.sanitization.feedback_prefix,
                 ),
             )
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
