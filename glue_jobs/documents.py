@@ -249,7 +249,11 @@ def sanitize_document(
     clean_title = redact((title or _title_from_name(relative_path))[:MAX_TITLE_CHARS], "title")
     if dropped:
         return DocumentResult(
-            STATUS_QUARANTINED, relative_path, reason="drop", reason_detail=",".join(sorted(counts)), entity_counts=counts
+            STATUS_QUARANTINED,
+            relative_path,
+            reason="drop",
+            reason_detail=",".join(sorted(counts)),
+            entity_counts=counts,
         )
     source = f"{KNOWLEDGE_PREFIX}{relative_path}"
     folders = relative_path.split("/")[:-1]
@@ -357,7 +361,10 @@ def sync_knowledge(
         assert result.output_name is not None and result.text is not None
         content_type = "text/markdown" if result.output_name.endswith((".md", ".markdown")) else "text/plain"
         s3.put_object(
-            Bucket=out_bucket, Key=out_key, Body=result.text.encode("utf-8"), ContentType=f"{content_type}; charset=utf-8"
+            Bucket=out_bucket,
+            Key=out_key,
+            Body=result.text.encode("utf-8"),
+            ContentType=f"{content_type}; charset=utf-8",
         )
         s3.put_object(
             Bucket=out_bucket,
@@ -395,11 +402,15 @@ class KnowledgeJobArgs:
     def from_resolved(cls, resolved: Mapping[str, str]) -> KnowledgeJobArgs | None:
         """None without ``--knowledge_raw_path``; raises ``ValueError`` on a partial or invalid set."""
         args = {**KNOWLEDGE_ARGS, **{k: v for k, v in resolved.items() if k in KNOWLEDGE_ARGS}}
-        paths = [args[k].strip() for k in ("knowledge_raw_path", "knowledge_sanitized_path", "knowledge_quarantine_path")]
+        paths = [
+            args[k].strip() for k in ("knowledge_raw_path", "knowledge_sanitized_path", "knowledge_quarantine_path")
+        ]
         if not any(paths):
             return None
         if not all(paths):
-            raise ValueError("--knowledge_raw_path, --knowledge_sanitized_path and --knowledge_quarantine_path go together")
+            raise ValueError(
+                "--knowledge_raw_path, --knowledge_sanitized_path and --knowledge_quarantine_path go together"
+            )
         for path in paths:
             split_s3_url(path)
             if not path.endswith("/"):
@@ -419,12 +430,19 @@ def build_document_metric_data(job_name: str, stats: SyncStats) -> list[dict[str
     job = {"Name": "JobName", "Value": job_name}
 
     def datum(name: str, value: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
-        return {"MetricName": name, "Dimensions": [job, *([extra] if extra else [])], "Value": float(value), "Unit": "Count"}
+        return {
+            "MetricName": name,
+            "Dimensions": [job, *([extra] if extra else [])],
+            "Value": float(value),
+            "Unit": "Count",
+        }
 
     data = [
         datum("DocumentsIn", stats.documents_in),
         datum("DocumentsSanitized", stats.sanitized),
         datum("DocumentsQuarantined", sum(stats.quarantined.values())),
     ]
-    data += [datum("DocumentsQuarantined", n, {"Name": "Reason", "Value": r}) for r, n in sorted(stats.quarantined.items())]
+    data += [
+        datum("DocumentsQuarantined", n, {"Name": "Reason", "Value": r}) for r, n in sorted(stats.quarantined.items())
+    ]
     return data

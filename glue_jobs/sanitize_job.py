@@ -347,7 +347,7 @@ def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any |
 def run_knowledge(
     resolved: Mapping[str, str], config: JobConfig, hash_key: bytes | None, s3: Any, cloudwatch: Any | None = None
 ) -> None:
-    """The knowledge-document pass (``--knowledge_*`` arguments; a no-op without them): see :mod:`glue_jobs.documents`."""
+    """The knowledge-document pass (``--knowledge_*`` arguments; no-op without them): :mod:`glue_jobs.documents`."""
     knowledge = KnowledgeJobArgs.from_resolved(resolved)
     if knowledge is None:
         return

@@ -5,7 +5,8 @@ No CDK import (runtime code). The chat app uses it like this::
     from retrieval import RetrievalRequest, build_grounded_messages, citations, retriever_from_env
 
     retriever = retriever_from_env()                      # None when RAG is not configured
-    request = RetrievalRequest.from_body(body.get("retrieval"), default_enabled=..., default_top_k=...)  # ValueError -> 400
+    # ValueError -> 400 with the message
+    request = RetrievalRequest.from_body(body.get("retrieval"), default_enabled=..., default_top_k=...)
     if retriever and request.enabled:
         started = time.perf_counter()
         passages = retriever.retrieve(last_user_text, top_k=request.top_k, filters=request.filters)
@@ -60,7 +61,12 @@ class Passage:
 
     def citation(self) -> dict[str, Any]:
         """The citation shape of the chat API: ``{"source", "title", "score", "snippet"}``."""
-        return {"source": self.source, "title": self.title, "score": round(float(self.score), 4), "snippet": self.snippet}
+        return {
+            "source": self.source,
+            "title": self.title,
+            "score": round(float(self.score), 4),
+            "snippet": self.snippet,
+        }
 
 
 def citations(passages: Sequence[Passage]) -> list[dict[str, Any]]:
@@ -144,12 +150,14 @@ class RetrievalRequest:
     filters: RetrievalFilters = field(default_factory=RetrievalFilters)
 
     @classmethod
-    def from_body(cls, value: Any, *, default_enabled: bool = False, default_top_k: int = DEFAULT_TOP_K) -> RetrievalRequest:
+    def from_body(
+        cls, value: Any, *, default_enabled: bool = False, default_top_k: int = DEFAULT_TOP_K
+    ) -> RetrievalRequest:
         """``value`` is ``body.get("retrieval")`` (absent: the deployment default); raises ``ValueError`` (-> 400)."""
         if value is None:
             return cls(enabled=default_enabled, top_k=default_top_k)
         if not isinstance(value, Mapping):
-            raise ValueError("retrieval must be an object: {\"enabled\": bool, \"top_k\": int, \"filters\": {...}}")
+            raise ValueError('retrieval must be an object: {"enabled": bool, "top_k": int, "filters": {...}}')
         unknown = sorted(set(value) - {"enabled", "top_k", "filters"})
         if unknown:
             raise ValueError(f"retrieval: unknown key(s) {unknown}; allowed: enabled, top_k, filters")
@@ -165,7 +173,9 @@ class RetrievalRequest:
 class Retriever(Protocol):
     """What the chat app calls. Implementations never return unredacted text: they read sanitized documents."""
 
-    def retrieve(self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None) -> list[Passage]:
+    def retrieve(
+        self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None
+    ) -> list[Passage]:
         """The ``top_k`` most relevant passages for ``query`` that pass ``filters``, best first."""
         ...
 

@@ -1,8 +1,9 @@
 """Bedrock Knowledge Base retriever (``bedrock-agent-runtime`` ``Retrieve``), with metadata filters.
 
 Filters translate to the KB's ``RetrievalFilter``: ``source_prefix`` (a folder such as ``knowledge/clinic/``, or one
-document) -> ``listContains`` on the ``path_prefixes`` attribute (or ``equals`` on ``source``) the sanitization job writes into every document's metadata sidecar (``glue_jobs/documents.py``), so it
-works on any vector store that supports list attributes instead of relying on ``startsWith`` (OpenSearch only);
+document) -> ``listContains`` on the ``path_prefixes`` attribute (or ``equals`` on ``source``) that the sanitization
+job writes into every document's metadata sidecar (``glue_jobs/documents.py``), so it works on any vector store that
+supports list attributes instead of relying on ``startsWith`` (OpenSearch only);
 each attribute -> ``equals`` (a list value -> ``in``). Several conditions are combined with ``andAll``.
 """
 
@@ -68,7 +69,9 @@ class BedrockKbRetriever:
             self._client = boto3.client("bedrock-agent-runtime")
         return self._client
 
-    def retrieve(self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None) -> list[Passage]:
+    def retrieve(
+        self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None
+    ) -> list[Passage]:
         """Call ``Retrieve`` and map its results to passages (best first)."""
         if not query.strip():
             return []

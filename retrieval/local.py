@@ -21,6 +21,7 @@ import bm25s
 import numpy as np
 
 from glue_jobs.documents import (
+    DEFAULT_MAX_DOCUMENT_BYTES,
     KNOWLEDGE_PREFIX,
     METADATA_SUFFIX,
     STATUS_QUARANTINED,
@@ -136,8 +137,9 @@ class LocalBm25Retriever:
         report = IndexReport()
         chunks: list[Chunk] = []
         for rel, path in _walk(root):
-            kwargs = {"max_bytes": max_bytes} if max_bytes else {}
-            result = sanitize_document(rel, path.read_bytes(), engine, **kwargs)
+            result = sanitize_document(
+                rel, path.read_bytes(), engine, max_bytes=max_bytes or DEFAULT_MAX_DOCUMENT_BYTES
+            )
             if result.status == STATUS_QUARANTINED:
                 report.quarantined[rel] = result.reason or "unknown"
                 continue
@@ -150,7 +152,9 @@ class LocalBm25Retriever:
         report.chunks = len(chunks)
         return cls(chunks), report
 
-    def retrieve(self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None) -> list[Passage]:
+    def retrieve(
+        self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None
+    ) -> list[Passage]:
         """Best ``top_k`` chunks by BM25 that pass ``filters`` and score above 0 (at most one per document)."""
         if not self.chunks or not query.strip():
             return []

@@ -114,7 +114,11 @@ class KnowledgeBaseProps:
         if self.vector_store not in VECTOR_STORES:
             fail("vector_store", self.vector_store, ", ".join(VECTOR_STORES))
         if self.vector_store == "kendra" and not _KENDRA_INDEX_ARN.match(self.kendra_index_arn or ""):
-            fail("kendra_index_arn", self.kendra_index_arn, "the ARN of an existing Kendra GenAI index (vector_store='kendra')")
+            fail(
+                "kendra_index_arn",
+                self.kendra_index_arn,
+                "the ARN of an existing Kendra GenAI index (vector_store='kendra')",
+            )
         if self.vector_store != "kendra" and self.kendra_index_arn:
             fail("kendra_index_arn", self.kendra_index_arn, "None unless vector_store='kendra'")
         prefix = self.knowledge_prefix
@@ -184,7 +188,9 @@ class KnowledgeBase(Construct):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(service="bedrock", resource="knowledge-base", resource_name="*")
+                        "aws:SourceArn": stack.format_arn(
+                            service="bedrock", resource="knowledge-base", resource_name="*"
+                        )
                     },
                 },
             ),
@@ -248,7 +254,10 @@ class KnowledgeBase(Construct):
 
     def _s3_vectors_store(
         self, props: KnowledgeBaseProps
-    ) -> tuple[bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty, bedrock.CfnKnowledgeBase.StorageConfigurationProperty]:
+    ) -> tuple[
+        bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty,
+        bedrock.CfnKnowledgeBase.StorageConfigurationProperty,
+    ]:
         stack = cdk.Stack.of(self)
         encryption = {"sse_type": "aws:kms", "kms_key_arn": self.key.key_arn}
         self.vector_bucket = s3vectors.CfnVectorBucket(
@@ -353,7 +362,9 @@ class KnowledgeBase(Construct):
     def _grant_kendra(self, index_arn: str) -> None:
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="RetrieveFromKendraIndex", actions=["kendra:Retrieve", "kendra:DescribeIndex"], resources=[index_arn]
+                sid="RetrieveFromKendraIndex",
+                actions=["kendra:Retrieve", "kendra:DescribeIndex"],
+                resources=[index_arn],
             )
         )
 
@@ -391,7 +402,9 @@ class KnowledgeBase(Construct):
                     inclusion_prefixes=[props.knowledge_prefix],
                 ),
             ),
-            server_side_encryption_configuration=cfn.ServerSideEncryptionConfigurationProperty(kms_key_arn=self.key.key_arn),
+            server_side_encryption_configuration=cfn.ServerSideEncryptionConfigurationProperty(
+                kms_key_arn=self.key.key_arn
+            ),
             vector_ingestion_configuration=cfn.VectorIngestionConfigurationProperty(
                 chunking_configuration=cfn.ChunkingConfigurationProperty(**chunking)
             ),
@@ -446,12 +459,16 @@ class KnowledgeBase(Construct):
         find_covering.add_catch(wait_for_active, errors=["States.ALL"])
         covered = sfn.Choice.jsonata(self, "Covered").when(
             sfn.Condition.jsonata("{% $states.input.covered %}"),
-            sfn.Succeed.jsonata(self, "CoveredByActiveJob", comment="An active ingestion job reads this request's objects."),
+            sfn.Succeed.jsonata(
+                self, "CoveredByActiveJob", comment="An active ingestion job reads this request's objects."
+            ),
         )
         covered.otherwise(wait_for_active)
         find_covering.next(covered)
         wait_for_active.next(start)
-        start.add_catch(find_covering, errors=["BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException"])
+        start.add_catch(
+            find_covering, errors=["BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException"]
+        )
         start.add_retry(
             errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
             interval=cdk.Duration.seconds(20),
@@ -467,7 +484,10 @@ class KnowledgeBase(Construct):
         )
         start.add_catch(
             sfn.Fail.jsonata(
-                self, "StartFailed", error="IngestionStartFailed", cause="{% $states.input.Error & ': ' & $states.input.Cause %}"
+                self,
+                "StartFailed",
+                error="IngestionStartFailed",
+                cause="{% $states.input.Error & ': ' & $states.input.Cause %}",
             ),
             errors=["States.ALL"],
         )
@@ -494,9 +514,7 @@ class KnowledgeBase(Construct):
         )
         done = (
             sfn.Choice.jsonata(self, "JobDone")
-            .when(
-                sfn.Condition.jsonata(f"{{% $states.input.status in {list(INGESTION_FAILED_STATES)} %}}"), failed
-            )
+            .when(sfn.Condition.jsonata(f"{{% $states.input.status in {list(INGESTION_FAILED_STATES)} %}}"), failed)
             .when(
                 sfn.Condition.jsonata("{% $states.input.status = 'COMPLETE' and $states.input.failedDocuments > 0 %}"),
                 failed,
@@ -585,11 +603,15 @@ class KnowledgeBase(Construct):
 
     def grant_retrieve(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the chat app) call ``bedrock:Retrieve`` on this knowledge base only."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["bedrock:Retrieve"], resource_arns=[self.knowledge_base_arn])
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["bedrock:Retrieve"], resource_arns=[self.knowledge_base_arn]
+        )
 
     def _executions_metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
         if self.state_machine is None:
-            raise ValueError("vector_store='kendra' has no ingestion state machine (Kendra ingests with its connectors)")
+            raise ValueError(
+                "vector_store='kendra' has no ingestion state machine (Kendra ingests with its connectors)"
+            )
         return getattr(self.state_machine, name)(**kwargs)  # type: ignore[no-any-return]
 
     def metric_failed_ingestions(self, **kwargs: Any) -> cloudwatch.Metric:

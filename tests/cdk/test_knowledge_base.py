@@ -111,7 +111,15 @@ def test_nag_clean_in_all_three_packs(s3v: KbApp, kendra: KbApp) -> None:
 def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp) -> None:
     templates = [str(p) for app in (s3v, kendra) for p in sorted(app.outdir.glob("*.template.json"))]
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--regions", "us-east-1", "--", *templates],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            "--regions",
+            "us-east-1",
+            "--",
+            *templates,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -126,7 +134,10 @@ def test_s3_vectors_store_is_kms_encrypted_with_bedrock_keys_not_filterable(s3v:
     index = _only(s3v.serving, "AWS::S3Vectors::Index")
     assert index["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": key_arn}
     assert (index["Dimension"], index["DistanceMetric"], index["DataType"]) == (1024, "cosine", "float32")
-    assert index["MetadataConfiguration"]["NonFilterableMetadataKeys"] == ["AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"]
+    assert index["MetadataConfiguration"]["NonFilterableMetadataKeys"] == [
+        "AMAZON_BEDROCK_TEXT",
+        "AMAZON_BEDROCK_METADATA",
+    ]
     key = _only(s3v.serving, "AWS::KMS::Key")
     assert key["EnableKeyRotation"] is True
     indexing = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowS3VectorsIndexing"]
@@ -186,12 +197,16 @@ def test_sanitized_uploads_start_the_batched_ingestion_state_machine(s3v: KbApp)
     assert pattern["detail"]["object"] == {"key": [{"prefix": "knowledge/"}]}
     assert "Sanitized" in json.dumps(pattern["detail"]["bucket"])
     machine = _only(s3v.serving, "AWS::StepFunctions::StateMachine")
-    definition = json.loads("".join(p if isinstance(p, str) else "X" for p in machine["DefinitionString"]["Fn::Join"][1]))
+    definition = json.loads(
+        "".join(p if isinstance(p, str) else "X" for p in machine["DefinitionString"]["Fn::Join"][1])
+    )
     states = definition["States"]
     assert definition["StartAt"] == "ReadRequest" and states["SettleBurst"]["Seconds"] == 300
     assert states["StartIngestionJob"]["Resource"] == "arn:X:states:::aws-sdk:bedrockagent:startIngestionJob"
     catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states["StartIngestionJob"]["Catch"]}
-    assert catches[("BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException")] == "FindCoveringJob"
+    assert (
+        catches[("BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException")] == "FindCoveringJob"
+    )
     assert catches[("States.ALL",)] == "StartFailed"
     assert states["GetIngestionJob"]["Next"] == "JobDone"
     assert states["IngestionFailed"]["Type"] == "Fail" and states["Ingested"]["Type"] == "Succeed"
@@ -213,9 +228,14 @@ def test_sanitization_knowledge_pass_arguments_grants_and_trigger(s3v: KbApp) ->
     for name in ("--knowledge_raw_path", "--knowledge_sanitized_path", "--knowledge_quarantine_path"):
         assert json.dumps(args[name]).endswith('/knowledge/"]]}'), name
     rule = next(
-        r for r in s3v.data.find_resources("AWS::Events::Rule").values() if "object" in r["Properties"]["EventPattern"]["detail"]
+        r
+        for r in s3v.data.find_resources("AWS::Events::Rule").values()
+        if "object" in r["Properties"]["EventPattern"]["detail"]
     )
-    assert rule["Properties"]["EventPattern"]["detail"]["object"]["key"] == [{"prefix": "incoming/"}, {"prefix": "knowledge/"}]
+    assert rule["Properties"]["EventPattern"]["detail"]["object"]["key"] == [
+        {"prefix": "incoming/"},
+        {"prefix": "knowledge/"},
+    ]
     resources = json.dumps(
         [s["Resource"] for s in _role_statements(s3v.data, "SanitizationJobRole") if "s3:GetObject*" in _actions(s)]
     )
@@ -225,7 +245,9 @@ def test_sanitization_knowledge_pass_arguments_grants_and_trigger(s3v: KbApp) ->
 def test_sanitized_bucket_sends_events_to_eventbridge(s3v: KbApp) -> None:
     buckets = s3v.data.find_resources("AWS::S3::Bucket")
     sanitized = next(v for k, v in buckets.items() if k.startswith("LakeSanitized"))
-    assert sanitized["Properties"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert sanitized["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
 
 
 def test_kendra_retriever_option_has_no_data_source_or_trigger(kendra: KbApp) -> None:
@@ -253,7 +275,9 @@ def test_kendra_retriever_option_has_no_data_source_or_trigger(kendra: KbApp) ->
 def test_grant_retrieve_is_scoped_to_the_knowledge_base() -> None:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "S", env=ENV)
-    kb = KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(trigger_on_upload=False))
+    kb = KnowledgeBase(
+        stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(trigger_on_upload=False)
+    )
     from aws_cdk import aws_iam as iam
 
     role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -275,7 +299,11 @@ def test_grant_retrieve_is_scoped_to_the_knowledge_base() -> None:
 @pytest.mark.parametrize(
     ("strategy", "key", "expected"),
     [
-        ("SEMANTIC", "SemanticChunkingConfiguration", {"MaxTokens": 300, "BufferSize": 0, "BreakpointPercentileThreshold": 95}),
+        (
+            "SEMANTIC",
+            "SemanticChunkingConfiguration",
+            {"MaxTokens": 300, "BufferSize": 0, "BreakpointPercentileThreshold": 95},
+        ),
         (
             "HIERARCHICAL",
             "HierarchicalChunkingConfiguration",
@@ -300,7 +328,10 @@ def test_chunking_strategies(strategy: str, key: str | None, expected: dict[str,
     [
         ({"vector_store": "pinecone"}, "vector_store='pinecone'; allowed: s3_vectors"),
         ({"vector_store": "kendra"}, "kendra_index_arn=None"),
-        ({"vector_store": "kendra", "kendra_index_arn": "arn:aws:kendra:us-east-1:123456789012:index/short"}, "kendra_index_arn"),
+        (
+            {"vector_store": "kendra", "kendra_index_arn": "arn:aws:kendra:us-east-1:123456789012:index/short"},
+            "kendra_index_arn",
+        ),
         ({"kendra_index_arn": KENDRA_INDEX}, "None unless vector_store='kendra'"),
         ({"embedding_model_id": "amazon.titan-embed-text-v1"}, "embedding_model_id"),
         ({"embedding_dimensions": 768}, "embedding_dimensions=768; allowed: 256, 512, 1024"),

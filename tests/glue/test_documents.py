@@ -163,14 +163,18 @@ def test_sync_writes_sanitized_docs_sidecars_and_quarantine_and_removes_orphans(
     # A second pass leaves up-to-date outputs alone.
     calls: list[str] = []
     original = documents.sanitize_document
-    monkeypatch.setattr(documents, "sanitize_document", lambda rel, *a, **k: calls.append(rel) or original(rel, *a, **k))
+    monkeypatch.setattr(
+        documents, "sanitize_document", lambda rel, *a, **k: calls.append(rel) or original(rel, *a, **k)
+    )
     again = sync_knowledge(s3, ENGINE, **kwargs)
     assert again.unchanged == 2 and calls == ["scan.pdf"]
 
 
 def test_metric_data_counts_documents() -> None:
     stats = documents.SyncStats(documents_in=3, sanitized=2, quarantined={"oversize": 1})
-    data = {(d["MetricName"], len(d["Dimensions"])): d["Value"] for d in documents.build_document_metric_data("j", stats)}
+    data = {
+        (d["MetricName"], len(d["Dimensions"])): d["Value"] for d in documents.build_document_metric_data("j", stats)
+    }
     assert data == {
         ("DocumentsIn", 1): 3.0,
         ("DocumentsSanitized", 1): 2.0,

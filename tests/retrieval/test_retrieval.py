@@ -147,7 +147,9 @@ def test_kb_filter_translation() -> None:
     assert kb_filter(RetrievalFilters(source_prefix="knowledge/clinic/")) == {
         "listContains": {"key": "path_prefixes", "value": "knowledge/clinic/"}
     }
-    both = kb_filter(RetrievalFilters(source_prefix="knowledge/a.md", attributes={"doc_type": ("html", "text"), "x": 1}))
+    both = kb_filter(
+        RetrievalFilters(source_prefix="knowledge/a.md", attributes={"doc_type": ("html", "text"), "x": 1})
+    )
     assert both == {
         "andAll": [
             {
