@@ -127,7 +127,7 @@ class _TextExtractor(html.parser.HTMLParser):
             self._skip -= 1
         if tag == "pre" and self._in_pre:
             self._in_pre -= 1
-        if tag in _BLOCK_TAGS:
+        if tag in _BLOCK_TAGS and tag != "br":
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:

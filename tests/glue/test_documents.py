@@ -62,9 +62,9 @@ def test_html_becomes_text_without_scripts_and_with_a_redacted_title() -> None:
 
 
 def test_html_to_text_separates_blocks_by_blank_lines() -> None:
-    text, title = html_to_text("<title> T </title><p>a\nb</p><div>c</div>")
+    text, title = html_to_text("<title> T </title><p>a\nb</p><div>c<br/>d</div>")
     assert title == "T"
-    assert text == "a b\n\nc\n"
+    assert text == "a b\n\nc\nd\n"
 
 
 @pytest.mark.parametrize(
@@ -185,3 +185,45 @@ def test_metric_data_counts_documents() -> None:
 
 def test_dt_is_comparable() -> None:  # LastModified values from S3 are aware datetimes
     assert dt.datetime.now(dt.UTC) >= dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+class _FakeCloudWatch:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def put_metric_data(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+
+@mock_aws
+def test_glue_hook_runs_the_knowledge_pass_only_when_configured() -> None:
+    from glue_jobs import sanitize_job
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in ("raw-docs", "san-docs", "q-docs"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket="raw-docs", Key="knowledge/a.md", Body=f"# A\n\n{PII}".encode())
+    base = {"JOB_NAME": "j", "raw_path": "s3://raw-docs/incoming/", "sanitized_path": "s3://san-docs/records/"}
+    base["quarantine_path"] = "s3://q-docs/records/"
+    config = sanitize_job.parse_job_args({**base, "scan_all_strings": "true"})
+    cloudwatch = _FakeCloudWatch()
+
+    sanitize_job.run_knowledge(base, config, None, s3, cloudwatch)  # no --knowledge_* arguments: nothing happens
+    assert "Contents" not in s3.list_objects_v2(Bucket="san-docs") and cloudwatch.calls == []
+
+    resolved = {
+        **base,
+        "knowledge_raw_path": "s3://raw-docs/knowledge/",
+        "knowledge_sanitized_path": "s3://san-docs/knowledge/",
+        "knowledge_quarantine_path": "s3://q-docs/knowledge/",
+    }
+    sanitize_job.run_knowledge(resolved, config, None, s3, cloudwatch)
+    assert "Whitfield" not in _body(s3, "san-docs", "knowledge/a.md")
+    (call,) = cloudwatch.calls
+    assert call["Namespace"] == config.metrics_namespace
+    assert {d["MetricName"] for d in call["MetricData"]} == {
+        "DocumentsIn",
+        "DocumentsSanitized",
+        "DocumentsQuarantined",
+    }
+    assert "knowledge_raw_path" in sanitize_job.OPTIONAL_ARGS  # getResolvedOptions accepts the new arguments
