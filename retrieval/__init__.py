@@ -2,17 +2,18 @@
 
 No CDK import (runtime code). The chat app uses it like this::
 
-    from retrieval import RetrievalRequest, build_grounded_messages, citations, retriever_from_env
+    from retrieval import RetrievalRequest, ground, retriever_from_env
 
-    retriever = retriever_from_env()                      # None when RAG is not configured
+    retriever = retriever_from_env()                      # once per process; None when RAG is not configured
     # ValueError -> 400 with the message
     request = RetrievalRequest.from_body(body.get("retrieval"), default_enabled=..., default_top_k=...)
-    if retriever and request.enabled:
-        started = time.perf_counter()
-        passages = retriever.retrieve(last_user_text, top_k=request.top_k, filters=request.filters)
-        emit_metric(RETRIEVAL_LATENCY_METRIC, (time.perf_counter() - started) * 1000, "Milliseconds")
-        messages = build_grounded_messages(messages, passages)
-        response["citations"] = citations(passages)       # stream: a final chunk with choices [] and citations
+    grounding = ground(messages, retriever, request)      # never raises for backend failures
+    if grounding.ran:
+        emit_metric(RETRIEVAL_LATENCY_METRIC, grounding.latency_ms, "Milliseconds")
+        if grounding.error:
+            emit_metric(RETRIEVAL_ERRORS_METRIC, 1, "Count")
+        response["citations"] = grounding.citations      # stream: a final chunk with choices [] and citations
+    messages = grounding.messages                         # what the model sees
 
 Implementations: :class:`retrieval.bedrock.BedrockKbRetriever` (``bedrock-agent-runtime`` ``Retrieve``) and
 :class:`retrieval.local.LocalBm25Retriever` (bm25s over a local folder, run through the same PII sanitization as
@@ -22,6 +23,7 @@ the Glue job first: nothing unredacted is indexed).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -243,6 +245,41 @@ def build_grounded_messages(
     return [{"role": "system", "content": grounding}, *out]
 
 
+@dataclass(frozen=True)
+class Grounding:
+    """What :func:`ground` did: the messages to send to the model, the response's ``citations``, and for metrics
+    ``latency_ms`` (None when retrieval did not run) and ``error`` (the exception type name when it failed)."""
+
+    messages: list[dict[str, Any]]
+    citations: list[dict[str, Any]]
+    latency_ms: float | None = None
+    error: str | None = None
+
+    @property
+    def ran(self) -> bool:
+        """True when retrieval was attempted (then the response carries ``citations``, possibly empty)."""
+        return self.latency_ms is not None
+
+
+def ground(messages: Sequence[Mapping[str, Any]], retriever: Retriever | None, request: RetrievalRequest) -> Grounding:
+    """One call for the chat app: retrieve for the last user message and build the grounded messages.
+
+    Retrieval is skipped (messages unchanged, no citations) when it is disabled, not configured or there is no user
+    text. A failing retriever never fails the chat request: the answer is generated without passages and ``error``
+    names the exception so the app can count ``RetrievalErrors``.
+    """
+    query = last_user_text(messages)
+    if not request.enabled or retriever is None or not query.strip():
+        return Grounding([dict(m) for m in messages], [])
+    started = time.perf_counter()
+    try:
+        passages = retriever.retrieve(query, top_k=request.top_k, filters=request.filters)
+    except Exception as exc:  # any backend failure degrades to an ungrounded answer
+        return Grounding([dict(m) for m in messages], [], (time.perf_counter() - started) * 1000, type(exc).__name__)
+    latency = (time.perf_counter() - started) * 1000
+    return Grounding(build_grounded_messages(messages, passages), citations(passages), latency)
+
+
 def retriever_from_env(environ: Mapping[str, str] | None = None, **kwargs: Any) -> Retriever | None:
     """The configured retriever: Bedrock KB when ``KNOWLEDGE_BASE_ID`` is set, else a local index at
     ``RAG_LOCAL_INDEX``, else None (retrieval not configured: the chat app answers without it)."""
@@ -268,12 +305,14 @@ __all__ = [
     "RETRIEVAL_ERRORS_METRIC",
     "RETRIEVAL_LATENCY_METRIC",
     "RETRIEVAL_PASSAGES_METRIC",
+    "Grounding",
     "Passage",
     "RetrievalFilters",
     "RetrievalRequest",
     "Retriever",
     "build_grounded_messages",
     "citations",
+    "ground",
     "last_user_text",
     "make_snippet",
     "retriever_from_env",

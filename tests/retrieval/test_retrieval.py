@@ -16,6 +16,7 @@ from retrieval import (
     RetrievalRequest,
     build_grounded_messages,
     citations,
+    ground,
     last_user_text,
     retriever_from_env,
 )
@@ -243,3 +244,35 @@ def test_grounded_messages_extend_an_existing_system_message_and_handle_no_passa
     none = build_grounded_messages(messages, [])
     assert "No knowledge-base sources matched" in none[0]["content"]
     assert not re.search(r"\[\d\]", none[0]["content"])
+
+
+class _Failing:
+    def retrieve(self, query: str, top_k: int = 4, filters: RetrievalFilters | None = None) -> list[Passage]:
+        raise TimeoutError("kb unavailable")
+
+
+def test_ground_retrieves_for_the_last_user_message(local: LocalBm25Retriever) -> None:
+    messages = [{"role": "user", "content": "hi"}, {"role": "user", "content": "How long is a video visit?"}]
+    grounding = ground(messages, local, RetrievalRequest(enabled=True, top_k=2))
+    assert grounding.ran and grounding.error is None and grounding.latency_ms is not None
+    assert grounding.citations[0]["source"] == "knowledge/clinic/appointments.md"
+    assert grounding.messages[0]["role"] == "system" and "[1] Booking" in grounding.messages[0]["content"]
+    assert grounding.messages[1:] == messages
+
+
+def test_ground_skips_when_disabled_unconfigured_or_empty(local: LocalBm25Retriever) -> None:
+    messages = [{"role": "user", "content": "How long is a video visit?"}]
+    for retriever, request, msgs in (
+        (local, RetrievalRequest(enabled=False), messages),
+        (None, RetrievalRequest(enabled=True), messages),
+        (local, RetrievalRequest(enabled=True), [{"role": "assistant", "content": "x"}]),
+    ):
+        grounding = ground(msgs, retriever, request)
+        assert not grounding.ran and grounding.citations == [] and grounding.messages == msgs
+
+
+def test_ground_degrades_to_an_ungrounded_answer_when_retrieval_fails() -> None:
+    messages = [{"role": "user", "content": "q"}]
+    grounding = ground(messages, _Failing(), RetrievalRequest(enabled=True))
+    assert grounding.ran and grounding.error == "TimeoutError"
+    assert grounding.messages == messages and grounding.citations == []
