@@ -339,6 +339,32 @@ _MONITORING: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
+_KNOWLEDGE_BASE: dict[str, tuple[Suppression, ...]] = {
+    "KnowledgeBase.role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "kms:GenerateDataKey*/kms:ReEncrypt* come from the CDK grant on the knowledge base's own vector-store "
+            "key (SSE-KMS vectors and transient ingestion data) and are scoped to that one key.",
+            ("Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"),
+        ),
+    ),
+    "KnowledgeBase.role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Bedrock ingestion reads every sanitized document and its metadata sidecar under the knowledge/ "
+            "prefix, whose keys are chosen by uploaders; the grant is limited to exactly that prefix.",
+        ),
+    ),
+    "KnowledgeBase.state_machine_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Step Functions log delivery (logs:*LogDelivery*, DescribeResourcePolicies) and X-Ray tracing "
+            "(xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions.",
+            ("Resource::*",),
+        ),
+    ),
+}
+
 #: Every suppression in the project, keyed by the place a construct acknowledges it.
 SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_DATA_LAKE,
@@ -346,6 +372,7 @@ SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_TRAINING,
     **_SERVING,
     **_MONITORING,
+    **_KNOWLEDGE_BASE,
 }
 
 

@@ -156,6 +156,8 @@ class DataLake(Construct):
             role="sanitized",
             lifecycle_rules=[expire_noncurrent, self._tiering("tier-sanitized", life.sanitized_tiering_days)],
         )
+        # Sanitized knowledge documents start knowledge-base ingestion (KnowledgeBase's trigger rule).
+        self._enable_event_bridge(self.sanitized_bucket)
         self.quarantine_bucket = self._bucket(
             "Quarantine",
             role="quarantine",

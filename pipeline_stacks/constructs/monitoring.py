@@ -74,6 +74,14 @@ class TrainingHooks(Protocol):
     def registered_event_pattern(self) -> events.EventPattern: ...
 
 
+class KnowledgeBaseHooks(Protocol):
+    """The public hooks of :class:`~pipeline_stacks.constructs.KnowledgeBase` that monitoring uses."""
+
+    def metric_failed_ingestions(self) -> cloudwatch.IMetric: ...
+    def metric_timed_out_ingestions(self) -> cloudwatch.IMetric: ...
+    def metric_succeeded_ingestions(self) -> cloudwatch.IMetric: ...
+
+
 @runtime_checkable
 class EndpointEvents(Protocol):
     """Lifecycle events a SageMaker-endpoint backend offers (Bedrock has none)."""
@@ -391,6 +399,29 @@ class PipelineMonitoring(Construct):
                 title="WAF blocked / Lambda throttles / log failures",
                 left=[stage.metric_waf_blocked(), stage.metric_lambda_throttles(), stage.metric_interaction_log_failures()],
                 width=8,
+            ),
+        )
+
+    def monitor_knowledge_base(self, stage: KnowledgeBaseHooks) -> None:
+        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions."""
+        self.alarm(
+            "KnowledgeIngestionFailed",
+            stage.metric_failed_ingestions(),
+            threshold=1,
+            description="A knowledge-base ingestion failed: new sanitized documents are not searchable.",
+        )
+        self.alarm(
+            "KnowledgeIngestionTimedOut",
+            stage.metric_timed_out_ingestions(),
+            threshold=1,
+            description="A knowledge-base ingestion run hit its timeout.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## Knowledge base ingestion", width=24, height=1),
+            cloudwatch.GraphWidget(
+                title="Ingestion runs",
+                left=[stage.metric_succeeded_ingestions(), stage.metric_failed_ingestions(), stage.metric_timed_out_ingestions()],
+                width=24,
             ),
         )
 

@@ -129,6 +129,9 @@ class PiiSanitizationProps:
     ``feedback_prefix``: interactions-bucket prefix the job may also read (front-door feedback, for
     continuous learning); ``extra_output_prefixes``: further sanitized-bucket prefixes the job may write
     (e.g. the continuous-learning output inside the training split).
+    ``knowledge_prefix``: also sanitize whole documents (text/Markdown/HTML) under this raw prefix into the same
+    prefix of the sanitized bucket, with Bedrock KB metadata sidecars (``glue_jobs/documents.py``); uploads there
+    trigger the job too. None (default): no knowledge pass.
     ``max_retries`` are done by the state machine; the Glue job itself has ``MaxRetries`` 0 (a ``.sync``
     task follows one job run id, a Glue-side retry would run unobserved).
     """
@@ -142,6 +145,7 @@ class PiiSanitizationProps:
     interactions_prefix: str = Layout.INTERACTIONS
     feedback_prefix: str | None = Layout.FEEDBACK
     extra_output_prefixes: Sequence[str] = ()
+    knowledge_prefix: str | None = None
     glue_version: str = "5.0"
     worker_type: str = "G.1X"
     number_of_workers: int = 2
@@ -173,7 +177,8 @@ class PiiSanitizationProps:
             value = getattr(self, name)
             if value.startswith("/") or (value and not value.endswith("/")):
                 raise ValueError(f"{name}={value!r} must be '' or end with '/' and not start with '/'")
-        for value in (*(self.extra_output_prefixes), *([self.feedback_prefix] if self.feedback_prefix else [])):
+        optional = [p for p in (self.feedback_prefix, self.knowledge_prefix) if p is not None]
+        for value in (*(self.extra_output_prefixes), *optional):
             if not value or value.startswith("/") or not value.endswith("/"):
                 raise ValueError(f"prefix {value!r} must be non-empty, end with '/' and not start with '/'")
         if not all(
@@ -517,6 +522,11 @@ class PiiSanitization(Construct):
         }
         if props.auto_scaling:
             args["--enable-auto-scaling"] = "true"
+        if props.knowledge_prefix:
+            lake, kp = self.lake, props.knowledge_prefix
+            args["--knowledge_raw_path"] = lake.raw_bucket.s3_url_for_object(kp)
+            args["--knowledge_sanitized_path"] = lake.sanitized_bucket.s3_url_for_object(kp)
+            args["--knowledge_quarantine_path"] = lake.quarantine_bucket.s3_url_for_object(kp)
         return args
 
     def _grant_job_permissions(self, props: PiiSanitizationProps) -> None:
@@ -530,6 +540,11 @@ class PiiSanitization(Construct):
         lake.grant_read_write_sanitized(role, props.sanitized_prefix)
         lake.grant_read_write_quarantine(role, props.quarantine_prefix)
         lake.grant_read_write_sanitized(role, props.state_prefix)
+        knowledge = [props.knowledge_prefix] if props.knowledge_prefix else []
+        for kp in knowledge:  # whole-document pass: read raw docs, mirror them sanitized (and delete orphans)
+            lake.grant_read_raw(role, kp)
+            lake.grant_read_write_sanitized(role, kp)
+            lake.grant_read_write_quarantine(role, kp)
         # SSE-KMS writes, CSE-KMS job bookmarks and encrypted logs of the security configuration.
         lake.grant_encrypt_decrypt(role)
         stack = cdk.Stack.of(self)
@@ -597,6 +612,11 @@ class PiiSanitization(Construct):
                 compliance.objects_finding(lake.sanitized_bucket, props.sanitized_prefix),
                 compliance.objects_finding(lake.quarantine_bucket, props.quarantine_prefix),
                 compliance.objects_finding(lake.sanitized_bucket, props.state_prefix),
+                *(
+                    compliance.objects_finding(bucket, kp)
+                    for kp in knowledge
+                    for bucket in (lake.raw_bucket, lake.sanitized_bucket, lake.quarantine_bucket)
+                ),
             ),
         )
         compliance.acknowledge(
@@ -781,7 +801,7 @@ class PiiSanitization(Construct):
     def _upload_rule(self, props: PiiSanitizationProps) -> events.Rule:
         detail: dict[str, Any] = {"bucket": {"name": [self.lake.raw_bucket.bucket_name]}}
         if props.raw_prefix:
-            detail["object"] = {"key": [{"prefix": props.raw_prefix}]}
+            detail["object"] = {"key": [{"prefix": p} for p in (props.raw_prefix, props.knowledge_prefix) if p]}
         role = ManagedPolicyRole(
             self,
             "UploadRuleRole",
