@@ -349,7 +349,7 @@ function ChatApp({ config, auth }: { config: AppConfig; auth: CognitoAuth | null
             ref={inputRef}
             rows={2}
             value={draft}
-            placeholder="Type a message (Enter to send, Shift+Enter for a new line)"
+            placeholder="Ask anything (Enter sends, Shift+Enter adds a line)"
             onChange={(e) => setDraft(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {

@@ -19,6 +19,18 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
+function Thumb({ up }: { up: boolean }) {
+  return (
+    <svg className="icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+      <path
+        transform={up ? undefined : "rotate(180 12 12)"}
+        d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"
+        fill="currentColor"
+      />
+    </svg>
+  );
+}
+
 const Markdown = memo(function Markdown({ text }: { text: string }) {
   const html = useMemo(() => renderMarkdown(text), [text]);
   // Sanitized by renderMarkdown (marked with raw HTML escaped, then DOMPurify with an allowlist).
@@ -111,14 +123,16 @@ export function MessageView({ message, canRetry, onRetry, onFeedback }: Props) {
                 aria-pressed={message.feedback === "up" || rating === "up"}
                 onClick={() => setRating("up")}
               >
-                <span aria-hidden="true">👍 </span>Good response
+                <Thumb up />
+                Good response
               </button>
               <button
                 type="button"
                 aria-pressed={message.feedback === "down" || rating === "down"}
                 onClick={() => setRating("down")}
               >
-                <span aria-hidden="true">👎 </span>Bad response
+                <Thumb up={false} />
+                Bad response
               </button>
             </>
           )}
