@@ -9,6 +9,7 @@ from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, Fro
 from pipeline_stacks.constructs.monitoring import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
+from pipeline_stacks.constructs.web_app import WebApp, WebAppProps
 
 __all__ = [
     "BUCKET_ROLES",
@@ -35,4 +36,6 @@ __all__ = [
     "ServerlessSettings",
     "TrainingPipeline",
     "TrainingPipelineProps",
+    "WebApp",
+    "WebAppProps",
 ]

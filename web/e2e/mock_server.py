@@ -116,7 +116,12 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ routes
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        if path == "/config.json":
+        if path == "/__bench/blank":  # baseline page of benchmarks/web_first_paint.py
+            data = b"<!doctype html><html lang=en><title>blank</title><p>Loading</p></html>"
+            self._headers(200, "text/html", {"Content-Length": str(len(data))})
+            self.end_headers()
+            self.wfile.write(data)
+        elif path == "/config.json":
             self._json(200, {"apiBaseUrl": "/v1", "auth": None})
         elif path == "/__mock/feedback":
             with self.store.lock:

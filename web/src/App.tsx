@@ -249,6 +249,13 @@ function ChatApp({ config, auth }: { config: AppConfig; auth: CognitoAuth | null
     setAnnouncement("Thank you for your feedback.");
   };
 
+  useEffect(() => {
+    if (!sidebarOpen) return;
+    const close = (e: KeyboardEvent) => e.key === "Escape" && setSidebarOpen(false);
+    window.addEventListener("keydown", close);
+    return () => window.removeEventListener("keydown", close);
+  }, [sidebarOpen]);
+
   const streaming = state.streamingId !== null;
   const last = state.messages[state.messages.length - 1];
 
