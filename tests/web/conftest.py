@@ -52,6 +52,7 @@ class WebTarget:
     base_url: str
     mock: bool
     feedback_records: Callable[[], list[dict[str, Any]]]
+    server: Any = None
 
 
 def _lake_feedback(lake_dir: Path) -> Callable[[], list[dict[str, Any]]]:
@@ -74,13 +75,19 @@ def _start_local_server() -> Iterator[WebTarget]:
     yield  # pragma: no cover
 
 
-def _start_mock() -> Iterator[WebTarget]:
+def _mock_module() -> Any:
+    if "web_mock_server" in sys.modules:
+        return sys.modules["web_mock_server"]
     spec = importlib.util.spec_from_file_location("web_mock_server", WEB_DIR / "e2e" / "mock_server.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
     spec.loader.exec_module(module)
-    server = module.make_server(token_delay=0.05)
+    return module
+
+
+def _start_mock(auth: dict[str, Any] | None = None) -> Iterator[WebTarget]:
+    server = _mock_module().make_server(token_delay=0.05, auth=auth)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -90,7 +97,7 @@ def _start_mock() -> Iterator[WebTarget]:
             return json.loads(response.read())["data"]
 
     try:
-        yield WebTarget(base_url=base_url, mock=True, feedback_records=records)
+        yield WebTarget(base_url=base_url, mock=True, feedback_records=records, server=server)
     finally:
         server.shutdown()
         server.server_close()
@@ -108,6 +115,33 @@ def web_target() -> Iterator[WebTarget]:
         yield from _start_mock()
     else:
         yield from _start_local_server()
+
+
+#: A Cognito-like sign-in domain the browser tests intercept (never contacted).
+AUTH_DOMAIN = "https://chat-test.auth.eu-west-1.amazoncognito.com"
+
+
+@pytest.fixture(scope="session")
+def auth_target(web_target: WebTarget) -> Iterator[WebTarget]:
+    """A second dev mock whose /config.json turns sign-in on (the real local server runs with auth null)."""
+    if not web_target.mock:
+        pytest.skip("sign-in is checked against the dev mock (make local runs without auth)")
+    config = {
+        "region": "eu-west-1",
+        "userPoolId": "eu-west-1_Test",
+        "clientId": "web-client-id",
+        "domain": AUTH_DOMAIN,
+        "redirectUri": "",  # filled below: the mock's own origin
+        "logoutUri": "",
+        "scopes": ["openid", "email", "profile"],
+    }
+    holder = _start_mock(auth=config)
+    target = next(holder)
+    config["redirectUri"] = config["logoutUri"] = f"{target.base_url}/"
+    try:
+        yield target
+    finally:
+        holder.close()
 
 
 @pytest.fixture(scope="session")

@@ -77,6 +77,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "mock-chat/1"
     store: Store
     token_delay: float
+    auth: dict[str, Any] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -85,7 +86,10 @@ class Handler(BaseHTTPRequestHandler):
     def _headers(self, status: int, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Security-Policy", CSP)
+        csp = CSP
+        if self.auth:  # like WebApp: the Cognito domain joins connect-src (token endpoint)
+            csp = CSP.replace("connect-src 'self'", f"connect-src 'self' {self.auth['domain']}")
+        self.send_header("Content-Security-Policy", csp)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "strict-origin-when-cross-origin")
         self.send_header("X-Frame-Options", "DENY")
@@ -115,6 +119,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ routes
     def do_GET(self) -> None:
+        self.server.last_authorization = self.headers.get("Authorization")  # type: ignore[attr-defined]
         path = urlsplit(self.path).path
         if path == "/__bench/blank":  # baseline page of benchmarks/web_first_paint.py
             data = b"<!doctype html><html lang=en><title>blank</title><p>Loading</p></html>"
@@ -122,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         elif path == "/config.json":
-            self._json(200, {"apiBaseUrl": "/v1", "auth": None})
+            self._json(200, {"apiBaseUrl": "/v1", "auth": self.auth})
         elif path == "/__mock/feedback":
             with self.store.lock:
                 self._json(200, {"data": list(self.store.feedback)})
@@ -188,6 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, {"id": cid, "object": "conversation.deleted", "deleted": True})
 
     def do_POST(self) -> None:
+        self.server.last_authorization = self.headers.get("Authorization")  # type: ignore[attr-defined]
         path = urlsplit(self.path).path
         body = self._body()
         if not isinstance(body, dict):
@@ -371,9 +377,14 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0, token_delay: float = 0.04) -> ThreadingHTTPServer:
-    """A mock server (not yet serving); ``port=0`` picks a free port (``server.server_address``)."""
-    handler = type("BoundHandler", (Handler,), {"store": Store(), "token_delay": token_delay})
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, token_delay: float = 0.04, auth: dict[str, Any] | None = None
+) -> ThreadingHTTPServer:
+    """A mock server (not yet serving); ``port=0`` picks a free port (``server.server_address``).
+
+    ``auth``: the ``auth`` block of ``/config.json`` (sign-in through a Cognito-like domain); the mock checks no
+    tokens, it records the last ``Authorization`` header in ``server.last_authorization``."""
+    handler = type("BoundHandler", (Handler,), {"store": Store(), "token_delay": token_delay, "auth": auth})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
