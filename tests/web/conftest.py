@@ -21,7 +21,7 @@ import shutil
 import sys
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def _mock_module() -> Any:
     return module
 
 
-def _start_mock(auth: dict[str, Any] | None = None) -> Iterator[WebTarget]:
+def _start_mock(auth: dict[str, Any] | None = None) -> Generator[WebTarget, None, None]:
     server = _mock_module().make_server(token_delay=0.05, auth=auth)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
