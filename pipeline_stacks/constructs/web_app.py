@@ -93,6 +93,11 @@ class WebApp(Construct):
     response-headers policy (CSP limited to the API and Cognito origins, HSTS, frame-ancestors none, nosniff),
     TLS 1.2+, access logs, optional WAF and custom domain, SPA routing and a deploy-time ``config.json``.
 
+    ``api_url``: the chat API's base URL written to ``config.json`` (``https://.../v1``, or ``/v1`` when the API is
+    served from the site's own origin). ``api_origin``: the origin CSP ``connect-src`` allows; by default cut from
+    ``api_url``. Give it when ``api_url`` refers to resources that themselves refer to this site (e.g. an API
+    Gateway stage whose CORS names :attr:`url`): ``https://{api.rest_api_id}.execute-api.{region}.{url_suffix}``
+    depends only on the RestApi, which keeps the CloudFormation graph free of cycles.
     ``key``: encrypts the deployment handler's log group (its policy must allow CloudWatch Logs, as the DataLake
     key's does). The buckets use SSE-S3 (see compliance.py for why).
 
@@ -108,6 +113,7 @@ class WebApp(Construct):
         *,
         access_logs_bucket: s3.IBucket,
         api_url: str,
+        api_origin: str | None = None,
         user_pool: cognito.IUserPool | None = None,
         user_pool_client: cognito.IUserPoolClient | None = None,
         user_pool_domain: cognito.UserPoolDomain | None = None,
@@ -172,7 +178,9 @@ class WebApp(Construct):
         compliance.acknowledge(self.log_bucket, "WebApp.cloudfront_log_bucket")
 
         connect = ["'self'"]
-        if api_url.startswith("https://") or cdk.Token.is_unresolved(api_url):
+        if api_origin is not None:
+            connect.append(api_origin)
+        elif api_url.startswith("https://") or cdk.Token.is_unresolved(api_url):
             connect.append(_origin_of(api_url))
         if user_pool_domain is not None:
             connect.append(user_pool_domain.base_url())

@@ -233,6 +233,25 @@ def test_csp_without_auth_allows_only_self_and_the_api(custom: WebSynth) -> None
     assert directives["connect-src"] == "'self' https://abc123.execute-api.eu-west-1.amazonaws.com"
 
 
+def _plain_csp(**kwargs: Any) -> tuple[WebApp, str]:
+    """A WebApp in a bare stack (literal API URL); its rendered Content-Security-Policy."""
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "S")
+    web = WebApp(stack, "Web", access_logs_bucket=s3.Bucket(stack, "Logs"), **kwargs)
+    result = WebSynth(stack=stack, web=web, template=Template.from_stack(stack), outdir=Path())
+    return web, str(_headers(result)["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+
+
+def test_an_explicit_api_origin_replaces_the_one_cut_from_the_url() -> None:
+    web, csp = _plain_csp(api_url="https://api.example.com/prod/v1", api_origin="https://api-origin.example.com")
+    assert "connect-src 'self' https://api-origin.example.com;" in csp
+    assert web.config["apiBaseUrl"] == "https://api.example.com/prod/v1"
+
+
+def test_same_origin_api_needs_only_self() -> None:
+    _, csp = _plain_csp(api_url="/v1")
+    assert "connect-src 'self';" in csp
+
+
 def test_tls_and_custom_domain(site: WebSynth, custom: WebSynth) -> None:
     # Without a custom domain CloudFront's *.cloudfront.net certificate is used (its TLS policy is CloudFront's),
     # and exactly that is acknowledged (CFR4); with one, TLS 1.2 (2021 policy) is the minimum.
