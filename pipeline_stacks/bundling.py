@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import hashlib
 import os
 import shutil
 import subprocess
@@ -292,3 +293,68 @@ def source_archive_asset(
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=_bundling(bundler, "3.12", cdk.BundlingOutput.SINGLE_FILE),
     )
+
+
+# ---------------------------------------------------------------------------------------- web UI (npm)
+
+#: What decides the web build's output: sources, static files, build configuration and the lockfile.
+WEB_BUILD_INPUTS = (
+    "index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts", "src", "public",
+)  # fmt: skip
+_WEB_STAMP = ".build-hash"
+
+
+def web_source_hash(web_dir: Path) -> str:
+    """SHA-256 over the web build's inputs (:data:`WEB_BUILD_INPUTS`): names and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for name in WEB_BUILD_INPUTS:
+        root = web_dir / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.is_file() else []
+        for path in files:
+            digest.update(str(path.relative_to(web_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalNpmBuild:
+    """Build a Vite single-page app on the host (no Docker): ``npm ci`` when the lockfile changed, then
+    ``npm run build``, and copy ``dist/`` into the asset. A build whose input hash (:func:`web_source_hash`)
+    matches the stamp in ``dist/`` is reused, so repeated synths do not rebuild."""
+
+    def __init__(self, web_dir: Path) -> None:
+        self.web_dir = web_dir
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:
+        """Called by CDK before any Docker bundling; returning True means no Docker is used."""
+        dist = self.web_dir / "dist"
+        wanted = web_source_hash(self.web_dir)
+        stamp = dist / _WEB_STAMP
+        if not (stamp.is_file() and stamp.read_text().strip() == wanted and (dist / "index.html").is_file()):
+            npm = shutil.which("npm")
+            if npm is None:
+                raise RuntimeError("building the web UI needs Node.js 20.19+ and npm on PATH")
+            installed = self.web_dir / "node_modules" / ".package-lock.json"
+            lockfile = self.web_dir / "package-lock.json"
+            if not installed.is_file() or installed.stat().st_mtime < lockfile.stat().st_mtime:
+                subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=self.web_dir, check=True)
+            subprocess.run([npm, "run", "build", "--silent"], cwd=self.web_dir, check=True)
+            stamp.write_text(wanted)
+        shutil.copytree(dist, output_dir, ignore=shutil.ignore_patterns(_WEB_STAMP), dirs_exist_ok=True)
+        return True
+
+
+def web_dist_asset_options(web_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for ``s3deploy.Source.asset(str(web_dir), **...)``: the built ``dist/`` of ``web_dir``,
+    keyed by the hash of the build inputs. When CDK skips bundling (``aws:cdk:bundling-stacks``), nothing is built
+    and the asset stays a placeholder (node_modules, dist and tests excluded from any staging copy)."""
+    return {
+        "asset_hash": web_source_hash(web_dir),
+        "asset_hash_type": cdk.AssetHashType.CUSTOM,
+        "exclude": ["node_modules", "dist", "e2e", "test", ".*"],
+        "bundling": cdk.BundlingOptions(
+            image=cdk.DockerImage.from_registry("public.ecr.aws/docker/library/node:20"),
+            local=LocalNpmBuild(web_dir),
+            output_type=cdk.BundlingOutput.NOT_ARCHIVED,
+        ),
+    }

@@ -10,6 +10,7 @@ from pipeline_stacks.constructs.knowledge_base import KnowledgeBase, KnowledgeBa
 from pipeline_stacks.constructs.monitoring import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
+from pipeline_stacks.constructs.web_app import WebApp, WebAppProps
 
 __all__ = [
     "BUCKET_ROLES",
@@ -38,4 +39,6 @@ __all__ = [
     "ServerlessSettings",
     "TrainingPipeline",
     "TrainingPipelineProps",
+    "WebApp",
+    "WebAppProps",
 ]
