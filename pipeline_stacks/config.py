@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from pipeline_stacks import validation
+
 ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
 ENV_SELECTOR_KEY = "env"
 DEFAULT_ENV = "dev"
@@ -304,7 +306,7 @@ _ALLOWED_TRAINING_INSTANCES = (
     "ml.p4d.24xlarge, ml.p5.48xlarge (GPU)"
 )
 _ECR_IMAGE = r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9][a-z0-9._/-]*(?::[\w.-]+|@sha256:[0-9a-f]{64})$"
-_S3_PREFIX = r"^(?:[A-Za-z0-9!_.*'()-]+/)+$"
+_S3_PREFIX = rf"^{validation.S3_PREFIX_PATTERN.pattern}$"
 #: Quality-gate metrics reported by training/evaluate.py and their natural direction.
 QUALITY_GATE_DIRECTIONS: dict[str, Literal["higher_is_better", "lower_is_better"]] = {
     "rougeL": "higher_is_better",
@@ -465,22 +467,13 @@ class TrainingConfig(_Section):
 
     @model_validator(mode="after")
     def _training_consistency(self) -> TrainingConfig:
-        from pipeline_stacks.images import accelerator_family, image_accelerator_family
-
-        if self.use_spot and self.max_wait_seconds < self.max_runtime_seconds:
-            raise ValueError(
-                f"training.max_wait_seconds={self.max_wait_seconds} must be >= training.max_runtime_seconds="
-                f"{self.max_runtime_seconds} with use_spot=true (SageMaker's MaxWaitTimeInSeconds includes the runtime)"
-            )
-        family = accelerator_family(self.instance_type)
-        if self.image_uri is not None:
-            image_family = image_accelerator_family(self.image_uri)
-            if image_family is not None and image_family != family:
-                raise ValueError(
-                    f"training.image_uri={self.image_uri!r} is a {image_family} image but training.instance_type="
-                    f"{self.instance_type!r} is {family}; allowed: a "
-                    + ("*-neuronx* (Neuron SDK) image" if family == "neuron" else "GPU (CUDA) image")
-                )
+        validation.check_spot_wait(
+            use_spot=self.use_spot,
+            max_wait_seconds=self.max_wait_seconds,
+            max_runtime_seconds=self.max_runtime_seconds,
+            where="training",
+        )
+        validation.check_image_family(self.image_uri, self.instance_type, where="training")
         if self.instance_type == "ml.trn1.2xlarge" and self.instance_count > 1:
             raise ValueError(
                 f"training.instance_count={self.instance_count} with ml.trn1.2xlarge: multi-node Trainium needs EFA, "
@@ -492,11 +485,9 @@ class TrainingConfig(_Section):
                 "training/requirements.txt at start-up, which a network-isolated container cannot reach; "
                 "bake the requirements into an image that extends the DLC"
             )
-        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
-            raise ValueError(
-                "training.vpc_subnet_ids and training.vpc_security_group_ids go together; "
-                f"got subnets={self.vpc_subnet_ids} security groups={self.vpc_security_group_ids}"
-            )
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids, self.vpc_security_group_ids, where="training.vpc_subnet_ids/vpc_security_group_ids"
+        )
         return self
 
     @property
@@ -732,11 +723,9 @@ class ServingConfig(_Section):
                 f"serving.min_instance_count={self.min_instance_count} and "
                 f"serving.max_instance_count={self.max_instance_count}"
             )
-        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
-            raise ValueError(
-                "serving.vpc_subnet_ids and serving.vpc_security_group_ids go together; "
-                f"got subnets={self.vpc_subnet_ids} security groups={self.vpc_security_group_ids}"
-            )
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids, self.vpc_security_group_ids, where="serving.vpc_subnet_ids/vpc_security_group_ids"
+        )
         if self.backend != "sagemaker":
             return self
         sources = [k for k in ("model_package_arn", "model_data_prefix") if getattr(self, k) is not None]
@@ -876,12 +865,7 @@ class ServingConfig(_Section):
     @field_validator("cors_allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
-                raise ValueError(
-                    f"cors_allowed_origins entry {origin!r} is not an origin; allowed: "
-                    "'https://host[:port]' (no path, no trailing slash) or '*' outside prod"
-                )
+        validation.check_cors_origins(value, where="cors_allowed_origins")
         return value
 
     @field_validator("lambda_timeout_seconds")
@@ -919,11 +903,8 @@ class ServingConfig(_Section):
                 f"serving.lambda_vpc_id={self.lambda_vpc_id!r}, lambda_subnet_ids={self.lambda_subnet_ids!r} and "
                 f"lambda_security_group_ids={self.lambda_security_group_ids!r} must be set together (or all left empty)"
             )
-        for key, ids, prefix in (("lambda_subnet_ids", self.lambda_subnet_ids, "subnet"),
-                                 ("lambda_security_group_ids", self.lambda_security_group_ids, "sg")):
-            bad = [i for i in ids if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", i)]
-            if bad:
-                raise ValueError(f"serving.{key} has invalid ids {bad!r}; allowed: '{prefix}-' + 8-17 hex digits")
+        validation.check_vpc_ids(self.lambda_subnet_ids, "subnet", where="serving.lambda_subnet_ids")
+        validation.check_vpc_ids(self.lambda_security_group_ids, "sg", where="serving.lambda_security_group_ids")
         if self.model_read_timeout_seconds + 5 > self.lambda_timeout_seconds:
             raise ValueError(
                 f"serving.model_read_timeout_seconds={self.model_read_timeout_seconds} must be at least 5 s "

@@ -72,7 +72,7 @@ def split_model_id(model_id: str) -> tuple[str | None, str]:
     return None, model_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BedrockModelProps:
     """Properties of :class:`BedrockModel`.
 

@@ -57,7 +57,7 @@ class TrainingRunner(Protocol):
     state_machine: sfn.IStateMachine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContinuousLearningProps:
     """``schedule``: when the loop runs (``None``: on demand only).
 

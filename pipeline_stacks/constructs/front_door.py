@@ -6,7 +6,7 @@ keys + usage plan, stage throttling, KMS-encrypted JSON access logs, X-Ray, a re
 and the Powertools Lambda handler of ``lambda_src/front_door`` which stores redacted interactions
 in the data lake. Usage::
 
-    door = FrontDoor(self, "FrontDoor", FrontDoorProps(backend=endpoint, data_lake=lake))
+    door = FrontDoor(self, "FrontDoor", backend=endpoint, data_lake=lake, props=FrontDoorProps(auth="iam"))
     door.metric_api_5xx()
 """
 
@@ -30,10 +30,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from pipeline_stacks import bundling, compliance
+from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.overrides import consolidate_props
 
 #: Where the request/response JSON schemas shared with the handler live.
 SCHEMA_DIR = bundling.RUNTIME_ROOT / "lambda_src" / "front_door" / "schemas"
@@ -187,7 +188,7 @@ def load_request_schema(name: str, *, schema_dir: Path = SCHEMA_DIR, prompt_max_
 # --------------------------------------------------------------------------- props
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrontDoorVpc:
     """Run the front-door Lambda in existing private subnets (egress via NAT or VPC endpoints for
     S3, KMS, SageMaker/Bedrock runtime, X-Ray and CloudWatch Logs)."""
@@ -197,13 +198,14 @@ class FrontDoorVpc:
     security_group_ids: Sequence[str]
 
     def __post_init__(self) -> None:
-        if not self.subnet_ids or not self.security_group_ids:
+        if not self.subnet_ids:
             raise ValueError("FrontDoorVpc needs at least one subnet id and one security group id")
+        validation.check_vpc_pair(self.subnet_ids, self.security_group_ids, where="FrontDoorVpc")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrontDoorProps:
-    """Properties of :class:`FrontDoor`; everything but ``backend`` and ``data_lake`` has a safe default.
+    """Tunables of :class:`FrontDoor`; every field has a safe default.
 
     ``auth``: ``cognito`` (a new user pool, or ``user_pool``) or ``iam`` (SigV4). An API key is always
     required as well (usage plan: ``throttle_rate``/``throttle_burst`` per key, ``quota_per_day``).
@@ -211,8 +213,6 @@ class FrontDoorProps:
     (default: ``lambda_src/front_door`` bundled with the PII engine and its requirements).
     """
 
-    backend: InferenceBackend
-    data_lake: DataLake
     auth: Literal["cognito", "iam"] = "cognito"
     user_pool: cognito.IUserPool | None = None
     user_pool_arn: str | None = None
@@ -260,9 +260,7 @@ class FrontDoorProps:
                 f"lambda_timeout={timeout_s}s for connecting ({_MODEL_CONNECT_TIMEOUT_S} s) and storing "
                 f"({_STORAGE_TIMEOUT_S} s)"
             )
-        for origin in self.cors_allowed_origins:
-            if origin != "*" and (not origin.startswith(("https://", "http://")) or origin.endswith("/")):
-                raise ValueError(f"FrontDoorProps.cors_allowed_origins: {origin!r} is not an origin (scheme://host)")
+        validation.check_cors_origins(self.cors_allowed_origins, where="FrontDoorProps.cors_allowed_origins")
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ValueError("FrontDoorProps.domain_name and certificate_arn must be set together")
         if not 10 <= self.waf_rate_limit <= 2_000_000_000:
@@ -331,11 +329,23 @@ class FrontDoor(Construct):
     ``function_log_group``, ``waf_log_group``. ``metric_*`` methods return the metrics to alarm on.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: FrontDoorProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        backend: InferenceBackend,
+        data_lake: DataLake,
+        props: FrontDoorProps | None = None,
+        function_overrides: lambda_.FunctionOptions | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        props = props or FrontDoorProps()
         self.props = props
+        self.backend = backend
+        self.data_lake = lake = data_lake
+        self._function_overrides = function_overrides
         stack = cdk.Stack.of(self)
-        lake = props.data_lake
         self._log_group_props = {
             "retention": props.log_retention,
             "encryption_key": lake.key,
@@ -362,12 +372,12 @@ class FrontDoor(Construct):
         )
         log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
         log_group.grant_write(role)
-        props.backend.grant_invoke(role)
+        self.backend.grant_invoke(role)
         for prefix in INTERACTION_PREFIXES:
             lake.grant_write_interactions(role, prefix=prefix)
 
         environment = {
-            **props.backend.environment,
+            **self.backend.environment,
             "INTERACTIONS_BUCKET": lake.interactions_bucket.bucket_name,
             "KMS_KEY_ID": lake.key.key_arn,
             "PROMPT_MAX_CHARS": str(props.max_prompt_chars),
@@ -409,14 +419,18 @@ class FrontDoor(Construct):
             role.add_managed_policy(
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaENIManagementAccess")
             )
-        function = lambda_.Function(
-            self,
-            "Function",
-            description="LLM front door: validates, calls the model, stores redacted interactions",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
-            handler="handler.lambda_handler",
-            code=props.code
+        defaults = {
+            "description": "LLM front door: validates, calls the model, stores redacted interactions",
+            "memory_size": props.lambda_memory_mb,
+            "timeout": props.lambda_timeout,
+            "reserved_concurrent_executions": props.reserved_concurrency,
+            "logging_format": lambda_.LoggingFormat.JSON,
+        }
+        enforced = {
+            "runtime": lambda_.Runtime.PYTHON_3_12,
+            "architecture": lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
+            "handler": "handler.lambda_handler",
+            "code": props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
                 extra=[
@@ -425,15 +439,23 @@ class FrontDoor(Construct):
                 ],
                 requirements="lambda_src/front_door/requirements.txt",
             ),
-            memory_size=props.lambda_memory_mb,
-            timeout=props.lambda_timeout,
-            reserved_concurrent_executions=props.reserved_concurrency,
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            environment=environment,
+            "tracing": lambda_.Tracing.ACTIVE,
+            "role": role,
+            "log_group": log_group,
+            "environment": environment,  # merged with the user's: ours (backend, bucket, key, limits) win
             **vpc_props,
+        }
+        function = lambda_.Function(
+            self,
+            "Function",
+            **consolidate_props(
+                self,
+                defaults=defaults,
+                overrides=self._function_overrides,
+                enforced=enforced,
+                merge_maps=("environment",),
+                what="function_overrides",
+            ),
         )
         compliance.acknowledge(function, "FrontDoor.function")
         if props.vpc is None:

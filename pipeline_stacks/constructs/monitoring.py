@@ -4,7 +4,7 @@ Stages are attached with ``monitor_*`` methods that only use the public hooks of
 (``metric_*()``, ``alarm_metrics()``, ``*_event_pattern()``), so monitoring never depends on how a
 stage is built::
 
-    mon = PipelineMonitoring(self, "Monitoring", PipelineMonitoringProps(alarm_email="oncall@example.com"))
+    mon = PipelineMonitoring(self, "Monitoring", props=PipelineMonitoringProps(alarm_email="oncall@example.com"))
     mon.monitor_sanitization(data_stack.sanitization)
     mon.monitor_training(training_stack.pipeline)
     mon.monitor_backend(serving_stack.backend)
@@ -34,7 +34,7 @@ GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineMonitoringProps:
     """``alarm_email``: optional email subscription (confirm it from the inbox after deploy).
 
@@ -103,7 +103,7 @@ class PipelineMonitoring(Construct):
     (name -> EventBridge rule that notifies the topic).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: PipelineMonitoringProps | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: PipelineMonitoringProps | None = None) -> None:
         super().__init__(scope, construct_id)
         self.props = props or PipelineMonitoringProps()
         self._period = cdk.Duration.minutes(self.props.thresholds.period_minutes)

@@ -8,7 +8,7 @@ sanitized bucket and rejected records to the quarantine bucket, and emits CloudW
 Usage::
 
     lake = DataLake(self, "Lake")
-    sanitization = PiiSanitization(self, "Sanitization", lake=lake)
+    sanitization = PiiSanitization(self, "Sanitization", data_lake=lake)
     sanitization.metric_records_quarantined()      # for alarms and dashboards
 
 Construct choices: every Glue resource uses the stable L2 constructs of ``aws_cdk.aws_glue`` (aws-cdk-lib
@@ -40,7 +40,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from pipeline_stacks import bundling, compliance
+from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.config import PII_ENTITY_TYPES
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
@@ -70,7 +70,7 @@ _WORKER_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SanitizeOptions:
     """What the job detects and how it redacts (see ``glue_jobs/sanitize_job.py`` ``OPTIONAL_ARGS``).
 
@@ -117,7 +117,7 @@ class SanitizeOptions:
         return {k: v for k, v in args.items() if v}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PiiSanitizationProps:
     """Properties of :class:`PiiSanitization`; every field has a safe default.
 
@@ -170,12 +170,9 @@ class PiiSanitizationProps:
             "interactions_prefix",
             "state_prefix",
         ):
-            value = getattr(self, name)
-            if value.startswith("/") or (value and not value.endswith("/")):
-                raise ValueError(f"{name}={value!r} must be '' or end with '/' and not start with '/'")
+            validation.check_s3_prefix(getattr(self, name), where=f"PiiSanitizationProps.{name}", allow_empty=True)
         for value in (*(self.extra_output_prefixes), *([self.feedback_prefix] if self.feedback_prefix else [])):
-            if not value or value.startswith("/") or not value.endswith("/"):
-                raise ValueError(f"prefix {value!r} must be non-empty, end with '/' and not start with '/'")
+            validation.check_s3_prefix(value, where="PiiSanitizationProps prefix")
         if not all(
             (
                 self.sanitized_prefix,
@@ -233,13 +230,13 @@ class PiiSanitization(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        lake: DataLake,
+        data_lake: DataLake,
         props: PiiSanitizationProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or PiiSanitizationProps()
         self.props = props
-        self.lake = lake
+        self.lake = lake = data_lake
         stack = cdk.Stack.of(self)
         prefix = props.name_prefix or stack.stack_name
 

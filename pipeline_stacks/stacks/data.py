@@ -51,8 +51,8 @@ class DataStack(cdk.Stack):
         self.data_lake = DataLake(
             self,
             "Lake",
-            DataLakeProps(
-                encryption_key=key,
+            key=key,
+            props=DataLakeProps(
                 removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
                 auto_delete_objects=destroy,
                 lifecycle=LakeLifecycle(
@@ -70,7 +70,7 @@ class DataStack(cdk.Stack):
         self.sanitization = PiiSanitization(
             self,
             "Sanitization",
-            lake=self.data_lake,
+            data_lake=self.data_lake,
             props=self._sanitization_props(config, destroy=destroy),
         )
 

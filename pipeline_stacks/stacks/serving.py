@@ -42,7 +42,9 @@ class ServingStack(cdk.Stack):
         self.backend: InferenceBackend = _backend(self, config, data_lake)
 
         # front door: API Gateway + WAF + auth + usage plan + the handler Lambda, in front of the backend
-        self.front_door = FrontDoor(self, "FrontDoor", front_door_props(config, self.backend, data_lake))
+        self.front_door = FrontDoor(
+            self, "FrontDoor", backend=self.backend, data_lake=data_lake, props=front_door_props(config)
+        )
 
 
 def _backend(stack: cdk.Stack, config: PipelineConfig, data_lake: DataLake) -> InferenceBackend:
@@ -112,12 +114,10 @@ _RETENTION = dict(zip(LOG_RETENTION_DAYS, (
 ), strict=True))  # fmt: skip
 
 
-def front_door_props(config: PipelineConfig, backend: InferenceBackend, data_lake: DataLake) -> FrontDoorProps:
+def front_door_props(config: PipelineConfig) -> FrontDoorProps:
     """Map the ``serving.*`` front-door keys onto :class:`FrontDoorProps`."""
     s = config.serving
     return FrontDoorProps(
-        backend=backend,
-        data_lake=data_lake,
         auth=s.auth,
         user_pool_arn=s.existing_user_pool_arn,
         mfa=cognito.Mfa.REQUIRED if s.mfa == "required" else cognito.Mfa.OPTIONAL,

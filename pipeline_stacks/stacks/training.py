@@ -60,8 +60,8 @@ class TrainingStack(cdk.Stack):
         self.pipeline = TrainingPipeline(
             self,
             "Pipeline",
-            TrainingPipelineProps(
-                data_lake=data_lake,
+            data_lake=data_lake,
+            props=TrainingPipelineProps(
                 job_prefix=prefix[:24].rstrip("-"),
                 region=config.region,
                 instance_type=cfg.instance_type,
