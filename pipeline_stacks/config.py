@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from pipeline_stacks import validation
+from pipeline_stacks.alarms import AlarmThresholds
 
 ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
 ENV_SELECTOR_KEY = "env"
@@ -486,7 +487,7 @@ class TrainingConfig(_Section):
                 "bake the requirements into an image that extends the DLC"
             )
         validation.check_vpc_pair(
-            self.vpc_subnet_ids, self.vpc_security_group_ids, where="training.vpc_subnet_ids/vpc_security_group_ids"
+            self.vpc_subnet_ids, self.vpc_security_group_ids, where="training.vpc_subnet_ids and training.vpc_security_group_ids"
         )
         return self
 
@@ -724,7 +725,7 @@ class ServingConfig(_Section):
                 f"serving.max_instance_count={self.max_instance_count}"
             )
         validation.check_vpc_pair(
-            self.vpc_subnet_ids, self.vpc_security_group_ids, where="serving.vpc_subnet_ids/vpc_security_group_ids"
+            self.vpc_subnet_ids, self.vpc_security_group_ids, where="serving.vpc_subnet_ids and serving.vpc_security_group_ids"
         )
         if self.backend != "sagemaker":
             return self
@@ -913,29 +914,8 @@ class ServingConfig(_Section):
         return self
 
 
-class AlarmThresholdsConfig(_Section):
-    """Alarm thresholds (``monitoring.thresholds.*``); each alarm evaluates ``period_minutes`` windows."""
-
-    period_minutes: int = Field(5, ge=1, le=60, description="Alarm evaluation period.")
-    lambda_errors: int = Field(5, ge=1, description="Front-door Lambda errors per period.")
-    lambda_throttles: int = Field(1, ge=1, description="Front-door Lambda throttles per period.")
-    lambda_duration_p99_ms: int = Field(20_000, ge=100, le=900_000, description="Front-door Lambda p99 duration.")
-    api_5xx_rate_percent: float = Field(1.0, gt=0, le=100, description="API 5XX share of requests.")
-    api_4xx_rate_percent: float = Field(25.0, gt=0, le=100, description="API 4XX share of requests.")
-    api_latency_p99_ms: int = Field(15_000, ge=100, le=30_000, description="API Gateway p99 latency.")
-    waf_blocked: int = Field(500, ge=1, description="WAF-blocked requests per period.")
-    endpoint_latency_p99_ms: int = Field(10_000, ge=10, description="SageMaker ModelLatency p99.")
-    endpoint_5xx: int = Field(5, ge=1, description="Endpoint Invocation5XXErrors per period.")
-    endpoint_4xx: int = Field(50, ge=1, description="Endpoint Invocation4XXErrors (or Bedrock client errors) per period.")
-    utilization_percent: float = Field(90.0, gt=0, le=100, description="Endpoint host memory utilisation.")
-    gpu_memory_percent: float = Field(
-        98.0, gt=0, le=100, description="Endpoint GPU memory (servers pre-allocate ~90%, so alarm near exhaustion)."
-    )
-    bedrock_server_errors: int = Field(5, ge=1, description="Bedrock InvocationServerErrors per period.")
-    bedrock_throttles: int = Field(20, ge=1, description="Bedrock InvocationThrottles per period.")
-    quarantine_share_percent: float = Field(5.0, gt=0, le=100, description="Quarantined share of sanitization input.")
-    interaction_log_failures: int = Field(1, ge=1, description="Interactions the front door failed to store, per period.")
-    anomaly_band_std_devs: float = Field(3.0, gt=0, le=10, description="Width of the anomaly-detection bands.")
+#: ``monitoring.thresholds.*`` are declared once, next to the alarm table they feed.
+AlarmThresholdsConfig = AlarmThresholds
 
 
 class MonitoringConfig(_Section):

@@ -34,11 +34,11 @@ _VPC_ID_PATTERNS = {"subnet": re.compile(r"subnet-[0-9a-f]{8,17}"), "sg": re.com
 def check_vpc_pair(subnets: Sequence[str], security_groups: Sequence[str], *, where: str) -> None:
     """Subnets and security groups go together: both set or both empty.
 
-    ``where`` names the pair in the message, e.g. ``"training.vpc_subnet_ids/vpc_security_group_ids"``.
+    ``where`` names the pair in the message, e.g. ``"training.vpc_subnet_ids and training.vpc_security_group_ids"``.
     """
     if bool(subnets) != bool(security_groups):
         raise ValueError(
-            f"{where}: subnet ids and security group ids go together (both set or both empty); "
+            f"{where} go together (both set or both empty); "
             f"got subnets={list(subnets)} security groups={list(security_groups)}"
         )
 

@@ -194,21 +194,6 @@ class BedrockModel(Construct):
             period=period or cdk.Duration.minutes(1),
         )
 
-    def metric_guardrail_interventions(self) -> cloudwatch.Metric | None:
-        """``InvocationsIntervened`` of the guardrail (``AWS/Bedrock/Guardrails``), None without one."""
-        if self.guardrail is None:
-            return None
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock/Guardrails",
-            metric_name="InvocationsIntervened",
-            dimensions_map={
-                "GuardrailArn": self.guardrail.attr_guardrail_arn,
-                "GuardrailVersion": self.guardrail_version.attr_version,
-            },  # type: ignore[union-attr]
-            statistic="Sum",
-            period=cdk.Duration.minutes(5),
-        )
-
     # ------------------------------------------------------------------ guardrail
 
     def _create_guardrail(self, stack: cdk.Stack) -> None:

@@ -58,7 +58,9 @@ class LakeReplication:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.destinations) - set(BUCKET_ROLES))
         if unknown:
-            raise ValueError(f"LakeReplication.destinations has unknown bucket roles {unknown}; allowed: {BUCKET_ROLES}")
+            raise ValueError(
+                f"LakeReplication.destinations has unknown bucket roles {unknown}; allowed: {BUCKET_ROLES}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

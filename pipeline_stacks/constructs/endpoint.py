@@ -183,7 +183,7 @@ class ModelEndpointProps:
             raise ValueError("ModelEndpointProps: scale_to_zero and serverless are alternatives")
         if self.serverless is not None and self.image_uri is None:
             raise ValueError("ModelEndpointProps.serverless needs image_uri (serverless has no GPU: a CPU image)")
-        validation.check_vpc_pair(self.vpc_subnet_ids, self.vpc_security_group_ids, where="ModelEndpointProps")
+        validation.check_vpc_pair(self.vpc_subnet_ids, self.vpc_security_group_ids, where="ModelEndpointProps.vpc_subnet_ids and vpc_security_group_ids")
 
     @property
     def mode(self) -> Literal["instances", "scale_to_zero", "serverless"]:

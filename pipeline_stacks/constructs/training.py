@@ -122,7 +122,7 @@ class TrainingPipelineProps:
             max_runtime_seconds=self.max_runtime_seconds,
             where="TrainingPipelineProps",
         )
-        validation.check_image_family(self.image_uri, self.instance_type, where="TrainingPipelineProps")
+        validation.check_image_family(self.image_uri, self.instance_type, where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids")
         if images.accelerator_family(self.evaluation_instance_type) == "neuron":
             raise ValueError(
                 f"TrainingPipelineProps.evaluation_instance_type={self.evaluation_instance_type!r}: evaluate.py "
@@ -133,7 +133,11 @@ class TrainingPipelineProps:
                 f"TrainingPipelineProps.quality_gate_metric={self.quality_gate_metric!r}; allowed: "
                 f"{', '.join(training_metrics.EVALUATION_METRIC_NAMES)}"
             )
-        validation.check_vpc_pair(self.vpc_subnet_ids, self.vpc_security_group_ids, where="TrainingPipelineProps")
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids,
+            self.vpc_security_group_ids,
+            where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids",
+        )
         if self.sanitize_task_factory is not None and self.sanitize_glue_job_name is not None:
             raise ValueError("give sanitize_task_factory or sanitize_glue_job_name, not both")
         if len(self.job_prefix) > MAX_JOB_PREFIX or not self.job_prefix.replace("-", "").isalnum():

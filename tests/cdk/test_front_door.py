@@ -73,9 +73,9 @@ class Standalone:
                 "https://admin.example.com",
             ),
             "vpc": FrontDoorVpc(
-                "vpc-0123456789abcdef0",
-                ("subnet-01234567", "subnet-89abcdef"),
-                ("sg-01234567",),
+                vpc_id="vpc-0123456789abcdef0",
+                subnet_ids=("subnet-01234567", "subnet-89abcdef"),
+                security_group_ids=("sg-01234567",),
             ),
             "reserved_concurrency": None,
             "max_prompt_chars": 1234,
