@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 
 __all__ = [
+    "BEDROCK_MODEL_ID_PATTERN",
+    "BEDROCK_PROFILE_SOURCE_PREFIXES",
     "CORS_ORIGIN_PATTERN",
     "S3_PREFIX_PATTERN",
     "check_cors_origins",
@@ -27,6 +29,23 @@ CORS_ORIGIN_PATTERN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 #: A non-empty S3 key prefix made of "folder/" segments (S3 safe characters), ending in ``/``.
 S3_PREFIX_PATTERN = re.compile(r"(?:[A-Za-z0-9!_.*'()-]+/)+")
+
+#: Geography prefix of a Bedrock cross-region inference profile id -> source regions allowed to call it
+#: (``None``: any region that offers the profile).
+BEDROCK_PROFILE_SOURCE_PREFIXES: dict[str, tuple[str, ...] | None] = {
+    "us": ("us-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+    "global": None,
+}
+#: ``[geo.]provider.model[:version[:variant]]``, e.g. ``anthropic.claude-3-haiku-20240307-v1:0``.
+BEDROCK_MODEL_ID_PATTERN = (
+    r"(?:(?:" + "|".join(BEDROCK_PROFILE_SOURCE_PREFIXES) + r")\.)?"
+    r"(?!(?:" + "|".join(BEDROCK_PROFILE_SOURCE_PREFIXES) + r")\.)"  # a provider, not a second geography
+    r"[a-z][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*(?::[0-9A-Za-z]+){0,2}"
+)
 
 _VPC_ID_PATTERNS = {"subnet": re.compile(r"subnet-[0-9a-f]{8,17}"), "sg": re.compile(r"sg-[0-9a-f]{8,17}")}
 

@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from pipeline_stacks.config import (
+from pipeline_stacks.validation import (
     BEDROCK_MODEL_ID_PATTERN,
     BEDROCK_PROFILE_SOURCE_PREFIXES,
 )

@@ -1,0 +1,65 @@
+"""Shared pieces of the configuration: constants, the section base class, common field types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
+ENV_SELECTOR_KEY = "env"
+DEFAULT_ENV = "dev"
+
+#: Commercial AWS regions a pipeline may be pinned to (``region`` is optional: env-agnostic synth).
+AWS_REGIONS: frozenset[str] = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
+        "eu-north-1", "eu-south-1", "eu-south-2",
+        "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+        "ap-southeast-5", "ap-southeast-7", "ap-east-1",
+        "me-south-1", "me-central-1", "il-central-1", "af-south-1",
+    }
+)  # fmt: skip
+
+
+#: API Gateway REST API default (and, without a quota increase, maximum) integration timeout.
+API_GATEWAY_INTEGRATION_TIMEOUT_S = 29
+
+#: The retention values CloudWatch Logs accepts, in days.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+#: The PII engine's entity types (a copy of ``glue_jobs.pii.ENTITY_TYPES``: the runtime folders are not
+#: importable from the installed package; tests/cdk/test_sanitization.py asserts the two are equal).
+PII_ENTITY_TYPES: tuple[str, ...] = (
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "IP_ADDRESS",
+    "MAC_ADDRESS", "URL", "DATE_TIME", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER",
+    "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PERSON",
+    "STREET_ADDRESS", "LOCATION", "AGE", "ZIP_CODE",
+)  # fmt: skip
+
+#: A sanitization field path: JSON keys joined by '.', '[]' after a key for "each array element".
+_FIELD_PATH = r"[^.\[\],]+(\[\])?(\.[^.\[\],]+(\[\])?)*"
+
+
+class ConfigError(ValueError):
+    """Raised when the pipeline configuration is invalid; the message lists every bad key."""
+
+
+class _Section(BaseModel):
+    """Base for every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, coerce_numbers_to_str=True)
+
+
+BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
+_KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
+#: Existing network resources are referenced by id (no lookups at synth); the format is checked.
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
+_SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"
