@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import dataclasses
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+
+P = TypeVar("P")
 
 ENVIRONMENTS_CONTEXT_KEY = "llm-pipeline:environments"
 ENV_SELECTOR_KEY = "env"
@@ -55,6 +58,24 @@ class _Section(BaseModel):
     """Base for every config section: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, coerce_numbers_to_str=True)
+
+    def to_props(self, props_cls: type[P], /, **explicit: Any) -> P:
+        """Build the construct props ``props_cls`` from this section: every key whose name is also a props
+        field is copied (lists become tuples, dicts are copied), ``explicit`` sets the rest or overrides.
+
+        This is how a setting is written once: a config key and the props field of the same name need no
+        mapping line in the stack. Keys whose type or meaning differs from the props field (``mfa`` ->
+        ``cognito.Mfa``, days -> ``RetentionDays``) are passed in ``explicit``.
+        """
+        names = {f.name for f in dataclasses.fields(props_cls)}  # type: ignore[arg-type]
+        copied: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name in names and name not in explicit:
+                value = getattr(self, name)
+                copied[name] = (
+                    tuple(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+                )
+        return props_cls(**copied, **explicit)
 
 
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]

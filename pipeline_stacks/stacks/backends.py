@@ -75,23 +75,10 @@ def _sagemaker(scope: Construct, config: PipelineConfig, data_lake: DataLake) ->
         scope,
         "ModelEndpoint",
         data_lake=data_lake,
-        props=ModelEndpointProps(
+        # same-named keys (instance_type, server, image_uri, max_batch_size, vpc_*_ids, ...) are copied
+        props=s.to_props(
+            ModelEndpointProps,
             endpoint_name=f"{config.project_name}-{config.env_name}-llm",
-            model_package_arn=s.model_package_arn,
-            model_data_prefix=s.model_data_prefix,
-            instance_type=s.instance_type,
-            server=s.server,
-            image_uri=s.image_uri,
-            tensor_parallel_degree=s.tensor_parallel_degree,
-            max_sequence_length=s.max_sequence_length,
-            max_batch_size=s.max_batch_size,
-            network_isolation=s.network_isolation,
-            vpc_subnet_ids=tuple(s.vpc_subnet_ids),
-            vpc_security_group_ids=tuple(s.vpc_security_group_ids),
-            initial_instance_count=s.initial_instance_count,
-            min_instance_count=s.min_instance_count,
-            max_instance_count=s.max_instance_count,
-            target_invocations_per_instance=s.target_invocations_per_instance,
             data_capture_percent=0 if (s.scale_to_zero or s.serverless_memory_mb) else s.data_capture_percent,
             deployment=DeploymentGuardrails(
                 strategy=s.deployment_strategy,
@@ -100,7 +87,6 @@ def _sagemaker(scope: Construct, config: PipelineConfig, data_lake: DataLake) ->
                 rollback_latency_p99_ms=s.rollback_latency_p99_ms,
                 rollback_5xx_per_minute=s.rollback_5xx_per_minute,
             ),
-            scale_to_zero=s.scale_to_zero,
             serverless=(
                 ServerlessSettings(memory_mb=s.serverless_memory_mb, max_concurrency=s.serverless_max_concurrency)
                 if s.serverless_memory_mb

@@ -55,23 +55,17 @@ _RETENTION = dict(zip(LOG_RETENTION_DAYS, (
 
 
 def front_door_props(config: PipelineConfig) -> FrontDoorProps:
-    """Map the ``serving.*`` front-door keys onto :class:`FrontDoorProps`."""
+    """Map the ``serving.*`` front-door keys onto :class:`FrontDoorProps`.
+
+    Keys named like a props field (``throttle_rate``, ``waf_rate_limit``, ``max_prompt_chars``, ...) are copied
+    by :meth:`to_props`; only the keys whose name or type differs are mapped here.
+    """
     s = config.serving
-    return FrontDoorProps(
-        auth=s.auth,
+    return s.to_props(
+        FrontDoorProps,
         user_pool_arn=s.existing_user_pool_arn,
         mfa=cognito.Mfa.REQUIRED if s.mfa == "required" else cognito.Mfa.OPTIONAL,
-        throttle_rate=s.throttle_rate,
-        throttle_burst=s.throttle_burst,
-        quota_per_day=s.quota_per_day,
-        cors_allowed_origins=tuple(s.cors_allowed_origins),
-        waf_rate_limit=s.waf_rate_limit,
-        waf_rate_window_seconds=s.waf_rate_window_seconds,
-        lambda_memory_mb=s.lambda_memory_mb,
         lambda_timeout=cdk.Duration.seconds(s.lambda_timeout_seconds),
-        model_read_timeout_seconds=s.model_read_timeout_seconds,
-        reserved_concurrency=s.reserved_concurrency,
-        max_prompt_chars=s.max_prompt_chars,
         log_retention=_RETENTION[s.log_retention_days],
         removal_policy=cdk.RemovalPolicy.RETAIN
         if config.data_lake.removal_policy == "retain"
