@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -35,7 +36,7 @@ def build_pipeline(app: cdk.App, config: PipelineConfig, *, compliance_checks: b
     cdk-nag packs out (tests that only compare templates; never for a deployment).
     """
     env = cdk.Environment(account=config.account, region=config.region)
-    common = {"env": env, "termination_protection": config.is_production}
+    common: dict[str, Any] = {"env": env, "termination_protection": config.is_production}
 
     data = DataStack(
         app,

@@ -214,7 +214,7 @@ class FrontDoor(Construct):
         self.data_lake = lake = data_lake
         self._function_overrides = function_overrides
         stack = cdk.Stack.of(self)
-        self._log_group_props = {
+        self._log_group_props: dict[str, Any] = {
             "retention": props.log_retention,
             "encryption_key": lake.key,
             "removal_policy": props.removal_policy,
