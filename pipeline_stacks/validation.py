@@ -18,6 +18,7 @@ __all__ = [
     "S3_PREFIX_PATTERN",
     "check_cors_origins",
     "check_image_family",
+    "check_log_retention",
     "check_s3_prefix",
     "check_spot_wait",
     "check_vpc_ids",
@@ -103,6 +104,13 @@ def check_image_family(image_uri: str | None, instance_type: str, *, where: str)
             f"{where}: image_uri={image_uri!r} is a {image_family} image but instance_type={instance_type!r} is "
             f"{family}; allowed: a {allowed}"
         )
+
+
+def check_log_retention(days: int, allowed: Sequence[int]) -> int:
+    """``days`` is one of CloudWatch Logs' retention values (``allowed``); returns it (for pydantic validators)."""
+    if days not in allowed:
+        raise ValueError(f"allowed: {', '.join(map(str, allowed))} (CloudWatch Logs retention values)")
+    return days
 
 
 def check_s3_prefix(value: str | None, *, where: str, allow_empty: bool = False) -> None:

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 
 from pipeline_stacks.config import PipelineConfig
@@ -56,7 +56,7 @@ def rows(model: type[BaseModel] = PipelineConfig, prefix: str = "") -> Iterator[
         else:
             annotation = _type_name(field.annotation)
             default = "required" if field.is_required() else json.dumps(field.get_default(call_default_factory=True))
-            constraints = ", ".join(_constraint(m) for m in field.metadata)
+            constraints = ", ".join(_constraint(m) for m in field.metadata if not isinstance(m, AfterValidator))
             description = (field.description or "") + (f" ({constraints})" if constraints else "")
             description = description.replace("|", "\\|")
             yield key, annotation, default, description

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from pipeline_stacks import validation
 
 P = TypeVar("P")
 
@@ -81,6 +83,8 @@ class _Section(BaseModel):
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
 _KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
 #: Existing network resources are referenced by id (no lookups at synth); the format is checked.
+#: Days of a CloudWatch Logs retention setting (one of :data:`LOG_RETENTION_DAYS`).
+LogRetentionDays = Annotated[int, AfterValidator(lambda days: validation.check_log_retention(days, LOG_RETENTION_DAYS))]
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
 _SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import (
     API_GATEWAY_INTEGRATION_TIMEOUT_S,
-    LOG_RETENTION_DAYS,
+    LogRetentionDays,
     SecurityGroupId,
     SubnetId,
 )
@@ -71,7 +71,7 @@ class FrontDoorSettings(ServingBase):
         le=20000,
         description="Longest accepted prompt; enforced by the API Gateway request model and the handler.",
     )
-    log_retention_days: int = Field(
+    log_retention_days: LogRetentionDays = Field(
         365, description="Retention of the API access/execution, WAF and Lambda log groups (a CloudWatch value)."
     )
     manage_api_gateway_account_role: bool = Field(
@@ -115,13 +115,6 @@ class FrontDoorSettings(ServingBase):
                 f"allowed: 5-{API_GATEWAY_INTEGRATION_TIMEOUT_S} seconds; API Gateway REST answers 504 after "
                 f"{API_GATEWAY_INTEGRATION_TIMEOUT_S} s, so a longer Lambda would run on with nobody waiting"
             )
-        return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs retention values)")
         return value
 
     @model_validator(mode="after")

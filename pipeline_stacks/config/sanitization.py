@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline_stacks.config._base import _FIELD_PATH, LOG_RETENTION_DAYS, PII_ENTITY_TYPES, _Section
+from pipeline_stacks.config._base import _FIELD_PATH, PII_ENTITY_TYPES, LogRetentionDays, _Section
 
 
 class SanitizationConfig(_Section):
@@ -100,7 +100,7 @@ class SanitizationConfig(_Section):
     max_record_bytes: int = Field(
         1_048_576, ge=1, le=67_108_864, description="Raw lines longer than this (UTF-8 bytes) are quarantined."
     )
-    log_retention_days: int = Field(
+    log_retention_days: LogRetentionDays = Field(
         365, description="Retention of the job and state-machine log groups (a CloudWatch value)."
     )
     existing_hash_key_secret_arn: str | None = Field(
@@ -152,13 +152,6 @@ class SanitizationConfig(_Section):
             raise ValueError(
                 f"unknown entity type(s) {unknown} in entity_modes; allowed: {', '.join(PII_ENTITY_TYPES)}"
             )
-        return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs retention values)")
         return value
 
     @model_validator(mode="after")
