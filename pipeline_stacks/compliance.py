@@ -507,7 +507,7 @@ def acknowledge(scope: IConstruct, key: str, *, applies_to: Iterable[str] = ()) 
     except KeyError:
         raise KeyError(f"no suppressions registered under {key!r}; add them to compliance.SUPPRESSIONS") from None
     dynamic = tuple(applies_to)
-    acks = []
+    acks: list[cdk.Acknowledgment] = []
     for s in suppressions:
         scoped = s if s.applies_to or not dynamic else Suppression(s.rule, s.reason, dynamic)
         acks.extend(cdk.Acknowledgment(id=rule_id, reason=s.reason) for rule_id in scoped.ids())

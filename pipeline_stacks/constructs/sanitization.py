@@ -8,7 +8,7 @@ sanitized bucket and rejected records to the quarantine bucket, and emits CloudW
 Usage::
 
     lake = DataLake(self, "Lake")
-    sanitization = PiiSanitization(self, "Sanitization", lake=lake)
+    sanitization = PiiSanitization(self, "Sanitization", data_lake=lake)
     sanitization.metric_records_quarantined()      # for alarms and dashboards
 
 Construct choices: every Glue resource uses the stable L2 constructs of ``aws_cdk.aws_glue`` (aws-cdk-lib
@@ -43,7 +43,7 @@ from constructs import Construct
 from pipeline_contract import ENTITY_TYPES as PII_ENTITY_TYPES
 from pipeline_contract import Layout
 from pipeline_contract import SanitizationMetric as M
-from pipeline_stacks import bundling, compliance
+from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
@@ -70,7 +70,7 @@ _WORKER_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SanitizeOptions:
     """What the job detects and how it redacts (see ``glue_jobs/sanitize_job.py`` ``OPTIONAL_ARGS``).
 
@@ -117,7 +117,7 @@ class SanitizeOptions:
         return {k: v for k, v in args.items() if v}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PiiSanitizationProps:
     """Properties of :class:`PiiSanitization`; every field has a safe default.
 
@@ -174,13 +174,10 @@ class PiiSanitizationProps:
             "interactions_prefix",
             "state_prefix",
         ):
-            value = getattr(self, name)
-            if value.startswith("/") or (value and not value.endswith("/")):
-                raise ValueError(f"{name}={value!r} must be '' or end with '/' and not start with '/'")
+            validation.check_s3_prefix(getattr(self, name), where=f"PiiSanitizationProps.{name}", allow_empty=True)
         optional = [p for p in (self.feedback_prefix, self.knowledge_prefix) if p is not None]
         for value in (*(self.extra_output_prefixes), *optional):
-            if not value or value.startswith("/") or not value.endswith("/"):
-                raise ValueError(f"prefix {value!r} must be non-empty, end with '/' and not start with '/'")
+            validation.check_s3_prefix(value, where="PiiSanitizationProps prefix")
         if not all(
             (
                 self.sanitized_prefix,
@@ -238,13 +235,13 @@ class PiiSanitization(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        lake: DataLake,
+        data_lake: DataLake,
         props: PiiSanitizationProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or PiiSanitizationProps()
         self.props = props
-        self.lake = lake
+        self.lake = lake = data_lake
         stack = cdk.Stack.of(self)
         prefix = props.name_prefix or stack.stack_name
 

@@ -200,8 +200,8 @@ def standalone() -> tuple[Template, DataLake, cdk.Stack]:
     lake = DataLake(
         stack,
         "Lake",
-        DataLakeProps(
-            encryption_key=key,
+        key=key,
+        props=DataLakeProps(
             lifecycle=LakeLifecycle(quarantine_expiry_days=7, raw_tiering_days=0, noncurrent_version_expiry_days=10),
         ),
     )

@@ -73,9 +73,9 @@ class Standalone:
                 "https://admin.example.com",
             ),
             "vpc": FrontDoorVpc(
-                "vpc-0123456789abcdef0",
-                ("subnet-01234567", "subnet-89abcdef"),
-                ("sg-01234567",),
+                vpc_id="vpc-0123456789abcdef0",
+                subnet_ids=("subnet-01234567", "subnet-89abcdef"),
+                security_group_ids=("sg-01234567",),
             ),
             "reserved_concurrency": None,
             "max_prompt_chars": 1234,
@@ -112,12 +112,9 @@ class Standalone:
             self.doors[name] = FrontDoor(
                 stack,
                 "FrontDoor",
-                FrontDoorProps(
-                    backend=self.backends[name],
-                    data_lake=lake,
-                    code=lambda_.Code.from_inline("x"),
-                    **kwargs,
-                ),
+                backend=self.backends[name],
+                data_lake=lake,
+                props=FrontDoorProps(code=lambda_.Code.from_inline("x"), **kwargs),
             )
         compliance.add_compliance_checks(app)
         assembly = app.synth()
@@ -835,8 +832,8 @@ def test_star_cors_is_allowed_outside_prod() -> None:
 
 def test_props_validation() -> None:
     with pytest.raises(ValueError, match="exceeds the API Gateway integration timeout"):
-        FrontDoorProps(backend=None, data_lake=None, lambda_timeout=cdk.Duration.seconds(30))  # type: ignore[arg-type]
+        FrontDoorProps(lambda_timeout=cdk.Duration.seconds(30))
     with pytest.raises(ValueError, match="leaves no time"):
-        FrontDoorProps(backend=None, data_lake=None, model_read_timeout_seconds=25)  # type: ignore[arg-type]
+        FrontDoorProps(model_read_timeout_seconds=25)
     with pytest.raises(ValueError, match="only used with auth='cognito'"):
-        FrontDoorProps(backend=None, data_lake=None, auth="iam", user_pool_arn=EXISTING_POOL)  # type: ignore[arg-type]
+        FrontDoorProps(auth="iam", user_pool_arn=EXISTING_POOL)

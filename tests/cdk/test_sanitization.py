@@ -385,7 +385,7 @@ def _standalone(props: PiiSanitizationProps) -> tuple[cdk.Stack, PiiSanitization
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "Lib")
     lake = DataLake(stack, "Lake")
-    return stack, PiiSanitization(stack, "Sanitization", lake=lake, props=props)
+    return stack, PiiSanitization(stack, "Sanitization", data_lake=lake, props=props)
 
 
 def test_start_run_task_for_continuous_learning_from_another_stack() -> None:
@@ -448,7 +448,7 @@ def test_on_demand_jsonl_with_existing_secret() -> None:
     PiiSanitization(
         stack,
         "Sanitization",
-        lake=lake,
+        data_lake=lake,
         props=PiiSanitizationProps(
             trigger_on_upload=False,
             hash_key_secret=secret,
