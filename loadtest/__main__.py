@@ -13,7 +13,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "run":
 
     monkey.patch_all()
 
-from loadtest.cli import main  # noqa: E402 (after the monkey-patching)
+from loadtest.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

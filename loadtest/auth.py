@@ -6,8 +6,8 @@ in the report's config block):
 
 - ``LOADTEST_API_KEY``: the API key (header ``x-api-key`` unless ``--api-key-header``).
 - ``LOADTEST_BEARER_TOKEN``: a ready token (e.g. a Cognito ID token).
-- ``LOADTEST_CLIENT_ID`` / ``LOADTEST_CLIENT_SECRET`` (+ ``--token-url``, ``--scope``): OAuth 2.0 client-credentials flow
-  (a Cognito app client with a secret and a resource-server scope; yields an *access* token).
+- ``LOADTEST_CLIENT_ID`` / ``LOADTEST_CLIENT_SECRET`` (+ ``--token-url``, ``--scope``): OAuth 2.0 client-credentials
+  flow (a Cognito app client with a secret and a resource-server scope; yields an *access* token).
 - ``LOADTEST_REFRESH_TOKEN`` / ``LOADTEST_CLIENT_ID`` (+ ``LOADTEST_CLIENT_SECRET`` when the client has one,
   ``--token-url``): refresh-token flow (yields an ID token and an access token; ``--token-use`` picks).
 - SigV4: the default botocore credential chain (profile, env, SSO, instance role) for ``--region``/``--service``.
@@ -59,8 +59,8 @@ TokenFetcher = Callable[[str, bytes, dict[str, str]], dict[str, Any]]
 
 def _post_form(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     """POST a form to a token endpoint and parse its JSON answer."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (URL from the user)
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
         payload = json.loads(response.read())
     if not isinstance(payload, dict):
         raise ValueError(f"token endpoint {url} answered {type(payload).__name__}, not an object")

@@ -142,11 +142,11 @@ class AutoscalingObserver:
         now = self.clock() - self.t0
         try:
             described = self._describe()
-        except Exception as exc:  # noqa: BLE001 (a failed poll must not stop the load test)
+        except Exception as exc:
             self.notes.append(f"DescribeEndpoint failed at t={now:.0f}s: {exc}")
             sample = InstanceSample(now, None, None, "error")
         else:
-            variant = next(
+            variant: dict[str, Any] = next(
                 (v for v in described.get("ProductionVariants") or [] if v.get("VariantName") == self.variant), {}
             )
             sample = InstanceSample(
@@ -243,11 +243,11 @@ class AutoscalingObserver:
         data = AutoscalingData(endpoint=self.endpoint, variant=self.variant, samples=list(self.samples))
         try:
             data.metrics = self._metrics(start, end, period)
-        except Exception as exc:  # noqa: BLE001 (the load results stay useful without CloudWatch)
+        except Exception as exc:
             self.notes.append(f"GetMetricData failed: {exc}")
         try:
             activities = self._activities(start, end)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.notes.append(f"DescribeScalingActivities failed: {exc}")
             activities = []
         data.events = sorted([*activities, *self._count_changes()], key=lambda e: e.t)

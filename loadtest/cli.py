@@ -26,13 +26,17 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a load profile against an OpenAI-compatible base URL")
     target = run.add_argument_group("target")
-    target.add_argument("--target", default=os.environ.get("LOADTEST_TARGET", DEFAULT_TARGET),
-                        help=f"base URL ending in /v1 (default $LOADTEST_TARGET or {DEFAULT_TARGET})")
+    target.add_argument(
+        "--target",
+        default=os.environ.get("LOADTEST_TARGET", DEFAULT_TARGET),
+        help=f"base URL ending in /v1 (default $LOADTEST_TARGET or {DEFAULT_TARGET})",
+    )
     target.add_argument("--model", help="model id (default: the first of GET /models)")
     target.add_argument("--max-tokens", type=int, default=64, help="max_tokens per request (default 64)")
     target.add_argument("--temperature", type=float)
-    target.add_argument("--no-usage", action="store_true",
-                        help="do not ask for the usage chunk (count output tokens as content chunks)")
+    target.add_argument(
+        "--no-usage", action="store_true", help="do not ask for the usage chunk (count output tokens as content chunks)"
+    )
     target.add_argument("--extra-body", default="{}", help="JSON merged into every request body")
     target.add_argument("--timeout-s", type=float, default=120.0, help="read timeout per request (default 120)")
 
@@ -46,14 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--baseline-users", type=int, default=1, help="spike profile's low level (default 1)")
     load.add_argument("--think-time-s", type=float, default=0.0, help="pause between a user's requests")
     load.add_argument("--prompts", type=Path, default=DEFAULT_PROMPTS, help="JSON Lines prompt file")
-    load.add_argument("--prompt-set", default="medium",
-                      help="comma-separated sets from the prompt file (short, medium, long; default medium)")
+    load.add_argument(
+        "--prompt-set",
+        default="medium",
+        help="comma-separated sets from the prompt file (short, medium, long; default medium)",
+    )
     load.add_argument("--seed", type=int, default=0)
 
     auth = run.add_argument_group("auth (secrets from the environment; see docs/loadtest.md)")
     auth.add_argument("--auth", choices=("none", "api-key", "bearer", "sigv4"), default="none")
     auth.add_argument("--api-key-header", default="x-api-key")
-    auth.add_argument("--token-url", help="OAuth token endpoint, e.g. https://<domain>.auth.<region>.amazoncognito.com/oauth2/token")
+    auth.add_argument(
+        "--token-url", help="OAuth token endpoint, e.g. https://<domain>.auth.<region>.amazoncognito.com/oauth2/token"
+    )
     auth.add_argument("--scope", help="OAuth scope(s) for the client-credentials flow")
     auth.add_argument("--token-use", choices=("id", "access"), help="token of the OAuth answer to send")
     auth.add_argument("--auth-scheme", default="Bearer", help="Authorization scheme ('' = bare token)")
@@ -61,20 +70,28 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("--service", default="execute-api", help="SigV4 service name (default execute-api)")
 
     scaling = run.add_argument_group("autoscaling check")
-    scaling.add_argument("--autoscaling-endpoint", help="SageMaker endpoint name to watch (implies --profile step "
-                         "unless given)")
+    scaling.add_argument(
+        "--autoscaling-endpoint", help="SageMaker endpoint name to watch (implies --profile step unless given)"
+    )
     scaling.add_argument("--autoscaling-variant", help="production variant (default: the endpoint's first)")
     scaling.add_argument("--autoscaling-poll-s", type=float, default=30.0, help="DescribeEndpoint poll interval")
-    scaling.add_argument("--autoscaling-tail-s", type=float, default=120.0,
-                         help="keep watching after the load (scale-in, CloudWatch lag; default 120)")
+    scaling.add_argument(
+        "--autoscaling-tail-s",
+        type=float,
+        default=120.0,
+        help="keep watching after the load (scale-in, CloudWatch lag; default 120)",
+    )
 
     output = run.add_argument_group("output")
     output.add_argument("--out", type=Path, help="output directory (default loadtest-results/<profile>-<UTC time>)")
     output.add_argument("--no-html", action="store_true", help="JSON + CSV only")
     output.add_argument("--png", action="store_true", help="also write each chart as charts/<name>.png")
     output.add_argument("--progress-s", type=float, default=10.0, help="seconds between progress lines (0: per stage)")
-    output.add_argument("--fail-on-errors", action="store_true",
-                        help="exit 1 when any request failed (or none succeeded); never on timing")
+    output.add_argument(
+        "--fail-on-errors",
+        action="store_true",
+        help="exit 1 when any request failed (or none succeeded); never on timing",
+    )
     output.add_argument("--allow-429", action="store_true", help="with --fail-on-errors: 429s do not fail the run")
 
     report = sub.add_parser("report", help="re-render report.html from a results directory")

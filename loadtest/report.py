@@ -128,9 +128,7 @@ def _record_from_row(row: dict[str, str]) -> RequestRecord:
 # ---------------------------------------------------------------- files
 
 
-def write_reports(
-    result: RunResult, out_dir: Path, *, html_report: bool = True, png: bool = False
-) -> dict[str, Path]:
+def write_reports(result: RunResult, out_dir: Path, *, html_report: bool = True, png: bool = False) -> dict[str, Path]:
     """Write ``results.json``, ``steps.csv``, ``requests.csv``, (unless disabled) ``report.html`` and, with ``png``,
     ``charts/<name>.png`` (for pasting into a ticket)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -197,7 +195,9 @@ def summary_table(summaries: Sequence[Summary]) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines = [
+        "  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -237,8 +237,15 @@ def _legend(*axes: Any) -> None:
     for axis in axes:
         handles += axis.get_legend_handles_labels()[0]
     if handles:
-        axes[0].legend(handles, [h.get_label() for h in handles], loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                       ncol=min(len(handles), 5), fontsize=8, frameon=False)
+        axes[0].legend(
+            handles,
+            [h.get_label() for h in handles],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=min(len(handles), 5),
+            fontsize=8,
+            frameon=False,
+        )
 
 
 def _headroom(axis: Any, values: Sequence[float], factor: float = 1.15) -> None:
@@ -301,8 +308,9 @@ def chart_latency(result: RunResult, summaries: Sequence[Summary]) -> Any:
     fig = _figure(10, 3.4)
     labels = _stage_labels(result.stages)
     xs = list(range(len(summaries)))
-    for i, (key, title) in enumerate((("ttft_s", "Time to first token"), ("itl_s", "Inter-token latency"),
-                                      ("e2e_s", "End-to-end latency"))):
+    for i, (key, title) in enumerate(
+        (("ttft_s", "Time to first token"), ("itl_s", "Inter-token latency"), ("e2e_s", "End-to-end latency"))
+    ):
         ax = fig.add_subplot(1, 3, i + 1)
         for p in ("p50", "p90", "p99"):
             values = [getattr(s, key).get(p) for s in summaries]
@@ -351,7 +359,8 @@ def chart_ttft_distribution(result: RunResult) -> Any:
             for i, stage in enumerate(result.stages):
                 stage_values = [r.ttft_s * 1000 for r in ok if r.stage == i and r.ttft_s is not None]
                 if stage_values:
-                    ax.hist(stage_values, bins=bins, histtype="step", linewidth=1.5, label=f"{stage.name} ({stage.users})")
+                    label = f"{stage.name} ({stage.users})"
+                    ax.hist(stage_values, bins=bins, histtype="step", linewidth=1.5, label=label)
             ax.legend(fontsize=7)
         else:
             ax.hist(values, bins=bins, color="#1f77b4", alpha=0.8)
@@ -410,8 +419,9 @@ def chart_timeline(result: RunResult, buckets: Sequence[TimeBucket]) -> Any:
     auto = result.autoscaling
     if auto and any(s.current is not None for s in auto.samples):
         pts = [(s.t, s.current) for s in auto.samples if s.current is not None]
-        ax2.step([p[0] for p in pts], [p[1] for p in pts], where="post", color="#9467bd", linewidth=2,
-                 label="instances")
+        ax2.step(
+            [p[0] for p in pts], [p[1] for p in pts], where="post", color="#9467bd", linewidth=2, label="instances"
+        )
     ax2.set_ylabel("users / requests/s / instances")
     _headroom(ax2, [*rps, *[float(u) for u in _users_schedule(result.stages)[1]]], 1.3)
     ax2.grid(False)
@@ -441,8 +451,14 @@ def chart_autoscaling(result: RunResult) -> Any:
     ax2 = ax.twinx()
     pts_i = [(s.t, s.current) for s in auto.samples if s.current is not None]
     if pts_i:
-        ax2.step([p[0] for p in pts_i], [p[1] for p in pts_i], where="post", color="#9467bd", linewidth=2,
-                 label="instances (DescribeEndpoint)")
+        ax2.step(
+            [p[0] for p in pts_i],
+            [p[1] for p in pts_i],
+            where="post",
+            color="#9467bd",
+            linewidth=2,
+            label="instances (DescribeEndpoint)",
+        )
     ax2.plot(*_users_schedule(result.stages), color="#555555", linewidth=1, label="users")
     ax2.set_ylabel("instances / users")
     ax2.set_ylim(bottom=0)
@@ -496,6 +512,7 @@ def _summary_rows(summaries: Sequence[Summary]) -> str:
     )
     rows = [head]
     for s in summaries:
+
         def trio(d: dict[str, float | None]) -> str:
             return "/".join(_fmt(d.get(p), ms=True) for p in ("p50", "p90", "p99"))
 
@@ -555,11 +572,14 @@ def render_html(result: RunResult, png_dir: Path | None = None) -> str:
         parts.append(f"<h2 id='{anchor}'>{html.escape(title)}</h2><div class='chart' data-chart='{anchor}'>{svg}</div>")
     if result.autoscaling:
         auto = result.autoscaling
-        rows = "".join(
-            f"<tr><td>{e.t:.0f}</td><td>{html.escape(e.source)}</td><td style='text-align:left'>"
-            f"{html.escape(e.description)}</td><td>{html.escape(e.status)}</td></tr>"
-            for e in auto.events
-        ) or "<tr><td colspan='4'>no scaling during the run</td></tr>"
+        rows = (
+            "".join(
+                f"<tr><td>{e.t:.0f}</td><td>{html.escape(e.source)}</td><td style='text-align:left'>"
+                f"{html.escape(e.description)}</td><td>{html.escape(e.status)}</td></tr>"
+                for e in auto.events
+            )
+            or "<tr><td colspan='4'>no scaling during the run</td></tr>"
+        )
         parts.append(
             "<h2>Scaling events</h2><table><tr><th>t (s)</th><th>source</th><th>description</th><th>status</th></tr>"
             f"{rows}</table>"
@@ -568,6 +588,11 @@ def render_html(result: RunResult, png_dir: Path | None = None) -> str:
             parts.append("<ul class='note'>" + "".join(f"<li>{html.escape(n)}</li>" for n in auto.notes) + "</ul>")
     if result.notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>")
-    parts += ["<h2>How to read the charts</h2>", HOW_TO_READ, "<h2>Configuration</h2>", f"<table>{cfg}</table>",
-              "</body></html>"]
+    parts += [
+        "<h2>How to read the charts</h2>",
+        HOW_TO_READ,
+        "<h2>Configuration</h2>",
+        f"<table>{cfg}</table>",
+        "</body></html>",
+    ]
     return "\n".join(parts)

@@ -115,7 +115,7 @@ class Collector:
             error_key, message = "timeout", str(exc)
         except requests.ConnectionError as exc:
             error_key, message = "connection_error", str(exc)
-        except Exception as exc:  # noqa: BLE001 (auth/token failures must be counted, not kill the user)
+        except Exception as exc:
             error_key, message = "client_exception", f"{type(exc).__name__}: {exc}"
         t_end = self.now()
         record = make_record(
@@ -237,9 +237,10 @@ def run(config: RunConfig, out: TextIO = sys.stderr) -> RunResult:
     """Run the profile and return everything recorded."""
     clock = StageClock(config.stages)
     collector = Collector(config, clock)
-    user_class = type("ChatCompletionsUser", (ChatUser,), {"collector": collector, "abstract": False})
+    attributes: dict[str, Any] = {"collector": collector, "abstract": False}
     if config.think_time_s > 0:
-        user_class.wait_time = constant(config.think_time_s)
+        attributes["wait_time"] = constant(config.think_time_s)
+    user_class = type("ChatCompletionsUser", (ChatUser,), attributes)
     shape = StagesShape(clock, collector)
     env = Environment(
         user_classes=[user_class],

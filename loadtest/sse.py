@@ -139,7 +139,7 @@ def _apply(outcome: StreamOutcome, event: SSEEvent, now: float) -> bool:
     if not isinstance(payload, dict):
         outcome.bad_events += 1
         return False
-    if "error" in payload and payload["error"]:
+    if payload.get("error"):
         error = payload["error"]
         outcome.error = error if isinstance(error, dict) else {"message": str(error)}
         return True

@@ -9,7 +9,8 @@
   a single-CPU model that serialises generation). 0 = unlimited.
 - ``--inject 429:5,500:7,stream:9``: every 5th request answers 429 (with ``Retry-After``), every 7th 500, every 9th
   fails mid-stream with an ``error`` event (counted on the request number, first match wins).
-- ``GET /stats`` returns what it served: requests, responses by status, stream errors, tokens sent.
+- ``GET /stats`` returns what it served: requests, responses by status, stream errors, tokens sent (all, and those of
+  completed answers).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class StubState:
         self.by_status: dict[str, int] = {}
         self.stream_errors = 0
         self.tokens_sent = 0
+        self.tokens_completed = 0
         self.completed_streams = 0
 
     def next_request(self) -> tuple[int, str | None]:
@@ -80,6 +82,7 @@ class StubState:
             self.tokens_sent += tokens
             self.stream_errors += int(stream_error)
             self.completed_streams += int(completed)
+            self.tokens_completed += tokens if completed else 0
 
     def snapshot(self) -> dict[str, Any]:
         """``GET /stats``."""
@@ -89,6 +92,7 @@ class StubState:
                 "by_status": dict(self.by_status),
                 "stream_errors": self.stream_errors,
                 "tokens_sent": self.tokens_sent,
+                "tokens_completed": self.tokens_completed,
                 "completed_streams": self.completed_streams,
             }
 
@@ -103,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: StubServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
     def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -124,8 +128,9 @@ class Handler(BaseHTTPRequestHandler):
         """``/v1/models`` and ``/stats``."""
         if self.path.rstrip("/") == "/v1/models":
             model = self.server.state.config.model
-            self._json(200, {"object": "list", "data": [{"id": model, "object": "model", "created": 0,
-                                                         "owned_by": "stub"}]})
+            self._json(
+                200, {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "stub"}]}
+            )
         elif self.path == "/stats":
             self._json(200, self.server.state.snapshot())
         else:
@@ -152,8 +157,15 @@ class Handler(BaseHTTPRequestHandler):
             status = int(fault)
             state.count(status)
             headers = {"Retry-After": "1"} if status == 429 else None
-            self._json(status, _error(f"injected {status}", "rate_limit_error" if status == 429 else "server_error",
-                                      "rate_limited" if status == 429 else "injected"), headers)
+            self._json(
+                status,
+                _error(
+                    f"injected {status}",
+                    "rate_limit_error" if status == 429 else "server_error",
+                    "rate_limited" if status == 429 else "injected",
+                ),
+                headers,
+            )
             return
         config = state.config
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or config.tokens
@@ -169,14 +181,23 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(prefill_s + n_tokens / config.token_rate)
                 text = " ".join(f"tok{i}" for i in range(n_tokens))
                 state.count(200, n_tokens, completed=True)
-                self._json(200, {
-                    "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-                    "model": config.model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                 "finish_reason": "length"}],
-                    "usage": {"prompt_tokens": chars // 4, "completion_tokens": n_tokens,
-                              "total_tokens": chars // 4 + n_tokens},
-                })
+                self._json(
+                    200,
+                    {
+                        "id": f"chatcmpl-{uuid.uuid4().hex}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": config.model,
+                        "choices": [
+                            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}
+                        ],
+                        "usage": {
+                            "prompt_tokens": chars // 4,
+                            "completion_tokens": n_tokens,
+                            "total_tokens": chars // 4 + n_tokens,
+                        },
+                    },
+                )
         finally:
             if state.slots:
                 state.slots.release()
@@ -185,13 +206,19 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         config = state.config
         cid = f"chatcmpl-{uuid.uuid4().hex}"
-        base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": config.model,
-                "conversation_id": f"conv-{cid[9:21]}"}
+        conversation_id = f"conv-{cid[9:21]}"
+        base: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": config.model,
+            "conversation_id": conversation_id,
+        }
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("X-Conversation-Id", base["conversation_id"])
+        self.send_header("X-Conversation-Id", conversation_id)
         self.end_headers()
 
         def event(payload: dict[str, Any] | str) -> None:
@@ -200,8 +227,12 @@ class Handler(BaseHTTPRequestHandler):
 
         sent = 0
         try:
-            event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                        "finish_reason": None}]})
+            event(
+                {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                }
+            )
             time.sleep(prefill_s)
             for i in range(n_tokens):
                 if i:
@@ -215,8 +246,17 @@ class Handler(BaseHTTPRequestHandler):
                 sent += 1
             event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]})
             if (body.get("stream_options") or {}).get("include_usage"):
-                event({**base, "choices": [], "usage": {"prompt_tokens": chars // 4, "completion_tokens": sent,
-                                                        "total_tokens": chars // 4 + sent}})
+                event(
+                    {
+                        **base,
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": chars // 4,
+                            "completion_tokens": sent,
+                            "total_tokens": chars // 4 + sent,
+                        },
+                    }
+                )
             event("[DONE]")
             self._chunk(b"")
             state.count(200, sent, completed=True)
@@ -238,6 +278,7 @@ class StubServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         """``http://host:port/v1``."""
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}/v1"
 
 

@@ -1,0 +1,172 @@
+"""``python -m loadtest run`` end to end (Locust in a subprocess) against the in-process stub server.
+
+Assertions are on counts, statuses and tokens (what the stub served vs what the load generator recorded), never on
+timings.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtest.stub import StubConfig, StubServer, parse_inject, start_in_thread
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def make_stub() -> Iterator[Any]:
+    servers: list[StubServer] = []
+
+    def make(**kwargs: Any) -> StubServer:
+        inject = parse_inject(kwargs.pop("inject", ""))
+        server = start_in_thread(StubConfig(token_rate=400, prefill_ms=5, tokens=8, inject=inject, **kwargs))
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _stats(server: StubServer) -> dict[str, Any]:
+    with urllib.request.urlopen(server.base_url.removesuffix("/v1") + "/stats") as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def _run(target: str, out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("LOADTEST_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", "--target", target, "--out", str(out), "--progress-s", "1", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_smoke_counts_statuses_tokens_and_fails_on_errors(make_stub: Any, tmp_path: Path) -> None:
+    stub = make_stub(inject="429:5,500:7,stream:11")
+    done = _run(
+        stub.base_url,
+        tmp_path,
+        "--profile",
+        "smoke",
+        "--duration-s",
+        "2",
+        "--users",
+        "2",
+        "--prompt-set",
+        "short,medium",
+        "--fail-on-errors",
+        "--no-html",
+    )
+    assert done.returncode == 1, done.stderr
+    assert "FAILED (--fail-on-errors)" in done.stderr
+    assert "smoke (2 users) done:" in done.stderr  # progress line
+    served = _stats(stub)
+    results = json.loads((tmp_path / "results.json").read_text())
+    overall = results["overall"]
+    assert served["requests"] >= 11
+    assert overall["requests"] == served["requests"]  # graceful stop: every served request is recorded
+    assert overall["throttled"] == served["by_status"]["429"]
+    assert overall["errors_by_status"]["500"] == served["by_status"]["500"]
+    assert overall["errors_by_status"]["stream_error"] == served["stream_errors"]
+    assert overall["ok"] == served["completed_streams"]
+    assert overall["output_tokens"] == served["tokens_completed"]
+    assert overall["token_source"] == "usage"
+    assert overall["error_rate"] == pytest.approx(overall["errors"] / overall["requests"])
+    with (tmp_path / "requests.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == served["requests"]
+    assert {r["status"] for r in rows if r["outcome"] == "throttled"} == {"429"}
+    assert all(int(r["output_tokens"]) == 8 for r in rows if r["outcome"] == "ok")
+    assert {r["prompt_set"] for r in rows} <= {"short", "medium"}
+    assert "overall" in done.stdout  # terminal table
+
+
+def test_throttling_only_passes_with_allow_429_and_counts_chunks_without_usage(make_stub: Any, tmp_path: Path) -> None:
+    stub = make_stub(inject="429:4")
+    done = _run(
+        stub.base_url,
+        tmp_path,
+        "--profile",
+        "smoke",
+        "--duration-s",
+        "2",
+        "--users",
+        "1",
+        "--no-usage",
+        "--fail-on-errors",
+        "--allow-429",
+        "--no-html",
+        "--model",
+        "stub-model",
+    )
+    assert done.returncode == 0, done.stderr
+    overall = json.loads((tmp_path / "results.json").read_text())["overall"]
+    served = _stats(stub)
+    assert overall["errors"] == 0 and overall["throttled"] == served["by_status"]["429"] > 0
+    assert overall["token_source"] == "chunks"
+    assert overall["output_tokens"] == served["tokens_completed"] == 8 * overall["ok"]
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_unreachable_target_is_a_connection_error(tmp_path: Path) -> None:
+    done = _run(
+        "http://127.0.0.1:9/v1",
+        tmp_path,
+        "--duration-s",
+        "1",
+        "--users",
+        "1",
+        "--fail-on-errors",
+        "--no-html",
+        "--timeout-s",
+        "2",
+    )
+    assert done.returncode == 1
+    overall = json.loads((tmp_path / "results.json").read_text())["overall"]
+    assert overall["ok"] == 0 and set(overall["errors_by_status"]) == {"connection_error"}
+
+
+def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    done = _run("http://127.0.0.1:9/v1", tmp_path, "--auth", "api-key")
+    assert done.returncode == 2 and "LOADTEST_API_KEY" in done.stderr
+
+
+@pytest.mark.slow
+def test_step_profile_against_a_serialising_stub(make_stub: Any, tmp_path: Path) -> None:
+    """One generation at a time (a single-CPU model): every level completes, nothing fails, tokens add up."""
+    stub = make_stub(slots=1)
+    done = _run(
+        stub.base_url, tmp_path, "--profile", "step", "--levels", "1,3", "--step-s", "4", "--fail-on-errors", "--png"
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [s["users"] for s in results["steps"]] == [1, 3]
+    assert all(s["ok"] > 0 and s["errors"] == 0 for s in results["steps"])
+    assert results["overall"]["output_tokens"] == _stats(stub)["tokens_completed"]
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == [
+        "errors.png",
+        "latency.png",
+        "throughput.png",
+        "timeline.png",
+        "ttft.png",
+    ]
+    html = (tmp_path / "report.html").read_text()
+    for chart in ("latency", "throughput", "ttft", "errors", "timeline"):
+        assert f"data-chart='{chart}'><svg" in html
