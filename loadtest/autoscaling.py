@@ -10,6 +10,12 @@ Three sources, all read-only (IAM: ``sagemaker:DescribeEndpoint``, ``cloudwatch:
 - CloudWatch ``AWS/SageMaker`` ``Invocations`` and ``InvocationsPerInstance`` (Sum per minute, the usual target-tracking
   metric) and ``/aws/sagemaker/Endpoints`` ``CPUUtilization`` / ``GPUUtilization`` (Average).
 
+With ``inference_component`` (scale-to-zero endpoints host the model as an inference component whose *copies* scale),
+the observer also polls ``DescribeInferenceComponent`` (``RuntimeConfig.CurrentCopyCount``/``DesiredCopyCount``), reads
+the component's scaling activities (``inference-component/<name>``, ``sagemaker:inference-component:DesiredCopyCount``)
+and its metrics (``Invocations``, ``InvocationsPerCopy``, ``NoCapacityInvocationFailures`` by
+``InferenceComponentName``); IAM adds ``sagemaker:DescribeInferenceComponent``.
+
 Times are seconds since the load started, so the report draws them on the same axis as the load.
 """
 
@@ -27,6 +33,11 @@ METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("cpu_utilization", "/aws/sagemaker/Endpoints", "CPUUtilization", "Average"),
     ("gpu_utilization", "/aws/sagemaker/Endpoints", "GPUUtilization", "Average"),
 )
+IC_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    ("invocations", "AWS/SageMaker", "Invocations", "Sum"),
+    ("invocations_per_copy", "AWS/SageMaker", "InvocationsPerCopy", "Sum"),
+    ("no_capacity_failures", "AWS/SageMaker", "NoCapacityInvocationFailures", "Sum"),
+)
 
 
 @dataclass
@@ -37,6 +48,8 @@ class InstanceSample:
     current: int | None
     desired: int | None
     status: str = ""
+    copies_current: int | None = None
+    copies_desired: int | None = None
 
 
 @dataclass
@@ -57,6 +70,7 @@ class AutoscalingData:
 
     endpoint: str
     variant: str
+    inference_component: str | None = None
     samples: list[InstanceSample] = field(default_factory=list)
     metrics: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     events: list[ScalingEvent] = field(default_factory=list)
@@ -72,6 +86,7 @@ class AutoscalingData:
         return cls(
             endpoint=data["endpoint"],
             variant=data["variant"],
+            inference_component=data.get("inference_component"),
             samples=[InstanceSample(**s) for s in data.get("samples", [])],
             metrics={k: [(float(t), float(v)) for t, v in pts] for k, pts in data.get("metrics", {}).items()},
             events=[ScalingEvent(**e) for e in data.get("events", [])],
@@ -98,6 +113,7 @@ class AutoscalingObserver:
         cloudwatch: Any,
         autoscaling: Any,
         variant: str | None = None,
+        inference_component: str | None = None,
         t0: float = 0.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -111,10 +127,19 @@ class AutoscalingObserver:
         self.clock = clock or time.time
         self.samples: list[InstanceSample] = []
         self.notes: list[str] = []
+        self.inference_component = inference_component
         self.variant = variant or self._first_variant()
 
     @classmethod
-    def from_boto3(cls, endpoint: str, *, region: str | None = None, variant: str | None = None, t0: float = 0.0):
+    def from_boto3(
+        cls,
+        endpoint: str,
+        *,
+        region: str | None = None,
+        variant: str | None = None,
+        inference_component: str | None = None,
+        t0: float = 0.0,
+    ) -> AutoscalingObserver:
         """An observer with boto3 clients of ``region`` (default chain for credentials)."""
         import boto3
 
@@ -125,6 +150,7 @@ class AutoscalingObserver:
             cloudwatch=session.client("cloudwatch"),
             autoscaling=session.client("application-autoscaling"),
             variant=variant,
+            inference_component=inference_component,
             t0=t0,
         )
 
@@ -155,11 +181,24 @@ class AutoscalingObserver:
                 variant.get("DesiredInstanceCount"),
                 str(described.get("EndpointStatus", "")),
             )
+        if self.inference_component:
+            try:
+                component = self.sagemaker.describe_inference_component(InferenceComponentName=self.inference_component)
+            except Exception as exc:
+                self.notes.append(f"DescribeInferenceComponent failed at t={now:.0f}s: {exc}")
+            else:
+                runtime = component.get("RuntimeConfig") or {}
+                sample.copies_current = runtime.get("CurrentCopyCount")
+                sample.copies_desired = runtime.get("DesiredCopyCount")
         self.samples.append(sample)
         return sample
 
     def _metrics(self, start: float, end: float, period: int) -> dict[str, list[tuple[float, float]]]:
         dims = [{"Name": "EndpointName", "Value": self.endpoint}, {"Name": "VariantName", "Value": self.variant}]
+        metrics = METRICS
+        if self.inference_component:
+            dims = [{"Name": "InferenceComponentName", "Value": self.inference_component}]
+            metrics = IC_METRICS
         queries = [
             {
                 "Id": mid,
@@ -170,9 +209,9 @@ class AutoscalingObserver:
                 },
                 "ReturnData": True,
             }
-            for mid, ns, name, stat in METRICS
+            for mid, ns, name, stat in metrics
         ]
-        out: dict[str, list[tuple[float, float]]] = {mid: [] for mid, *_ in METRICS}
+        out: dict[str, list[tuple[float, float]]] = {mid: [] for mid, *_ in metrics}
         kwargs: dict[str, Any] = {
             "MetricDataQueries": queries,
             "StartTime": dt.datetime.fromtimestamp(start - period, dt.UTC),
@@ -199,6 +238,9 @@ class AutoscalingObserver:
             "ResourceId": f"endpoint/{self.endpoint}/variant/{self.variant}",
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         }
+        if self.inference_component:
+            kwargs["ResourceId"] = f"inference-component/{self.inference_component}"
+            kwargs["ScalableDimension"] = "sagemaker:inference-component:DesiredCopyCount"
         events: list[ScalingEvent] = []
         while True:
             answer = self.autoscaling.describe_scaling_activities(**kwargs)
@@ -221,26 +263,36 @@ class AutoscalingObserver:
 
     def _count_changes(self) -> list[ScalingEvent]:
         events: list[ScalingEvent] = []
-        last: int | None = None
-        for sample in self.samples:
-            if sample.current is None:
-                continue
-            if last is not None and sample.current != last:
-                events.append(
-                    ScalingEvent(
-                        t=sample.t,
-                        source="instance_count",
-                        description=f"instances {last} -> {sample.current}",
-                        from_count=last,
-                        to_count=sample.current,
+        for attribute, source, unit in (
+            ("current", "instance_count", "instances"),
+            ("copies_current", "copy_count", "copies"),
+        ):
+            last: int | None = None
+            for sample in self.samples:
+                value = getattr(sample, attribute)
+                if value is None:
+                    continue
+                if last is not None and value != last:
+                    events.append(
+                        ScalingEvent(
+                            t=sample.t,
+                            source=source,
+                            description=f"{unit} {last} -> {value}",
+                            from_count=last,
+                            to_count=value,
+                        )
                     )
-                )
-            last = sample.current
+                last = value
         return events
 
     def collect(self, start: float, end: float, period: int = 60) -> AutoscalingData:
         """Metrics and scaling activities between the epoch seconds ``start`` and ``end``, plus the polled samples."""
-        data = AutoscalingData(endpoint=self.endpoint, variant=self.variant, samples=list(self.samples))
+        data = AutoscalingData(
+            endpoint=self.endpoint,
+            variant=self.variant,
+            inference_component=self.inference_component,
+            samples=list(self.samples),
+        )
         try:
             data.metrics = self._metrics(start, end, period)
         except Exception as exc:

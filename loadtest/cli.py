@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         "--autoscaling-endpoint", help="SageMaker endpoint name to watch (implies --profile step unless given)"
     )
     scaling.add_argument("--autoscaling-variant", help="production variant (default: the endpoint's first)")
+    scaling.add_argument(
+        "--autoscaling-inference-component", help="watch this inference component's copies (scale-to-zero endpoints)"
+    )
     scaling.add_argument("--autoscaling-poll-s", type=float, default=30.0, help="DescribeEndpoint poll interval")
     scaling.add_argument(
         "--autoscaling-tail-s",
@@ -159,7 +162,10 @@ def _run(args: argparse.Namespace) -> int:
         from loadtest.autoscaling import AutoscalingObserver
 
         observer = AutoscalingObserver.from_boto3(
-            args.autoscaling_endpoint, region=args.region, variant=args.autoscaling_variant
+            args.autoscaling_endpoint,
+            region=args.region,
+            variant=args.autoscaling_variant,
+            inference_component=args.autoscaling_inference_component,
         )
     notes = []
     model = args.model or runner.discover_model(args.target, auth)
@@ -179,6 +185,7 @@ def _run(args: argparse.Namespace) -> int:
         "think_time_s": args.think_time_s,
         "stages": ", ".join(f"{s.name}:{s.users}u x {s.duration_s:g}s" for s in stages),
         "autoscaling_endpoint": args.autoscaling_endpoint or "",
+        "autoscaling_inference_component": args.autoscaling_inference_component or "",
     }
     config = runner.RunConfig(
         target=args.target,

@@ -276,7 +276,7 @@ def _scaling_marks(ax: Any, auto: AutoscalingData | None, *, label: bool = True)
         return
     first = True
     for event in auto.events:
-        color = "#9467bd" if event.source == "activity" else "#8c564b"
+        color = {"activity": "#9467bd", "copy_count": "#e377c2"}.get(event.source, "#8c564b")
         ax.axvline(
             event.t,
             color=color,
@@ -438,7 +438,9 @@ def chart_autoscaling(result: RunResult) -> Any:
     ax = fig.add_subplot(1, 1, 1)
     for key, color, label in (
         ("invocations_per_instance", "#1f77b4", "InvocationsPerInstance (per min)"),
+        ("invocations_per_copy", "#1f77b4", "InvocationsPerCopy (per min)"),
         ("invocations", "#17becf", "Invocations (per min)"),
+        ("no_capacity_failures", "#d62728", "NoCapacityInvocationFailures (per min)"),
     ):
         pts = auto.metrics.get(key) or []
         if pts:
@@ -459,12 +461,23 @@ def chart_autoscaling(result: RunResult) -> Any:
             linewidth=2,
             label="instances (DescribeEndpoint)",
         )
+    pts_c = [(s.t, s.copies_current) for s in auto.samples if s.copies_current is not None]
+    if pts_c:
+        ax2.step(
+            [p[0] for p in pts_c],
+            [p[1] for p in pts_c],
+            where="post",
+            color="#e377c2",
+            linewidth=2,
+            label="model copies",
+        )
     ax2.plot(*_users_schedule(result.stages), color="#555555", linewidth=1, label="users")
-    ax2.set_ylabel("instances / users")
+    ax2.set_ylabel("instances / copies / users")
     ax2.set_ylim(bottom=0)
     ax2.grid(False)
     _legend(ax, ax2)
-    ax.set_title(f"Autoscaling of {auto.endpoint}/{auto.variant}")
+    scope = auto.inference_component or auto.variant
+    ax.set_title(f"Autoscaling of {auto.endpoint}/{scope}")
     return fig
 
 

@@ -170,3 +170,70 @@ def test_observer_keeps_going_when_aws_calls_fail(clients: dict[str, Any]) -> No
     joined = " | ".join(data.notes)
     assert "DescribeEndpoint failed" in joined and "GetMetricData failed" in joined
     assert "DescribeScalingActivities failed" in joined
+
+
+def test_inference_component_copies_activities_and_metrics(clients: dict[str, Any]) -> None:
+    """Scale-to-zero endpoints: copies of the inference component scale, from 0 on NoCapacityInvocationFailures."""
+    sm, cw, aas = (clients["stubs"][n] for n in ("sagemaker", "cloudwatch", "application-autoscaling"))
+    sm.add_response("describe_endpoint", _endpoint(0, 0), {"EndpointName": "chat"})
+    for instances, copies in ((0, 0), (1, 1)):
+        sm.add_response("describe_endpoint", _endpoint(instances, instances), {"EndpointName": "chat"})
+        sm.add_response(
+            "describe_inference_component",
+            {
+                "InferenceComponentName": "chat-ic",
+                "InferenceComponentArn": "arn:aws:sagemaker:eu-west-1:123456789012:inference-component/chat-ic",
+                "EndpointName": "chat",
+                "EndpointArn": "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/chat",
+                "CreationTime": T0,
+                "LastModifiedTime": T0,
+                "RuntimeConfig": {"DesiredCopyCount": copies, "CurrentCopyCount": copies},
+            },
+            {"InferenceComponentName": "chat-ic"},
+        )
+    cw.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {
+                    "Id": "no_capacity_failures",
+                    "Label": "NoCap",
+                    "Timestamps": [T0],
+                    "Values": [12.0],
+                    "StatusCode": "Complete",
+                }
+            ]
+        },
+        {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, "ScanBy": "TimestampAscending"},
+    )
+    aas.add_response(
+        "describe_scaling_activities",
+        {"ScalingActivities": []},
+        {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": "inference-component/chat-ic",
+            "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+        },
+    )
+    c = clients["clients"]
+    now = [EPOCH0 + 10]
+    observer = AutoscalingObserver(
+        "chat",
+        sagemaker=c["sagemaker"],
+        cloudwatch=c["cloudwatch"],
+        autoscaling=c["application-autoscaling"],
+        inference_component="chat-ic",
+        t0=EPOCH0,
+        clock=lambda: now[0],
+    )
+    observer.sample()
+    now[0] = EPOCH0 + 200
+    observer.sample()
+    data = observer.collect(EPOCH0, EPOCH0 + 240)
+    assert data.metrics["no_capacity_failures"] == [(0.0, 12.0)]
+    assert set(data.metrics) == {"invocations", "invocations_per_copy", "no_capacity_failures"}
+    assert sorted((e.source, e.description) for e in data.events) == [
+        ("copy_count", "copies 0 -> 1"),
+        ("instance_count", "instances 0 -> 1"),
+    ]
+    assert data.inference_component == "chat-ic"

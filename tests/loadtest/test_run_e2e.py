@@ -170,3 +170,119 @@ def test_step_profile_against_a_serialising_stub(make_stub: Any, tmp_path: Path)
     html = (tmp_path / "report.html").read_text()
     for chart in ("latency", "throughput", "ttft", "errors", "timeline"):
         assert f"data-chart='{chart}'><svg" in html
+
+
+AUTOSCALING_SCRIPT = """
+import sys
+from gevent import monkey
+
+monkey.patch_all()
+import datetime as dt
+
+import boto3
+from moto import mock_aws
+
+with mock_aws():
+    sm = boto3.client("sagemaker", region_name="eu-west-1")
+    sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                    PrimaryContainer={"Image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1"})
+    sm.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}])
+    sm.create_endpoint(EndpointName="chat", EndpointConfigName="c")
+    boto3.client("cloudwatch", region_name="eu-west-1").put_metric_data(Namespace="AWS/SageMaker", MetricData=[
+        {"MetricName": "InvocationsPerInstance", "Value": 42.0, "Timestamp": dt.datetime.now(dt.UTC),
+         "Dimensions": [{"Name": "EndpointName", "Value": "chat"}, {"Name": "VariantName", "Value": "AllTraffic"}]}])
+    from loadtest.cli import main
+
+    sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_autoscaling_mode_reads_the_endpoint_while_loading(make_stub: Any, tmp_path: Path) -> None:
+    """--autoscaling-endpoint wiring end to end, AWS mocked by moto inside the load-test process."""
+    stub = make_stub()
+    script = tmp_path / "run_with_moto.py"
+    script.write_text(AUTOSCALING_SCRIPT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "run",
+            "--target",
+            stub.base_url,
+            "--out",
+            str(out),
+            "--region",
+            "eu-west-1",
+            "--autoscaling-endpoint",
+            "chat",
+            "--levels",
+            "1,2",
+            "--step-s",
+            "2",
+            "--autoscaling-poll-s",
+            "1",
+            "--autoscaling-tail-s",
+            "0",
+            "--fail-on-errors",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["profile"] == "step"  # implied by --autoscaling-endpoint
+    auto = results["autoscaling"]
+    assert (auto["endpoint"], auto["variant"]) == ("chat", "AllTraffic")
+    assert len(auto["samples"]) >= 2 and {s["current"] for s in auto["samples"]} == {1}
+    assert [v for _, v in auto["metrics"]["invocations_per_instance"]] == [42.0]
+    assert "data-chart='autoscaling'><svg" in (out / "report.html").read_text()
+
+
+def test_make_target_passes_profile_target_users_and_step() -> None:
+    done = subprocess.run(
+        [
+            "make",
+            "-n",
+            "loadtest",
+            "PROFILE=step",
+            "TARGET=http://127.0.0.1:8000/v1",
+            "USERS=6",
+            "STEP_S=30",
+            "LOADTEST_ARGS=--png",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    command = done.stdout.replace("\\\n", " ").split("\n")
+    run = next(line for line in command if "-m loadtest run" in line)
+    assert run.split()[1:] == [
+        "-m",
+        "loadtest",
+        "run",
+        "--profile",
+        "step",
+        "--target",
+        "http://127.0.0.1:8000/v1",
+        "--users",
+        "6",
+        "--step-s",
+        "30",
+        "--png",
+    ]
