@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 ``--fail-on-errors`` and the run had errors (never for tim
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -39,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--extra-body", default="{}", help="JSON merged into every request body")
     target.add_argument("--timeout-s", type=float, default=120.0, help="read timeout per request (default 120)")
+    target.add_argument(
+        "--serve",
+        metavar="CMD",
+        help="start this server command first, wait until GET <target>/models "
+        "answers, stop it at the end (its output: <out>/server.log)",
+    )
+    target.add_argument("--serve-timeout-s", type=float, default=120.0, help="how long to wait for --serve")
 
     load = run.add_argument_group("load profile")
     load.add_argument("--profile", choices=PROFILES, help="default smoke (step with --autoscaling-endpoint)")
@@ -130,7 +138,6 @@ def failure_reasons(results: dict[str, Any], allow_429: bool = False) -> list[st
 
 def _run(args: argparse.Namespace) -> int:
     from loadtest.auth import build_auth
-    from loadtest.report import summary_table, write_reports
 
     try:
         profile = args.profile or ("step" if args.autoscaling_endpoint else "smoke")
@@ -167,12 +174,40 @@ def _run(args: argparse.Namespace) -> int:
             variant=args.autoscaling_variant,
             inference_component=args.autoscaling_inference_component,
         )
+    out_dir = args.out or DEFAULT_OUT / f"{profile}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    from loadtest.serve import ServedProcess, ServeError
+
+    served: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if args.serve:
+        ready = args.target.rstrip("/") + "/models"
+        served = ServedProcess(args.serve, ready, out_dir / "server.log", timeout_s=args.serve_timeout_s)
+    try:
+        with served:
+            return _execute(args, runner, profile, stages, prompts, extra_body, auth, observer, out_dir)
+    except ServeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _execute(
+    args: argparse.Namespace,
+    runner: Any,
+    profile: str,
+    stages: list[Any],
+    prompts: list[Any],
+    extra_body: dict[str, Any],
+    auth: Any,
+    observer: Any,
+    out_dir: Path,
+) -> int:
+    """Discover the model, run the load, write the reports; the exit code."""
+    from loadtest.report import summary_table, write_reports
+
     notes = []
     model = args.model or runner.discover_model(args.target, auth)
     if model is None:
         model = "default"
         notes.append("GET /models gave no model id; sent model='default'")
-    out_dir = args.out or DEFAULT_OUT / f"{profile}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}"
     report_config = {
         "profile": profile,
         "target": args.target,

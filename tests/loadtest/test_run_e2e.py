@@ -286,3 +286,42 @@ def test_make_target_passes_profile_target_users_and_step() -> None:
         "30",
         "--png",
     ]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_starts_the_server_runs_smoke_and_stops_it(tmp_path: Path) -> None:
+    """The CI shape: one command starts the server, waits for it, runs the smoke profile, stops the server."""
+    port = _free_port()
+    serve = f"{sys.executable} -m loadtest.stub --port {port} --token-rate 400 --prefill-ms 5 --tokens 4"
+    done = _run(
+        f"http://127.0.0.1:{port}/v1",
+        tmp_path,
+        "--serve",
+        serve,
+        "--duration-s",
+        "1",
+        "--users",
+        "1",
+        "--fail-on-errors",
+        "--no-html",
+    )
+    assert done.returncode == 0, done.stderr
+    overall = json.loads((tmp_path / "results.json").read_text())["overall"]
+    assert overall["ok"] > 0 and overall["output_tokens"] == 4 * overall["ok"]
+    assert "stub listening" in (tmp_path / "server.log").read_text()
+    with pytest.raises(OSError):  # stopped
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+
+
+def test_serve_reports_a_server_that_dies(tmp_path: Path) -> None:
+    serve = f"{sys.executable} -c 'import sys; print(\"no model\"); sys.exit(3)'"
+    done = _run("http://127.0.0.1:9/v1", tmp_path, "--serve", serve, "--duration-s", "1")
+    assert done.returncode == 2
+    assert "exited with 3" in done.stderr and "no model" in done.stderr
