@@ -503,6 +503,8 @@ autoscaling targets below it).</li>
 <li><b>TTFT distribution</b>: a second mode far to the right is queueing (or cold starts / scaling).</li>
 <li><b>Errors over time</b>: 429s (throttling: API Gateway usage plan, WAF, or the backend) are drawn apart from other
 errors; dotted lines are stage boundaries, dashed lines scaling events.</li>
+<li><b>Load and throughput over time</b>: output tokens/s and requests/s (moving means) under the users schedule (and,
+in autoscaling mode, the instance count): warm-up, drift over an endurance run, the effect of a scale-out.</li>
 </ul>
 """
 
