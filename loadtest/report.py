@@ -158,7 +158,10 @@ def write_reports(result: RunResult, out_dir: Path, *, html_report: bool = True,
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value * 1000:.0f}"
+    """Seconds as milliseconds (one decimal below 10 ms, where whole milliseconds would read 0)."""
+    if value is None:
+        return "-"
+    return f"{value * 1000:.1f}" if value < 0.01 else f"{value * 1000:.0f}"
 
 
 def summary_table(summaries: Sequence[Summary]) -> str:
@@ -513,7 +516,7 @@ def _fmt(value: Any, ms: bool = False) -> str:
     if value is None:
         return "-"
     if ms:
-        return f"{value * 1000:.0f}"
+        return _ms(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     return html.escape(str(value))

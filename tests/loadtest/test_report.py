@@ -121,3 +121,9 @@ def test_summary_table_has_a_row_per_stage() -> None:
     table = summary_table([*result.stage_summaries(), result.overall()]).splitlines()
     assert table[0].split()[:3] == ["stage", "users", "reqs"]
     assert [line.split()[0] for line in table[2:]] == ["step-1", "step-2", "overall"]
+
+
+def test_sub_millisecond_latencies_do_not_print_as_zero() -> None:
+    from loadtest.report import _ms
+
+    assert (_ms(0.0004), _ms(0.0123), _ms(None)) == ("0.4", "12", "-")
