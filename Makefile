@@ -79,3 +79,19 @@ train-local: deps-test
 
 clean:
 	rm -rf $(CDK_OUT) .pytest_cache .hypothesis
+
+# Load test an OpenAI-compatible API (docs/loadtest.md). Results: loadtest-results/<profile>-<time>/report.html.
+#   make loadtest PROFILE=step TARGET=http://127.0.0.1:8000/v1 [USERS=8 STEP_S=60] [LOADTEST_ARGS='--prompt-set long']
+PROFILE ?= smoke
+TARGET  ?= http://127.0.0.1:8000/v1
+USERS   ?=
+STEP_S  ?=
+LOADTEST_ARGS ?=
+.PHONY: loadtest
+$(VENV)/.deps-loadtest: pyproject.toml | $(PY)
+	$(UV) pip install --quiet -p $(PY) -e ".[loadtest]"
+	@touch $@
+
+loadtest: $(VENV)/.deps-loadtest
+	$(PY) -m loadtest run --profile $(PROFILE) --target $(TARGET) $(if $(USERS),--users $(USERS)) \
+	  $(if $(STEP_S),--step-s $(STEP_S)) $(LOADTEST_ARGS)

@@ -53,7 +53,7 @@ def _synth(outdir: Path, props: KnowledgeBaseProps | None = None) -> KbApp:
     )
     data = cdk.Stack(app, "Data", env=ENV)
     lake = DataLake(data, "Lake")
-    PiiSanitization(data, "Sanitization", lake=lake, props=PiiSanitizationProps(knowledge_prefix="knowledge/"))
+    PiiSanitization(data, "Sanitization", data_lake=lake, props=PiiSanitizationProps(knowledge_prefix="knowledge/"))
     serving = cdk.Stack(app, "Serving", env=ENV)
     kb = KnowledgeBase(serving, "Knowledge", data_lake=lake, props=props)
     monitoring_stack = cdk.Stack(app, "Monitoring", env=ENV)
