@@ -77,9 +77,9 @@ class Summary:
             f"records in:   {self.records_in}",
             f"sanitized:    {self.sanitized}",
             f"quarantined:  {self.quarantined_total}",
-            *(f"  {reason:<18} {n}" for reason, n in sorted(self.quarantined.items())),
+            *(f"  {reason:<22} {n}" for reason, n in sorted(self.quarantined.items())),
             f"entities redacted: {sum(self.entity_counts.values())}",
-            *(f"  {entity:<18} {n}" for entity, n in sorted(self.entity_counts.items())),
+            *(f"  {entity:<22} {n}" for entity, n in sorted(self.entity_counts.items())),
             f"sanitized ->  {self.sanitized_dir}",
             f"quarantine -> {self.quarantine_dir}",
             f"took {self.seconds:.1f} s",
@@ -113,6 +113,7 @@ def local_spark() -> Iterator[Any]:
             SparkSession.builder.master("local[2]")
             .appName(JOB_NAME)
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.warehouse.dir", str(Path(scratch) / "warehouse"))
@@ -262,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: prints the summary on stdout, progress on stderr; exit status 2 on bad arguments."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[local-sanitize] %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="[local-sanitize] %(message)s", stream=sys.stderr)
+    logging.getLogger("sanitize_job").setLevel(logging.INFO)  # the job's own progress lines
     text_fields = [f.strip() for f in args.text_fields.split(",") if f.strip()]
     try:
         summary = run_local(

@@ -71,7 +71,7 @@ def test_run_local_end_to_end_with_bookmark(spark: Any, tmp_path: Path) -> None:
     (raw / "late.jsonl").write_text(json.dumps({"text": "new, ssn 234-56-7890"}) + "\n")
     late = run_local(raw, out, spark=spark, progress=None)
     assert (late.files, late.records_in, late.sanitized) == (1, 1, 1)
-    assert "  invalid_utf8       1" in summary.render().splitlines()
+    assert "  invalid_utf8           1" in summary.render().splitlines()
 
 
 @pytest.mark.slow
@@ -114,8 +114,8 @@ def test_summary_render() -> None:
         "records in:   5",
         "sanitized:    3",
         "quarantined:  2",
-        "  empty              1",
-        "  invalid_utf8       1",
+        "  empty                  1",
+        "  invalid_utf8           1",
     ]
 
 
@@ -131,5 +131,5 @@ def test_module_command_prints_the_summary(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "records in:   8" in proc.stdout and "invalid_utf8       1" in proc.stdout
+    assert "records in:   8" in proc.stdout and "invalid_utf8           1" in proc.stdout
     assert "starting Spark" in proc.stderr and "4 new input file(s)" in proc.stderr
