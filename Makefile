@@ -95,3 +95,9 @@ $(VENV)/.deps-loadtest: pyproject.toml | $(PY)
 loadtest: $(VENV)/.deps-loadtest
 	$(PY) -m loadtest run --profile $(PROFILE) --target $(TARGET) $(if $(USERS),--users $(USERS)) \
 	  $(if $(STEP_S),--step-s $(STEP_S)) $(LOADTEST_ARGS)
+# The Glue sanitization job's code on a local folder (local[2] Spark, no AWS): RAW=dir OUT=dir [ARGS="--mode hash"].
+# Writes OUT/sanitized/ and OUT/quarantine/ and prints counts by reason; a file bookmark skips files already done.
+.PHONY: sanitize-local
+sanitize-local: $(VENV)/.deps-test
+	@test -n "$(RAW)" && test -n "$(OUT)" || { echo "usage: make sanitize-local RAW=dir OUT=dir [ARGS=...]"; exit 2; }
+	$(PY) -m glue_jobs.local_sanitize --raw "$(RAW)" --out "$(OUT)" $(ARGS)

@@ -11,16 +11,28 @@ Quarantine reasons (``reason`` column; ``reason_detail`` never carries raw value
 
 ``empty``          blank or whitespace-only line (quarantined, not skipped, so the count identity holds)
 ``oversize``       raw line longer than ``max_record_bytes`` UTF-8 bytes (checked before parsing)
+``invalid_utf8``   the line's bytes are not UTF-8 (e.g. a Latin-1 export); detail = offset of the first bad byte
+                   (``byte N``); ``raw_base64`` holds the exact bytes, ``raw`` a readable backslash-escaped copy
 ``invalid_json``   not parseable as JSON (also NaN/Infinity literals, nesting too deep to walk)
 ``not_object``     valid JSON whose top level is not an object
 ``missing_field``  a configured required field path is absent or null; detail = the path
 ``negative_feedback`` the record's top-level ``request_id`` has a net feedback rating below the threshold
                    (only with feedback exclusions, see :mod:`glue_jobs.feedback`); detail = the net rating
 ``drop``           a span whose entity type is configured with mode ``drop``; detail = sorted entity types
+
+Lines arrive as bytes (``value`` is cast to binary, so one bad byte cannot fail the Arrow -> pandas step).
+A UTF-8 byte-order mark opening a line (concatenated exports) is stripped. Lone surrogates (only reachable
+as JSON escapes such as ``"\\ud800"``; they are not Unicode characters) become U+FFFD in every scanned string
+and key, and are written as JSON escapes elsewhere, so the sanitized record is always valid UTF-8.
+
+Besides string values, the engine sees object keys (without field context; a key that is PII is replaced by
+its redaction, suffixed ``_2``, ``_3`` ... if that name is taken) and numbers as text (with the enclosing
+key as context; a number that is PII becomes the redacted string), under every scanned path.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -33,7 +45,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 from pyspark.sql.types import LongType, MapType, StringType, StructField, StructType
 
-from pii_engine import ENTITY_TYPES, Engine, EngineConfig, Mode
+from pii_engine import ENTITY_TYPES, Engine, EngineConfig, Mode, Redaction
 from pipeline_contract import InteractionRecord, Layout
 
 STATUS_SANITIZED = "sanitized"
@@ -41,6 +53,7 @@ STATUS_QUARANTINED = "quarantined"
 QUARANTINE_REASONS: tuple[str, ...] = (
     "empty",
     "oversize",
+    "invalid_utf8",
     "invalid_json",
     "not_object",
     "missing_field",
@@ -58,6 +71,7 @@ COMBINED_SCHEMA = StructType(
         StructField("status", StringType(), False),
         StructField("record", StringType(), True),
         StructField("raw", StringType(), True),
+        StructField("raw_base64", StringType(), True),
         StructField("reason", StringType(), True),
         StructField("reason_detail", StringType(), True),
         StructField(SOURCE_COLUMN, StringType(), True),
@@ -66,6 +80,11 @@ COMBINED_SCHEMA = StructType(
 )
 
 _SEGMENT = re.compile(r"^([^.\[\]]+)(\[\])?$")
+_BOM = "\ufeff"
+_MEMO_MAX_CHARS = 64  # texts up to this length are memoised per sanitizer ...
+_MEMO_MAX_ENTRIES = 16_384  # ... in a dict cleared when it reaches this size
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # after json.loads, valid pairs are single characters
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a surrogate escape in raw JSON text
 
 
 def parse_field_path(path: str) -> tuple[tuple[str, bool], ...]:
@@ -139,17 +158,48 @@ def get_engine(config: SanitizeConfig) -> Engine:
 Redactor = Callable[[str, str | None], str]
 
 
+def _redact_keys(node: dict[str, Any], redact: Redactor) -> dict[str, Any]:
+    """``node`` with every key that is PII replaced by its redaction (no field context: a key is not the value
+    of its parent key); replaced keys get ``_2``, ``_3`` ... when the name is taken, so no value is lost."""
+    new_keys = [redact(key, None) for key in node]
+    if all(new == old for new, old in zip(new_keys, node, strict=True)):
+        return node
+    taken = {old for new, old in zip(new_keys, node, strict=True) if new == old}
+    out: dict[str, Any] = {}
+    for (old, value), new in zip(node.items(), new_keys, strict=True):
+        if new != old:
+            base, n = new, 1
+            while new in taken:
+                n += 1
+                new = f"{base}_{n}"
+            taken.add(new)
+        out[new] = value
+    return out
+
+
 def _scan_all(node: Any, field_name: str | None, redact: Redactor) -> Any:
-    """Redact every string under ``node``; a string's context is its nearest enclosing object key."""
+    """Redact every string, key and number under ``node``; a value's context is its nearest enclosing object key.
+
+    A number is scanned as its JSON text and replaced by the redacted string only if the engine found PII in it.
+    """
     if isinstance(node, str):
         return redact(node, field_name)
     if isinstance(node, dict):
+        node = _redact_keys(node, redact)
         for key, value in node.items():
             node[key] = _scan_all(value, key, redact)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             node[i] = _scan_all(value, field_name, redact)
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        text = json.dumps(node)
+        redacted = redact(text, field_name)
+        return node if redacted == text else redacted
     return node
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _apply_path(node: Any, segments: tuple[tuple[str, bool], ...], redact: Redactor) -> None:
@@ -211,12 +261,41 @@ class LineSanitizer:
         self._engine_config = config.engine_config()
         self._paths = tuple(parse_field_path(p) for p in config.text_fields)
         self._required = tuple((p, parse_field_path(p)) for p in config.required_fields)
+        # Short texts repeat across records (keys, enum-like values): the engine is deterministic per config.
+        self._memo: dict[tuple[str, str | None], Redaction] = {}
 
-    def process(self, line: str) -> LineResult:
-        """Sanitize one raw JSON line or say why it is quarantined."""
+    def _redact(self, text: str, field_name: str | None) -> Redaction:
+        if len(text) > _MEMO_MAX_CHARS:
+            return self.engine.redact(text, field=field_name)
+        key = (text, field_name)
+        result = self._memo.get(key)
+        if result is None:
+            if len(self._memo) >= _MEMO_MAX_ENTRIES:
+                self._memo.clear()
+            result = self._memo[key] = self.engine.redact(text, field=field_name)
+        return result
+
+    def process(self, line: str | bytes) -> LineResult:
+        """Sanitize one raw JSON line (text, or bytes as read from a file) or say why it is quarantined."""
+        n_bytes: int | None = None
+        if isinstance(line, bytes | bytearray):
+            n_bytes = len(line)
+            try:
+                line = bytes(line).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if n_bytes > self.config.max_record_bytes:
+                    return LineResult(STATUS_QUARANTINED, reason="oversize")
+                return LineResult(STATUS_QUARANTINED, reason="invalid_utf8", reason_detail=f"byte {exc.start}")
+        if line.startswith(_BOM):
+            stripped = line.lstrip(_BOM)
+            if n_bytes is not None:
+                n_bytes -= len(_BOM.encode()) * (len(line) - len(stripped))
+            line = stripped
         if not line.strip():
             return LineResult(STATUS_QUARANTINED, reason="empty")
-        if len(line.encode("utf-8")) > self.config.max_record_bytes:
+        if n_bytes is None:
+            n_bytes = len(line.encode("utf-8", "surrogatepass"))
+        if n_bytes > self.config.max_record_bytes:
             return LineResult(STATUS_QUARANTINED, reason="oversize")
         try:
             obj = json.loads(line, parse_constant=_reject_constant)
@@ -237,9 +316,12 @@ class LineSanitizer:
         counts: dict[str, int] = {}
         dropped: set[str] = set()
         mode_for = self._engine_config.mode_for
+        surrogates = _SURROGATE_ESCAPE.search(line) is not None
 
         def redact(text: str, field_name: str | None) -> str:
-            result = self.engine.redact(text, field=field_name)
+            if surrogates:  # the engine and its HMAC need valid text; a lone surrogate is no character
+                text = _LONE_SURROGATE.sub("\ufffd", text)
+            result = self._redact(text, field_name)
             for entity, n in result.counts.items():
                 counts[entity] = counts.get(entity, 0) + n
             if result.drop:
@@ -248,18 +330,34 @@ class LineSanitizer:
 
         try:
             if self.config.scan_all_strings:
-                _scan_all(obj, None, redact)
+                obj = _scan_all(obj, None, redact)
             else:
                 for segments in self._paths:
                     _apply_path(obj, segments, redact)
-            record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+            record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except RecursionError:
             return LineResult(STATUS_QUARANTINED, reason="invalid_json", reason_detail="nesting too deep")
+        except ValueError:  # a number literal beyond float range (1e400) parses as inf: not writable as JSON
+            return LineResult(STATUS_QUARANTINED, reason="invalid_json", reason_detail="number out of range")
+        if surrogates:  # lone surrogates left outside the scanned paths: keep them, as JSON escapes
+            record = _LONE_SURROGATE.sub(_escape_surrogate, record)
         if dropped:
             return LineResult(
                 STATUS_QUARANTINED, reason="drop", reason_detail=",".join(sorted(dropped)), entity_counts=counts
             )
         return LineResult(STATUS_SANITIZED, record=record, entity_counts=counts)
+
+
+def _quarantine_copy(line: str | bytes) -> tuple[str, str | None]:
+    """``(raw, raw_base64)`` of a quarantined line: the text itself, or for bytes that are not UTF-8 a
+    backslash-escaped readable copy plus the exact bytes in base64 (lossless)."""
+    if isinstance(line, str):
+        return line, None
+    data = bytes(line)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "backslashreplace"), base64.b64encode(data).decode("ascii")
 
 
 def sanitize_batches(
@@ -272,12 +370,13 @@ def sanitize_batches(
         for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN], strict=True):
             line = "" if line is None else line
             res = sanitizer.process(line)
-            quarantined = res.status == STATUS_QUARANTINED
+            raw, raw_base64 = _quarantine_copy(line) if res.status == STATUS_QUARANTINED else (None, None)
             rows.append(
                 (
                     res.status,
                     res.record,
-                    line if quarantined else None,
+                    raw,
+                    raw_base64,
                     res.reason,
                     res.reason_detail,
                     source,
@@ -325,10 +424,11 @@ class SanitizeResult:
 
     @property
     def quarantine(self) -> DataFrame:
-        """Columns ``raw`` (original line), ``reason``, ``reason_detail``, ``source_file``, ``quarantined_at``,
-        ``ingestion_date``."""
+        """Columns ``raw`` (original line), ``raw_base64`` (exact bytes, ``invalid_utf8`` only), ``reason``,
+        ``reason_detail``, ``source_file``, ``quarantined_at``, ``ingestion_date``."""
         return self.combined.filter(F.col("status") == STATUS_QUARANTINED).select(
             "raw",
+            "raw_base64",
             "reason",
             "reason_detail",
             SOURCE_COLUMN,
@@ -406,8 +506,8 @@ def sanitize(
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         return sanitize_batches(batches, broadcast.value, excluded.value if excluded is not None else None)
 
-    combined = (
-        raw.select(F.col(RAW_COLUMN).cast("string"), F.col(SOURCE_COLUMN).cast("string"))
+    combined = (  # lines travel as bytes: Arrow -> pandas would fail the whole task on one non-UTF-8 line
+        raw.select(F.col(RAW_COLUMN).cast("binary"), F.col(SOURCE_COLUMN).cast("string"))
         .mapInPandas(run, COMBINED_SCHEMA)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )

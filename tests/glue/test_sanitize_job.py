@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -287,3 +288,52 @@ def test_file_bookmark_processes_each_file_once(spark: Any, tmp_path: Path) -> N
         "source_file",
     ]
     assert quarantine.count() == 3 * 2  # the first and the disabled run each quarantined the 3 bad lines
+
+
+@pytest.mark.slow
+def test_run_quarantines_invalid_utf8_and_advances_the_bookmark(spark: Any, tmp_path: Path) -> None:
+    """Issue 10, defect 1: one Latin-1 line used to abort the run (nothing written, bookmark stuck, forever)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    latin1 = b'{"text": "caf\xe9 ssn 123-45-6789"}'
+    lines = [
+        b'{"text": "mail jane@example.com"}',
+        latin1,
+        b'\xef\xbb\xbf{"text": "bom line, call 555-123-4567"}',  # BOM opening a line of a concatenated export
+        b'{"text": "lone \\ud800 surrogate"}',
+        b'{"by_ssn": {"123-45-6789": "x"}, "card": 4111111111111111}',
+    ]
+    (raw / "export.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    args = {
+        "JOB_NAME": "utf8",
+        "raw_path": str(raw),
+        "sanitized_path": str(tmp_path / "sanitized"),
+        "quarantine_path": str(tmp_path / "quarantine"),
+        "scan_all_strings": "true",
+        "output_format": "jsonl",
+        "emit_metrics": "false",
+        "ingestion_date": "2026-01-02",
+    }
+    cfg = parse_job_args(args, "job-bookmark-enable")
+    stats = run(spark, cfg, None)
+    assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (5, 4, {"invalid_utf8": 1})
+    assert stats.invariant_holds
+
+    part = tmp_path / "sanitized" / "ingestion_date=2026-01-02"
+    data = b"".join(f.read_bytes() for f in part.glob("part-*"))
+    records = [json.loads(line) for line in data.decode("utf-8").splitlines()]  # strict UTF-8
+    assert sorted(json.dumps(r, sort_keys=True) for r in records) == sorted(
+        json.dumps(r, sort_keys=True)
+        for r in [
+            {"text": "mail [EMAIL_ADDRESS]"},
+            {"text": "bom line, call [PHONE_NUMBER]"},
+            {"text": "lone \ufffd surrogate"},
+            {"by_ssn": {"[US_SSN]": "x"}, "card": "[CREDIT_CARD]"},
+        ]
+    )
+    qpart = tmp_path / "quarantine" / "ingestion_date=2026-01-02"
+    (q,) = [json.loads(line) for f in qpart.glob("part-*.json") for line in f.read_text().splitlines()]
+    assert (q["reason"], q["reason_detail"]) == ("invalid_utf8", "byte 13")
+    assert base64.b64decode(q["raw_base64"]) == latin1 and q["source_file"].endswith("export.jsonl")
+
+    assert run(spark, cfg, None).records_in == 0  # the bookmark advanced: the file is not read again

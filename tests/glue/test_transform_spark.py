@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections import Counter
@@ -19,8 +20,11 @@ KEY = b"test-hmac-key-0123456789abcdef!!"
 FIELDS = ("messages[].content", "patient.notes")
 
 
-def _raw(spark: Any, lines: list[str], source: str = "s3://raw/f.jsonl") -> Any:
-    return spark.createDataFrame([(line, source) for line in lines], "value string, source_file string")
+def _raw(spark: Any, lines: list[str] | list[str | bytes], source: str = "s3://raw/f.jsonl") -> Any:
+    if all(isinstance(line, str) for line in lines):
+        return spark.createDataFrame([(line, source) for line in lines], "value string, source_file string")
+    rows = [(bytearray(line.encode() if isinstance(line, str) else line), source) for line in lines]
+    return spark.createDataFrame(rows, "value binary, source_file string")
 
 
 def _rec(content: str, notes: str = "none") -> str:
@@ -31,7 +35,7 @@ def test_every_reason_nested_fields_and_invariant(spark: Any) -> None:
     cfg = SanitizeConfig(
         text_fields=FIELDS, required_fields=("patient.notes",), max_record_bytes=300, entity_modes=(("US_SSN", "drop"),)
     )
-    lines = [
+    lines: list[str | bytes] = [
         _rec("mail me at jane.doe@example.com", "Patient Jane Smith, MRN 12345678"),
         _rec("nothing to see"),
         "",
@@ -41,12 +45,13 @@ def test_every_reason_nested_fields_and_invariant(spark: Any) -> None:
         _rec("x" * 400),
         _rec("ok", "my ssn is 123-45-6789"),
         json.dumps({"request_id": "r-neg", "messages": [], "patient": {"notes": "n"}}),
+        b'{"messages": [], "patient": {"notes": "caf\xe9"}}',  # Latin-1, not UTF-8
     ]
     result = sanitize(
         _raw(spark, lines), cfg, ingestion_date=dt.date(2026, 1, 2), feedback_excluded={"r-neg": -2, "r-other": -1}
     )
     stats = result.stats()
-    assert stats.records_in == 9 and stats.sanitized == 2
+    assert stats.records_in == 10 and stats.sanitized == 2
     assert dict(stats.quarantined) == {r: 1 for r in QUARANTINE_REASONS}
     assert stats.invariant_holds
 
@@ -58,9 +63,10 @@ def test_every_reason_nested_fields_and_invariant(spark: Any) -> None:
 
     quarantine = {r.reason: r for r in result.quarantine.collect()}
     assert quarantine["drop"].reason_detail == "US_SSN"
-    assert quarantine["drop"].raw == lines[-2]  # original line kept for the encrypted quarantine bucket
+    assert quarantine["drop"].raw == lines[-3]  # original line kept for the encrypted quarantine bucket
     assert quarantine["negative_feedback"].reason_detail == "-2"
     assert quarantine["missing_field"].reason_detail == "patient.notes"
+    assert quarantine["invalid_utf8"].raw_base64 == base64.b64encode(lines[-1]).decode()  # type: ignore[arg-type]
     assert quarantine["empty"].raw == ""
     assert all(r.source_file == "s3://raw/f.jsonl" and r.quarantined_at is not None for r in quarantine.values())
     result.unpersist()
@@ -136,18 +142,35 @@ _GOOD = st.builds(
 _BAD = st.sampled_from(["", "  ", "{", "null", "42", '"s"', "[]", '{"messages": 1}', "x" * 500, _rec("y" * 400)])
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(st.one_of(_GOOD, _BAD, st.text(max_size=20)), min_size=0, max_size=40))
-def test_count_invariant_property(spark: Any, lines: list[str]) -> None:
-    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
+_HOSTILE = st.one_of(
+    st.binary(max_size=40),  # arbitrary bytes, mostly invalid UTF-8
+    st.text(max_size=20).map(lambda t: t.encode("utf-8")),
+    st.text().map(  # a Latin-1 export
+        lambda t: json.dumps({"messages": [], "patient": {"notes": t}}, ensure_ascii=False).encode("latin-1", "replace")
+    ),
+    _GOOD.map(lambda line: b"\xef\xbb\xbf" + line.encode()),  # BOM at the start of a line
+    _GOOD.map(lambda line: line.replace("fine", "fine \\ud800").encode()),  # escaped lone surrogate in JSON
+    st.sampled_from([b'{"patient": {"notes": "\\udc00"}}', b"\xed\xa0\x80", b"\xc3", b"\xef\xbb\xbf"]),
+    st.sampled_from([b"\xe9" * 2_000_000, b'{"patient": {"notes": "' + b"a" * 2_000_000 + b'"}}']),  # huge lines
+)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(lines=st.lists(st.one_of(_GOOD.map(str.encode), _BAD.map(str.encode), _HOSTILE), min_size=0, max_size=40))
+def test_count_invariant_property(spark: Any, lines: list[bytes]) -> None:
+    lines = [line.replace(b"\n", b" ").replace(b"\r", b" ") for line in lines]
     cfg = SanitizeConfig(
         text_fields=FIELDS, required_fields=("patient.notes",), max_record_bytes=300, entity_modes=(("US_SSN", "drop"),)
     )
-    result = sanitize(_raw(spark, lines), cfg)
+    rows = [(bytearray(line), "s3://raw/f.jsonl") for line in lines]
+    raw = spark.createDataFrame(rows, "value binary, source_file string")
+    result = sanitize(raw, cfg)
     stats = result.stats()
     assert stats.records_in == len(lines)
     assert stats.invariant_holds
     assert result.sanitized.count() == stats.sanitized
     assert result.quarantine.count() == stats.quarantined_total
     assert set(stats.quarantined) <= set(QUARANTINE_REASONS)
+    for row in result.sanitized.collect():
+        json.loads(row.record)
     result.unpersist()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import pickle
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 pytest.importorskip("pyspark")
 
@@ -99,7 +101,10 @@ def test_scan_all_strings_passes_json_key_as_field_context() -> None:
 
     sanitizer.engine = Spy()  # type: ignore[assignment]
     res = sanitizer.process(json.dumps({"name": "Zxqv Plom", "comment": "Zxqv Plom", "msgs": [{"content": "hi"}, "x"]}))
-    assert seen == [("Zxqv Plom", "name"), ("Zxqv Plom", "comment"), ("hi", "content"), ("x", "msgs")]
+    values = [(text, field) for text, field in seen if field is not None]
+    assert values == [("Zxqv Plom", "name"), ("Zxqv Plom", "comment"), ("hi", "content"), ("x", "msgs")]
+    # keys are scanned too, without context (a key is not the value of its parent key)
+    assert sorted(text for text, field in seen if field is None) == ["comment", "content", "msgs", "name"]
     # the field name matters: the engine treats a "name" value as a person, the same text elsewhere not
     assert json.loads(res.record)["name"] == "[PERSON]"
     assert json.loads(res.record)["comment"] == "Zxqv Plom"
@@ -174,3 +179,182 @@ def test_sanitize_batches_keeps_raw_only_for_quarantine() -> None:
     assert list(out["reason"])[1:] == ["invalid_json", "empty"]
     assert list(out["source_file"]) == ["f1", "f2", "f3"]
     assert "example.org" not in out["record"].iloc[0]
+
+
+# --- Raw bytes: invalid UTF-8, BOMs, escaped lone surrogates (issue 10, defect 1) ---------------------------------
+
+LATIN1_LINE = b'{"text": "caf\xe9"}'  # a Latin-1 export: 0xE9 is not valid UTF-8
+
+
+def _combined_rows(values: list[bytes], cfg: SanitizeConfig) -> list[dict[str, object]]:
+    batch = pd.DataFrame({"value": values, "source_file": [f"f{i}" for i in range(len(values))]})
+    return [row for out in sanitize_batches(iter([batch]), cfg) for row in out.to_dict("records")]
+
+
+def test_invalid_utf8_line_is_quarantined_with_lossless_raw_bytes() -> None:
+    cfg = SanitizeConfig(text_fields=("text",))
+    good = b'{"text": "mail jane@example.com"}'
+    rows = _combined_rows([good, LATIN1_LINE, b"\xff\xfe\x00garbage"], cfg)
+    assert [r["status"] for r in rows] == [STATUS_SANITIZED, STATUS_QUARANTINED, STATUS_QUARANTINED]
+    assert json.loads(rows[0]["record"]) == {"text": "mail [EMAIL_ADDRESS]"}
+    assert [r["reason"] for r in rows[1:]] == ["invalid_utf8", "invalid_utf8"]
+    assert rows[1]["reason_detail"] == "byte 13" and rows[2]["reason_detail"] == "byte 0"  # offsets, never values
+    assert base64.b64decode(rows[1]["raw_base64"]) == LATIN1_LINE
+    assert base64.b64decode(rows[2]["raw_base64"]) == b"\xff\xfe\x00garbage"
+    assert rows[1]["raw"] == '{"text": "caf\\xe9"}'  # readable, escaped; raw_base64 is the exact copy
+    assert rows[0]["raw_base64"] is None
+
+
+def test_invalid_utf8_over_the_size_limit_is_oversize() -> None:
+    cfg = SanitizeConfig(text_fields=("text",), max_record_bytes=20)
+    assert LineSanitizer(cfg).process(b'{"text": "' + b"\xe9" * 30 + b'"}').reason == "oversize"
+    assert LineSanitizer(cfg).process(b"\xe9").reason == "invalid_utf8"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '\ufeff{"text": "mail jane@example.com"}',  # UTF-8 BOM opening a line of a concatenated export
+        '\ufeff\ufeff{"text": "mail jane@example.com"}',
+        b'\xef\xbb\xbf{"text": "mail jane@example.com"}',  # the same, as bytes from the reader
+    ],
+)
+def test_bom_at_line_start_is_stripped(line: str | bytes) -> None:
+    res = LineSanitizer(SanitizeConfig(text_fields=("text",))).process(line)
+    assert res.status == STATUS_SANITIZED, res.reason
+    assert json.loads(res.record) == {"text": "mail [EMAIL_ADDRESS]"}
+    assert LineSanitizer(SanitizeConfig(text_fields=("text",))).process("\ufeff").reason == "empty"
+
+
+@pytest.mark.parametrize("mode", ["mask", "hash"])
+def test_escaped_lone_surrogates_give_valid_utf8_output(mode: str) -> None:
+    cfg = SanitizeConfig(scan_all_strings=True, default_mode=mode, hash_key=KEY if mode == "hash" else None)
+    values = [
+        b'{"text": "ssn 123-45-6789 \\ud800", "name": "Jo\\udc00hn"}',
+        b'{"k\\ud800": "x", "emoji": "\\ud83d\\ude00"}',  # a valid pair is one character and is kept
+    ]
+    rows = _combined_rows(values, cfg)
+    assert [r["status"] for r in rows] == [STATUS_SANITIZED, STATUS_SANITIZED]
+    for row in rows:
+        row["record"].encode("utf-8")  # strict: Arrow and Parquet need valid UTF-8
+    first, second = (json.loads(r["record"]) for r in rows)
+    assert "123-45-6789" not in first["text"] and first["text"].endswith("\ufffd")
+    assert "\ud800" not in json.dumps(second, ensure_ascii=False) and second["emoji"] == "\U0001f600"
+    assert "k\ufffd" in second
+
+
+def test_surrogates_outside_text_fields_are_escaped_not_lost() -> None:
+    res = LineSanitizer(SanitizeConfig(text_fields=("text",))).process('{"text": "hi", "other": "a\\udfffb"}')
+    assert res.status == STATUS_SANITIZED
+    res.record.encode("utf-8")
+    assert json.loads(res.record)["other"] in ("a\udfffb", "a\ufffdb")
+
+
+# --- PII in object keys and numbers (issue 10, defect 4) -------------------------------------------------------
+
+
+def test_scan_all_redacts_numbers_that_are_pii() -> None:
+    res = LineSanitizer(SanitizeConfig(scan_all_strings=True)).process(
+        '{"ssn": 123456789, "card": 4111111111111111, "age": 42, "ok": true, "ratio": 1.5, "none": null}'
+    )
+    assert res.status == STATUS_SANITIZED
+    assert json.loads(res.record) == {
+        "ssn": "[US_SSN]",
+        "card": "[CREDIT_CARD]",
+        "age": 42,
+        "ok": True,
+        "ratio": 1.5,
+        "none": None,
+    }
+    assert dict(res.entity_counts) == {"US_SSN": 1, "CREDIT_CARD": 1}
+
+
+def test_scan_all_redacts_keys_that_are_pii_and_keeps_them_unique() -> None:
+    line = json.dumps(
+        {
+            "by_ssn": {"123-45-6789": "x", "234-56-7890": "y", "[US_SSN]": "literal key", "note": "n"},
+            "name": {"first": "a"},  # schema keys under a "name" object are not names
+            "jane.doe@example.com": [{"4111 1111 1111 1111": 1}],
+        }
+    )
+    res = LineSanitizer(SanitizeConfig(scan_all_strings=True)).process(line)
+    assert res.status == STATUS_SANITIZED
+    out = json.loads(res.record)
+    assert "123-45-6789" not in res.record and "234-56-7890" not in res.record and "example.com" not in res.record
+    assert list(out) == ["by_ssn", "name", "[EMAIL_ADDRESS]"]
+    by_ssn = out["by_ssn"]
+    assert len(by_ssn) == 4 and sorted(by_ssn.values()) == ["literal key", "n", "x", "y"]
+    assert by_ssn["[US_SSN]"] == "literal key" and by_ssn["note"] == "n"  # an unchanged key keeps its name
+    assert all(k.startswith("[US_SSN]") for k in by_ssn if k != "note")
+    assert out["name"] == {"first": "a"}
+    assert out["[EMAIL_ADDRESS]"] == [{"[CREDIT_CARD]": 1}]
+    assert dict(res.entity_counts) == {"US_SSN": 2, "EMAIL_ADDRESS": 1, "CREDIT_CARD": 1}
+
+
+def test_hash_mode_keys_are_tokens_and_drop_mode_keys_drop_the_record() -> None:
+    hashed = LineSanitizer(SanitizeConfig(scan_all_strings=True, default_mode="hash", hash_key=KEY)).process(
+        '{"by_ssn": {"123-45-6789": 1}}'
+    )
+    ((key, value),) = json.loads(hashed.record)["by_ssn"].items()
+    assert key.startswith("[US_SSN:") and value == 1
+    dropped = LineSanitizer(SanitizeConfig(scan_all_strings=True, entity_modes=(("US_SSN", "drop"),))).process(
+        '{"by_ssn": {"123-45-6789": 1}}'
+    )
+    assert (dropped.reason, dropped.reason_detail) == ("drop", "US_SSN")
+
+
+def test_text_fields_redact_addressed_numbers_and_keys_under_them() -> None:
+    cfg = SanitizeConfig(text_fields=("ssn", "patient", "ids[]"))
+    line = json.dumps(
+        {"ssn": 123456789, "patient": {"123-45-6789": {"card": 4111111111111111}}, "ids": [4111111111111111], "n": 7}
+    )
+    out = json.loads(LineSanitizer(cfg).process(line).record)
+    assert out == {
+        "ssn": "[US_SSN]",
+        "patient": {"[US_SSN]": {"card": "[CREDIT_CARD]"}},
+        "ids": ["[CREDIT_CARD]"],
+        "n": 7,
+    }
+
+
+_LINES = st.one_of(
+    st.binary(max_size=60),
+    st.text(max_size=30).map(lambda t: t.encode("utf-8")),
+    st.builds(
+        lambda obj, bom: (b"\xef\xbb\xbf" if bom else b"") + json.dumps(obj).encode(),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+            lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=12), kids, max_size=3),
+            max_leaves=8,
+        ),
+        st.booleans(),
+    ),
+    st.sampled_from(
+        [
+            b'{"t": "\\ud800", "\\udfff": 123456789}',
+            b'{"ssn": 123456789, "by_ssn": {"123-45-6789": 4111111111111111, "[US_SSN]": 1}}',
+            b"\xef\xbb\xbf",
+            b'{"t": "caf\xe9"}',
+            b'{"t": "' + b"\xe9" * 5000 + b'"}',
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_LINES, max_size=8), scan_all=st.booleans())
+def test_every_line_gives_one_utf8_row_and_quarantined_bytes_survive(lines: list[bytes], scan_all: bool) -> None:
+    cfg = SanitizeConfig(text_fields=() if scan_all else ("t", "ssn"), scan_all_strings=scan_all, max_record_bytes=4096)
+    rows = _combined_rows(lines, cfg)
+    assert len(rows) == len(lines)
+    for line, row in zip(lines, rows, strict=True):
+        assert row["reason"] is None or row["reason"] in transform.QUARANTINE_REASONS
+        if row["status"] == STATUS_SANITIZED:
+            assert isinstance(json.loads(row["record"].encode("utf-8")), dict)
+        else:
+            assert row["record"] is None
+            row["raw"].encode("utf-8")
+            if row["raw_base64"] is not None:
+                assert base64.b64decode(row["raw_base64"]) == line
+            else:
+                assert row["raw"].encode("utf-8") == line
