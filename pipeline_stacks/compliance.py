@@ -339,6 +339,76 @@ _MONITORING: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
+_PIPELINE_LOG_BUCKET_REASON = (
+    "This is the delivery pipeline's S3 server-access-log destination bucket: logging it into itself would loop, "
+    "and S3 log delivery only writes to SSE-S3 encrypted targets (SSE-KMS default encryption is not supported "
+    "for server access log target buckets). It holds access logs only; artifacts use the pipeline's CMK."
+)
+_PIPELINE_NO_REPLICATION_REASON = (
+    "Pipeline artifacts, the source zip and access logs are rebuilt from the repository on every run; a "
+    "second-region replica (bucket + key) adds cost and nothing to recover. Versioning and RETAIN protect them."
+)
+_PIPELINE_INLINE_REASON = (
+    "CDK Pipelines creates this role and writes its grants into the role's own DefaultPolicy (the self-mutation "
+    "project, stage actions); it has no option to route them to a managed policy. The policy is attached to "
+    "exactly this one role and carries only what CDK Pipelines needs for that action."
+)
+_CODEPIPELINE_SOURCE_REASON = (
+    "The project's source is CODEPIPELINE (the pipeline's KMS-encrypted artifacts), not a GitHub/Bitbucket URL: "
+    "there is no repository URL or credential in the project; the repository is reached through CodeConnections."
+)
+#: Wildcards CDK Pipelines' generated grants carry, as regexes over cdk-nag finding ids (resources rendered).
+PIPELINE_WILDCARD_FINDINGS = (
+    r"Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*",
+    r"Action::kms:(GenerateDataKey|ReEncrypt)\*",
+    r"Resource::<[A-Za-z0-9]+\.Arn>/\*",
+    r"Resource::arn:[^:]+:codebuild:[^:]+:[^:]+:report-group/<[A-Za-z0-9]+>-\*",
+    r"Resource::arn:[^:]+:logs:[^:]+:[^:]+:log-group:/aws/codebuild/<[A-Za-z0-9]+>:\*",
+    r"Resource::arn:\*:iam::[^:]+:role/\*",
+    r"Resource::\*",
+)
+
+_DELIVERY: dict[str, tuple[Suppression, ...]] = {
+    "DeliveryPipeline.access_logs_bucket": (
+        Suppression("AwsSolutions-S1", _PIPELINE_LOG_BUCKET_REASON),
+        Suppression("HIPAA.Security-S3BucketLoggingEnabled", _PIPELINE_LOG_BUCKET_REASON),
+        Suppression("NIST.800.53.R5-S3BucketLoggingEnabled", _PIPELINE_LOG_BUCKET_REASON),
+        Suppression("HIPAA.Security-S3DefaultEncryptionKMS", _PIPELINE_LOG_BUCKET_REASON),
+        Suppression("NIST.800.53.R5-S3DefaultEncryptionKMS", _PIPELINE_LOG_BUCKET_REASON),
+        Suppression("HIPAA.Security-S3BucketReplicationEnabled", _PIPELINE_NO_REPLICATION_REASON),
+        Suppression("NIST.800.53.R5-S3BucketReplicationEnabled", _PIPELINE_NO_REPLICATION_REASON),
+    ),
+    "DeliveryPipeline.bucket": (
+        Suppression("HIPAA.Security-S3BucketReplicationEnabled", _PIPELINE_NO_REPLICATION_REASON),
+        Suppression("NIST.800.53.R5-S3BucketReplicationEnabled", _PIPELINE_NO_REPLICATION_REASON),
+    ),
+    "DeliveryPipeline.generated_role": (
+        Suppression("HIPAA.Security-IAMNoInlinePolicy", _PIPELINE_INLINE_REASON),
+        Suppression("NIST.800.53.R5-IAMNoInlinePolicy", _PIPELINE_INLINE_REASON),
+    ),
+    "DeliveryPipeline.role_wildcards": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Grants CDK Pipelines writes for its actions: artifact read/write (CDK's bucket/key grant groups "
+            "s3:GetObject*/List*/..., kms:GenerateDataKey*/ReEncrypt*) on objects of the pipeline's own artifact "
+            "bucket, CodeBuild report groups and log streams named after each project, and for self-mutation "
+            "cloudformation:DescribeStacks (no resource scoping) and sts:AssumeRole on role/* conditioned on the "
+            "CDK bootstrap role tag (aws-cdk:bootstrap-role). Only findings of exactly these shapes are acknowledged.",
+        ),
+    ),
+    "DeliveryPipeline.build_project": (
+        Suppression("HIPAA.Security-CodeBuildProjectSourceRepoUrl", _CODEPIPELINE_SOURCE_REASON),
+        Suppression("NIST.800.53.R5-CodeBuildProjectSourceRepoUrl", _CODEPIPELINE_SOURCE_REASON),
+    ),
+    "SmokeTestAccess.role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The smoke test lists the alarms whose names start with the stage's prefix (DescribeAlarms with "
+            "AlarmNamePrefix): the resource is alarm:<prefix>*, the alarms of this one deployment.",
+        ),
+    ),
+}
+
 #: Every suppression in the project, keyed by the place a construct acknowledges it.
 SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_DATA_LAKE,
@@ -346,6 +416,7 @@ SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_TRAINING,
     **_SERVING,
     **_MONITORING,
+    **_DELIVERY,
 }
 
 
@@ -365,6 +436,37 @@ def acknowledge(scope: IConstruct, key: str, *, applies_to: Iterable[str] = ()) 
         scoped = s if s.applies_to or not dynamic else Suppression(s.rule, s.reason, dynamic)
         acks.extend(cdk.Acknowledgment(id=rule_id, reason=s.reason) for rule_id in scoped.ids())
     cdk.Validations.of(scope).acknowledge(*acks)
+
+
+def acknowledge_matching(scope: IConstruct, key: str, patterns: Iterable[str]) -> None:
+    """Acknowledge ``key`` for the IAM5 findings of the policies under ``scope`` that fullmatch one of ``patterns``.
+
+    For grants a library generates (CDK Pipelines): the findings are computed at validation time from the
+    rendered policy statements, the way cdk-nag names them, and only those matching a pattern are acknowledged,
+    so a new, unexpected wildcard still fails synth.
+    """
+    import re
+
+    from aws_cdk import aws_iam as iam
+
+    compiled = tuple(re.compile(p) for p in patterns)
+
+    def findings() -> list[str]:
+        stack = cdk.Stack.of(scope)
+        found: set[str] = set()
+        for child in scope.node.find_all():
+            if isinstance(child, (iam.CfnPolicy, iam.CfnManagedPolicy)):
+                document = stack.resolve(child.policy_document)
+                for statement in document.get("Statement", []):
+                    for field in ("Action", "Resource"):
+                        values = statement.get(field, [])
+                        for value in values if isinstance(values, list) else [values]:
+                            rendered = flatten_reference(value)
+                            if "*" in rendered:
+                                found.add(f"{field}::{rendered}")
+        return sorted(f for f in found if any(p.fullmatch(f) for p in compiled))
+
+    scope.node.add_validation(_DeferredAcknowledgment(scope, key, findings))
 
 
 def objects_finding(bucket: s3.IBucket, prefix: str = "") -> str:
