@@ -313,6 +313,7 @@ class DeliveryPipeline(Construct):
             self._add_stage(spec)
         self.pipeline.build_pipeline()
         self.code_pipeline = code_pipeline
+        self._role_arns_as_sub()
         self._acknowledge_generated()
 
     # ------------------------------------------------------------------ stages
@@ -369,6 +370,21 @@ class DeliveryPipeline(Construct):
         self.smoke_roles[spec.name] = role
         self.smoke_steps[spec.name] = step
         return step
+
+    def _role_arns_as_sub(self) -> None:
+        """CDK Pipelines renders the deploy actions' CloudFormation execution-role ARNs as ``Fn::Join`` with an empty
+        delimiter, which cfn-lint rejects (E3703); the same ARN as ``Fn::Sub``."""
+        cfn = self.code_pipeline.node.default_child
+        assert isinstance(cfn, codepipeline.CfnPipeline)
+        stack = cdk.Stack.of(self)
+        for i, stage in enumerate(stack.resolve(cfn.stages)):
+            for j, action in enumerate(stage.get("actions", [])):
+                role = (action.get("configuration") or {}).get("RoleArn")
+                if isinstance(role, dict) and "Fn::Join" in role and role["Fn::Join"][0] == "":
+                    parts = role["Fn::Join"][1]
+                    if all(isinstance(x, str) or x == {"Ref": "AWS::Partition"} for x in parts):
+                        text = "".join(x if isinstance(x, str) else "${AWS::Partition}" for x in parts)
+                        cfn.add_property_override(f"Stages.{i}.Actions.{j}.Configuration.RoleArn", {"Fn::Sub": text})
 
     def smoke_role_name(self, stage_name: str) -> str:
         """Name of the smoke-test CodeBuild role for ``stage_name`` (what :class:`SmokeTestAccess` trusts)."""
