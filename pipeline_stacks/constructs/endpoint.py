@@ -462,7 +462,8 @@ class ModelEndpoint(Construct):
         env = self.container_environment()
         if p.model_package_arn is not None:
             package = p.model_package_arn
-            if not package.startswith("arn:"):
+            # A deploy-time token (e.g. the live-model SSM parameter, promotion.live_model_package_arn) is a full ARN.
+            if not cdk.Token.is_unresolved(package) and not package.startswith("arn:"):
                 package = stack.format_arn(service="sagemaker", resource="model-package", resource_name=package)
             container = sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=package, environment=env)
         else:
