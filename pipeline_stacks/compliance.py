@@ -440,6 +440,14 @@ _DELIVERY: dict[str, tuple[Suppression, ...]] = {
         Suppression("HIPAA.Security-LambdaConcurrency", _PROMOTION_UNRESERVED_REASON),
         Suppression("NIST.800.53.R5-LambdaConcurrency", _PROMOTION_UNRESERVED_REASON),
     ),
+    "GitHubDeployRole.role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "cdk deploy assumes the CDK bootstrap roles of the target account (deploy, file-publishing, "
+            "image-publishing, lookup), all named cdk-<qualifier>-<purpose>-<account>-<region>: the wildcard stands "
+            "for the purpose only, so the role reaches exactly those bootstrap roles and nothing else.",
+        ),
+    ),
     "SmokeTestAccess.role": (
         Suppression(
             "AwsSolutions-IAM5",
