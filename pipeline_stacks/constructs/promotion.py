@@ -36,11 +36,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from pipeline_stacks import bundling, compliance
-from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
+from pipeline_stacks.constructs.endpoint import NO_MODEL, DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole
 
-#: Value of the live-model parameter before the first promotion (also ``lambda_src/promotion/promotion.py``).
-NO_MODEL = "none"
+#: ``NO_MODEL``: value of the live-model parameter before the first promotion (also lambda_src/promotion).
 EVENT_SOURCE = "llm-pipeline.promotion"
 PROMOTED_DETAIL_TYPE = "ModelPromoted"
 PROMOTION_FAILED_DETAIL_TYPE = "ModelPromotionFailed"

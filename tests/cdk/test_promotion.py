@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps
+from pipeline_stacks.iam import ManagedPolicyRole
 from pipeline_stacks.constructs.promotion import (
     NO_MODEL,
     LiveModelParameter,
@@ -65,6 +66,9 @@ class App:
                 model_package_group_name=GROUP, endpoint_name=ENDPOINT, deployment=self.endpoint.props.deployment
             ),
         )
+        self.invoker = ManagedPolicyRole(serving, "Invoker", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.endpoint.grant_invoke(self.invoker)
+        self.environment = serving.resolve(dict(self.endpoint.environment))
         cdk.Tags.of(self.app).add("project", "llm")
         compliance.add_compliance_checks(self.app)
         self.app.synth()
@@ -162,6 +166,29 @@ def test_serving_reads_the_live_package_at_deploy_time(app: App) -> None:
     assert [v["Default"] for v in ssm_params.values()] == [PARAMETER]
     (model,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
     assert model["Properties"]["PrimaryContainer"]["ModelPackageName"] == {"Ref": next(iter(ssm_params))}
+
+
+def test_first_deploy_without_a_model_creates_no_sagemaker_resources(app: App) -> None:
+    template = app.template("serving").to_json()
+    (name,) = template["Conditions"]
+    (param_ref,) = [k for k, v in template["Parameters"].items() if v.get("Default") == PARAMETER]
+    assert template["Conditions"][name] == {"Fn::Not": [{"Fn::Equals": [{"Ref": param_ref}, NO_MODEL]}]}
+    conditioned = {
+        v["Type"] for v in template["Resources"].values() if v.get("Condition") == name
+    }
+    assert conditioned == {
+        "AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint",
+        "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
+    }  # fmt: skip
+    # Nothing unconditioned may point at a conditioned resource (the invoke grant names the endpoint by ARN).
+    gated = {k for k, v in template["Resources"].items() if v.get("Condition") == name}
+    for key, resource in template["Resources"].items():
+        if key not in gated:
+            text = json.dumps(resource)
+            assert not [g for g in gated if f'"{g}"' in text], key
+    # The front door learns whether a model is live from LIVE_MODEL_PACKAGE_ARN (none: 503 no_model_deployed).
+    assert app.environment["LIVE_MODEL_PACKAGE_ARN"] == {"Ref": param_ref}
+    assert app.environment["ENDPOINT_NAME"] == ENDPOINT
 
 
 def test_function_may_create_only_promotion_named_resources_and_pass_only_the_endpoint_role(app: App) -> None:
