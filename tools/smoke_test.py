@@ -154,7 +154,9 @@ def client_credentials_token(session: Any, settings: Settings, opener: Any = url
     return str(token)
 
 
-def sigv4_headers(session: Any, settings: Settings, url: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
+def sigv4_headers(
+    session: Any, settings: Settings, url: str, body: bytes, headers: Mapping[str, str]
+) -> dict[str, str]:
     """``headers`` plus the SigV4 signature (service ``execute-api``) of ``POST url`` with ``body``."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -170,7 +172,9 @@ def sigv4_headers(session: Any, settings: Settings, url: str, body: bytes, heade
 # ------------------------------------------------------------------ the canary completion
 
 
-def canary_request(settings: Settings, session: Any | None, opener: Any = urllib.request.urlopen) -> urllib.request.Request:
+def canary_request(
+    settings: Settings, session: Any | None, opener: Any = urllib.request.urlopen
+) -> urllib.request.Request:
     """The signed/authorized ``POST /v1/chat/completions`` canary request."""
     body = json.dumps({"messages": CANARY_MESSAGES, "max_tokens": 16, "temperature": 0, "user": "smoke-test"}).encode()
     headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -68,8 +68,9 @@ def compare(
     if _finite(cand) and _finite(champ):
         delta = (cand - champ) if higher_is_better else (champ - cand)  # type: ignore[operator]
     ratio = None
-    if _finite(candidate.latency_ms_per_sample) and _finite(champion.latency_ms_per_sample):
-        ratio = candidate.latency_ms_per_sample / max(champion.latency_ms_per_sample, 1e-9)  # type: ignore[operator]
+    cand_ms, champ_ms = candidate.latency_ms_per_sample, champion.latency_ms_per_sample
+    if cand_ms is not None and champ_ms is not None and _finite(cand_ms) and _finite(champ_ms):
+        ratio = cand_ms / max(champ_ms, 1e-9)
     reasons = []
     if not _finite(cand):
         reasons.append(f"candidate has no {metric}")
@@ -136,10 +137,10 @@ def chart(candidate: Scores, champion: Scores, verdict: Verdict) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" font-family="sans-serif" '
         'font-size="11">',
         f'<text x="10" y="16" font-size="13">candidate vs champion: '
-        f'{"wins" if verdict.candidate_wins else "rejected"}</text>',
+        f"{'wins' if verdict.candidate_wins else 'rejected'}</text>",
     ]
     for g, (label, cand, champ) in enumerate(groups):
-        biggest = max([v for v in (cand, champ) if _finite(v)] or [1.0]) or 1.0
+        biggest = max([float(v) for v in (cand, champ) if v is not None and _finite(v)] or [1.0]) or 1.0
         x0 = 20 + g * (2 * bar + 3 * gap)
         for i, (name, value, colour) in enumerate((("candidate", cand, "#2b6cb0"), ("champion", champ, "#a0aec0"))):
             h = 0 if not _finite(value) else max(1, int(height * value / biggest))  # type: ignore[operator]

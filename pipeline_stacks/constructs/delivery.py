@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import aws_cdk as cdk
@@ -160,8 +160,8 @@ class DeliveryPipelineProps:
     synth_commands: tuple[str, ...] = ()
     self_mutation: bool = True
     build_compute: codebuild.ComputeType = codebuild.ComputeType.MEDIUM
-    build_timeout: cdk.Duration = cdk.Duration.minutes(60)
-    smoke_timeout: cdk.Duration = cdk.Duration.minutes(15)
+    build_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(60))
+    smoke_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(15))
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
 
@@ -202,7 +202,11 @@ class DeliveryPipeline(Construct):
         stack = cdk.Stack.of(self)
         self._account = stack.account
         for spec in stages:
-            if spec.env.region is not None and not cdk.Token.is_unresolved(stack.region) and spec.env.region != stack.region:
+            if (
+                spec.env.region is not None
+                and not cdk.Token.is_unresolved(stack.region)
+                and spec.env.region != stack.region
+            ):
                 raise ValueError(
                     f"DeliveryStage {spec.name!r} is in {spec.env.region}, the pipeline in {stack.region}: deploy the "
                     "pipeline stack to the stages' region (cross-region replication buckets are not set up)"
@@ -252,7 +256,11 @@ class DeliveryPipeline(Construct):
         self.artifact_bucket = self._bucket("Artifacts")
         self.source_bucket: s3.Bucket | None = None
         self.log_group = logs.LogGroup(
-            self, "BuildLogs", encryption_key=self.artifact_key, retention=p.log_retention, removal_policy=p.removal_policy
+            self,
+            "BuildLogs",
+            encryption_key=self.artifact_key,
+            retention=p.log_retention,
+            removal_policy=p.removal_policy,
         )
 
         self.source = self._source(source)
@@ -564,8 +572,14 @@ class SmokeTestAccess(Construct):
         compliance.acknowledge_resources(
             self.role,
             "SmokeTestAccess.role",
-            [stack.format_arn(service="cloudwatch", resource="alarm", resource_name=f"{props.alarm_prefix}*",
-                              arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)],
+            [
+                stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=f"{props.alarm_prefix}*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
         )
 
         def output(name: str, value: str, description: str) -> cdk.CfnOutput:

@@ -285,9 +285,10 @@ class ModelEndpoint(Construct):
 
     @property
     def environment(self) -> Mapping[str, str]:
-        """Front-door Lambda variables: ``BACKEND``, ``ENDPOINT_NAME``, ``MODEL_VERSION`` (+ ``INFERENCE_COMPONENT_NAME``;
-        + ``LIVE_MODEL_PACKAGE_ARN`` = the live package ARN or ``none`` when the model comes from the live-model
-        parameter: ``none`` means no model is deployed yet, answer 503 ``no_model_deployed``)."""
+        """Front-door Lambda variables: ``BACKEND``, ``ENDPOINT_NAME``, ``MODEL_VERSION``
+        (+ ``INFERENCE_COMPONENT_NAME``; + ``LIVE_MODEL_PACKAGE_ARN`` = the live package ARN, or ``none``, when the
+        model comes from the live-model parameter: ``none`` means no model is deployed yet, answer 503
+        ``no_model_deployed``)."""
         env = {"BACKEND": "sagemaker", "ENDPOINT_NAME": self.endpoint_name, "MODEL_VERSION": self.props.model_version}
         if self.inference_component_name:
             env["INFERENCE_COMPONENT_NAME"] = self.inference_component_name
@@ -309,7 +310,9 @@ class ModelEndpoint(Construct):
         if self.inference_component is not None:
             resources.append(
                 cdk.Stack.of(self).format_arn(
-                    service="sagemaker", resource="inference-component", resource_name=str(self.inference_component_name)
+                    service="sagemaker",
+                    resource="inference-component",
+                    resource_name=str(self.inference_component_name),
                 )
                 if self.has_model is not None
                 else self.inference_component.attr_inference_component_arn

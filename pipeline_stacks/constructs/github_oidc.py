@@ -21,7 +21,7 @@ the account already has ``token.actions.githubusercontent.com``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -49,7 +49,7 @@ class GitHubDeployRoleProps:
     target_accounts: tuple[str, ...] = ()
     region: str | None = None
     existing_provider_arn: str | None = None
-    max_session_duration: cdk.Duration = cdk.Duration.hours(1)
+    max_session_duration: cdk.Duration = field(default_factory=lambda: cdk.Duration.hours(1))
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", self.repository):
@@ -73,7 +73,10 @@ class GitHubDeployRoleProps:
 
 
 class GitHubDeployRole(Construct):
-    """OIDC provider + deploy role. Attributes: ``provider`` (created or imported), ``role``, ``bootstrap_role_arns``."""
+    """OIDC provider + deploy role.
+
+    Attributes: ``provider`` (created or imported), ``role``, ``bootstrap_role_arns``.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: GitHubDeployRoleProps) -> None:
         super().__init__(scope, construct_id)
@@ -81,9 +84,7 @@ class GitHubDeployRole(Construct):
         self.provider: iam.IOidcProvider = (
             iam.OidcProviderNative.from_oidc_provider_arn(self, "Provider", props.existing_provider_arn)
             if props.existing_provider_arn
-            else iam.OidcProviderNative(
-                self, "Provider", url=f"https://{GITHUB_OIDC_HOST}", client_ids=[STS_AUDIENCE]
-            )
+            else iam.OidcProviderNative(self, "Provider", url=f"https://{GITHUB_OIDC_HOST}", client_ids=[STS_AUDIENCE])
         )
         operator = "StringLike" if "*" in props.subject else "StringEquals"
         conditions: dict[str, dict[str, str]] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE}}
@@ -103,7 +104,9 @@ class GitHubDeployRole(Construct):
             for account in accounts
         ]
         self.role.add_to_policy(
-            iam.PolicyStatement(sid="AssumeCdkBootstrapRoles", actions=["sts:AssumeRole"], resources=self.bootstrap_role_arns)
+            iam.PolicyStatement(
+                sid="AssumeCdkBootstrapRoles", actions=["sts:AssumeRole"], resources=self.bootstrap_role_arns
+            )
         )
         compliance.acknowledge(
             self.role,

@@ -20,7 +20,7 @@ answers 503 ``no_model_deployed``) and has no tags, so CloudFormation never rewr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
@@ -131,8 +131,8 @@ class PromotionWorkflowProps:
 
     model_package_group_name: str
     endpoint_name: str
-    deployment: DeploymentGuardrails = DeploymentGuardrails()
-    poll_interval: cdk.Duration = cdk.Duration.seconds(60)
+    deployment: DeploymentGuardrails = field(default_factory=DeploymentGuardrails)
+    poll_interval: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(60))
     timeout: cdk.Duration | None = None
     reserved_concurrency: int | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
@@ -273,7 +273,8 @@ class PromotionWorkflow(Construct):
 
         statements = [
             ("ReadPackage", ["sagemaker:DescribeModelPackage"], [self._package_arn()]),
-            ("Endpoint", ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"], [arn("endpoint", p.endpoint_name)]),
+            ("Endpoint", ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"],
+             [arn("endpoint", p.endpoint_name)]),
             # The live model and config were named by CloudFormation (no common prefix): read-only on any.
             ("ReadLive", ["sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
              [arn("endpoint-config", "*"), arn("model", "*")]),
@@ -331,10 +332,16 @@ class PromotionWorkflow(Construct):
             "PromotionWorkflow.function_role",
             applies_to=(
                 "Resource::*",
-                *(compliance.resource_finding(self, a) for a in (
-                    self._package_arn(), arn("endpoint-config", "*"), arn("model", "*"),
-                    arn("model", f"{prefix}*"), arn("endpoint-config", f"{prefix}*"),
-                )),  # fmt: skip
+                *(
+                    compliance.resource_finding(self, a)
+                    for a in (
+                        self._package_arn(),
+                        arn("endpoint-config", "*"),
+                        arn("model", "*"),
+                        arn("model", f"{prefix}*"),
+                        arn("endpoint-config", f"{prefix}*"),
+                    )
+                ),
             ),
         )
         return role, function

@@ -66,11 +66,19 @@ def synth(outdir: Path, source: PipelineSource, accounts: tuple[str, str]) -> cd
         props=DeliveryStackProps(
             source=source,
             stages=(
-                DeliveryStage(name="dev", env=cdk.Environment(account=accounts[0], region=REGION),
-                              build=stage_builder("dev", accounts[0])),
-                DeliveryStage(name="prod", env=cdk.Environment(account=accounts[1], region=REGION),
-                              build=stage_builder("prod", accounts[1]), approval=True, smoke_test=False),
-            ),  # fmt: skip
+                DeliveryStage(
+                    name="dev",
+                    env=cdk.Environment(account=accounts[0], region=REGION),
+                    build=stage_builder("dev", accounts[0]),
+                ),
+                DeliveryStage(
+                    name="prod",
+                    env=cdk.Environment(account=accounts[1], region=REGION),
+                    build=stage_builder("prod", accounts[1]),
+                    approval=True,
+                    smoke_test=False,
+                ),
+            ),
             pipeline=DeliveryPipelineProps(pipeline_name=PIPELINE, synth_env="prod"),
         ),
     )
@@ -97,7 +105,9 @@ def pipeline_stages(template: Template) -> list[dict[str, Any]]:
     return pipeline["Properties"]["Stages"]
 
 
-def test_stages_run_source_build_selfmutation_dev_smoke_then_approved_prod(cross_account: tuple[Path, Template]) -> None:
+def test_stages_run_source_build_selfmutation_dev_smoke_then_approved_prod(
+    cross_account: tuple[Path, Template],
+) -> None:
     stages = pipeline_stages(cross_account[1])
     assert [s["Name"] for s in stages] == ["Source", "Build", "UpdatePipeline", "dev", "prod"]
     dev, prod = stages[3]["Actions"], stages[4]["Actions"]
@@ -147,20 +157,22 @@ def test_stages_deploy_through_each_accounts_bootstrap_roles(cross_account: tupl
     stages = {s["Name"]: s for s in pipeline_stages(template)}
     for stage, account in (("dev", DEV), ("prod", PROD)):
         roles = {
-            json.dumps(a["RoleArn"]) for a in stages[stage]["Actions"] if a["ActionTypeId"]["Provider"] == "CloudFormation"
+            json.dumps(a["RoleArn"])
+            for a in stages[stage]["Actions"]
+            if a["ActionTypeId"]["Provider"] == "CloudFormation"
         }
         assert roles and all(f":iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{REGION}" in r for r in roles)
     key_policy = json.dumps(template.find_resources("AWS::KMS::Key"))
-    assert f"{DEV}:role/cdk-hnb659fds-deploy-role" in key_policy and f"{PROD}:role/cdk-hnb659fds-deploy-role" in key_policy
+    assert (
+        f"{DEV}:role/cdk-hnb659fds-deploy-role" in key_policy and f"{PROD}:role/cdk-hnb659fds-deploy-role" in key_policy
+    )
 
 
 def test_smoke_step_gets_the_stage_outputs_and_may_only_assume_the_stage_smoke_role(
     cross_account: tuple[Path, Template],
 ) -> None:
     template = cross_account[1]
-    (smoke,) = [
-        p for k, p in template.find_resources("AWS::CodeBuild::Project").items() if "SmokeTest" in k
-    ]
+    (smoke,) = [p for k, p in template.find_resources("AWS::CodeBuild::Project").items() if "SmokeTest" in k]
     env = {v["Name"]: v["Value"] for v in smoke["Properties"]["Environment"]["EnvironmentVariables"]}
     assert env["SMOKE_AUTH"] == "iam" and env["SMOKE_ALARM_PREFIX"] == "llm-pipeline-dev"
     assert env["SMOKE_ROLE_ARN"]["Fn::Join"][1][-1] == f":iam::{DEV}:role/llm-pipeline-dev-smoke"
@@ -209,7 +221,7 @@ def test_smoke_access_role_trusts_only_the_pipelines_smoke_role(cross_account: t
     rendered = json.dumps(template.to_json())
     assert f":iam::{TOOLING}:role/{PIPELINE}-smoke-dev" in rendered
     assert "/prod/POST/v1/chat/completions" in rendered
-    assert f":alarm:llm-pipeline-dev*" in rendered
+    assert ":alarm:llm-pipeline-dev*" in rendered
     assert "/apikeys/key123" in rendered
 
 

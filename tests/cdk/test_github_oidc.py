@@ -1,4 +1,4 @@
-"""GitHubDeployRole: trust limited to one repository + branch/environment, permissions limited to the bootstrap roles."""
+"""GitHubDeployRole: trust limited to one repository + branch/environment; may only assume the bootstrap roles."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from aws_cdk.assertions import Template
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps
-from pipeline_stacks.iam import ManagedPolicyRole
 from pipeline_stacks.constructs.promotion import (
     NO_MODEL,
     LiveModelParameter,
@@ -28,6 +27,7 @@ from pipeline_stacks.constructs.promotion import (
     expected_promotion_seconds,
     live_model_package_arn,
 )
+from pipeline_stacks.iam import ManagedPolicyRole
 from tests.cdk.support import cdk_json_context
 
 GROUP = "llm-pipeline"
@@ -146,7 +146,9 @@ def test_update_endpoint_gets_the_endpoints_own_canary_and_rollback_alarms(app: 
     ]
     # ... which are the endpoint's rollback alarms.
     alarms = app.template("serving").find_resources("AWS::CloudWatch::Alarm")
-    names = [alarms[a["AlarmName"]["Ref"]]["Properties"]["AlarmName"] for a in cfn["AutoRollbackConfiguration"]["Alarms"]]
+    names = [
+        alarms[a["AlarmName"]["Ref"]]["Properties"]["AlarmName"] for a in cfn["AutoRollbackConfiguration"]["Alarms"]
+    ]
     assert names == [f"{ENDPOINT}-model-latency-p99", f"{ENDPOINT}-invocation-5xx"]
 
 
@@ -173,9 +175,7 @@ def test_first_deploy_without_a_model_creates_no_sagemaker_resources(app: App) -
     (name,) = template["Conditions"]
     (param_ref,) = [k for k, v in template["Parameters"].items() if v.get("Default") == PARAMETER]
     assert template["Conditions"][name] == {"Fn::Not": [{"Fn::Equals": [{"Ref": param_ref}, NO_MODEL]}]}
-    conditioned = {
-        v["Type"] for v in template["Resources"].values() if v.get("Condition") == name
-    }
+    conditioned = {v["Type"] for v in template["Resources"].values() if v.get("Condition") == name}
     assert conditioned == {
         "AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint",
         "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import promotion
 import pytest
 from botocore.stub import ANY, Stubber
-
-import promotion
 
 REGION = "us-east-1"
 GROUP = "llm-pipeline"
@@ -65,9 +64,7 @@ def package_description(status: str, group: str = GROUP, arn: str = PACKAGE) -> 
 
 
 def expect_describe_package(stub: Stubber, status: str, group: str = GROUP, arn: str = PACKAGE) -> None:
-    stub.add_response(
-        "describe_model_package", package_description(status, group, arn), {"ModelPackageName": arn}
-    )
+    stub.add_response("describe_model_package", package_description(status, group, arn), {"ModelPackageName": arn})
 
 
 def endpoint_description(status: str = "InService", config: str = "live-config") -> dict[str, Any]:
@@ -217,9 +214,7 @@ def test_an_approved_package_is_rolled_out_with_the_canary_and_alarm_rollback(sa
 def test_the_first_promotion_deploys_nothing_when_no_endpoint_exists(sagemaker: tuple[Any, Stubber]) -> None:
     client, stub = sagemaker
     expect_describe_package(stub, "Approved")
-    stub.add_client_error(
-        "describe_endpoint", "ValidationException", f'Could not find endpoint "{ENDPOINT}".'
-    )
+    stub.add_client_error("describe_endpoint", "ValidationException", f'Could not find endpoint "{ENDPOINT}".')
     assert deploy(client) == {"endpointExists": False, "modelPackageArn": PACKAGE, "endpointConfigName": None}
 
 

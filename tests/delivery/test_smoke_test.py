@@ -13,10 +13,9 @@ from typing import Any
 
 import boto3
 import pytest
+import smoke_test
 from botocore.stub import Stubber
 from moto import mock_aws
-
-import smoke_test
 
 REGION = "us-east-1"
 COMPLETION = {
@@ -32,7 +31,7 @@ COMPLETION = {
 class FakeApi(BaseHTTPRequestHandler):
     """Answers what ``server.reply`` says and records every request."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         server: Any = self.server
         server.requests.append((self.path, dict(self.headers), body))
@@ -95,7 +94,9 @@ def test_iam_canary_is_sigv4_signed_with_the_api_key_and_passes(
     gateway = boto3.client("apigateway", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     stub = Stubber(gateway)
     key = {"id": "key123", "value": "v4lue-of-the-key-000000"}
-    stub.add_response("get_api_key", {"id": key["id"], "value": key["value"]}, {"apiKey": "key123", "includeValue": True})
+    stub.add_response(
+        "get_api_key", {"id": key["id"], "value": key["value"]}, {"apiKey": "key123", "includeValue": True}
+    )
     stub.activate()
     real_client = boto3.Session.client
 
@@ -135,7 +136,11 @@ def test_a_bad_answer_fails_the_stage(api: Any, aws: None, reply: tuple[int, dic
 
 
 def test_no_model_deployed_fails_unless_allowed(api: Any, aws: None) -> None:
-    api.reply = (503, {"Retry-After": "30"}, {"error": {"message": "no model", "type": "x", "code": "no_model_deployed"}})
+    api.reply = (
+        503,
+        {"Retry-After": "30"},
+        {"error": {"message": "no model", "type": "x", "code": "no_model_deployed"}},
+    )
     assert not smoke_test.run(settings(api)).ok
     assert smoke_test.run(settings(api, SMOKE_ALLOW_NO_MODEL="1")).ok
 
@@ -146,7 +151,7 @@ def test_a_warming_model_is_retried(api: Any, aws: None, monkeypatch: pytest.Mon
                     (200, {"X-Conversation-Id": "c"}, COMPLETION)])  # fmt: skip
 
     class Sequenced(FakeApi):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.server.reply = next(replies)  # type: ignore[attr-defined]
             super().do_POST()
 
@@ -197,7 +202,9 @@ def test_cognito_canary_uses_a_client_credentials_token(api: Any) -> None:
     assert report.ok, report.failures
     (token_path, token_headers, token_body), (_, chat_headers, _) = api.requests
     assert token_path == "/oauth2/token"
-    assert token_headers["Authorization"] == "Basic " + base64.b64encode(b"client1:s3cr3t-s3cr3t-s3cr3t-s3cr3t").decode()
+    assert (
+        token_headers["Authorization"] == "Basic " + base64.b64encode(b"client1:s3cr3t-s3cr3t-s3cr3t-s3cr3t").decode()
+    )
     assert urllib.parse.parse_qs(token_body.decode()) == {"grant_type": ["client_credentials"], "scope": ["llm/chat"]}
     assert chat_headers["Authorization"] == "Bearer tok-123"
 

@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
 
-from champion import COMPARISON_CHART, COMPARISON_JSON, COMPARISON_TABLE, Scores, compare, verdict_metrics  # noqa: E402
+from champion import COMPARISON_CHART, COMPARISON_JSON, COMPARISON_TABLE, Scores, compare, verdict_metrics
 
-from pipeline_stacks.training_metrics import CHAMPION_METRIC_DEFINITIONS  # noqa: E402
+from pipeline_stacks.training_metrics import CHAMPION_METRIC_DEFINITIONS
 
 
 def scores(name: str, rouge: float | None, latency: float | None = 100.0, ppl: float | None = 3.0) -> Scores:
@@ -25,7 +25,7 @@ def test_a_worse_candidate_is_rejected_with_the_reason() -> None:
     verdict = compare(scores("c", 0.30), scores("p", 0.35), metric="rougeL")
     assert not verdict.candidate_wins
     assert verdict.delta == pytest.approx(-0.05)
-    assert "rougeL 0.3000 vs champion 0.3500: delta -0.0500 below the required +0.0000" == verdict.reason
+    assert verdict.reason == "rougeL 0.3000 vs champion 0.3500: delta -0.0500 below the required +0.0000"
 
 
 def test_a_better_or_equal_candidate_wins() -> None:
@@ -41,7 +41,9 @@ def test_a_much_slower_candidate_is_rejected_even_when_more_accurate() -> None:
 
 
 def test_lower_is_better_metrics_flip_the_sign() -> None:
-    better = compare(scores("c", None, ppl=2.0), scores("p", None, ppl=3.0), metric="perplexity", higher_is_better=False)
+    better = compare(
+        scores("c", None, ppl=2.0), scores("p", None, ppl=3.0), metric="perplexity", higher_is_better=False
+    )
     assert better.candidate_wins and better.delta == pytest.approx(1.0)
 
 
@@ -61,7 +63,10 @@ def test_verdict_metric_names_are_the_ones_the_evaluation_job_extracts() -> None
 
 @pytest.mark.slow
 def test_evaluate_scores_both_models_and_names_them(
-    sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path, tmp_path: Path,
+    sm_evaluate: ModuleType,
+    trained_model_dir: Path,
+    sample_data: Path,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "eval"
