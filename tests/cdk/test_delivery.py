@@ -320,3 +320,43 @@ def test_a_stage_in_another_region_is_refused(tmp_path: Path) -> None:
                 DeliveryStage(name="dev", env=cdk.Environment(account=DEV, region="eu-west-1"), build=lambda _s: None),
             )),
         )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_whole_prod_app_deploys_from_the_pipeline_nag_and_cfn_lint_clean(tmp_path: Path) -> None:
+    """The app's real stacks (build_pipeline) inside a pipeline stage: what the coordinator wires for prod."""
+    from pipeline_stacks.config import load_config
+    from pipeline_stacks.pipeline import build_pipeline
+
+    ctx = {
+        **cdk_json_context(), "aws:cdk:bundling-stacks": [], "@aws-cdk/core:failSynthOnValidationErrors": False,
+        "env": "prod", "account": TOOLING, "region": REGION,
+    }  # fmt: skip
+    app = cdk.App(outdir=str(tmp_path), context=ctx)
+    config = load_config(app.node.try_get_context, all_context=app.node.get_all_context())
+
+    def build(stage: cdk.Stage) -> None:
+        build_pipeline(stage, config)  # type: ignore[arg-type]  # a Stage is a valid scope for the app's stacks
+
+    DeliveryStack(
+        app, "llm-pipeline-delivery", env=cdk.Environment(account=TOOLING, region=REGION),
+        props=DeliveryStackProps(source=PipelineSource(), stages=(
+            DeliveryStage(name="prod", env=cdk.Environment(account=TOOLING, region=REGION), build=build, approval=True),
+        )),
+    )  # fmt: skip
+    compliance.add_compliance_checks(app)
+    app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]] == []
+    template = Template.from_json(json.loads((tmp_path / "llm-pipeline-delivery.template.json").read_text()))
+    (prod,) = [s for s in pipeline_stages(template) if s["Name"] == "prod"]
+    deployed = {a["Configuration"]["StackName"] for a in prod["Actions"] if "StackName" in a.get("Configuration", {})}
+    # Inside a Stage, CloudFormation names default to "<stage>-<id>"; build_pipeline should pass
+    # stack_name=config.stack_name(...) so the pipeline and a hand deploy manage the same stacks (integration note).
+    expected = {config.stack_name(c) for c in ("data", "training", "serving", "monitoring")}
+    assert {name.removeprefix("prod-") for name in deployed} == expected
+    templates = sorted(str(p) for p in tmp_path.rglob("*.template.json"))
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    proc = subprocess.run([str(cfn_lint), "--format", "parseable", "--regions", REGION, "--", *templates],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
