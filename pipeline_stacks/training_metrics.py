@@ -34,6 +34,12 @@ QUALITY_GATE_JSONPATH = f"$.metrics.{QUALITY_GATE_METRIC}"
 QUALITY_GATE_HIGHER_IS_BETTER = True
 
 
+# Champion / challenger lines, printed by evaluate.py only when the production model was scored too.
+CHAMPION_METRIC_NAMES: tuple[str, ...] = (
+    "candidate_wins", f"champion_{QUALITY_GATE_METRIC}", f"{QUALITY_GATE_METRIC}_delta", "latency_ratio",
+)
+
+
 def metric_regex(name: str) -> str:
     """SageMaker ``MetricDefinitions`` regex for ``name`` (first group is the value)."""
     return rf"{METRIC_LINE_PREFIX} {name}={_NUMBER}"
@@ -46,3 +52,4 @@ def metric_definitions(names: tuple[str, ...]) -> list[dict[str, str]]:
 
 TRAINING_METRIC_DEFINITIONS: list[dict[str, str]] = metric_definitions(TRAINING_METRIC_NAMES)
 EVALUATION_METRIC_DEFINITIONS: list[dict[str, str]] = metric_definitions(EVALUATION_METRIC_NAMES)
+CHAMPION_METRIC_DEFINITIONS: list[dict[str, str]] = metric_definitions(CHAMPION_METRIC_NAMES)

@@ -6,7 +6,10 @@ arguments), as a training job (``SM_CHANNEL_*`` / ``SM_OUTPUT_DATA_DIR``) or loc
 
     {"metrics": {"eval_loss": 1.23, "perplexity": 3.42, "rougeL": 0.41}, "samples": 16, "eval_tokens": 2048}
 
-and prints ``METRIC <name>=<value>`` lines. The quality gate reads ``$.metrics.rougeL``
+and prints ``METRIC <name>=<value>`` lines. With ``--champion-dir`` (channel ``champion``: the live model's
+artifacts) the production model is scored on the same set, ``comparison.json/.md/.svg`` name both, the report
+gains ``comparison`` and ``METRIC candidate_wins=1|0`` (+ delta, latency ratio) feeds the gate
+(``training/champion.py``). The quality gate reads ``$.metrics.rougeL``
 (``pipeline_stacks/training_metrics.py``). ROUGE-L rather than embedding cosine similarity: it
 needs no embedding model download (the pipeline runs without internet), it is deterministic and
 it costs nothing next to generation.
@@ -18,10 +21,12 @@ import argparse
 import json
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
+from champion import Scores, compare, verdict_metrics, write_comparison
 from rouge_score import rouge_scorer
 from sm_common import (
     Collator,
@@ -59,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("batch-size", type=int, default=8)
     add("max-new-tokens", type=int, default=64)
     add("max-prompts", type=int, default=200, help="cap on generated samples")
+    add("champion-dir", default=env_default("SM_CHANNEL_CHAMPION", None),
+        help="the production model's artifacts: scored on the same set, compared with the candidate")
+    add("gate-metric", default="rougeL", help="metric the champion comparison decides on")
+    add("lower-is-better", action="store_true", help="the gate metric improves downwards (e.g. perplexity)")
+    add("min-delta", type=float, default=0.0, help="required improvement over the champion (0: at least as good)")
+    add("max-latency-ratio", type=float, default=1.25, help="allowed candidate/champion latency per sample")
     args, unknown = p.parse_known_args(argv)
     if unknown:
         print(f"WARNING ignoring unknown arguments: {unknown}", file=sys.stderr, flush=True)
@@ -110,10 +121,9 @@ def prompt_pairs(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Evaluate and write ``evaluation.json``; returns the report."""
-    args = parse_args(argv)
-    model_dir = resolve_model_dir(args.model_dir)
+def score(model_dir: Path, held_out: list[dict[str, Any]], pairs: list[tuple[str, str]],
+          args: argparse.Namespace) -> tuple[dict[str, float | None], int, float | None]:
+    """(metrics, eval_tokens, mean generation latency in ms per sample) of one model on the shared set."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
@@ -121,26 +131,43 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tokenizer.pad_token = tokenizer.eos_token
     model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
     model = model.to(device).eval()
-
-    held_out = read_records(args.test_dir)
     eval_loss, eval_tokens = held_out_loss(model, tokenizer, [format_record(r) for r in held_out],
                                            args.seq_len, args.batch_size)
-    pairs = prompt_pairs(read_records(args.prompts) if args.prompts else held_out)[: args.max_prompts]
-    rouge = None
+    rouge, latency = None, None
     if pairs:
+        started = time.perf_counter()
         predictions = generate(model, tokenizer, [p for p, _ in pairs], args.max_new_tokens, args.batch_size)
+        latency = (time.perf_counter() - started) * 1000 / len(pairs)
         rouge = rouge_l(predictions, [ref for _, ref in pairs])
-    else:
-        print("WARNING no prompt/response records: rougeL is null", file=sys.stderr, flush=True)
-
     perplexity = math.exp(eval_loss) if eval_loss is not None else None
-    metrics = {"eval_loss": eval_loss, "perplexity": perplexity, "rougeL": rouge}
+    del model
+    return {"eval_loss": eval_loss, "perplexity": perplexity, "rougeL": rouge}, eval_tokens, latency
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Evaluate (and, with ``--champion-dir``, compare with the champion); write ``evaluation.json``."""
+    args = parse_args(argv)
+    held_out = read_records(args.test_dir)
+    pairs = prompt_pairs(read_records(args.prompts) if args.prompts else held_out)[: args.max_prompts]
+    if not pairs:
+        print("WARNING no prompt/response records: rougeL is null", file=sys.stderr, flush=True)
+    metrics, eval_tokens, latency = score(resolve_model_dir(args.model_dir), held_out, pairs, args)
     for name, value in metrics.items():
         if value is not None:
             emit_metric(name, value)
-    report = {"metrics": metrics, "samples": len(pairs), "eval_tokens": eval_tokens}
+    report: dict[str, Any] = {"metrics": metrics, "samples": len(pairs), "eval_tokens": eval_tokens}
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if args.champion_dir:
+        champion_metrics, _, champion_latency = score(resolve_model_dir(args.champion_dir), held_out, pairs, args)
+        candidate = Scores("candidate", metrics, latency, source=str(args.model_dir))
+        champion = Scores("champion", champion_metrics, champion_latency, source=str(args.champion_dir))
+        verdict = compare(candidate, champion, metric=args.gate_metric, higher_is_better=not args.lower_is_better,
+                          min_delta=args.min_delta, max_latency_ratio=args.max_latency_ratio)
+        for name, value in verdict_metrics(verdict).items():
+            emit_metric(name, value)
+        print(f"CHAMPION {verdict.reason}", flush=True)
+        report["comparison"] = write_comparison(out, candidate, champion, verdict)
     (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
     return report
 

@@ -51,6 +51,10 @@ from pipeline_stacks.images import (
 )
 
 VARIANT_NAME = "AllTraffic"
+#: Live-model parameter value before the first promotion (constructs/promotion.py NO_MODEL).
+NO_MODEL = "none"
+#: Front-door variable carrying the live package ARN, or ``none`` (no model deployed yet: 503 no_model_deployed).
+LIVE_MODEL_ENV = "LIVE_MODEL_PACKAGE_ARN"
 DATA_CAPTURE_PREFIX = "data-capture"
 #: Where the model artifacts land in the container; LMI and TGI load a local path from here.
 MODEL_DIR = "/opt/ml/model"
@@ -270,26 +274,48 @@ class ModelEndpoint(Construct):
             self.scalable_target = self._instance_autoscaling()
         elif props.mode == "scale_to_zero":
             self.scalable_target = self._copy_autoscaling()
+        #: Deploy-time "is a model live?" when the package ARN is a token (the live-model SSM parameter, see
+        #: constructs/promotion.py): until the first promotion it reads ``none`` and no SageMaker resource is created.
+        self.has_model: cdk.CfnCondition | None = None
+        if props.model_package_arn is not None and cdk.Token.is_unresolved(props.model_package_arn):
+            self._condition_on_live_model(props.model_package_arn)
 
     # ------------------------------------------------------------------ InferenceBackend
 
     @property
     def environment(self) -> Mapping[str, str]:
-        """Front-door Lambda variables: ``BACKEND``, ``ENDPOINT_NAME``, ``MODEL_VERSION`` (+ ``INFERENCE_COMPONENT_NAME``)."""
+        """Front-door Lambda variables: ``BACKEND``, ``ENDPOINT_NAME``, ``MODEL_VERSION``
+        (+ ``INFERENCE_COMPONENT_NAME``; + ``LIVE_MODEL_PACKAGE_ARN`` = the live package ARN, or ``none``, when the
+        model comes from the live-model parameter: ``none`` means no model is deployed yet, answer 503
+        ``no_model_deployed``)."""
         env = {"BACKEND": "sagemaker", "ENDPOINT_NAME": self.endpoint_name, "MODEL_VERSION": self.props.model_version}
         if self.inference_component_name:
             env["INFERENCE_COMPONENT_NAME"] = self.inference_component_name
+        if self.has_model is not None:
+            env[LIVE_MODEL_ENV] = str(self.props.model_package_arn)
         return env
 
     @property
     def endpoint_arn(self) -> str:
+        if self.has_model is not None:  # the endpoint may not exist (no model yet): its ARN by name
+            return cdk.Stack.of(self).format_arn(
+                service="sagemaker", resource="endpoint", resource_name=self.endpoint_name
+            )
         return self.endpoint.attr_endpoint_arn
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """``sagemaker:InvokeEndpoint`` on exactly this endpoint (and its inference component)."""
-        resources = [self.endpoint.attr_endpoint_arn]
+        resources = [self.endpoint_arn]
         if self.inference_component is not None:
-            resources.append(self.inference_component.attr_inference_component_arn)
+            resources.append(
+                cdk.Stack.of(self).format_arn(
+                    service="sagemaker",
+                    resource="inference-component",
+                    resource_name=str(self.inference_component_name),
+                )
+                if self.has_model is not None
+                else self.inference_component.attr_inference_component_arn
+            )
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=resources
         )
@@ -366,6 +392,29 @@ class ModelEndpoint(Construct):
             statistic="Average",
             period=cdk.Duration.minutes(1),
         )
+
+    def _condition_on_live_model(self, package_arn: str) -> None:
+        """Create the SageMaker model, config, endpoint (and their scaling) only when a model is live."""
+        self.has_model = cdk.CfnCondition(
+            self,
+            "HasModel",
+            expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(package_arn, NO_MODEL)),
+        )
+        conditioned = (
+            "AWS::SageMaker::Model",
+            "AWS::SageMaker::EndpointConfig",
+            "AWS::SageMaker::Endpoint",
+            "AWS::SageMaker::InferenceComponent",
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+        )
+        for child in self.node.find_all():
+            if isinstance(child, cdk.CfnResource) and child.cfn_resource_type in conditioned:
+                child.cfn_options.condition = self.has_model
+        if self.scale_out_from_zero_alarm is not None:  # its action is a (conditioned) scaling policy
+            alarm = self.scale_out_from_zero_alarm.node.default_child
+            assert isinstance(alarm, cdk.CfnResource)
+            alarm.cfn_options.condition = self.has_model
 
     # ------------------------------------------------------------------ model
 
@@ -461,7 +510,8 @@ class ModelEndpoint(Construct):
         env = self.container_environment()
         if p.model_package_arn is not None:
             package = p.model_package_arn
-            if not package.startswith("arn:"):
+            # A deploy-time token (e.g. the live-model SSM parameter, promotion.live_model_package_arn) is a full ARN.
+            if not cdk.Token.is_unresolved(package) and not package.startswith("arn:"):
                 package = stack.format_arn(service="sagemaker", resource="model-package", resource_name=package)
             container = sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=package, environment=env)
         else:

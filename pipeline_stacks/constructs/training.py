@@ -4,7 +4,8 @@ Flow (every arrow is a state; every failure emits ``TrainingPipelineFailed`` the
 
     [Sanitize (Glue, optional)] -> Prepare -> Train (SageMaker .sync, spot + S3 checkpoints)
       -> Evaluate (SageMaker .sync running training/evaluate.py) -> metric reported?
-      -> QualityGate (Choice on the metric vs. threshold)
+      -> QualityGate (Choice on the metric vs. threshold; with live_model_parameter_name also the
+         ChampionGate: Evaluate ran as EvaluateVsChampion against the live package, a worse candidate is rejected)
            pass -> RegisterModel (CreateModelPackage) -> ModelRegistered event -> Succeed
            fail -> ModelRejected event -> Succeed ("Rejected": the pipeline worked, the model did not)
 
@@ -101,6 +102,11 @@ class TrainingPipelineProps:
     quality_gate_threshold: float = 0.2
     higher_is_better: bool = training_metrics.QUALITY_GATE_HIGHER_IS_BETTER
     model_package_group_name: str = "llm-pipeline"
+    #: Champion/challenger: the live-model SSM parameter (promotion.LiveModelParameter). When set and it names a
+    #: package, the production model is evaluated on the same set and a worse candidate is rejected.
+    live_model_parameter_name: str | None = None
+    champion_min_delta: float = 0.0
+    champion_max_latency_ratio: float = 1.25
     approval_status: Literal["PendingManualApproval", "Approved"] = "PendingManualApproval"
     inference_instance_type: str = "ml.g5.2xlarge"
     inference_server: Literal["lmi", "tgi"] = "lmi"
@@ -150,6 +156,13 @@ class TrainingPipelineProps:
     def accelerator(self) -> str:
         """``neuron`` (Trainium) or ``gpu``."""
         return images.accelerator_family(self.instance_type)
+
+
+@dataclass(frozen=True)
+class _ChampionStates:
+    evaluate: sfn.CustomState
+    find: Callable[[sfn.IChainable], sfn.IChainable]
+    gate: Callable[[sfn.IChainable], sfn.IChainable]
 
 
 class TrainingPipeline(Construct):
@@ -332,6 +345,7 @@ class TrainingPipeline(Construct):
         train.add_catch(self._fail_stage("train", failed_chain), errors=["States.ALL"], result_path="$.error")
         evaluate = sfn.CustomState(self, "Evaluate", state_json=self._evaluate_state())
         evaluate.add_catch(self._fail_stage("evaluate", failed_chain), errors=["States.ALL"], result_path="$.error")
+        champion = self._champion_states(failed_chain) if p.live_model_parameter_name else None
 
         value_path = "$.evaluation.metric[0]"
         compare = (
@@ -374,6 +388,7 @@ class TrainingPipeline(Construct):
             "EmitModelRejected",
             REJECTED_DETAIL_TYPE,
             {
+                "reason": "below_threshold",
                 "metric": metric,
                 "value": sfn.JsonPath.number_at(value_path),
                 "threshold": p.quality_gate_threshold,
@@ -386,13 +401,14 @@ class TrainingPipeline(Construct):
             self._fail_stage("emit_rejected", failed_chain), errors=["States.ALL"], result_path="$.error"
         )
 
+        on_pass = register.next(registered).next(sfn.Succeed(self, "Registered"))
         gate = (
             sfn.Choice(
                 self,
                 "QualityGate",
                 comment=f"{metric} {'>=' if p.higher_is_better else '<='} {p.quality_gate_threshold}",
             )
-            .when(compare, register.next(registered).next(sfn.Succeed(self, "Registered")))
+            .when(compare, champion.gate(on_pass) if champion else on_pass)
             .otherwise(rejected.next(sfn.Succeed(self, "Rejected", comment="The quality gate rejected the model")))
         )
         reported = (
@@ -400,7 +416,95 @@ class TrainingPipeline(Construct):
             .when(sfn.Condition.is_present(value_path), gate)
             .otherwise(metric_missing)
         )
+        if champion is not None:
+            champion.evaluate.next(reported)
+            return chain.next(train).next(champion.find(evaluate.next(reported)))
         return chain.next(train).next(evaluate).next(reported)
+
+    def _champion_states(self, failed_chain: sfn.IChainable) -> _ChampionStates:
+        """Champion/challenger states: read the live package, evaluate against it, reject a worse candidate."""
+        p = self.props
+        stack = cdk.Stack.of(self)
+        read = tasks.CallAwsService(
+            self,
+            "ReadLiveModel",
+            service="ssm",
+            action="getParameter",
+            iam_resources=[stack.format_arn(service="ssm", resource="parameter",
+                                            resource_name=str(p.live_model_parameter_name).lstrip("/"))],
+            parameters={"Name": p.live_model_parameter_name},
+            result_selector={"value.$": "$.Parameter.Value"},
+            result_path="$.live",
+        )  # fmt: skip
+        describe = tasks.CallAwsService(
+            self,
+            "DescribeChampion",
+            service="sagemaker",
+            action="describeModelPackage",
+            iam_resources=[self._model_package_arn()],
+            parameters={"ModelPackageName": sfn.JsonPath.string_at("$.live.value")},
+            result_selector={
+                "present": True,
+                "arn.$": "$.ModelPackageArn",
+                "modelDataUrl.$": "$.InferenceSpecification.Containers[0].ModelDataUrl",
+            },
+            result_path="$.champion",
+        )
+        for task in (read, describe):
+            task.add_catch(self._fail_stage(f"champion_{task.node.id.lower()}", failed_chain),
+                           errors=["States.ALL"], result_path="$.error")  # fmt: skip
+        evaluate = sfn.CustomState(self, "EvaluateVsChampion", state_json=self._evaluate_state(with_champion=True))
+        evaluate.add_catch(self._fail_stage("evaluate_vs_champion", failed_chain), errors=["States.ALL"],
+                           result_path="$.error")  # fmt: skip
+        no_champion = sfn.Pass(self, "NoChampion", comment="No model is live yet: only the threshold applies",
+                               result=sfn.Result.from_object({"present": False}), result_path="$.champion")  # fmt: skip
+        metric = p.quality_gate_metric
+        lost = self._put_event(
+            "EmitModelRejectedByChampion",
+            REJECTED_DETAIL_TYPE,
+            {
+                "reason": "worse_than_champion",
+                "message": f"the candidate is worse than the production model on {metric} or latency "
+                "(see comparison.json / comparison.md in the evaluation output)",
+                "metric": metric,
+                "value": sfn.JsonPath.number_at("$.evaluation.metric[0]"),
+                "championValue": sfn.JsonPath.list_at("$.evaluation.championValue"),
+                "delta": sfn.JsonPath.list_at("$.evaluation.delta"),
+                "latencyRatio": sfn.JsonPath.list_at("$.evaluation.latencyRatio"),
+                "minDelta": p.champion_min_delta,
+                "maxLatencyRatio": p.champion_max_latency_ratio,
+                "championPackageArn": sfn.JsonPath.string_at("$.champion.arn"),
+                "evaluationJobName": sfn.JsonPath.string_at("$.evaluation.TrainingJobName"),
+                "modelDataUrl": sfn.JsonPath.string_at("$.training.ModelArtifacts"),
+                "trainingJobName": sfn.JsonPath.string_at("$.training.TrainingJobName"),
+            },
+        )
+        lost.add_catch(self._fail_stage("emit_rejected_by_champion", failed_chain), errors=["States.ALL"],
+                       result_path="$.error")  # fmt: skip
+        lost_chain = lost.next(sfn.Succeed(self, "RejectedByChampion", comment="Worse than the production model"))
+
+        def find(without: sfn.IChainable) -> sfn.IChainable:
+            has = (
+                sfn.Choice(self, "HasChampion")
+                .when(sfn.Condition.string_equals("$.live.value", "none"), no_champion.next(without))
+                .otherwise(describe.next(evaluate))
+            )
+            return read.next(has)
+
+        def gate(on_pass: sfn.IChainable) -> sfn.IChainable:
+            decided = (
+                sfn.Choice(self, "ChampionVerdict")
+                .when(sfn.Condition.number_equals("$.evaluation.wins[0]", 1), on_pass)
+                .otherwise(lost_chain)
+            )
+            return (
+                sfn.Choice(self, "ChampionGate", comment="The candidate must beat the production model")
+                .when(sfn.Condition.boolean_equals("$.champion.present", False), on_pass)
+                .when(sfn.Condition.is_present("$.evaluation.wins[0]"), decided)
+                .otherwise(lost_chain)
+            )
+
+        return _ChampionStates(evaluate=evaluate, find=find, gate=gate)
 
     def _failure_chain(self) -> sfn.IChainable:
         emit = self._put_event(
@@ -576,28 +680,45 @@ class TrainingPipeline(Construct):
             "ResultPath": "$.training",
         }
 
-    def _evaluate_state(self) -> dict[str, object]:
+    def _evaluate_state(self, *, with_champion: bool = False) -> dict[str, object]:
         p = self.props
         lake = self.data_lake
         metric = p.quality_gate_metric
+        champion_hp: dict[str, str] = {}
+        champion_channel: list[dict[str, object]] = []
+        champion_metrics: list[dict[str, str]] = []
+        champion_selectors: dict[str, str] = {}
+        if with_champion:
+            champion_hp = {"champion-dir": "/opt/ml/input/data/champion", "gate-metric": metric,
+                           "min-delta": str(p.champion_min_delta),
+                           "max-latency-ratio": str(p.champion_max_latency_ratio)}  # fmt: skip
+            champion_channel = [self._channel("champion", s3_uri_path="$.champion.modelDataUrl")]
+            champion_metrics = training_metrics.CHAMPION_METRIC_DEFINITIONS
+            champion_selectors = {
+                f"{key}.$": f"$.FinalMetricDataList[?(@.MetricName == '{name}')].Value"
+                for key, name in (("wins", "candidate_wins"), ("delta", f"{metric}_delta"),
+                                  ("championValue", f"champion_{metric}"), ("latencyRatio", "latency_ratio"))
+            }  # fmt: skip
         params: dict[str, object] = {
             "TrainingJobName.$": "$.run.evalJobName",
             **self._common_job(),
             "AlgorithmSpecification": {
                 "TrainingImage": self.evaluation_image,
                 "TrainingInputMode": "File",
-                "MetricDefinitions": training_metrics.EVALUATION_METRIC_DEFINITIONS,
+                "MetricDefinitions": training_metrics.EVALUATION_METRIC_DEFINITIONS + champion_metrics,
             },
             "HyperParameters": {
                 "sagemaker_program": "evaluate.py",
                 "sagemaker_submit_directory": self.source_asset.s3_object_url,
                 "sagemaker_region": cdk.Aws.REGION,
                 "seq-len": str(p.seq_len),
+                **champion_hp,
             },
             "Environment": {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"},
             "InputDataConfig": [
                 self._channel("model", s3_uri_path="$.training.ModelArtifacts"),
                 self._channel("test", self._s3(lake.sanitized_bucket.bucket_name, p.test_prefix)),
+                *champion_channel,
             ],
             "OutputDataConfig": {
                 "S3OutputPath": self._s3(lake.artifacts_bucket.bucket_name, EVALUATIONS_PREFIX),
@@ -622,6 +743,7 @@ class TrainingPipeline(Construct):
                 "TrainingJobName.$": "$.TrainingJobName",
                 # A filter yields a list ([] when evaluate.py printed no such metric): MetricReported checks [0].
                 "metric.$": f"$.FinalMetricDataList[?(@.MetricName == '{metric}')].Value",
+                **champion_selectors,
             },
             "ResultPath": "$.evaluation",
         }

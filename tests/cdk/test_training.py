@@ -488,3 +488,43 @@ def test_pinned_region_gets_literal_images(prod: SynthResult) -> None:
     )
     assert "-gpu-" in params["AlgorithmSpecification"]["TrainingImage"]
     assert "LlmPipelineImageMap" not in template.to_json().get("Mappings", {})
+
+
+# ------------------------------------------------------------------ champion / challenger (issue 14)
+
+
+def test_champion_gate_reads_the_live_package_and_rejects_a_worse_candidate() -> None:
+    template = _standalone(live_model_parameter_name="/llm/prod/live-model-package", champion_max_latency_ratio=1.5)
+    states = _states(template)
+    assert states["Train"]["Next"] == "ReadLiveModel"
+    assert states["ReadLiveModel"]["Parameters"] == {"Name": "/llm/prod/live-model-package"}
+    has = states["HasChampion"]
+    assert has["Choices"] == [{"Variable": "$.live.value", "StringEquals": "none", "Next": "NoChampion"}]
+    assert states["NoChampion"]["Next"] == "Evaluate" and has["Default"] == "DescribeChampion"
+    assert states["DescribeChampion"]["Next"] == "EvaluateVsChampion"
+    vs = states["EvaluateVsChampion"]["Parameters"]
+    assert {"ChannelName": "champion", "DataSource": {"S3DataSource": {
+        "S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated", "S3Uri.$": "$.champion.modelDataUrl",
+    }}} in vs["InputDataConfig"]  # fmt: skip
+    assert vs["HyperParameters"]["champion-dir"] == "/opt/ml/input/data/champion"
+    assert vs["HyperParameters"]["max-latency-ratio"] == "1.5"
+    names = {d["Name"] for d in vs["AlgorithmSpecification"]["MetricDefinitions"]}
+    assert set(training_metrics.CHAMPION_METRIC_NAMES) <= names
+    assert states["EvaluateVsChampion"]["Next"] == states["Evaluate"]["Next"] == "MetricReported"
+    # Threshold first, then the champion: no champion live -> register; a verdict of 0 or none -> rejected.
+    assert states["QualityGate"]["Choices"][0]["Next"] == "ChampionGate"
+    gate = states["ChampionGate"]
+    assert gate["Choices"][0] == {"Variable": "$.champion.present", "BooleanEquals": False, "Next": "RegisterModel"}
+    assert gate["Default"] == "EmitModelRejectedByChampion"
+    verdict = states["ChampionVerdict"]
+    assert verdict["Choices"] == [{"Variable": "$.evaluation.wins[0]", "NumericEquals": 1, "Next": "RegisterModel"}]
+    assert verdict["Default"] == "EmitModelRejectedByChampion"
+    detail = states["EmitModelRejectedByChampion"]["Parameters"]["Entries"][0]["Detail"]
+    assert detail["reason"] == "worse_than_champion" and detail["delta.$"] == "$.evaluation.delta"
+    assert states["EmitModelRejectedByChampion"]["Next"] == "RejectedByChampion"
+
+
+def test_without_a_live_model_parameter_the_gate_is_unchanged() -> None:
+    states = _states(_standalone())
+    assert "ReadLiveModel" not in states and "ChampionGate" not in states
+    assert states["EmitModelRejected"]["Parameters"]["Entries"][0]["Detail"]["reason"] == "below_threshold"
