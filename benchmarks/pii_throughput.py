@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pii_devset
+from pii_engine import ENTITY_TYPES
 
 # Presidio entity names that correspond to ours (everything else it emits is ignored).
 PRESIDIO_TYPES = {
