@@ -246,11 +246,11 @@ def test_prompt_max_chars_override_applies_to_a_copy_only() -> None:
 # --------------------------------------------------------------------------- API in the pipeline (dev)
 
 
-def test_only_post_methods_with_authorizer_api_key_and_validation(
+def test_chat_methods_with_authorizer_api_key_validation_and_streaming(
     serving: Template,
 ) -> None:
     methods = serving.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == 2  # no CORS configured in dev: no OPTIONS
+    assert len(methods) == 8  # the chat API's routes; no CORS configured in dev: no OPTIONS
     validator = _one(serving, "AWS::ApiGateway::RequestValidator")["Properties"]
     assert (
         validator["ValidateRequestBody"],
@@ -258,14 +258,16 @@ def test_only_post_methods_with_authorizer_api_key_and_validation(
     ) == (True, True)
     for method in methods.values():
         p = method["Properties"]
-        assert p["HttpMethod"] == "POST"
+        assert p["HttpMethod"] in ("GET", "POST", "PATCH", "DELETE")
         assert p["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert "Ref" in p["AuthorizerId"]
         assert p["ApiKeyRequired"] is True
         assert "Ref" in p["RequestValidatorId"]
-        assert "Ref" in p["RequestModels"]["application/json"]
-        assert p["RequestParameters"] == {"method.request.header.Content-Type": True}
+        if p["HttpMethod"] == "POST":  # every POST body has a gateway model
+            assert "Ref" in p["RequestModels"]["application/json"]
+            assert p["RequestParameters"] == {"method.request.header.Content-Type": True}
         assert p["Integration"]["Type"] == "AWS_PROXY"
+        assert p["Integration"]["ResponseTransferMode"] == "STREAM"
         assert p["Integration"]["TimeoutInMillis"] == 29000
 
 
@@ -273,10 +275,12 @@ def test_request_models_come_from_the_schema_files(serving: Template) -> None:
     models = {
         m["Properties"]["Name"]: m["Properties"] for m in serving.find_resources("AWS::ApiGateway::Model").values()
     }
-    assert set(models) == {"GenerateRequest", "FeedbackRequest"}
+    assert set(models) == {"GenerateRequest", "ChatFeedbackRequest", "ChatCompletionRequest"}
+    chat = models["ChatCompletionRequest"]["Schema"]
+    assert chat["required"] == ["messages"] and chat["properties"]["messages"]["minItems"] == 1
     for name, file in (
         ("GenerateRequest", "generate_request"),
-        ("FeedbackRequest", "feedback_request"),
+        ("ChatFeedbackRequest", "chat_feedback_request"),
     ):
         schema = models[name]["Schema"]
         raw = json.loads((SCHEMA_DIR / f"{file}.json").read_text())
@@ -287,7 +291,7 @@ def test_request_models_come_from_the_schema_files(serving: Template) -> None:
     generate = models["GenerateRequest"]["Schema"]["properties"]
     assert generate["prompt"] == {"type": "string", "minLength": 1, "maxLength": 8000}
     assert generate["parameters"]["properties"]["stop"]["maxItems"] == 4
-    rating = models["FeedbackRequest"]["Schema"]["properties"]["rating"]
+    rating = models["ChatFeedbackRequest"]["Schema"]["properties"]["rating"]
     assert rating["oneOf"][1] == {"type": "integer", "minimum": -1, "maximum": 1}
 
 
@@ -310,16 +314,16 @@ _SAMPLES = {
             ["prompt"],
         ],
     ),
-    "FeedbackRequest": (
-        "feedback_request",
+    "ChatFeedbackRequest": (
+        "chat_feedback_request",
         [
-            {"request_id": "abcdefgh-1234", "rating": "up"},
-            {"request_id": "abcdefgh-1234", "rating": -1, "comment": "ok"},
-            {"request_id": "abcdefgh-1234", "rating": 2},
-            {"request_id": "abcdefgh-1234", "rating": "meh"},
-            {"request_id": "short", "rating": 1},
-            {"request_id": "abcdefgh-1234", "rating": 1, "comment": "x" * 2001},
-            {"request_id": "abcdefgh-1234"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": "up"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": -1, "comment": "ok"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": 2},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": "meh"},
+            {"completion_id": "abcdefgh-1234", "rating": 1},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": 1, "comment": "x" * 4001},
+            {"completion_id": "chatcmpl-" + "a" * 32},
         ],
     ),
 }
@@ -444,10 +448,10 @@ def test_gateway_responses_are_json_errors(serving: Template, standalone: Standa
     } <= types
     for r in responses.values():
         template = r["Properties"]["ResponseTemplates"]["application/json"]
-        assert template.startswith('{"error":{"code":"')
+        assert template.startswith('{"error":{"message":')
         assert "$context.requestId" in template
         rendered = template.replace("$context.error.messageString", '"Forbidden"').replace("$context.requestId", "r-1")
-        assert set(json.loads(rendered)["error"]) == {"code", "message", "request_id"}
+        assert set(json.loads(rendered)["error"]) == {"message", "type", "param", "code", "request_id"}
         assert "Access-Control-Allow-Origin" not in json.dumps(r["Properties"].get("ResponseParameters", {}))
     single = standalone.templates["Pool"].find_resources("AWS::ApiGateway::GatewayResponse")
     for r in single.values():
@@ -461,12 +465,9 @@ def test_cors_preflight_without_auth_only_when_configured(
 ) -> None:
     t = standalone.templates["Iam"]
     methods = [m["Properties"] for m in t.find_resources("AWS::ApiGateway::Method").values()]
-    assert sorted(m["HttpMethod"] for m in methods) == [
-        "OPTIONS",
-        "OPTIONS",
-        "POST",
-        "POST",
-    ]
+    # one preflight per resource (v1, chat, completions, models, feedback, conversations, {id}, generate)
+    counts = {name: sum(m["HttpMethod"] == name for m in methods) for name in ("OPTIONS", "GET", "POST")}
+    assert counts == {"OPTIONS": 8, "GET": 3, "POST": 3}
     for m in methods:
         if m["HttpMethod"] == "OPTIONS":
             assert m["AuthorizationType"] == "NONE"
@@ -576,7 +577,7 @@ def test_lambda_props(serving: Template) -> None:
     fn = _one(serving, "AWS::Lambda::Function")["Properties"]
     assert fn["Runtime"] == "python3.12"
     assert fn["Architectures"] == ["x86_64"]
-    assert fn["Handler"] == "handler.lambda_handler"
+    assert fn["Handler"] == "run.sh"  # the chat API under the Lambda Web Adapter
     assert fn["Timeout"] == 29
     assert fn["MemorySize"] == 1024
     assert fn["TracingConfig"] == {"Mode": "Active"}
@@ -811,8 +812,8 @@ def test_star_cors_is_allowed_outside_prod() -> None:
 
 
 def test_props_validation() -> None:
-    with pytest.raises(ValueError, match="exceeds the API Gateway integration timeout"):
-        FrontDoorProps(backend=None, data_lake=None, lambda_timeout=cdk.Duration.seconds(30))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="exceeds API Gateway's longest streamed response"):
+        FrontDoorProps(backend=None, data_lake=None, lambda_timeout=cdk.Duration.seconds(901))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="leaves no time"):
         FrontDoorProps(backend=None, data_lake=None, model_read_timeout_seconds=25)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="only used with auth='cognito'"):
