@@ -5,16 +5,17 @@ SSE streaming), ``GET /v1/models``, ``POST /v1/feedback``, ``GET|PATCH|DELETE /v
 ``POST /v1/generate`` alias (one release), ``GET /healthz`` (Lambda Web Adapter readiness) and, when configured,
 ``GET /config.json`` + the web UI's static files.
 
-Order of work on a completion: validate -> identity -> (conversation ownership when continuing) -> redaction of the
-messages starts on a worker thread -> the backend streams. The first token is never delayed by redaction or storage:
+Order of work on a completion: validate -> identity -> (conversation ownership when continuing) -> the backend streams;
+redaction of the messages runs on a worker thread while the model generates (buffered: from the start; streaming:
+once the first chunk is out). The first token is never delayed by redaction or storage:
 the redacted interaction, the conversation and the completion's ownership are written after the last byte of the
 answer (after ``[DONE]``; also when the client disconnects, marked ``client_disconnected``) and before the response
 ends, so on Lambda the writes finish inside the invocation. Every storage call is bounded by a deadline derived from
 the remaining invocation time; a missed deadline emits the failure metric before it passes.
 
-Raw prompts and outputs are never logged; only redacted copies are stored. Chat Starlette over FastAPI: the same
-routing and streaming with ~40% less import time on a cold start and no pydantic dependency (the request is validated
-by :mod:`chat_api.protocol`).
+Raw prompts and outputs are never logged; only redacted copies are stored. Starlette rather than FastAPI: the same
+routing and streaming without FastAPI's pydantic models and dependency injection on the cold-start import path (the
+request is validated by :mod:`chat_api.protocol`).
 """
 
 from __future__ import annotations
@@ -183,7 +184,9 @@ class ChatService:
                 raise ChatError(404, "conversation_not_found", "No such conversation.", param="conversation_id")
         conversation_id = req.conversation_id or new_conversation_id()
         completion_id = new_completion_id()
-        redaction: Future[Any] = self.redactor.submit(redact_messages, list(req.messages))
+        # Buffered: redact while the model generates. Streaming: start after the first token is out, so the
+        # redaction (pure Python, holds the GIL) never competes with the first chunk.
+        redaction: Future[Any] | None = None if req.stream else self.redactor.submit(redact_messages, list(req.messages))
         citations = None
         if req.retrieval is not None and req.retrieval.enabled and self.retriever is not None:
             citations = await self.retriever(req, inv.caller)
@@ -256,6 +259,8 @@ class ChatService:
                     ttft = time.perf_counter()
                 parts.append(item)
                 yield enc.content(item)
+                if ctx["redaction"] is None:
+                    ctx["redaction"] = self.redactor.submit(redact_messages, list(req.messages))
                 try:
                     item = await anext(stream)
                 except StopAsyncIteration:
@@ -306,6 +311,8 @@ class ChatService:
         self.metrics.add("OutputTokens", usage.completion_tokens)
         if final.finish_reason == "content_filter":
             self.metrics.add("GuardrailInterventions")
+        if ctx["redaction"] is None:
+            ctx["redaction"] = self.redactor.submit(redact_messages, list(req.messages))
         try:
             loop = asyncio.get_running_loop()
             messages, in_counts = await asyncio.wait_for(asyncio.wrap_future(ctx["redaction"]),
