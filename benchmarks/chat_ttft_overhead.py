@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 ttft: dict[str, list[float]] = {"baseline": [], "front_door": []}
                 per_chunk: dict[str, list[float]] = {"baseline": [], "front_door": []}
                 for _ in range(10):  # warm-up
-                    for kind, (_, url) in servers.items():
+                    for _, url in servers.values():
                         one(client, url, mode == "stream")
                 for _ in range(args.requests):
                     for kind, (_, url) in servers.items():

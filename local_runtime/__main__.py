@@ -131,7 +131,6 @@ def summary(args: argparse.Namespace, paths: Paths, results: dict[str, StageResu
 def serve(args: argparse.Namespace, paths: Paths, results: dict[str, StageResult]) -> int:
     """Build the chat app and run uvicorn in the foreground."""
     import uvicorn
-
     from chat_api.app import create_app
 
     settings = chat_settings(args, paths)

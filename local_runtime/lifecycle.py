@@ -140,8 +140,9 @@ def sanitize(paths: Paths, force: bool = False) -> StageResult:
         sanitized += len(good)
     quarantined = sum(reasons.values())
     assert records_in == sanitized + quarantined, "count invariant"
+    top = ", ".join(f"{k} {v}" for k, v in entities.most_common(4))
     detail = (f"{records_in} in = {sanitized} sanitized + {quarantined} quarantined; "
-              f"{sum(entities.values())} entities redacted ({', '.join(f'{k} {v}' for k, v in entities.most_common(4))})")
+              f"{sum(entities.values())} entities redacted ({top})")
     return StageResult("sanitize", False, detail, {"records_in": records_in, "sanitized": sanitized,
                                                    "quarantined": dict(reasons), "entities": dict(entities)})
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chat_support import local_settings, serve  # noqa: E402
+from chat_support import local_settings, serve
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from chat_support import interaction_records, local_settings, wait_for
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 PATHS = ["/v1/chat/completions", "/v1/feedback", "/v1/generate", "/v1/conversations/conv_" + "1" * 32]

@@ -9,7 +9,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +21,8 @@ def lambda_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     home = tmp_path_factory.mktemp("lambda")
     port = free_port()
     env = {
-        **os.environ, "PORT": str(port), "AWS_LAMBDA_FUNCTION_NAME": "chat", "BACKEND": "stub", "MODEL_ID": "stub-model",
+        **os.environ, "PORT": str(port), "AWS_LAMBDA_FUNCTION_NAME": "chat", "BACKEND": "stub",
+        "MODEL_ID": "stub-model",
         "STORAGE": "local", "LOCAL_LAKE_DIR": str(home / "lake"), "CONVERSATIONS_STORE": "sqlite",
         "CONVERSATIONS_SQLITE": str(home / "c.sqlite3"), "EMF_METRICS": "true",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)]),

@@ -1,4 +1,4 @@
-"""``make local`` stages: raw sample -> sanitize (the Glue per-line path) -> gate -> retrain data from the local lake."""
+"""``make local`` stages: raw sample -> sanitize (the Glue per-line path) -> gate -> retrain data from the lake."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible chat API (ASGI): one application for AWS Lambda (via the Lambda Web Adapter) and ``make local``.
+"""The OpenAI-compatible chat API (ASGI): one app for AWS Lambda (via the Lambda Web Adapter) and ``make local``.
 
 ``chat_api.app.create_app(settings)`` builds the Starlette app; adapters (record storage S3 / local folder,
 conversations DynamoDB / SQLite, the model backend) are chosen from :class:`chat_api.settings.ChatSettings`.

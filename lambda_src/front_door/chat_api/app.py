@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,7 +186,9 @@ class ChatService:
         completion_id = new_completion_id()
         # Buffered: redact while the model generates. Streaming: start after the first token is out, so the
         # redaction (pure Python, holds the GIL) never competes with the first chunk.
-        redaction: Future[Any] | None = None if req.stream else self.redactor.submit(redact_messages, list(req.messages))
+        redaction: Future[Any] | None = (
+            None if req.stream else self.redactor.submit(redact_messages, list(req.messages))
+        )
         citations = None
         if req.retrieval is not None and req.retrieval.enabled and self.retriever is not None:
             citations = await self.retriever(req, inv.caller)
@@ -239,7 +241,7 @@ class ChatService:
                               conversation_id, citations)
         return JSONResponse(body, headers={**BASE_HEADERS, **headers})
 
-    async def sse(self, stream: AsyncIterator[str | Final], first: str | Final, ctx: dict[str, Any]
+    async def sse(self, stream: AsyncGenerator[str | Final, None], first: str | Final, ctx: dict[str, Any]
                   ) -> AsyncIterator[bytes]:
         """SSE body: role chunk, content deltas, finish, usage, citations, ``[DONE]``; stores when it ends."""
         req: ChatRequest = ctx["req"]

@@ -13,14 +13,15 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
+from frontdoor.errors import upstream_error
+
 from chat_api.protocol import ChatError, ChatRequest, Message, Usage
 from chat_api.settings import ChatSettings
-from frontdoor.errors import upstream_error
 
 T = TypeVar("T")
 
@@ -46,8 +47,8 @@ class Backend(Protocol):
 
     model_id: str
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
-        """Text deltas, then one :class:`Final`."""
+    def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
+        """Text deltas, then one :class:`Final` (an async generator: the app closes it on disconnect)."""
         ...
 
 
@@ -86,7 +87,7 @@ async def iterate_in_thread(make_iter: Callable[[], Iterable[T]]) -> AsyncIterat
                 if stop.is_set():
                     break
                 put(item)
-        except BaseException as exc:  # noqa: BLE001 - handed over to the event loop
+        except BaseException as exc:
             put(_END, exc)
         else:
             put(_END)
@@ -144,7 +145,7 @@ class StubBackend:
         words = text.split(" ")
         return [words[0], *(f" {w}" for w in words[1:])] if text else []
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
         """Emit the reply word by word, honouring ``max_tokens`` and ``stop``."""
         last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         retry = {"Retry-After": str(self.retry_after_s)}
@@ -253,7 +254,7 @@ class OpenAICompatibleBackend:
             self._client = httpx.AsyncClient(timeout=timeout, headers=headers)
         return self._client
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
         """Stream the upstream's chunks, mapping HTTP and transport errors."""
         import httpx
 
@@ -360,7 +361,7 @@ class BedrockBackend:
                                       "streamProcessingMode": self.s.guardrail_stream_mode, "trace": "disabled"}
         return out
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
         """Text deltas of the ConverseStream events, then the stop reason and usage."""
         kwargs = self.request(request)
         state: dict[str, Any] = {}
@@ -409,7 +410,7 @@ class SageMakerBackend:
             out["InferenceComponentName"] = self.s.inference_component_name
         return out
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
         """Parse the ``PayloadPart`` bytes as SSE lines of OpenAI chunks."""
         kwargs = self.request(request)
         state: dict[str, Any] = {}
@@ -477,7 +478,7 @@ class LocalModelBackend:
                                                           add_generation_prompt=True))
         return "".join(f"{m.role}: {m.content}\n" for m in messages) + "assistant:"
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Final]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
         """Generate on a worker thread; yields decoded text as the streamer produces it."""
         from transformers import TextIteratorStreamer
 

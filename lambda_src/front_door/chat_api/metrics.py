@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 
@@ -11,7 +11,7 @@ class Metrics:
     """Counts per name; ``emf=True`` also adds them to Powertools' EMF ``Metrics`` (flushed per request)."""
 
     def __init__(self, emf: bool = False) -> None:
-        self.counts: Counter[str] = Counter()
+        self.counts: dict[str, float] = defaultdict(float)
         self.lock = threading.Lock()
         self._emf: Any = None
         if emf:

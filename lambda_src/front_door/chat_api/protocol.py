@@ -412,7 +412,9 @@ class ChunkEncoder:
 
     def finish(self, reason: str) -> bytes:
         """The chunk carrying ``finish_reason``."""
-        return self._event(f'"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":{json.dumps(reason)}}}]')
+        return self._event(
+            f'"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":{json.dumps(reason)}}}]'
+        )
 
     def usage(self, usage: Usage) -> bytes:
         """The final usage chunk (``choices: []``)."""
