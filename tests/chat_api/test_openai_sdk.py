@@ -227,3 +227,28 @@ def test_generate_alias_keeps_the_old_shape(server: tuple[str, Any]) -> None:
     body = resp.json()
     assert body["output"] == "This is a" and body["stop_reason"] == "length"
     assert body["usage"]["output_tokens"] == 3 and body["request_id"].startswith("chatcmpl-")
+
+
+def test_buffered_answer_is_not_delayed_by_storage(tmp_path: Path) -> None:
+    """The whole JSON answer reaches the SDK while the record store is still blocked."""
+    from chat_api.app import create_app
+    from chat_api.records import LocalRecordStore
+
+    release = threading.Event()
+    stored: list[str] = []
+
+    class BlockingStore(LocalRecordStore):
+        def put(self, key: str, record: dict[str, Any]) -> None:
+            release.wait(10)
+            stored.append(key)
+            super().put(key, record)
+
+    s = local_settings(tmp_path, storage_timeout_s=30.0)
+    app = create_app(s, records=BlockingStore(s.local_bucket_dir))
+    with serve(app) as url:
+        try:
+            completion = client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+            assert completion.choices[0].message.content and stored == []
+        finally:
+            release.set()
+        assert wait_for(lambda: stored)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -227,7 +228,7 @@ class ChatService:
             await self.store(ctx, "".join(parts), Final("error"), "error", ttft)
             raise error from None
         text = "".join(parts)
-        usage = await self.store(ctx, text, final, "completed", ttft)
+        usage = self.usage_of(req, text, final)
         model = self.backend.model_id
         if legacy:
             body: dict[str, Any] = {
@@ -239,7 +240,20 @@ class ChatService:
         else:
             body = completion(completion_id, model, int(time.time()), text, final.finish_reason, usage,
                               conversation_id, citations)
-        return JSONResponse(body, headers={**BASE_HEADERS, **headers})
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        done = final
+
+        async def send_then_store() -> AsyncIterator[bytes]:
+            # The whole answer goes out first (with Content-Length the client has it at once); the writes follow
+            # before the response ends, so on Lambda they still finish inside the invocation.
+            try:
+                yield payload
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self.store(ctx, text, done, "completed", ttft)
+
+        return SSEResponse(send_then_store(), media_type="application/json",
+                           headers={**BASE_HEADERS, **headers, "Content-Length": str(len(payload))})
 
     async def sse(self, stream: AsyncGenerator[str | Final, None], first: str | Final, ctx: dict[str, Any]
                   ) -> AsyncIterator[bytes]:
