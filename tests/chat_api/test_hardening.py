@@ -161,3 +161,13 @@ def test_feedback_storage_failure_is_503_with_retry_after(tmp_path: Path) -> Non
         resp = c.post("/v1/feedback", json={"completion_id": cid, "rating": "up"})
     assert resp.status_code == 503 and resp.headers["retry-after"] == "2"
     assert app.state.chat.metrics.counts["FeedbackLogFailures"] == 1
+
+
+@hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=st.sampled_from(["GET", "DELETE", "PATCH", "POST", "PUT"]),
+       segment=st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x2FF, exclude_characters="/?#%"),
+                       min_size=1, max_size=60))
+def test_no_conversation_path_gives_a_5xx(test_client: TestClient, method: str, segment: str) -> None:
+    resp = test_client.request(method, f"/v1/conversations/{segment}", json={"title": "t"})
+    assert resp.status_code < 500
+    assert resp.status_code in (400, 404, 405)
