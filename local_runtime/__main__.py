@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding the upstream's API key")
     p.add_argument("--dev-token", default=os.environ.get("LOCAL_DEV_TOKEN"),
                    help="require Authorization: Bearer <token> (default: no auth, identity 'local')")
+    p.add_argument("--cors-origin", action="append", default=[],
+                   help="allow this browser origin (e.g. a web dev server: http://localhost:5173); repeatable")
     p.add_argument("--gate-threshold", type=float, default=0.2, help="quality gate threshold (pipeline default)")
     p.add_argument("--strict-gate", action="store_true", help="stop when the model fails the quality gate")
     p.add_argument("--min-rating", type=int, default=0, help="retrain: net feedback below this excludes a record")
@@ -94,6 +96,7 @@ def chat_settings(args: argparse.Namespace, paths: Paths) -> object:
         conversations="sqlite", sqlite_path=str(paths.conversations),
         identity="dev-token" if args.dev_token else "local", dev_token=args.dev_token,
         static_dir=str(ROOT / "web" / "dist"), model_read_timeout_s=300.0, storage_timeout_s=5.0,
+        cors_allowed_origins=tuple(args.cors_origin),
     )
 
 
