@@ -74,10 +74,87 @@ def front_door():
     s = ChatSettings(backend="stub", stub_reply=REPLY, stub_tokens_per_s={rate}, storage="local",
                      lake_dir=home + "/lake", sqlite_path=home + "/c.sqlite3", max_tokens_cap=8192)
     return create_app(s)
+'''
+RUN = r'''
 import uvicorn
 uvicorn.run(baseline() if sys.argv[1] == "baseline" else front_door(), host="127.0.0.1", port=int(sys.argv[2]),
             log_level="warning")
 '''
+
+
+async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
+    """Call an ASGI app directly (no sockets): ``(ttft_ms, last_chunk_ms, content_chunks)``."""
+    import asyncio
+
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects
+        return {}
+
+    t0 = time.perf_counter()
+    first: float | None = None
+    last = t0
+    chunks = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal first, last, chunks
+        if message["type"] == "http.response.body" and message.get("body"):
+            n = sum(1 for event in message["body"].split(b"\n\n") if b"token" in event)
+            if n:
+                chunks += n
+                last = time.perf_counter()
+                first = first or last
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    await app(scope, receive, send)
+    assert first is not None
+    return (first - t0) * 1000, (last - t0) * 1000, chunks
+
+
+def in_process(requests: int, tokens: int) -> dict[str, Any]:
+    """Both apps called in this process through ASGI, alternating, the stub without delay: the front door's own
+    work without sockets, HTTP client or scheduling noise between processes."""
+    import asyncio
+
+    ns: dict[str, Any] = {}
+    exec(SERVER.format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=tokens, rate=0.0,  # noqa: S102
+                       home=tempfile.mkdtemp(prefix="chat-bench-asgi-")), ns)
+    apps = {"baseline": ns["baseline"](), "front_door": ns["front_door"]()}
+    out: dict[str, Any] = {}
+
+    async def run() -> None:
+        for mode in ("stream", "buffered"):
+            payload = json.dumps({"messages": [{"role": "user", "content": PROMPT}], "stream": mode == "stream"})
+            ttft: dict[str, list[float]] = {k: [] for k in apps}
+            chunk: dict[str, list[float]] = {k: [] for k in apps}
+            for i in range(requests + 50):
+                for kind, app in apps.items():
+                    first, last, n = await drive(app, payload.encode())
+                    if i >= 50:  # warm-up
+                        ttft[kind].append(first)
+                        if n > 1:
+                            chunk[kind].append((last - first) / (n - 1))
+            row: dict[str, Any] = {}
+            for q in (50, 99):
+                b, f = pct(ttft["baseline"], q), pct(ttft["front_door"], q)
+                row[f"p{q}"] = {"baseline_ms": round(b, 3), "front_door_ms": round(f, 3),
+                                "overhead_ms": round(f - b, 3), "ratio": round(f / b, 2)}
+            if mode == "stream":
+                b, f = statistics.median(chunk["baseline"]), statistics.median(chunk["front_door"])
+                row["per_chunk"] = {"baseline_ms": round(b, 4), "front_door_ms": round(f, 4),
+                                    "overhead_ms": round(f - b, 4)}
+            out[mode] = row
+
+    asyncio.run(run())
+    return out
 
 
 def _free_port() -> int:
@@ -194,11 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokens-per-s", type=float, default=200.0)
     p.add_argument("--tokens", type=int, default=40)
     p.add_argument("--import-runs", type=int, default=7)
+    p.add_argument("--asgi-requests", type=int, default=2000, help="in-process ASGI requests per app and mode")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     home = tempfile.mkdtemp(prefix="chat-bench-")
     script = Path(home) / "server.py"
-    script.write_text(SERVER.format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=args.tokens,
+    results_asgi = in_process(args.asgi_requests, args.tokens)
+    script.write_text((SERVER + RUN).format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=args.tokens,
                                     rate=args.tokens_per_s, home=home))
     servers = {kind: start(kind, script) for kind in ("baseline", "front_door")}
     results: dict[str, Any] = {"requests": args.requests, "tokens_per_s": args.tokens_per_s, "tokens": args.tokens}
@@ -231,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=10)
     results["cold_start"] = {k: round(v, 1) for k, v in cold_start(args.import_runs).items()}
+    results["in_process"] = results_asgi
     s, bu = results["stream"], results["buffered"]
     print(f"chat API overhead, stub backend at {args.tokens_per_s:g} tokens/s, {args.tokens} tokens, "
           f"{args.requests} requests per server and mode, alternating")
@@ -242,6 +322,15 @@ def main(argv: list[str] | None = None) -> int:
     c = s["per_chunk"]
     print(f"  per chunk (mean interval)   baseline {c['baseline_ms']:.3f} ms  front door {c['front_door_ms']:.3f} ms"
           f"  overhead {c['overhead_ms']:+.3f} ms")
+    print(f"in process (ASGI called directly, stub without delay, {args.asgi_requests} requests per app and mode):")
+    for mode, label in (("stream", "streaming TTFT"), ("buffered", "buffered (whole answer)")):
+        for q in ("p50", "p99"):
+            r = results_asgi[mode][q]
+            print(f"  {label:24s} {q}: baseline {r['baseline_ms']:8.3f} ms  front door {r['front_door_ms']:8.3f} ms"
+                  f"  overhead {r['overhead_ms']:+7.3f} ms")
+    ca = results_asgi["stream"]["per_chunk"]
+    print(f"  per chunk (median interval) baseline {ca['baseline_ms']:.4f} ms  front door {ca['front_door_ms']:.4f} ms"
+          f"  overhead {ca['overhead_ms']:+.4f} ms")
     cs = results["cold_start"]
     print("  cold start (median): " + ", ".join(f"{k} {v} ms" for k, v in cs.items()))
     ok = s["p99"]["overhead_ms"] <= TTFT_TARGET_MS and c["overhead_ms"] <= CHUNK_TARGET_MS
