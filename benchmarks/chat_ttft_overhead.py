@@ -125,7 +125,7 @@ def in_process(requests: int, tokens: int) -> dict[str, Any]:
     import asyncio
 
     ns: dict[str, Any] = {}
-    exec(SERVER.format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=tokens, rate=0.0,  # noqa: S102
+    exec(SERVER.format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=tokens, rate=0.0,
                        home=tempfile.mkdtemp(prefix="chat-bench-asgi-")), ns)
     apps = {"baseline": ns["baseline"](), "front_door": ns["front_door"]()}
     out: dict[str, Any] = {}
