@@ -20,11 +20,13 @@ export BUNDLING_PYTHON_3_12
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help synth test deps deps-test java train-local local local-retrain clean
+.PHONY: help synth test test-fast lint deps deps-test java train-local local local-retrain clean
 
 help:
 	@echo "make synth [ENV=dev|prod]   synthesize every stack to $(CDK_OUT)/ and print the compliance summary"
 	@echo "make test                   run the full test suite"
+	@echo "make test-fast              run the suite without the slow tests (pytest -m 'not slow')"
+	@echo "make lint                   ruff check, ruff format --check, mypy (the CI quality gate)"
 	@echo "make train-local            train + evaluate a tiny random model on CPU (no downloads)"
 	@echo "make local                  the whole lifecycle on this machine, then the chat API on http://127.0.0.1:8000"
 	@echo "make local-retrain          continuous learning over the local interactions and feedback"
@@ -63,6 +65,14 @@ synth: deps
 
 test: deps-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: deps-test
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: deps-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Tiny randomly initialised model, trained and evaluated on CPU from training/sample_data (no downloads).
 # Artifacts: .local-train/{model,checkpoints,output,evaluation}. RESUME=1 continues from the newest checkpoint.

@@ -679,8 +679,8 @@ def format_report(rep: Report, types: Iterable[str]) -> str:
 
 def engine_detector() -> tuple[Detector, Callable[[str], bool]]:
     """Our engine as a :data:`Detector`, plus the gazetteer-membership test for PERSON names."""
-    from glue_jobs.pii import Engine
-    from glue_jobs.pii.names import gazetteers
+    from pii_engine import Engine
+    from pii_engine.recognizers.names import gazetteers
 
     engine = Engine()
 
@@ -706,7 +706,7 @@ def main() -> None:
         help="print misses and false positives for this type",
     )
     args = ap.parse_args()
-    from glue_jobs.pii import ENTITY_TYPES
+    from pii_engine import ENTITY_TYPES
 
     det, known = engine_detector()
     rep = evaluate(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-DEFAULT_NAMESPACE = "LlmPipeline/Sanitization"
+from pipeline_contract import SanitizationMetric as M
+
+DEFAULT_NAMESPACE = M.NAMESPACE
 MAX_DATUMS_PER_CALL = 1000  # PutMetricData limit: 1000 metrics per request
 
 
@@ -23,20 +25,20 @@ def build_metric_data(
     ``JobName``; ``RecordsQuarantined`` by ``JobName`` + ``Reason``; ``EntitiesDetected`` by
     ``JobName`` + ``Entity``.
     """
-    job = {"Name": "JobName", "Value": job_name}
+    job = {"Name": M.JOB_NAME, "Value": job_name}
 
     def datum(name: str, value: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
         dims = [job] + ([extra] if extra else [])
         return {"MetricName": name, "Dimensions": dims, "Value": float(value), "Unit": "Count"}
 
     data = [
-        datum("RecordsIn", records_in),
-        datum("RecordsSanitized", sanitized),
-        datum("RecordsQuarantined", sum(quarantined.values())),
-        datum("CountInvariantViolation", 0 if invariant_holds else 1),
+        datum(M.RECORDS_IN, records_in),
+        datum(M.RECORDS_SANITIZED, sanitized),
+        datum(M.RECORDS_QUARANTINED, sum(quarantined.values())),
+        datum(M.COUNT_INVARIANT_VIOLATION, 0 if invariant_holds else 1),
     ]
-    data += [datum("RecordsQuarantined", n, {"Name": "Reason", "Value": r}) for r, n in sorted(quarantined.items())]
-    data += [datum("EntitiesDetected", n, {"Name": "Entity", "Value": e}) for e, n in sorted(entity_counts.items())]
+    data += [datum(M.RECORDS_QUARANTINED, n, {"Name": M.REASON, "Value": r}) for r, n in sorted(quarantined.items())]
+    data += [datum(M.ENTITIES_DETECTED, n, {"Name": M.ENTITY, "Value": e}) for e, n in sorted(entity_counts.items())]
     return data
 
 

@@ -30,10 +30,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue_jobs.documents import KNOWLEDGE_ARGS, KnowledgeJobArgs, build_document_metric_data, sync_knowledge
 from glue_jobs.feedback import FeedbackSummary, load_feedback
 from glue_jobs.metrics import DEFAULT_NAMESPACE, build_metric_data, put_metrics
-from glue_jobs.pii import ENTITY_TYPES, Mode
-from glue_jobs.transform import PARTITION_COLUMN, SanitizeConfig, SanitizeResult, SanitizeStats, read_raw, sanitize
+from glue_jobs.transform import (
+    PARTITION_COLUMN,
+    SanitizeConfig,
+    SanitizeResult,
+    SanitizeStats,
+    get_engine,
+    read_raw,
+    sanitize,
+)
+from pii_engine import ENTITY_TYPES, Mode
 
 LOG = logging.getLogger("sanitize_job")
 
@@ -55,6 +64,7 @@ OPTIONAL_ARGS: Mapping[str, str] = {
     "state_path": "",  # file-bookmark location; empty = <quarantine_path>/_bookmarks/<JOB_NAME>/
     "feedback_path": "",  # front-door feedback records (read in full every run); empty = no feedback filtering
     "feedback_min_rating": "0",  # records whose request's net rating (sum) is below this are quarantined
+    **KNOWLEDGE_ARGS,  # whole-document pass over knowledge/ (glue_jobs.documents); empty = off
 }
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
 OUTPUT_FORMATS = ("parquet", "jsonl")
@@ -334,6 +344,26 @@ def run(spark: Any, config: JobConfig, hash_key: bytes | None, cloudwatch: Any |
         result.unpersist()
 
 
+def run_knowledge(
+    resolved: Mapping[str, str], config: JobConfig, hash_key: bytes | None, s3: Any, cloudwatch: Any | None = None
+) -> None:
+    """The knowledge-document pass (``--knowledge_*`` arguments; no-op without them): :mod:`glue_jobs.documents`."""
+    knowledge = KnowledgeJobArgs.from_resolved(resolved)
+    if knowledge is None:
+        return
+    stats = sync_knowledge(
+        s3,
+        get_engine(config.sanitize_config(hash_key)),
+        raw_url=knowledge.raw_url,
+        sanitized_url=knowledge.sanitized_url,
+        quarantine_url=knowledge.quarantine_url,
+        max_bytes=knowledge.max_bytes,
+    )
+    LOG.info("knowledge: %s", stats)
+    if config.emit_metrics and cloudwatch is not None:
+        put_metrics(cloudwatch, config.metrics_namespace, build_document_metric_data(config.job_name, stats))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Glue entry point."""
     import boto3
@@ -353,7 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     hash_key = (
         load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn) if config.needs_hash_key else None
     )
-    run(glue_context.spark_session, config, hash_key, boto3.client("cloudwatch"))
+    cloudwatch = boto3.client("cloudwatch")
+    run(glue_context.spark_session, config, hash_key, cloudwatch)
+    run_knowledge(resolved, config, hash_key, boto3.client("s3"), cloudwatch)
     job.commit()
     return 0
 

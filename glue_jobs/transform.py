@@ -33,7 +33,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 from pyspark.sql.types import LongType, MapType, StringType, StructField, StructType
 
-from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode
+from pii_engine import ENTITY_TYPES, Engine, EngineConfig, Mode
+from pipeline_contract import InteractionRecord, Layout
 
 STATUS_SANITIZED = "sanitized"
 STATUS_QUARANTINED = "quarantined"
@@ -46,11 +47,11 @@ QUARANTINE_REASONS: tuple[str, ...] = (
     "negative_feedback",
     "drop",
 )
-FEEDBACK_KEY = "request_id"  # top-level key of an interaction record that feedback refers to
+FEEDBACK_KEY = InteractionRecord.FEEDBACK_KEY  # top-level key of an interaction record that feedback refers to
 
 RAW_COLUMN = "value"
 SOURCE_COLUMN = "source_file"
-PARTITION_COLUMN = "ingestion_date"
+PARTITION_COLUMN = Layout.PARTITION_COLUMN
 
 COMBINED_SCHEMA = StructType(
     [

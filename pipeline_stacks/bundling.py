@@ -12,6 +12,8 @@ a new asset.
 from __future__ import annotations
 
 import gzip
+import importlib.util
+import hashlib
 import os
 import shutil
 import subprocess
@@ -46,6 +48,29 @@ def _runtime_root() -> Path:
 #: Root of the runtime source folders (repository checkout or installed package).
 RUNTIME_ROOT = _runtime_root()
 
+#: Top-level runtime modules shared by the infrastructure and every runtime asset: the contract (names both sides
+#: agree on) and the PII engine. Each Lambda bundle and Glue library ships them next to its own code.
+SHARED_RUNTIME_MODULES = ("pipeline_contract.py", "pii_engine")
+
+
+def runtime_source(relative: str) -> Path:
+    """Absolute path of a runtime source (repo-relative in a checkout).
+
+    The runtime folders ship under ``pipeline_stacks/_runtime/``; the shared top-level modules
+    (:data:`SHARED_RUNTIME_MODULES`) are importable packages of the wheel, so they are found by import.
+    """
+    path = RUNTIME_ROOT / relative
+    if path.exists():
+        return path
+    top = Path(relative).parts[0].removesuffix(".py")
+    spec = importlib.util.find_spec(top)
+    if spec is None or spec.origin is None:
+        return path
+    origin = Path(spec.origin).parent
+    root = origin.parent if spec.submodule_search_locations is not None else origin
+    return root / relative
+
+
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache", "*.egg-info")
 
 
@@ -55,6 +80,10 @@ class Copy:
 
     source: str
     target: str
+
+
+#: Copies of :data:`SHARED_RUNTIME_MODULES` into the root of a bundle.
+SHARED_RUNTIME_COPIES: tuple[Copy, ...] = tuple(Copy(m, m) for m in SHARED_RUNTIME_MODULES)
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -102,7 +131,7 @@ class LocalPythonBundling:
 
     def _stage(self, stage: Path) -> None:
         for copy in self.copies:
-            source = RUNTIME_ROOT / copy.source
+            source = runtime_source(copy.source)
             target = stage / copy.target
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():
@@ -266,3 +295,68 @@ def source_archive_asset(
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=_bundling(bundler, "3.12", cdk.BundlingOutput.SINGLE_FILE),
     )
+
+
+# ---------------------------------------------------------------------------------------- web UI (npm)
+
+#: What decides the web build's output: sources, static files, build configuration and the lockfile.
+WEB_BUILD_INPUTS = (
+    "index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts", "src", "public",
+)  # fmt: skip
+_WEB_STAMP = ".build-hash"
+
+
+def web_source_hash(web_dir: Path) -> str:
+    """SHA-256 over the web build's inputs (:data:`WEB_BUILD_INPUTS`): names and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for name in WEB_BUILD_INPUTS:
+        root = web_dir / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.is_file() else []
+        for path in files:
+            digest.update(str(path.relative_to(web_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalNpmBuild:
+    """Build a Vite single-page app on the host (no Docker): ``npm ci`` when the lockfile changed, then
+    ``npm run build``, and copy ``dist/`` into the asset. A build whose input hash (:func:`web_source_hash`)
+    matches the stamp in ``dist/`` is reused, so repeated synths do not rebuild."""
+
+    def __init__(self, web_dir: Path) -> None:
+        self.web_dir = web_dir
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:
+        """Called by CDK before any Docker bundling; returning True means no Docker is used."""
+        dist = self.web_dir / "dist"
+        wanted = web_source_hash(self.web_dir)
+        stamp = dist / _WEB_STAMP
+        if not (stamp.is_file() and stamp.read_text().strip() == wanted and (dist / "index.html").is_file()):
+            npm = shutil.which("npm")
+            if npm is None:
+                raise RuntimeError("building the web UI needs Node.js 20.19+ and npm on PATH")
+            installed = self.web_dir / "node_modules" / ".package-lock.json"
+            lockfile = self.web_dir / "package-lock.json"
+            if not installed.is_file() or installed.stat().st_mtime < lockfile.stat().st_mtime:
+                subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=self.web_dir, check=True)
+            subprocess.run([npm, "run", "build", "--silent"], cwd=self.web_dir, check=True)
+            stamp.write_text(wanted)
+        shutil.copytree(dist, output_dir, ignore=shutil.ignore_patterns(_WEB_STAMP), dirs_exist_ok=True)
+        return True
+
+
+def web_dist_asset_options(web_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for ``s3deploy.Source.asset(str(web_dir), **...)``: the built ``dist/`` of ``web_dir``,
+    keyed by the hash of the build inputs. When CDK skips bundling (``aws:cdk:bundling-stacks``), nothing is built
+    and the asset stays a placeholder (node_modules, dist and tests excluded from any staging copy)."""
+    return {
+        "asset_hash": web_source_hash(web_dir),
+        "asset_hash_type": cdk.AssetHashType.CUSTOM,
+        "exclude": ["node_modules", "dist", "e2e", "test", ".*"],
+        "bundling": cdk.BundlingOptions(
+            image=cdk.DockerImage.from_registry("public.ecr.aws/docker/library/node:20"),
+            local=LocalNpmBuild(web_dir),
+            output_type=cdk.BundlingOutput.NOT_ARCHIVED,
+        ),
+    }

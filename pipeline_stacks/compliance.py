@@ -347,6 +347,151 @@ _MONITORING: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
+_KNOWLEDGE_BASE: dict[str, tuple[Suppression, ...]] = {
+    "KnowledgeBase.role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "kms:GenerateDataKey*/kms:ReEncrypt* come from the CDK grant on the knowledge base's own vector-store "
+            "key (SSE-KMS vectors and transient ingestion data) and are scoped to that one key.",
+            ("Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"),
+        ),
+    ),
+    "KnowledgeBase.role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Bedrock ingestion reads every sanitized document and its metadata sidecar under the knowledge/ "
+            "prefix, whose keys are chosen by uploaders; the grant is limited to exactly that prefix.",
+        ),
+    ),
+    "KnowledgeBase.state_machine_role": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "Step Functions log delivery (logs:*LogDelivery*, DescribeResourcePolicies) and X-Ray tracing "
+            "(xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions.",
+            ("Resource::*",),
+        ),
+    ),
+}
+
+_WEB_NO_REPLICATION_REASON = (
+    "The web bucket holds only the built single-page app and its config.json, rebuilt and redeployed from source "
+    "by every deployment; the CloudFront log bucket holds request logs kept in-region. Cross-region replication "
+    "would copy nothing that cannot be recreated."
+)
+_WEB_SSE_S3_REASON = (
+    "{what} is encrypted with S3-managed keys (SSE-S3): {why} It holds no prompts, answers or personal data."
+)
+
+_WEB: dict[str, tuple[Suppression, ...]] = {
+    "WebApp.site_bucket": (
+        Suppression("HIPAA.Security-S3BucketReplicationEnabled", _WEB_NO_REPLICATION_REASON),
+        Suppression("NIST.800.53.R5-S3BucketReplicationEnabled", _WEB_NO_REPLICATION_REASON),
+        *(
+            Suppression(
+                f"{pack}-S3DefaultEncryptionKMS",
+                _WEB_SSE_S3_REASON.format(
+                    what="The web bucket",
+                    why="its objects are the public static files of the UI, served to anyone who loads the site, so "
+                    "a customer-managed key adds no confidentiality while CloudFront's OAC would need key-policy "
+                    "grants for every read.",
+                ),
+            )
+            for pack in ("HIPAA.Security", "NIST.800.53.R5")
+        ),
+    ),
+    "WebApp.cloudfront_log_bucket": (
+        Suppression("HIPAA.Security-S3BucketReplicationEnabled", _WEB_NO_REPLICATION_REASON),
+        Suppression("NIST.800.53.R5-S3BucketReplicationEnabled", _WEB_NO_REPLICATION_REASON),
+        *(
+            Suppression(
+                f"{pack}-S3DefaultEncryptionKMS",
+                _WEB_SSE_S3_REASON.format(
+                    what="The CloudFront access-log bucket",
+                    why="CloudFront standard logging writes through the awslogsdelivery account with bucket ACLs and "
+                    "sends no SSE-KMS parameters, so a KMS default would need a key policy open to the log-delivery "
+                    "service for every distribution.",
+                ),
+            )
+            for pack in ("HIPAA.Security", "NIST.800.53.R5")
+        ),
+    ),
+    "WebApp.deployment_role_actions": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "CDK's BucketDeployment grants its handler the bucket grant action groups (read the CDK asset: "
+            "GetObject*/GetBucket*/List*; write the web bucket: also DeleteObject*/Abort*) and CloudFront "
+            "CreateInvalidation/GetInvalidation, which support no resource-level permissions (Resource *).",
+            ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*",
+             "Action::s3:Abort*", "Resource::*"),
+        ),
+    ),
+    "WebApp.deployment_role_objects": (
+        Suppression(
+            "AwsSolutions-IAM5",
+            "The deployment handler reads every object of the one CDK asset it deploys (asset bucket objects) and "
+            "writes every file of the built UI into the web bucket, whose object keys come from the build.",
+        ),
+    ),
+    "WebApp.deployment_handler": (
+        Suppression(
+            "AwsSolutions-L1",
+            "The BucketDeployment handler's runtime is pinned by aws-cdk-lib together with its bundled AWS CLI; "
+            "it moves with CDK upgrades, not with this project.",
+        ),
+        *(
+            Suppression(
+                f"{pack}-{rule}",
+                "The BucketDeployment handler is a CloudFormation custom resource: CloudFormation invokes it "
+                f"synchronously during deployments only and receives its failures, {why}",
+            )
+            for pack in ("HIPAA.Security", "NIST.800.53.R5")
+            for rule, why in (
+                ("LambdaDLQ", "so there is no asynchronous event a dead-letter queue could keep."),
+                (
+                    "LambdaConcurrency",
+                    "once per deployment, so reserved concurrency would only withhold capacity from the account.",
+                ),
+                ("LambdaInsideVPC", "and it only calls S3 and CloudFront APIs over TLS with IAM auth."),
+            )
+        ),
+    ),
+    "WebApp.deployment_logs_without_key": (
+        Suppression(
+            "HIPAA.Security-CloudWatchLogGroupEncrypted",
+            "No KMS key was given to WebApp (key=...): the deployment handler's logs list file names of the public "
+            "UI build and hold no data; CloudWatch Logs encrypts them at rest with service keys.",
+        ),
+        Suppression(
+            "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+            "No KMS key was given to WebApp (key=...): the deployment handler's logs list file names of the public "
+            "UI build and hold no data; CloudWatch Logs encrypts them at rest with service keys.",
+        ),
+    ),
+    "WebApp.distribution_no_geo_restriction": (
+        Suppression(
+            "AwsSolutions-CFR1",
+            "The chat UI serves an organisation's users wherever they are; sign-in (Cognito) and the API's WAF "
+            "decide who gets in. WebAppProps.geo_allowlist restricts countries when a deployment needs it.",
+        ),
+    ),
+    "WebApp.distribution_without_waf": (
+        Suppression(
+            "AwsSolutions-CFR2",
+            "No CloudFront web ACL was given (WebAppProps.web_acl_arn): a CLOUDFRONT-scope ACL must live in us-east-1, "
+            "outside this stack's region. The distribution only serves static files; the API behind it has its "
+            "own WAF.",
+        ),
+    ),
+    "WebApp.distribution_default_certificate": (
+        Suppression(
+            "AwsSolutions-CFR4",
+            "No custom domain was configured, so the distribution uses CloudFront's *.cloudfront.net certificate, "
+            "whose security policy CloudFront fixes; give WebAppProps.domain_names + certificate_arn to enforce "
+            "TLSv1.2_2021 on your own certificate.",
+        ),
+    ),
+}
+
 #: Every suppression in the project, keyed by the place a construct acknowledges it.
 SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_DATA_LAKE,
@@ -354,6 +499,8 @@ SUPPRESSIONS: dict[str, tuple[Suppression, ...]] = {
     **_TRAINING,
     **_SERVING,
     **_MONITORING,
+    **_KNOWLEDGE_BASE,
+    **_WEB,
 }
 
 
@@ -368,7 +515,7 @@ def acknowledge(scope: IConstruct, key: str, *, applies_to: Iterable[str] = ()) 
     except KeyError:
         raise KeyError(f"no suppressions registered under {key!r}; add them to compliance.SUPPRESSIONS") from None
     dynamic = tuple(applies_to)
-    acks = []
+    acks: list[cdk.Acknowledgment] = []
     for s in suppressions:
         scoped = s if s.applies_to or not dynamic else Suppression(s.rule, s.reason, dynamic)
         acks.extend(cdk.Acknowledgment(id=rule_id, reason=s.reason) for rule_id in scoped.ids())
@@ -457,6 +604,12 @@ def resource_finding(scope: IConstruct, arn: str) -> str:
     """The cdk-nag IAM5 finding id (``Resource::...``) for an ARN of ``scope``'s own stack (tokens
     rendered by :func:`flatten_reference`). For ARNs of other stacks use :func:`acknowledge_resources`."""
     return f"Resource::{flatten_reference(cdk.Stack.of(scope).resolve(arn))}"
+
+
+def acknowledge_findings(scope: IConstruct, key: str, findings: Callable[[], Iterable[str]]) -> None:
+    """Acknowledge ``key`` for the findings ``findings()`` returns when CDK validates the tree (e.g. read from a
+    policy document CDK grants filled in), scoped like :func:`acknowledge_objects`."""
+    scope.node.add_validation(_DeferredAcknowledgment(scope, key, findings))
 
 
 def add_compliance_checks(app: cdk.App) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -27,14 +28,15 @@ class Pipeline:
         return (self.data, self.training, self.serving, self.monitoring)
 
 
-def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
+def build_pipeline(app: cdk.App, config: PipelineConfig, *, compliance_checks: bool = True) -> Pipeline:
     """Create every stack of the pipeline in ``app`` and attach the compliance packs.
 
     Stack names carry the environment (``llm-pipeline-dev-data``); references only flow
-    forward (data -> training -> serving -> monitoring).
+    forward (data -> training -> serving -> monitoring). ``compliance_checks=False`` leaves the
+    cdk-nag packs out (tests that only compare templates; never for a deployment).
     """
     env = cdk.Environment(account=config.account, region=config.region)
-    common = {"env": env, "termination_protection": config.is_production}
+    common: dict[str, Any] = {"env": env, "termination_protection": config.is_production}
 
     data = DataStack(
         app,
@@ -77,5 +79,6 @@ def build_pipeline(app: cdk.App, config: PipelineConfig) -> Pipeline:
     for stack in pipeline.stacks:
         for key, value in tags.items():
             cdk.Tags.of(stack).add(key, value)
-    compliance.add_compliance_checks(app)
+    if compliance_checks:
+        compliance.add_compliance_checks(app)
     return pipeline

@@ -1,4 +1,4 @@
-"""Regenerate the PII engine's gazetteers (glue_jobs/pii/data/*.txt.gz) from permissively licensed PyPI packages.
+"""Regenerate the PII engine's gazetteers (pii_engine/data/*.txt.gz) from permissively licensed PyPI packages.
 
 Sources (install with ``uv pip install -e '.[pii-data]'``):
   * ``names`` (MIT): 1990 US Census first/last name frequency lists.
@@ -20,7 +20,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "glue_jobs" / "pii" / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "pii_engine" / "data"
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")
 
 
@@ -49,7 +49,7 @@ def _write(name: str, entries: set[str]) -> None:
     ):
         gz.write(payload)
     print(
-        f"{path.relative_to(DATA_DIR.parents[2])}: {len(entries)} entries, {path.stat().st_size} bytes"
+        f"{path.relative_to(DATA_DIR.parents[1])}: {len(entries)} entries, {path.stat().st_size} bytes"
     )
 
 

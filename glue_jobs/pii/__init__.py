@@ -1,45 +1,36 @@
-"""PII/PHI detection and redaction engine (rules + gazetteers, optional second tier).
+"""Deprecated alias of :mod:`pii_engine` (the PII engine moved to its own top-level package).
 
-Public API::
-
-    from glue_jobs.pii import Engine, EngineConfig, Mode, Span, Redaction, ENTITY_TYPES, detect, redact
+``from glue_jobs.pii import ...``, ``import glue_jobs.pii.<module>`` and ``python -m glue_jobs.pii`` keep working
+for one release and emit a ``DeprecationWarning``; use ``pii_engine`` instead.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
+import sys
+import warnings
 
-from glue_jobs.pii.engine import Engine
-from glue_jobs.pii.model import ENTITY_TYPES, EngineConfig, Mode, Redaction, Span
+import pii_engine
+from pii_engine import ENTITY_TYPES, Engine, EngineConfig, Mode, Redaction, Span, detect, redact
 
-__all__ = [
-    "ENTITY_TYPES",
-    "Engine",
-    "EngineConfig",
-    "Mode",
-    "Redaction",
-    "Span",
-    "detect",
-    "redact",
-]
+warnings.warn(
+    "glue_jobs.pii is deprecated and will be removed in the next release; import pii_engine instead",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
+# ``import glue_jobs.pii.names`` etc. resolve to the engine's own modules (one module object, shared state).
+_MOVED = {
+    "engine": "pii_engine.engine",
+    "model": "pii_engine.model",
+    "names": "pii_engine.recognizers.names",
+    "patterns": "pii_engine.patterns",
+    "registry": "pii_engine.registry",
+    "second_tier": "pii_engine.second_tier",
+    "validators": "pii_engine.validators",
+}
+for _name, _target in _MOVED.items():
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(_target)
+    globals()[_name] = sys.modules[f"{__name__}.{_name}"]
 
-@functools.lru_cache(maxsize=8)
-def _engine(mode: Mode = Mode.MASK, hash_key: bytes | None = None) -> Engine:
-    return Engine(EngineConfig(default_mode=mode, hash_key=hash_key))
-
-
-def detect(text: str, *, field: str | None = None) -> list[Span]:
-    """Detect entities with a lazily built default :class:`Engine`."""
-    return _engine().detect(text, field=field)
-
-
-def redact(
-    text: str,
-    *,
-    mode: str | Mode = "mask",
-    hash_key: bytes | None = None,
-    field: str | None = None,
-) -> str:
-    """Redacted text (``mode`` mask/hash/drop; drop masks here, use ``Engine.redact().drop`` to drop records)."""
-    return _engine(Mode(mode), hash_key).redact(text, field=field).text
+__all__ = ["ENTITY_TYPES", "Engine", "EngineConfig", "Mode", "Redaction", "Span", "detect", "pii_engine", "redact"]

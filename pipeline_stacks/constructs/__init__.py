@@ -6,9 +6,11 @@ from pipeline_stacks.constructs.continuous_learning import ContinuousLearning, C
 from pipeline_stacks.constructs.data_lake import BUCKET_ROLES, DataLake, DataLakeProps, LakeLifecycle, LakeReplication
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
 from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
+from pipeline_stacks.constructs.knowledge_base import KnowledgeBase, KnowledgeBaseProps
 from pipeline_stacks.constructs.monitoring import PipelineMonitoring, PipelineMonitoringProps
 from pipeline_stacks.constructs.sanitization import PiiSanitization, PiiSanitizationProps, SanitizeOptions
 from pipeline_stacks.constructs.training import TrainingPipeline, TrainingPipelineProps
+from pipeline_stacks.constructs.web_app import WebApp, WebAppProps
 
 __all__ = [
     "BUCKET_ROLES",
@@ -23,6 +25,8 @@ __all__ = [
     "FrontDoorProps",
     "FrontDoorVpc",
     "InferenceBackend",
+    "KnowledgeBase",
+    "KnowledgeBaseProps",
     "LakeLifecycle",
     "LakeReplication",
     "ModelEndpoint",
@@ -35,4 +39,6 @@ __all__ = [
     "ServerlessSettings",
     "TrainingPipeline",
     "TrainingPipelineProps",
+    "WebApp",
+    "WebAppProps",
 ]

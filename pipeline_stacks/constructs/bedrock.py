@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from pipeline_stacks.config import (
+from pipeline_stacks.validation import (
     BEDROCK_MODEL_ID_PATTERN,
     BEDROCK_PROFILE_SOURCE_PREFIXES,
 )
@@ -72,7 +72,7 @@ def split_model_id(model_id: str) -> tuple[str | None, str]:
     return None, model_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BedrockModelProps:
     """Properties of :class:`BedrockModel`.
 
@@ -192,21 +192,6 @@ class BedrockModel(Construct):
             dimensions_map={"ModelId": self.model_id},
             statistic=statistic,
             period=period or cdk.Duration.minutes(1),
-        )
-
-    def metric_guardrail_interventions(self) -> cloudwatch.Metric | None:
-        """``InvocationsIntervened`` of the guardrail (``AWS/Bedrock/Guardrails``), None without one."""
-        if self.guardrail is None:
-            return None
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock/Guardrails",
-            metric_name="InvocationsIntervened",
-            dimensions_map={
-                "GuardrailArn": self.guardrail.attr_guardrail_arn,
-                "GuardrailVersion": self.guardrail_version.attr_version,
-            },  # type: ignore[union-attr]
-            statistic="Sum",
-            period=cdk.Duration.minutes(5),
         )
 
     # ------------------------------------------------------------------ guardrail

@@ -28,7 +28,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from pipeline_stacks import compliance
+from pipeline_contract import InteractionRecord, Layout
+from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
@@ -54,10 +55,11 @@ class SanitizationRunner(Protocol):
 class TrainingRunner(Protocol):
     """What the loop needs from :class:`~pipeline_stacks.constructs.TrainingPipeline`."""
 
-    state_machine: sfn.IStateMachine
+    @property
+    def state_machine(self) -> sfn.IStateMachine: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContinuousLearningProps:
     """``schedule``: when the loop runs (``None``: on demand only).
 
@@ -66,12 +68,16 @@ class ContinuousLearningProps:
     """
 
     schedule: events.Schedule | None = None
-    interactions_prefix: str = "interactions/"
-    feedback_prefix: str = "feedback/"
-    output_prefix: str = "train/interactions/"
-    text_fields: tuple[str, ...] = ("prompt", "output")  # the front door's interaction record fields
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str = Layout.FEEDBACK
+    output_prefix: str = Layout.TRAIN_INTERACTIONS
+    text_fields: tuple[str, ...] = InteractionRecord.TEXT_FIELDS  # the front door's interaction record fields
     timeout: cdk.Duration = cdk.Duration.hours(36)
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+
+    def __post_init__(self) -> None:
+        for name in ("interactions_prefix", "feedback_prefix", "output_prefix"):
+            validation.check_s3_prefix(getattr(self, name), where=f"ContinuousLearningProps.{name}")
 
 
 class ContinuousLearning(Construct):

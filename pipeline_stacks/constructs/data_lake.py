@@ -4,6 +4,10 @@ Usage in any CDK app (one line, safe defaults)::
 
     lake = DataLake(self, "Lake")
     lake.grant_read_raw(my_role)
+
+    # your own key, tunables, and an L2 override merged over the secure bucket defaults:
+    DataLake(self, "Lake", key=my_key, props=DataLakeProps(removal_policy=cdk.RemovalPolicy.DESTROY),
+             bucket_overrides=s3.BucketProps(event_bridge_enabled=True))
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from constructs import Construct
 
 from pipeline_stacks import compliance
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.overrides import consolidate_props
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LakeLifecycle:
     """Lifecycle horizons, in days, for the lake's buckets."""
 
@@ -38,7 +43,7 @@ class LakeLifecycle:
 BUCKET_ROLES = ("raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LakeReplication:
     """Cross-region (or cross-account) replication for disaster recovery.
 
@@ -53,21 +58,19 @@ class LakeReplication:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.destinations) - set(BUCKET_ROLES))
         if unknown:
-            raise ValueError(f"LakeReplication.destinations has unknown bucket roles {unknown}; allowed: {BUCKET_ROLES}")
+            raise ValueError(
+                f"LakeReplication.destinations has unknown bucket roles {unknown}; allowed: {BUCKET_ROLES}"
+            )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataLakeProps:
-    """Properties of :class:`DataLake`; every field has a safe default.
+    """Tunables of :class:`DataLake`; every field has a safe default.
 
-    ``encryption_key``: bring your own customer-managed key (its policy must already allow
-    ``logging.s3.amazonaws.com`` and CloudWatch Logs, which an imported key's policy cannot be
-    changed to do); by default a new key with yearly rotation is created.
     ``removal_policy`` / ``auto_delete_objects``: RETAIN by default; ``auto_delete_objects``
     requires ``RemovalPolicy.DESTROY`` and is meant for throw-away dev environments only.
     """
 
-    encryption_key: kms.IKey | None = None
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     auto_delete_objects: bool = False
     lifecycle: LakeLifecycle = field(default_factory=LakeLifecycle)
@@ -81,6 +84,12 @@ class DataLakeProps:
 class DataLake(Construct):
     """KMS-encrypted, versioned, TLS-only, private, access-logged S3 data lake.
 
+    ``key``: bring your own customer-managed key (its policy must already allow
+    ``logging.s3.amazonaws.com`` and CloudWatch Logs, which an imported key's policy cannot be
+    changed to do); by default a new key with yearly rotation is created.
+    ``bucket_overrides``: ``s3.BucketProps`` merged over every bucket's defaults; encryption, versioning,
+    public-access block, TLS, object ownership, access logging and replication always stay ours.
+
     Attributes: ``key``, ``raw_bucket``, ``sanitized_bucket``, ``quarantine_bucket``,
     ``artifacts_bucket``, ``interactions_bucket``, ``access_logs_bucket``.
     Use the ``grant_*`` helpers instead of writing bucket or key policies by hand.
@@ -90,17 +99,26 @@ class DataLake(Construct):
     CHECKPOINTS_PREFIX = "checkpoints/"
     MODELS_PREFIX = "models/"
 
-    def __init__(self, scope: Construct, construct_id: str, props: DataLakeProps | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey | None = None,
+        props: DataLakeProps | None = None,
+        bucket_overrides: s3.BucketProps | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         # Deliver access logs through a bucket policy (ACLs are disabled by BucketOwnerEnforced),
         # whatever feature flags the host app was created with.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         props = props or DataLakeProps()
         self.props = props
+        self._bucket_overrides = bucket_overrides
         life = props.lifecycle
         stack = cdk.Stack.of(self)
 
-        self.key: kms.IKey = props.encryption_key or kms.Key(
+        self.key: kms.IKey = key or kms.Key(
             self,
             "Key",
             description=f"{stack.stack_name}: data lake, logs and pipeline data at rest",
@@ -156,6 +174,8 @@ class DataLake(Construct):
             role="sanitized",
             lifecycle_rules=[expire_noncurrent, self._tiering("tier-sanitized", life.sanitized_tiering_days)],
         )
+        # Sanitized knowledge documents start knowledge-base ingestion (KnowledgeBase's trigger rule).
+        self._enable_event_bridge(self.sanitized_bucket)
         self.quarantine_bucket = self._bucket(
             "Quarantine",
             role="quarantine",
@@ -295,24 +315,19 @@ class DataLake(Construct):
         logs_bucket = self.access_logs_bucket if log_access else None
         replication = self.props.replication
         destination = replication.destinations.get(role) if replication else None
-        bucket = s3.Bucket(
-            self,
-            construct_id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix=f"{construct_id.lower()}/" if logs_bucket else None,
-            lifecycle_rules=lifecycle_rules,
-            removal_policy=self.props.removal_policy,
-            auto_delete_objects=self.props.auto_delete_objects,
-            replication_role=self.replication_role if destination is not None else None,
-            replication_rules=(
+        secure = {
+            "encryption": s3.BucketEncryption.KMS,
+            "encryption_key": self.key,
+            "bucket_key_enabled": True,
+            "versioned": True,
+            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+            "enforce_ssl": True,
+            "minimum_tls_version": 1.2,
+            "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            "server_access_logs_bucket": logs_bucket,
+            "server_access_logs_prefix": f"{construct_id.lower()}/" if logs_bucket else None,
+            "replication_role": self.replication_role if destination is not None else None,
+            "replication_rules": (
                 [
                     s3.ReplicationRule(
                         destination=destination,
@@ -324,6 +339,18 @@ class DataLake(Construct):
                 ]
                 if destination is not None and replication is not None
                 else None
+            ),
+        }
+        defaults = {
+            "lifecycle_rules": lifecycle_rules,
+            "removal_policy": self.props.removal_policy,
+            "auto_delete_objects": self.props.auto_delete_objects,
+        }
+        bucket = s3.Bucket(
+            self,
+            construct_id,
+            **consolidate_props(
+                self, defaults=defaults, overrides=self._bucket_overrides, enforced=secure, what="bucket_overrides"
             ),
         )
         if destination is None or replication is None or self.replication_role is None:

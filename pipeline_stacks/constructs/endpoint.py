@@ -40,7 +40,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from pipeline_stacks import compliance
+from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 from pipeline_stacks.images import (
@@ -91,7 +91,7 @@ def supports_volume_kms_key(instance_type: str) -> bool:
     return instance_family(instance_type) not in NVME_FAMILIES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeploymentGuardrails:
     """Blue/green traffic shifting for endpoint updates, rolled back by the construct's alarms.
 
@@ -112,7 +112,7 @@ class DeploymentGuardrails:
             raise ValueError(f"DeploymentGuardrails.wait_seconds={self.wait_seconds}; allowed: 0-3600")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServerlessSettings:
     """A serverless variant instead of instances. No GPU/Inferentia: small CPU models only."""
 
@@ -124,7 +124,7 @@ class ServerlessSettings:
             raise ValueError(f"ServerlessSettings.memory_mb={self.memory_mb}; allowed: 1024-6144 in 1024 steps")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelEndpointProps:
     """Properties of :class:`ModelEndpoint`.
 
@@ -183,8 +183,7 @@ class ModelEndpointProps:
             raise ValueError("ModelEndpointProps: scale_to_zero and serverless are alternatives")
         if self.serverless is not None and self.image_uri is None:
             raise ValueError("ModelEndpointProps.serverless needs image_uri (serverless has no GPU: a CPU image)")
-        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
-            raise ValueError("ModelEndpointProps: vpc_subnet_ids and vpc_security_group_ids go together")
+        validation.check_vpc_pair(self.vpc_subnet_ids, self.vpc_security_group_ids, where="ModelEndpointProps.vpc_subnet_ids and vpc_security_group_ids")
 
     @property
     def mode(self) -> Literal["instances", "scale_to_zero", "serverless"]:

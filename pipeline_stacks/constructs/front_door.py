@@ -7,7 +7,7 @@ X-Ray, a regional WAF web ACL, and the chat API of ``lambda_src/front_door/chat_
 under the AWS Lambda Web Adapter layer, ``AWS_LWA_INVOKE_MODE=response_stream``). It stores redacted interactions in
 the data lake and per-caller conversations in a DynamoDB table (pipeline key, PITR, TTL). Usage::
 
-    door = FrontDoor(self, "FrontDoor", FrontDoorProps(backend=endpoint, data_lake=lake))
+    door = FrontDoor(self, "FrontDoor", backend=endpoint, data_lake=lake, props=FrontDoorProps(auth="iam"))
     door.metric_api_5xx()
 """
 
@@ -32,20 +32,19 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from pipeline_stacks import bundling, compliance
+from pipeline_contract import FrontDoorEnv as Env
+from pipeline_contract import FrontDoorMetric, Layout
+from pipeline_stacks import bundling, compliance, validation
+from pipeline_stacks.constructs.api_schema import SCHEMA_DIR, load_request_schema, to_api_gateway_schema
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.overrides import consolidate_props
 
-#: Where the request/response JSON schemas shared with the handler live.
-SCHEMA_DIR = bundling.RUNTIME_ROOT / "lambda_src" / "front_door" / "schemas"
-
-#: Key prefixes the handler writes in the interactions bucket (see ``frontdoor/storage.py``).
-INTERACTION_PREFIXES = ("interactions", "feedback")
 
 #: The handler's Powertools defaults (``frontdoor/observability.py``).
 DEFAULT_SERVICE_NAME = "front-door"
-DEFAULT_METRICS_NAMESPACE = "SecureLlmPipeline/FrontDoor"
+DEFAULT_METRICS_NAMESPACE = FrontDoorMetric.NAMESPACE
 
 #: API Gateway REST integration timeout (with STREAM: until the response starts; the stream may last 15 min).
 API_INTEGRATION_TIMEOUT = cdk.Duration.seconds(29)
@@ -65,142 +64,10 @@ _MODEL_CONNECT_TIMEOUT_S = 2
 _STORAGE_TIMEOUT_S = 3
 
 
-# --------------------------------------------------------------------------- JSON schema -> API Gateway model
-
-_TYPES = {t.name.lower(): t for t in apigateway.JsonSchemaType}
-
-#: Keywords carried over 1:1 (JSON name -> JsonSchema keyword argument).
-_SCALARS = {
-    "title": "title",
-    "description": "description",
-    "format": "format",
-    "multipleOf": "multiple_of",
-    "maxLength": "max_length",
-    "minLength": "min_length",
-    "pattern": "pattern",
-    "maxItems": "max_items",
-    "minItems": "min_items",
-    "uniqueItems": "unique_items",
-    "maxProperties": "max_properties",
-    "minProperties": "min_properties",
-    "required": "required",
-    "enum": "enum",
-    "default": "default",
-}
-_SUBSCHEMA_LISTS = {"allOf": "all_of", "anyOf": "any_of", "oneOf": "one_of"}
-_SUBSCHEMA_MAPS = {
-    "properties": "properties",
-    "patternProperties": "pattern_properties",
-}
-#: Annotations without validation effect that draft-04 does not know: dropped.
-_DROPPED = {"$schema", "$id", "id", "$comment", "examples", "readOnly", "writeOnly", "contentMediaType",
-            "contentEncoding"}  # fmt: skip
-#: Draft-06+ keywords with no draft-04 equivalent: refused, so the gateway never validates less than the handler.
-_UNSUPPORTED = {"if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "dependentSchemas",
-                "dependentRequired", "$anchor", "$dynamicRef"}  # fmt: skip
-
-
-def to_api_gateway_schema(schema: Mapping[str, Any] | bool, *, path: str = "#") -> apigateway.JsonSchema:
-    """Convert a draft-04..07 JSON Schema document into API Gateway's (draft-04) ``JsonSchema``.
-
-    Draft-06/07 differences are translated: numeric ``exclusiveMinimum``/``exclusiveMaximum`` become
-    ``minimum``/``maximum`` + the draft-04 boolean, ``const`` becomes a one-value ``enum``, ``$defs``
-    become ``definitions`` (and ``$ref`` s are rewritten), annotations are dropped. Keywords draft-04
-    cannot express (``if``/``then``, ``contains``, ...) raise ``ValueError`` naming the location, so
-    a schema change fails at synth instead of silently validating less at the gateway.
-    """
-    if isinstance(schema, bool):  # draft-06 boolean schemas
-        return apigateway.JsonSchema() if schema else apigateway.JsonSchema(not_=apigateway.JsonSchema())
-    if not isinstance(schema, Mapping):
-        raise TypeError(f"{path}: a JSON schema must be an object or a boolean, got {schema!r}")
-    kwargs: dict[str, Any] = {}
-    if path == "#":
-        kwargs["schema"] = apigateway.JsonSchemaVersion.DRAFT4
-    for key, value in schema.items():
-        where = f"{path}/{key}"
-        if key in _DROPPED:
-            continue
-        if key in _UNSUPPORTED:
-            raise ValueError(f"{where}: JSON Schema keyword {key!r} has no draft-04 equivalent (API Gateway models)")
-        if key in _SCALARS:
-            kwargs[_SCALARS[key]] = list(value) if isinstance(value, list) else value
-        elif key == "type":
-            kwargs["type"] = [_type(v, where) for v in value] if isinstance(value, list) else _type(value, where)
-        elif key in ("minimum", "maximum"):
-            _set_bound(kwargs, key, value, where)
-        elif key in ("exclusiveMinimum", "exclusiveMaximum"):
-            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
-            if isinstance(value, bool):  # draft-04 form
-                kwargs[f"exclusive_{bound}"] = value
-            else:  # draft-06+: the exclusive bound itself
-                _set_bound(kwargs, bound, value, where)
-                kwargs[f"exclusive_{bound}"] = True
-        elif key == "const":
-            kwargs["enum"] = [value]
-        elif key in _SUBSCHEMA_LISTS:
-            kwargs[_SUBSCHEMA_LISTS[key]] = [to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)]
-        elif key in _SUBSCHEMA_MAPS:
-            kwargs[_SUBSCHEMA_MAPS[key]] = {k: to_api_gateway_schema(s, path=f"{where}/{k}") for k, s in value.items()}
-        elif key in ("definitions", "$defs"):
-            defs = {k: to_api_gateway_schema(s, path=f"{where}/{k}") for k, s in value.items()}
-            kwargs["definitions"] = {**kwargs.get("definitions", {}), **defs}
-        elif key in ("additionalProperties", "additionalItems"):
-            target = "additional_properties" if key == "additionalProperties" else "additional_items"
-            kwargs[target] = value if isinstance(value, bool) else to_api_gateway_schema(value, path=where)
-        elif key == "items":
-            kwargs["items"] = (
-                [to_api_gateway_schema(s, path=f"{where}/{i}") for i, s in enumerate(value)]
-                if isinstance(value, list)
-                else to_api_gateway_schema(value, path=where)
-            )
-        elif key == "not":
-            kwargs["not_"] = to_api_gateway_schema(value, path=where)
-        elif key == "dependencies":
-            kwargs["dependencies"] = {
-                k: list(v) if isinstance(v, list) else to_api_gateway_schema(v, path=f"{where}/{k}")
-                for k, v in value.items()
-            }
-        elif key == "$ref":
-            kwargs["ref"] = str(value).replace("#/$defs/", "#/definitions/")
-        else:
-            raise ValueError(f"{where}: unknown JSON Schema keyword {key!r}")
-    return apigateway.JsonSchema(**kwargs)
-
-
-def _type(name: Any, where: str) -> apigateway.JsonSchemaType:
-    try:
-        return _TYPES[str(name)]
-    except KeyError:
-        raise ValueError(f"{where}: unknown JSON Schema type {name!r}; allowed: {sorted(_TYPES)}") from None
-
-
-def _set_bound(kwargs: dict[str, Any], bound: str, value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{where}: {bound} must be a number, got {value!r}")
-    previous = kwargs.get(bound)
-    if previous is None:
-        kwargs[bound] = value
-    else:  # both "minimum" and a draft-06 "exclusiveMinimum": keep the stricter one
-        kwargs[bound] = max(previous, value) if bound == "minimum" else min(previous, value)
-
-
-def load_request_schema(name: str, *, schema_dir: Path = SCHEMA_DIR, prompt_max_chars: int | None = None) -> dict:
-    """Load ``<schema_dir>/<name>.json``; ``prompt_max_chars`` overrides ``properties.prompt.maxLength``."""
-    with (schema_dir / f"{name}.json").open(encoding="utf-8") as fh:
-        schema = json.load(fh)
-    if prompt_max_chars is not None:
-        try:
-            prompt = schema["properties"]["prompt"]
-        except (KeyError, TypeError):
-            raise ValueError(f"{name}.json has no properties.prompt to apply max_prompt_chars to") from None
-        prompt["maxLength"] = prompt_max_chars
-    return schema
-
-
 # --------------------------------------------------------------------------- props
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrontDoorVpc:
     """Run the front-door Lambda in existing private subnets (egress via NAT or VPC endpoints for
     S3, KMS, SageMaker/Bedrock runtime, X-Ray and CloudWatch Logs)."""
@@ -210,13 +77,16 @@ class FrontDoorVpc:
     security_group_ids: Sequence[str]
 
     def __post_init__(self) -> None:
-        if not self.subnet_ids or not self.security_group_ids:
+        if not self.subnet_ids:
             raise ValueError("FrontDoorVpc needs at least one subnet id and one security group id")
+        validation.check_vpc_pair(
+            self.subnet_ids, self.security_group_ids, where="FrontDoorVpc.subnet_ids and security_group_ids"
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrontDoorProps:
-    """Properties of :class:`FrontDoor`; everything but ``backend`` and ``data_lake`` has a safe default.
+    """Tunables of :class:`FrontDoor`; every field has a safe default.
 
     ``auth``: ``cognito`` (a new user pool, or ``user_pool``) or ``iam`` (SigV4). An API key is always
     required as well (usage plan: ``throttle_rate``/``throttle_burst`` per key, ``quota_per_day``).
@@ -224,8 +94,6 @@ class FrontDoorProps:
     (default: ``lambda_src/front_door`` bundled with the PII engine and its requirements).
     """
 
-    backend: InferenceBackend
-    data_lake: DataLake
     auth: Literal["cognito", "iam"] = "cognito"
     user_pool: cognito.IUserPool | None = None
     user_pool_arn: str | None = None
@@ -255,6 +123,11 @@ class FrontDoorProps:
     stage_name: str = "live"
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    #: Interactions-bucket prefixes the handler writes interactions and feedback under (``pipeline_contract.Layout``;
+    #: the app passes ``sanitization.interactions_prefix`` / ``sanitization.feedback_prefix``, which the
+    #: continuous-learning loop reads).
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str = Layout.FEEDBACK
     #: Set the account-level API Gateway CloudWatch role (needed for execution logs; one per account+region).
     manage_account_logging_role: bool = True
     vpc: FrontDoorVpc | None = None
@@ -288,11 +161,17 @@ class FrontDoorProps:
                 f"lambda_timeout={timeout_s}s for connecting ({_MODEL_CONNECT_TIMEOUT_S} s) and storing "
                 f"({_STORAGE_TIMEOUT_S} s)"
             )
-        for origin in self.cors_allowed_origins:
-            if origin != "*" and (not origin.startswith(("https://", "http://")) or origin.endswith("/")):
-                raise ValueError(f"FrontDoorProps.cors_allowed_origins: {origin!r} is not an origin (scheme://host)")
+        validation.check_cors_origins(self.cors_allowed_origins, where="FrontDoorProps.cors_allowed_origins")
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ValueError("FrontDoorProps.domain_name and certificate_arn must be set together")
+        for name in ("interactions_prefix", "feedback_prefix"):
+            value = getattr(self, name)
+            if not value.strip("/") or not value.endswith("/") or value.startswith("/"):
+                raise ValueError(f"FrontDoorProps.{name}={value!r}; allowed: a key prefix such as 'interactions/'")
+        if self.interactions_prefix.startswith(self.feedback_prefix) or self.feedback_prefix.startswith(
+            self.interactions_prefix
+        ):
+            raise ValueError("FrontDoorProps.interactions_prefix and feedback_prefix must not overlap")
         if not 10 <= self.waf_rate_limit <= 2_000_000_000:
             raise ValueError(f"FrontDoorProps.waf_rate_limit={self.waf_rate_limit}; allowed: 10-2000000000")
         if self.waf_rate_window_seconds not in (60, 120, 300, 600):
@@ -303,25 +182,25 @@ class FrontDoorProps:
 
 # --------------------------------------------------------------------------- construct
 
-#: Gateway (non-Lambda) errors: response type -> (status override or None, error code in the body).
-_GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
-    "BAD_REQUEST_BODY": (None, "invalid_request"),
-    "BAD_REQUEST_PARAMETERS": (None, "invalid_request"),
-    "UNAUTHORIZED": (None, "unauthorized"),
-    "ACCESS_DENIED": (None, "forbidden"),
-    "MISSING_AUTHENTICATION_TOKEN": (None, "forbidden"),
-    "INVALID_SIGNATURE": (None, "forbidden"),
-    "EXPIRED_TOKEN": (None, "forbidden"),
-    "INVALID_API_KEY": (None, "forbidden"),
-    "WAF_FILTERED": (None, "forbidden"),
-    "THROTTLED": (None, "throttled"),
-    "QUOTA_EXCEEDED": (None, "quota_exceeded"),
-    "REQUEST_TOO_LARGE": (None, "payload_too_large"),
-    "UNSUPPORTED_MEDIA_TYPE": (None, "unsupported_media_type"),
-    "INTEGRATION_TIMEOUT": (None, "upstream_timeout"),
-    "INTEGRATION_FAILURE": (None, "upstream_error"),
-    "DEFAULT_4XX": (None, "client_error"),
-    "DEFAULT_5XX": (None, "internal_error"),
+#: Gateway (non-Lambda) errors: response type -> error code in the body (the gateway keeps its own status).
+_GATEWAY_RESPONSES: dict[str, str] = {
+    "BAD_REQUEST_BODY": "invalid_request",
+    "BAD_REQUEST_PARAMETERS": "invalid_request",
+    "UNAUTHORIZED": "unauthorized",
+    "ACCESS_DENIED": "forbidden",
+    "MISSING_AUTHENTICATION_TOKEN": "forbidden",
+    "INVALID_SIGNATURE": "forbidden",
+    "EXPIRED_TOKEN": "forbidden",
+    "INVALID_API_KEY": "forbidden",
+    "WAF_FILTERED": "forbidden",
+    "THROTTLED": "throttled",
+    "QUOTA_EXCEEDED": "quota_exceeded",
+    "REQUEST_TOO_LARGE": "payload_too_large",
+    "UNSUPPORTED_MEDIA_TYPE": "unsupported_media_type",
+    "INTEGRATION_TIMEOUT": "upstream_timeout",
+    "INTEGRATION_FAILURE": "upstream_error",
+    "DEFAULT_4XX": "client_error",
+    "DEFAULT_5XX": "internal_error",
 }
 
 #: Routes of the chat API: (path below /v1, method, request schema file, API Gateway model name, operation name).
@@ -380,12 +259,24 @@ class FrontDoor(Construct):
     ``function_log_group``, ``waf_log_group``. ``metric_*`` methods return the metrics to alarm on.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: FrontDoorProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        backend: InferenceBackend,
+        data_lake: DataLake,
+        props: FrontDoorProps | None = None,
+        function_overrides: lambda_.FunctionOptions | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        props = props or FrontDoorProps()
         self.props = props
+        self.backend = backend
+        self.data_lake = lake = data_lake
+        self._function_overrides = function_overrides
         stack = cdk.Stack.of(self)
-        lake = props.data_lake
-        self._log_group_props = {
+        self._log_group_props: dict[str, Any] = {
             "retention": props.log_retention,
             "encryption_key": lake.key,
             "removal_policy": props.removal_policy,
@@ -411,8 +302,9 @@ class FrontDoor(Construct):
         )
         log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
         log_group.grant_write(role)
-        props.backend.grant_invoke(role)
-        for prefix in INTERACTION_PREFIXES:
+        self.backend.grant_invoke(role)
+        prefixes = (props.interactions_prefix, props.feedback_prefix)
+        for prefix in prefixes:
             lake.grant_write_interactions(role, prefix=prefix)
         self.conversations_table = self._conversations_table(props, lake, role)
 
@@ -423,7 +315,7 @@ class FrontDoor(Construct):
             "AWS_LWA_PORT": str(WEB_ADAPTER_PORT),
             "PORT": str(WEB_ADAPTER_PORT),
             "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
-            **props.backend.environment,
+            **self.backend.environment,
             "IDENTITY_MODE": "apigateway",
             "STORAGE": "s3",
             "CONVERSATIONS_STORE": "dynamodb",
@@ -431,16 +323,18 @@ class FrontDoor(Construct):
             "CONVERSATION_TTL_DAYS": str(props.conversation_ttl_days),
             "MAX_TOKENS_CAP": str(props.max_tokens_cap),
             "GUARDRAIL_STREAM_MODE": props.guardrail_stream_mode,
-            "INTERACTIONS_BUCKET": lake.interactions_bucket.bucket_name,
-            "KMS_KEY_ID": lake.key.key_arn,
-            "PROMPT_MAX_CHARS": str(props.max_prompt_chars),
-            "MODEL_CONNECT_TIMEOUT_S": str(_MODEL_CONNECT_TIMEOUT_S),
-            "MODEL_READ_TIMEOUT_S": _number(props.model_read_timeout_seconds),
+            Env.INTERACTIONS_BUCKET: lake.interactions_bucket.bucket_name,
+            Env.INTERACTIONS_PREFIX: props.interactions_prefix,
+            Env.FEEDBACK_PREFIX: props.feedback_prefix,
+            Env.KMS_KEY_ID: lake.key.key_arn,
+            Env.PROMPT_MAX_CHARS: str(props.max_prompt_chars),
+            Env.MODEL_CONNECT_TIMEOUT_S: str(_MODEL_CONNECT_TIMEOUT_S),
+            Env.MODEL_READ_TIMEOUT_S: _number(props.model_read_timeout_seconds),
             # One attempt: a retry would outlive the time to the first byte API Gateway waits for.
-            "MODEL_MAX_ATTEMPTS": "1",
-            "STORAGE_TIMEOUT_S": str(_STORAGE_TIMEOUT_S),
-            "POWERTOOLS_SERVICE_NAME": props.service_name,
-            "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
+            Env.MODEL_MAX_ATTEMPTS: "1",
+            Env.STORAGE_TIMEOUT_S: str(_STORAGE_TIMEOUT_S),
+            Env.POWERTOOLS_SERVICE_NAME: props.service_name,
+            Env.POWERTOOLS_METRICS_NAMESPACE: props.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_LOGGER_LOG_EVENT": "false",
             "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
@@ -448,7 +342,7 @@ class FrontDoor(Construct):
         }
         if props.cors_allowed_origins:
             # For the handler's own responses (the gateway answers preflights and gateway errors).
-            environment["CORS_ALLOWED_ORIGINS"] = ",".join(props.cors_allowed_origins)
+            environment[Env.CORS_ALLOWED_ORIGINS] = ",".join(props.cors_allowed_origins)
 
         vpc_props: dict[str, Any] = {}
         if props.vpc is not None:
@@ -472,32 +366,41 @@ class FrontDoor(Construct):
             role.add_managed_policy(
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaENIManagementAccess")
             )
+        defaults = {
+            "description": "LLM chat API: validates, streams the model's answer, stores redacted interactions",
+            "memory_size": props.lambda_memory_mb,
+            "timeout": props.lambda_timeout,
+            "reserved_concurrent_executions": props.reserved_concurrency,
+            "logging_format": lambda_.LoggingFormat.JSON,
+        }
+        enforced = {
+            "runtime": lambda_.Runtime.PYTHON_3_12,
+            "architecture": lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
+            "handler": "run.sh",  # executed by the Lambda Web Adapter's wrapper (/opt/bootstrap)
+            "layers": [self._web_adapter_layer(props)],
+            "code": props.code
+            or bundling.lambda_code(
+                "lambda_src/front_door",
+                extra=bundling.SHARED_RUNTIME_COPIES,
+                requirements="lambda_src/front_door/requirements.txt",
+            ),
+            "tracing": lambda_.Tracing.ACTIVE,
+            "role": role,
+            "log_group": log_group,
+            "environment": environment,  # merged with the user's: ours (backend, bucket, key, limits) win
+            **vpc_props,
+        }
         function = lambda_.Function(
             self,
             "Function",
-            description="LLM chat API: validates, streams the model's answer, stores redacted interactions",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
-            handler="run.sh",  # executed by the Lambda Web Adapter's wrapper (/opt/bootstrap)
-            layers=[self._web_adapter_layer(props)],
-            code=props.code
-            or bundling.lambda_code(
-                "lambda_src/front_door",
-                extra=[
-                    bundling.Copy("glue_jobs/pii", "glue_jobs/pii"),
-                    bundling.Copy("glue_jobs/__init__.py", "glue_jobs/__init__.py"),
-                ],
-                requirements="lambda_src/front_door/requirements.txt",
+            **consolidate_props(
+                self,
+                defaults=defaults,
+                overrides=self._function_overrides,
+                enforced=enforced,
+                merge_maps=("environment",),
+                what="function_overrides",
             ),
-            memory_size=props.lambda_memory_mb,
-            timeout=props.lambda_timeout,
-            reserved_concurrent_executions=props.reserved_concurrency,
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            environment=environment,
-            **vpc_props,
         )
         compliance.acknowledge(function, "FrontDoor.function")
         if props.vpc is None:
@@ -509,7 +412,7 @@ class FrontDoor(Construct):
             role,
             "FrontDoor.function_role_objects",
             lake.interactions_bucket,
-            INTERACTION_PREFIXES,
+            prefixes,
         )
         if props.vpc is not None:
             compliance.acknowledge(role, "FrontDoor.function_role_vpc")
@@ -798,9 +701,8 @@ class FrontDoor(Construct):
             headers["Access-Control-Expose-Headers"] = "'X-Request-Id,Retry-After'"
             if origins[0] != "*":
                 headers["Vary"] = "'Origin'"
-        for name, (status, code) in _GATEWAY_RESPONSES.items():
-            kind = _ERROR_TYPES.get(code, "invalid_request_error" if "4XX" in name or code != "internal_error"
-                                    else "server_error")
+        for name, code in _GATEWAY_RESPONSES.items():
+            kind = _ERROR_TYPES.get(code, "invalid_request_error")
             template = (  # the OpenAI error shape of the chat API
                 f'{{"error":{{"message":$context.error.messageString,"type":"{kind}","param":null,'
                 f'"code":"{code}","request_id":"$context.requestId"}}}}'
@@ -808,7 +710,6 @@ class FrontDoor(Construct):
             api.add_gateway_response(
                 f"Response{name.title().replace('_', '')}",
                 type=getattr(apigateway.ResponseType, name.replace("XX", "_XX")),
-                status_code=status,
                 response_headers=headers,
                 templates={"application/json": template},
             )
@@ -980,7 +881,7 @@ class FrontDoor(Construct):
 
     def metric_interaction_log_failures(self, **props: Any) -> cloudwatch.Metric:
         """Interactions the handler could not store (Powertools EMF ``InteractionLogFailures``), Sum per 5 min."""
-        return self.handler_metric("InteractionLogFailures", **props)
+        return self.handler_metric(FrontDoorMetric.INTERACTION_LOG_FAILURES, **props)
 
     def handler_metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
         """Any EMF metric the handler emits (``GenerateRequests``, ``UpstreamThrottled``, ``ModelLatency``, ...)."""

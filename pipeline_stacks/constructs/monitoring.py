@@ -4,7 +4,7 @@ Stages are attached with ``monitor_*`` methods that only use the public hooks of
 (``metric_*()``, ``alarm_metrics()``, ``*_event_pattern()``), so monitoring never depends on how a
 stage is built::
 
-    mon = PipelineMonitoring(self, "Monitoring", PipelineMonitoringProps(alarm_email="oncall@example.com"))
+    mon = PipelineMonitoring(self, "Monitoring", props=PipelineMonitoringProps(alarm_email="oncall@example.com"))
     mon.monitor_sanitization(data_stack.sanitization)
     mon.monitor_training(training_stack.pipeline)
     mon.monitor_backend(serving_stack.backend)
@@ -14,7 +14,7 @@ stage is built::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -27,22 +27,23 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from pipeline_stacks.config import AlarmThresholdsConfig
+from pipeline_stacks.alarms import ALARMS, AlarmThresholds, Stage
 from pipeline_stacks.constructs.backend import InferenceBackend
 
 GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineMonitoringProps:
     """``alarm_email``: optional email subscription (confirm it from the inbox after deploy).
 
-    ``thresholds``: the same validated model as the app's ``monitoring.thresholds`` config.
+    ``thresholds``: the same validated model as the app's ``monitoring.thresholds`` config; the alarms
+    themselves are the rows of :data:`pipeline_stacks.alarms.ALARMS`.
     """
 
     alarm_email: str | None = None
-    thresholds: AlarmThresholdsConfig = field(default_factory=AlarmThresholdsConfig)
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     dashboard_name: str | None = None
 
 
@@ -71,6 +72,14 @@ class TrainingHooks(Protocol):
     def execution_status_event_pattern(self) -> events.EventPattern: ...
     def rejection_event_pattern(self) -> events.EventPattern: ...
     def registered_event_pattern(self) -> events.EventPattern: ...
+
+
+class KnowledgeBaseHooks(Protocol):
+    """The public hooks of :class:`~pipeline_stacks.constructs.KnowledgeBase` that monitoring uses."""
+
+    def metric_failed_ingestions(self) -> cloudwatch.IMetric: ...
+    def metric_timed_out_ingestions(self) -> cloudwatch.IMetric: ...
+    def metric_succeeded_ingestions(self) -> cloudwatch.IMetric: ...
 
 
 @runtime_checkable
@@ -103,7 +112,7 @@ class PipelineMonitoring(Construct):
     (name -> EventBridge rule that notifies the topic).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: PipelineMonitoringProps | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: PipelineMonitoringProps | None = None) -> None:
         super().__init__(scope, construct_id)
         self.props = props or PipelineMonitoringProps()
         self._period = cdk.Duration.minutes(self.props.thresholds.period_minutes)
@@ -166,7 +175,9 @@ class PipelineMonitoring(Construct):
         self.alarms[name] = alarm
         return alarm
 
-    def anomaly_alarm(self, name: str, metric: cloudwatch.IMetric, *, description: str) -> cloudwatch.AnomalyDetectionAlarm:
+    def anomaly_alarm(
+        self, name: str, metric: cloudwatch.IMetric, *, description: str
+    ) -> cloudwatch.AnomalyDetectionAlarm:
         """Alarm when ``metric`` rises above its learned band (what a fixed threshold misses)."""
         alarm = cloudwatch.AnomalyDetectionAlarm(
             self,
@@ -211,11 +222,42 @@ class PipelineMonitoring(Construct):
             label=label,
         )
 
+    def add_table_alarms(
+        self, stage_name: Stage, hooks: Any, metrics: dict[str, cloudwatch.IMetric] | None = None
+    ) -> None:
+        """Create the :data:`~pipeline_stacks.alarms.ALARMS` rows of ``stage_name`` from ``hooks``' metric methods
+        (or, for backends, from ``metrics`` = ``alarm_metrics()``; rows whose metric is absent are skipped)."""
+        t = self.props.thresholds
+        for spec in (s for s in ALARMS if s.stage == stage_name):
+            if metrics is not None:
+                if spec.metric not in metrics:
+                    continue
+                metric: cloudwatch.IMetric = metrics[spec.metric]
+            else:
+                metric = self._hook_metric(hooks, spec.metric)
+            if spec.rate_of is not None:
+                metric = self._rate(spec.rate_label or spec.name, metric, self._hook_metric(hooks, spec.rate_of))
+            raw = getattr(t, spec.threshold) if isinstance(spec.threshold, str) else spec.threshold
+            self.alarm(
+                spec.name,
+                metric,
+                threshold=spec.threshold_value(t),
+                evaluation_periods=spec.evaluation_periods,
+                description=spec.description.format(threshold=raw),
+            )
+
+    @staticmethod
+    def _hook_metric(hooks: Any, name: str) -> cloudwatch.IMetric:
+        if name.startswith("handler:"):
+            metric: cloudwatch.IMetric = hooks.handler_metric(name.removeprefix("handler:"))
+        else:
+            metric = getattr(hooks, name)()
+        return metric
+
     # ------------------------------------------------------------------ stages
 
     def monitor_sanitization(self, stage: SanitizationHooks) -> None:
         """Glue failures/timeouts (events), failed data runs, quarantine share of input."""
-        t = self.props.thresholds
         self.notify_on(
             "GlueJobFailed",
             stage.glue_failure_event_pattern(),
@@ -226,20 +268,8 @@ class PipelineMonitoring(Construct):
             stage.glue_delay_event_pattern(),
             message=f"Sanitization job {stage.job_name} is still running late in its timeout window.",
         )
-        self.alarm(
-            "DataPipelineFailed",
-            stage.metric_failed_runs(),
-            threshold=1,
-            description="The data (sanitization) state machine failed an execution.",
-        )
+        self.add_table_alarms("sanitization", stage)
         share = self._rate("quarantined % of input", stage.metric_records_quarantined(), stage.metric_records_in())
-        self.alarm(
-            "QuarantineShareHigh",
-            share,
-            threshold=t.quarantine_share_percent,
-            description=f"More than {t.quarantine_share_percent}% of input records were quarantined "
-            "(malformed, over-size or drop-mode PII): check the producer and the quarantine bucket.",
-        )
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="## Data: raw → sanitized / quarantined", width=24, height=1),
             cloudwatch.GraphWidget(
@@ -249,21 +279,16 @@ class PipelineMonitoring(Construct):
             ),
             cloudwatch.GraphWidget(title="Quarantine share (%)", left=[share], width=8),
             cloudwatch.GraphWidget(
-                title="PII entities redacted", left=[stage.metric_entities_redacted()], right=[stage.metric_failed_runs()], width=8
+                title="PII entities redacted",
+                left=[stage.metric_entities_redacted()],
+                right=[stage.metric_failed_runs()],
+                width=8,
             ),
         )
 
     def monitor_training(self, stage: TrainingHooks) -> None:
         """Failed / timed-out runs (alarms + events) and quality-gate decisions (events, never silence)."""
-        self.alarm(
-            "TrainingFailed", stage.metric_failed_executions(), threshold=1, description="A training pipeline run failed."
-        )
-        self.alarm(
-            "TrainingTimedOut",
-            stage.metric_timed_out_executions(),
-            threshold=1,
-            description="A training pipeline run hit its timeout.",
-        )
+        self.add_table_alarms("training", stage)
         self.notify_on(
             "TrainingStageFailed", stage.failure_event_pattern(), message="A training pipeline stage failed."
         )
@@ -298,28 +323,9 @@ class PipelineMonitoring(Construct):
 
     def monitor_backend(self, backend: InferenceBackend) -> None:
         """Endpoint latency/errors/utilisation, or Bedrock errors/throttles, from the backend's own metrics."""
-        t = self.props.thresholds
         metrics = dict(backend.alarm_metrics())
-        if backend.backend_name == "bedrock":
-            specs = {
-                "InvocationServerErrors": (t.bedrock_server_errors, "Bedrock returned server errors."),
-                "InvocationThrottles": (t.bedrock_throttles, "Bedrock throttled invocations: raise quotas or use provisioned throughput."),
-                "InvocationClientErrors": (t.endpoint_4xx, "Bedrock rejected requests (client errors)."),
-            }
-        else:
-            specs = {
-                # ModelLatency is reported in microseconds.
-                "ModelLatencyP99": (t.endpoint_latency_p99_ms * 1000, "Endpoint p99 model latency is high."),
-                "Invocation5XXErrors": (t.endpoint_5xx, "The endpoint's model container returned 5XX errors."),
-                "Invocation4XXErrors": (t.endpoint_4xx, "The endpoint rejected many requests (4XX)."),
-                # CPUUtilization is summed over vCPUs (0-100 x vCPUs): dashboard only, no fixed threshold.
-                # LMI/TGI pre-allocate ~90% of GPU memory, so only near-exhaustion is worth a page.
-                "GPUMemoryUtilization": (t.gpu_memory_percent, "Endpoint GPU memory is close to exhaustion."),
-                "MemoryUtilization": (t.utilization_percent, "Endpoint host memory utilisation is high."),
-            }
-        for name, (threshold, description) in specs.items():
-            if name in metrics:
-                self.alarm(f"Backend{name}", metrics[name], threshold=threshold, description=description)
+        stage_name: Any = f"backend:{backend.backend_name}"
+        self.add_table_alarms(stage_name, backend, metrics)
         if isinstance(backend, EndpointEvents):
             self.notify_on(
                 "EndpointFailed", backend.failure_event_pattern(), message="The SageMaker endpoint entered FAILED."
@@ -336,60 +342,53 @@ class PipelineMonitoring(Construct):
 
     def monitor_front_door(self, stage: FrontDoorHooks) -> None:
         """Lambda, API Gateway and WAF alarms, logging failures, and anomaly detection on traffic."""
-        t = self.props.thresholds
         count = stage.metric_api_count()
-        self.alarm("LambdaErrors", stage.metric_lambda_errors(), threshold=t.lambda_errors, description="Front-door Lambda errors (unhandled).")
-        self.alarm("LambdaThrottles", stage.metric_lambda_throttles(), threshold=t.lambda_throttles, description="Front-door Lambda throttled: reserved concurrency exhausted.")
-        self.alarm(
-            "LambdaDurationP99",
-            stage.metric_lambda_duration_p99(),
-            threshold=t.lambda_duration_p99_ms,
-            evaluation_periods=2,
-            description="Front-door Lambda p99 duration is close to its timeout.",
-        )
-        self.alarm(
-            "Api5xxRate",
-            self._rate("5XX %", stage.metric_api_5xx(), count),
-            threshold=t.api_5xx_rate_percent,
-            description=f"More than {t.api_5xx_rate_percent}% of API requests failed with 5XX.",
-        )
-        self.alarm(
-            "Api4xxRate",
-            self._rate("4XX %", stage.metric_api_4xx(), count),
-            threshold=t.api_4xx_rate_percent,
-            evaluation_periods=2,
-            description=f"More than {t.api_4xx_rate_percent}% of API requests were rejected with 4XX (clients broken or abuse).",
-        )
-        self.alarm(
-            "ApiLatencyP99",
-            stage.metric_api_latency_p99(),
-            threshold=t.api_latency_p99_ms,
-            evaluation_periods=2,
-            description="API p99 latency is high.",
-        )
-        self.alarm("WafBlockedSpike", stage.metric_waf_blocked(), threshold=t.waf_blocked, description="WAF is blocking many requests: an attack or a misbehaving client.")
-        self.alarm(
-            "FeedbackLogFailures",
-            stage.handler_metric("FeedbackLogFailures"),
-            threshold=t.interaction_log_failures,
-            description="The front door could not store feedback (callers got 503): check the interactions bucket.",
-        )
-        self.alarm(
-            "InteractionLogFailures",
-            stage.metric_interaction_log_failures(),
-            threshold=t.interaction_log_failures,
-            description="The front door could not store interactions: the continuous-learning data is incomplete.",
-        )
+        self.add_table_alarms("front_door", stage)
         self.anomaly_alarm("ApiTrafficAnomaly", count, description="API request count is above its learned band.")
-        self.anomaly_alarm("Api4xxAnomaly", stage.metric_api_4xx(), description="API 4XX count is above its learned band (a spike).")
+        self.anomaly_alarm(
+            "Api4xxAnomaly", stage.metric_api_4xx(), description="API 4XX count is above its learned band (a spike)."
+        )
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="## API front door", width=24, height=1),
-            cloudwatch.GraphWidget(title="Requests / 4XX / 5XX", left=[count, stage.metric_api_4xx(), stage.metric_api_5xx()], width=8),
-            cloudwatch.GraphWidget(title="Latency p99 (ms)", left=[stage.metric_api_latency_p99(), stage.metric_lambda_duration_p99()], width=8),
+            cloudwatch.GraphWidget(
+                title="Requests / 4XX / 5XX", left=[count, stage.metric_api_4xx(), stage.metric_api_5xx()], width=8
+            ),
+            cloudwatch.GraphWidget(
+                title="Latency p99 (ms)",
+                left=[stage.metric_api_latency_p99(), stage.metric_lambda_duration_p99()],
+                width=8,
+            ),
             cloudwatch.GraphWidget(
                 title="WAF blocked / Lambda throttles / log failures",
-                left=[stage.metric_waf_blocked(), stage.metric_lambda_throttles(), stage.metric_interaction_log_failures()],
+                left=[
+                    stage.metric_waf_blocked(),
+                    stage.metric_lambda_throttles(),
+                    stage.metric_interaction_log_failures(),
+                ],
                 width=8,
+            ),
+        )
+
+    def monitor_knowledge_base(self, stage: KnowledgeBaseHooks) -> None:
+        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions."""
+        self.alarm(
+            "KnowledgeIngestionFailed",
+            stage.metric_failed_ingestions(),
+            threshold=1,
+            description="A knowledge-base ingestion failed: new sanitized documents are not searchable.",
+        )
+        self.alarm(
+            "KnowledgeIngestionTimedOut",
+            stage.metric_timed_out_ingestions(),
+            threshold=1,
+            description="A knowledge-base ingestion run hit its timeout.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## Knowledge base ingestion", width=24, height=1),
+            cloudwatch.GraphWidget(
+                title="Ingestion runs",
+                left=[stage.metric_succeeded_ingestions(), stage.metric_failed_ingestions(), stage.metric_timed_out_ingestions()],
+                width=24,
             ),
         )
 

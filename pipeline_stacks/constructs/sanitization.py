@@ -2,13 +2,13 @@
 
 Raw JSON-lines objects land in the lake's raw bucket -> EventBridge ``Object Created`` -> a Step Functions
 state machine (the "data" pipeline) that batches bursts into single-flight Glue runs -> the Glue job
-(``glue_jobs/sanitize_job.py`` + our own PII engine, ``glue_jobs/pii``) writes sanitized records to the
+(``glue_jobs/sanitize_job.py`` + our own PII engine, ``pii_engine``) writes sanitized records to the
 sanitized bucket and rejected records to the quarantine bucket, and emits CloudWatch metrics.
 
 Usage::
 
     lake = DataLake(self, "Lake")
-    sanitization = PiiSanitization(self, "Sanitization", lake=lake)
+    sanitization = PiiSanitization(self, "Sanitization", data_lake=lake)
     sanitization.metric_records_quarantined()      # for alarms and dashboards
 
 Construct choices: every Glue resource uses the stable L2 constructs of ``aws_cdk.aws_glue`` (aws-cdk-lib
@@ -40,16 +40,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from pipeline_stacks import bundling, compliance
-from pipeline_stacks.config import PII_ENTITY_TYPES
+from pipeline_contract import ENTITY_TYPES as PII_ENTITY_TYPES
+from pipeline_contract import Layout
+from pipeline_contract import SanitizationMetric as M
+from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
-#: CloudWatch namespace of the job's metrics (copy of ``glue_jobs.metrics.DEFAULT_NAMESPACE``; a test
-#: asserts they agree: the runtime folder is not importable from the installed package).
-METRICS_NAMESPACE = "LlmPipeline/Sanitization"
-#: The partition column the job writes (copy of ``glue_jobs.transform.PARTITION_COLUMN``, tested likewise).
-PARTITION_COLUMN = "ingestion_date"
+#: CloudWatch namespace of the job's metrics and the partition column it writes (from ``pipeline_contract``).
+METRICS_NAMESPACE = M.NAMESPACE
+PARTITION_COLUMN = Layout.PARTITION_COLUMN
 #: Namespace of Glue's own job metrics (``--enable-metrics``, ``--enable-observability-metrics``).
 GLUE_METRICS_NAMESPACE = "Glue"
 #: Glue job run states that end a run unsuccessfully (``Glue Job State Change`` events).
@@ -70,7 +70,7 @@ _WORKER_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SanitizeOptions:
     """What the job detects and how it redacts (see ``glue_jobs/sanitize_job.py`` ``OPTIONAL_ARGS``).
 
@@ -117,7 +117,7 @@ class SanitizeOptions:
         return {k: v for k, v in args.items() if v}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PiiSanitizationProps:
     """Properties of :class:`PiiSanitization`; every field has a safe default.
 
@@ -129,19 +129,23 @@ class PiiSanitizationProps:
     ``feedback_prefix``: interactions-bucket prefix the job may also read (front-door feedback, for
     continuous learning); ``extra_output_prefixes``: further sanitized-bucket prefixes the job may write
     (e.g. the continuous-learning output inside the training split).
+    ``knowledge_prefix``: also sanitize whole documents (text/Markdown/HTML) under this raw prefix into the same
+    prefix of the sanitized bucket, with Bedrock KB metadata sidecars (``glue_jobs/documents.py``); uploads there
+    trigger the job too. None (default): no knowledge pass.
     ``max_retries`` are done by the state machine; the Glue job itself has ``MaxRetries`` 0 (a ``.sync``
     task follows one job run id, a Glue-side retry would run unobserved).
     """
 
     name_prefix: str | None = None
     options: SanitizeOptions = field(default_factory=SanitizeOptions)
-    raw_prefix: str = "incoming/"
-    sanitized_prefix: str = "records/"
-    quarantine_prefix: str = "records/"
-    state_prefix: str = "_state/"
-    interactions_prefix: str = "interactions/"
-    feedback_prefix: str | None = "feedback/"
+    raw_prefix: str = Layout.RAW
+    sanitized_prefix: str = Layout.SANITIZED
+    quarantine_prefix: str = Layout.QUARANTINE
+    state_prefix: str = Layout.STATE
+    interactions_prefix: str = Layout.INTERACTIONS
+    feedback_prefix: str | None = Layout.FEEDBACK
     extra_output_prefixes: Sequence[str] = ()
+    knowledge_prefix: str | None = None
     glue_version: str = "5.0"
     worker_type: str = "G.1X"
     number_of_workers: int = 2
@@ -170,12 +174,10 @@ class PiiSanitizationProps:
             "interactions_prefix",
             "state_prefix",
         ):
-            value = getattr(self, name)
-            if value.startswith("/") or (value and not value.endswith("/")):
-                raise ValueError(f"{name}={value!r} must be '' or end with '/' and not start with '/'")
-        for value in (*(self.extra_output_prefixes), *([self.feedback_prefix] if self.feedback_prefix else [])):
-            if not value or value.startswith("/") or not value.endswith("/"):
-                raise ValueError(f"prefix {value!r} must be non-empty, end with '/' and not start with '/'")
+            validation.check_s3_prefix(getattr(self, name), where=f"PiiSanitizationProps.{name}", allow_empty=True)
+        optional = [p for p in (self.feedback_prefix, self.knowledge_prefix) if p is not None]
+        for value in (*(self.extra_output_prefixes), *optional):
+            validation.check_s3_prefix(value, where="PiiSanitizationProps prefix")
         if not all(
             (
                 self.sanitized_prefix,
@@ -233,13 +235,13 @@ class PiiSanitization(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        lake: DataLake,
+        data_lake: DataLake,
         props: PiiSanitizationProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or PiiSanitizationProps()
         self.props = props
-        self.lake = lake
+        self.lake = lake = data_lake
         stack = cdk.Stack.of(self)
         prefix = props.name_prefix or stack.stack_name
 
@@ -294,7 +296,7 @@ class PiiSanitization(Construct):
         library = bundling.python_library_asset(
             self,
             "Library",
-            copies=[bundling.Copy("glue_jobs", "glue_jobs")],
+            copies=[bundling.Copy("glue_jobs", "glue_jobs"), *bundling.SHARED_RUNTIME_COPIES],
             zip_name="glue_jobs.zip",
         )
         for asset in (script, library):
@@ -357,7 +359,7 @@ class PiiSanitization(Construct):
         return cloudwatch.Metric(
             namespace=METRICS_NAMESPACE,
             metric_name=name,
-            dimensions_map={"JobName": self.job_name, **(dims or {})},
+            dimensions_map={M.JOB_NAME: self.job_name, **(dims or {})},
             statistic=kwargs.pop("statistic", "Sum"),
             period=kwargs.pop("period", cdk.Duration.hours(1)),
             **kwargs,
@@ -365,21 +367,21 @@ class PiiSanitization(Construct):
 
     def metric_records_in(self, **kwargs: Any) -> cloudwatch.Metric:
         """Raw lines read per run (``RecordsIn``, Sum)."""
-        return self._job_metric("RecordsIn", **kwargs)
+        return self._job_metric(M.RECORDS_IN, **kwargs)
 
     def metric_records_sanitized(self, **kwargs: Any) -> cloudwatch.Metric:
         """Records written to the sanitized bucket (``RecordsSanitized``, Sum)."""
-        return self._job_metric("RecordsSanitized", **kwargs)
+        return self._job_metric(M.RECORDS_SANITIZED, **kwargs)
 
     def metric_records_quarantined(self, reason: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
         """Records quarantined (``RecordsQuarantined``, Sum), all reasons or one (``empty``, ``oversize``,
         ``invalid_json``, ``not_object``, ``missing_field``, ``drop``)."""
-        return self._job_metric("RecordsQuarantined", {"Reason": reason} if reason else None, **kwargs)
+        return self._job_metric(M.RECORDS_QUARANTINED, {M.REASON: reason} if reason else None, **kwargs)
 
     def metric_count_invariant_violations(self, **kwargs: Any) -> cloudwatch.Metric:
         """1 when a run found ``records_in != sanitized + quarantined`` (it then fails before writing)."""
         return self._job_metric(
-            "CountInvariantViolation",
+            M.COUNT_INVARIANT_VIOLATION,
             statistic=kwargs.pop("statistic", "Maximum"),
             **kwargs,
         )
@@ -391,9 +393,12 @@ class PiiSanitization(Construct):
         (CloudWatch alarms cannot use ``SEARCH``; alarm on a specific entity instead).
         """
         if entity is not None:
-            return self._job_metric("EntitiesDetected", {"Entity": entity}, **kwargs)
+            return self._job_metric(M.ENTITIES_DETECTED, {M.ENTITY: entity}, **kwargs)
         period = kwargs.get("period", cdk.Duration.hours(1))
-        query = f'{{{METRICS_NAMESPACE},Entity,JobName}} MetricName="EntitiesDetected" JobName="{self.job_name}"'
+        query = (
+            f"{{{METRICS_NAMESPACE},{M.ENTITY},{M.JOB_NAME}}} "
+            f'MetricName="{M.ENTITIES_DETECTED}" {M.JOB_NAME}="{self.job_name}"'
+        )
         return cloudwatch.MathExpression(
             expression=f"SUM(SEARCH('{query}', 'Sum', {int(period.to_seconds())}))",
             label=kwargs.get("label", "EntitiesDetected (all types)"),
@@ -514,6 +519,11 @@ class PiiSanitization(Construct):
         }
         if props.auto_scaling:
             args["--enable-auto-scaling"] = "true"
+        if props.knowledge_prefix:
+            lake, kp = self.lake, props.knowledge_prefix
+            args["--knowledge_raw_path"] = lake.raw_bucket.s3_url_for_object(kp)
+            args["--knowledge_sanitized_path"] = lake.sanitized_bucket.s3_url_for_object(kp)
+            args["--knowledge_quarantine_path"] = lake.quarantine_bucket.s3_url_for_object(kp)
         return args
 
     def _grant_job_permissions(self, props: PiiSanitizationProps) -> None:
@@ -527,6 +537,11 @@ class PiiSanitization(Construct):
         lake.grant_read_write_sanitized(role, props.sanitized_prefix)
         lake.grant_read_write_quarantine(role, props.quarantine_prefix)
         lake.grant_read_write_sanitized(role, props.state_prefix)
+        knowledge = [props.knowledge_prefix] if props.knowledge_prefix else []
+        for kp in knowledge:  # whole-document pass: read raw docs, mirror them sanitized (and delete orphans)
+            lake.grant_read_raw(role, kp)
+            lake.grant_read_write_sanitized(role, kp)
+            lake.grant_read_write_quarantine(role, kp)
         # SSE-KMS writes, CSE-KMS job bookmarks and encrypted logs of the security configuration.
         lake.grant_encrypt_decrypt(role)
         stack = cdk.Stack.of(self)
@@ -594,6 +609,11 @@ class PiiSanitization(Construct):
                 compliance.objects_finding(lake.sanitized_bucket, props.sanitized_prefix),
                 compliance.objects_finding(lake.quarantine_bucket, props.quarantine_prefix),
                 compliance.objects_finding(lake.sanitized_bucket, props.state_prefix),
+                *(
+                    compliance.objects_finding(bucket, kp)
+                    for kp in knowledge
+                    for bucket in (lake.raw_bucket, lake.sanitized_bucket, lake.quarantine_bucket)
+                ),
             ),
         )
         compliance.acknowledge(
@@ -778,7 +798,7 @@ class PiiSanitization(Construct):
     def _upload_rule(self, props: PiiSanitizationProps) -> events.Rule:
         detail: dict[str, Any] = {"bucket": {"name": [self.lake.raw_bucket.bucket_name]}}
         if props.raw_prefix:
-            detail["object"] = {"key": [{"prefix": props.raw_prefix}]}
+            detail["object"] = {"key": [{"prefix": p} for p in (props.raw_prefix, props.knowledge_prefix) if p]}
         role = ManagedPolicyRole(
             self,
             "UploadRuleRole",

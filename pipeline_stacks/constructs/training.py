@@ -10,7 +10,7 @@ Flow (every arrow is a state; every failure emits ``TrainingPipelineFailed`` the
 
 Usage::
 
-    pipeline = TrainingPipeline(self, "Training", TrainingPipelineProps(data_lake=lake))
+    pipeline = TrainingPipeline(self, "Training", data_lake=lake, props=TrainingPipelineProps())
     rule = events.Rule(self, "OnModel", event_pattern=pipeline.registered_event_pattern())
 
 Both SageMaker jobs are ``CustomState`` tasks on ``arn:aws:states:::sagemaker:createTrainingJob.sync``:
@@ -40,16 +40,17 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from pipeline_stacks import compliance, images, training_metrics
+from pipeline_contract import EventDetailType
+from pipeline_stacks import compliance, images, training_metrics, validation
 from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 
 #: ``source`` of every event the pipeline puts on the default event bus.
-EVENT_SOURCE = "llm-pipeline.training"
-REGISTERED_DETAIL_TYPE = "ModelRegistered"
-REJECTED_DETAIL_TYPE = "ModelRejected"
-FAILED_DETAIL_TYPE = "TrainingPipelineFailed"
+EVENT_SOURCE = EventDetailType.SOURCE
+REGISTERED_DETAIL_TYPE = EventDetailType.MODEL_REGISTERED
+REJECTED_DETAIL_TYPE = EventDetailType.MODEL_REJECTED
+FAILED_DETAIL_TYPE = EventDetailType.TRAINING_PIPELINE_FAILED
 
 EVALUATIONS_PREFIX = "evaluations/"
 NEURON_CACHE_PREFIX = "neuron-cache/"
@@ -61,7 +62,7 @@ MAX_JOB_PREFIX = 24
 SanitizeTaskFactory = Callable[[Construct, str], sfn.TaskStateBase]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingPipelineProps:
     """Properties of :class:`TrainingPipeline`; only ``data_lake`` is required.
 
@@ -76,7 +77,6 @@ class TrainingPipelineProps:
     run) or ``sanitize_glue_job_name`` names a Glue job to run; neither: no sanitize step.
     """
 
-    data_lake: DataLake
     job_prefix: str = "llm-pipeline"
     region: str | None = None
     instance_type: str = "ml.g5.2xlarge"
@@ -117,18 +117,13 @@ class TrainingPipelineProps:
                 f"TrainingPipelineProps.instance_type={self.instance_type!r}: train on Trainium (ml.trn1/trn1n/trn2) "
                 "or an NVIDIA GPU instance"
             )
-        if self.use_spot and self.max_wait_seconds < self.max_runtime_seconds:
-            raise ValueError(
-                f"TrainingPipelineProps.max_wait_seconds={self.max_wait_seconds} must be >= "
-                f"max_runtime_seconds={self.max_runtime_seconds} with use_spot=True"
-            )
-        if self.image_uri is not None:
-            image_family = images.image_accelerator_family(self.image_uri)
-            if image_family is not None and image_family != family:
-                raise ValueError(
-                    f"TrainingPipelineProps.image_uri={self.image_uri!r} is a {image_family} image, "
-                    f"but {self.instance_type} needs a {family} image"
-                )
+        validation.check_spot_wait(
+            use_spot=self.use_spot,
+            max_wait_seconds=self.max_wait_seconds,
+            max_runtime_seconds=self.max_runtime_seconds,
+            where="TrainingPipelineProps",
+        )
+        validation.check_image_family(self.image_uri, self.instance_type, where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids")
         if images.accelerator_family(self.evaluation_instance_type) == "neuron":
             raise ValueError(
                 f"TrainingPipelineProps.evaluation_instance_type={self.evaluation_instance_type!r}: evaluate.py "
@@ -139,8 +134,11 @@ class TrainingPipelineProps:
                 f"TrainingPipelineProps.quality_gate_metric={self.quality_gate_metric!r}; allowed: "
                 f"{', '.join(training_metrics.EVALUATION_METRIC_NAMES)}"
             )
-        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
-            raise ValueError("TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids go together")
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids,
+            self.vpc_security_group_ids,
+            where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids",
+        )
         if self.sanitize_task_factory is not None and self.sanitize_glue_job_name is not None:
             raise ValueError("give sanitize_task_factory or sanitize_glue_job_name, not both")
         if len(self.job_prefix) > MAX_JOB_PREFIX or not self.job_prefix.replace("-", "").isalnum():
@@ -164,10 +162,18 @@ class TrainingPipeline(Construct):
     :meth:`failure_event_pattern`, :meth:`metric_failed_executions` and friends.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: TrainingPipelineProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_lake: DataLake,
+        props: TrainingPipelineProps | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        props = props or TrainingPipelineProps()
         self.props = props
-        lake = props.data_lake
+        self.data_lake = lake = data_lake
         stack = cdk.Stack.of(self)
         self.job_prefix = props.job_prefix.lower().rstrip("-")
         self.model_package_group_name = props.model_package_group_name
@@ -508,7 +514,7 @@ class TrainingPipeline(Construct):
 
     def _train_state(self) -> dict[str, object]:
         p = self.props
-        lake = self.props.data_lake
+        lake = self.data_lake
         sanitized = lake.sanitized_bucket.bucket_name
         artifacts = lake.artifacts_bucket.bucket_name
         channels = [self._channel("train", self._s3(sanitized, p.train_prefix))]
@@ -572,7 +578,7 @@ class TrainingPipeline(Construct):
 
     def _evaluate_state(self) -> dict[str, object]:
         p = self.props
-        lake = p.data_lake
+        lake = self.data_lake
         metric = p.quality_gate_metric
         params: dict[str, object] = {
             "TrainingJobName.$": "$.run.evalJobName",
@@ -673,7 +679,7 @@ class TrainingPipeline(Construct):
 
     def _execution_role(self) -> ManagedPolicyRole:
         p = self.props
-        lake = p.data_lake
+        lake = self.data_lake
         stack = cdk.Stack.of(self)
         role = ManagedPolicyRole(
             self,

@@ -51,26 +51,18 @@ class DataStack(cdk.Stack):
         self.data_lake = DataLake(
             self,
             "Lake",
-            DataLakeProps(
-                encryption_key=key,
+            key=key,
+            props=DataLakeProps(
                 removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
                 auto_delete_objects=destroy,
-                lifecycle=LakeLifecycle(
-                    raw_tiering_days=lake_cfg.raw_tiering_days,
-                    sanitized_tiering_days=lake_cfg.sanitized_tiering_days,
-                    noncurrent_version_expiry_days=lake_cfg.noncurrent_version_expiry_days,
-                    quarantine_expiry_days=lake_cfg.quarantine_expiry_days,
-                    interactions_expiry_days=lake_cfg.interactions_expiry_days,
-                    checkpoint_expiry_days=lake_cfg.checkpoint_expiry_days,
-                    access_log_expiry_days=lake_cfg.access_log_expiry_days,
-                ),
+                lifecycle=lake_cfg.to_props(LakeLifecycle),
                 replication=self._replication(lake_cfg.replication),
             ),
         )
         self.sanitization = PiiSanitization(
             self,
             "Sanitization",
-            lake=self.data_lake,
+            data_lake=self.data_lake,
             props=self._sanitization_props(config, destroy=destroy),
         )
 
@@ -81,36 +73,18 @@ class DataStack(cdk.Stack):
             if cfg.existing_hash_key_secret_arn
             else None
         )
-        return PiiSanitizationProps(
+        # same-named keys (worker_type, max_workers, raw_prefix, ...; text_fields, entities, ...) are copied
+        return cfg.to_props(
+            PiiSanitizationProps,
             name_prefix=f"{config.project_name}-{config.env_name}",
-            options=SanitizeOptions(
-                text_fields=tuple(cfg.text_fields),
-                scan_all_strings=cfg.scan_all_strings,
-                required_fields=tuple(cfg.required_fields),
-                entities=tuple(cfg.entities),
-                min_score=cfg.min_score,
-                default_mode=cfg.default_mode,
-                entity_modes=dict(cfg.entity_modes),
-                max_record_bytes=cfg.max_record_bytes,
-                output_format=cfg.output_format,
-            ),
-            raw_prefix=cfg.raw_prefix,
+            options=cfg.to_props(SanitizeOptions),
             # Sanitized records land inside the training split's prefix, next to the continuous-learning
             # output, so the training channel reads curated data and new interactions together.
             sanitized_prefix=f"{config.training.train_prefix}curated/",
-            interactions_prefix=cfg.interactions_prefix,
-            feedback_prefix=cfg.feedback_prefix,
             extra_output_prefixes=(
                 (config.training.continuous_learning_output_prefix,) if config.training.continuous_learning else ()
             ),
-            glue_version=cfg.glue_version,
-            worker_type=cfg.worker_type,
-            number_of_workers=cfg.number_of_workers,
-            max_workers=cfg.max_workers,
-            auto_scaling=cfg.auto_scaling,
             timeout=cdk.Duration.minutes(cfg.timeout_minutes),
-            max_retries=cfg.max_retries,
-            max_concurrent_runs=cfg.max_concurrent_runs,
             trigger_on_upload=cfg.trigger == "object_created",
             batch_window=cdk.Duration.seconds(cfg.batch_window_seconds),
             log_retention=_retention(cfg.log_retention_days),

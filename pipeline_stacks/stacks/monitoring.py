@@ -33,7 +33,7 @@ class MonitoringStack(cdk.Stack):
         self.monitoring = PipelineMonitoring(
             self,
             "Monitoring",
-            PipelineMonitoringProps(
+            props=PipelineMonitoringProps(
                 alarm_email=cfg.alarm_email,
                 thresholds=cfg.thresholds,
                 dashboard_name=config.stack_name("pipeline"),

@@ -106,13 +106,16 @@ def test_lifecycle_rules_per_bucket(dev: SynthResult) -> None:
     assert rules("access_logs")["archive-then-expire-logs"]["ExpirationInDays"] == 365
 
 
-def test_raw_bucket_sends_events_to_eventbridge_without_a_custom_resource(dev: SynthResult) -> None:
+def test_raw_and_sanitized_buckets_send_events_to_eventbridge_without_a_custom_resource(dev: SynthResult) -> None:
     ids = _lake_bucket_ids(dev)
     buckets = _buckets(dev.template("data"))
-    assert buckets[ids["raw"]]["Properties"]["NotificationConfiguration"] == {
-        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
-    }
-    assert all("NotificationConfiguration" not in buckets[i]["Properties"] for r, i in ids.items() if r != "raw")
+    for role in ("raw", "sanitized"):  # raw: sanitization trigger; sanitized: knowledge-base ingestion trigger
+        assert buckets[ids[role]]["Properties"]["NotificationConfiguration"] == {
+            "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+        }
+    assert all(
+        "NotificationConfiguration" not in buckets[i]["Properties"] for r, i in ids.items() if r not in ("raw", "sanitized")
+    )
     dev.template("data").resource_count_is("Custom::S3BucketNotifications", 0)
 
 
@@ -197,8 +200,8 @@ def standalone() -> tuple[Template, DataLake, cdk.Stack]:
     lake = DataLake(
         stack,
         "Lake",
-        DataLakeProps(
-            encryption_key=key,
+        key=key,
+        props=DataLakeProps(
             lifecycle=LakeLifecycle(quarantine_expiry_days=7, raw_tiering_days=0, noncurrent_version_expiry_days=10),
         ),
     )

@@ -160,3 +160,20 @@ def test_sagemaker_backend_gets_endpoint_alarms_and_lifecycle_events(prod: Synth
     assert gpu["Threshold"] == 98.0
     rules = prod.pipeline.monitoring.monitoring.rules
     assert {"EndpointFailed", "EndpointDeployment", "GlueJobDelayed"} <= set(rules)
+
+
+def test_every_alarm_table_row_is_an_alarm_with_its_threshold(any_app: SynthResult) -> None:
+    """Table-driven: a row added to ``pipeline_stacks.alarms.ALARMS`` is covered here without a new test."""
+    from pipeline_stacks.alarms import ALARMS
+
+    alarms = _alarms(any_app)
+    backend = any_app.pipeline.serving.backend
+    thresholds = any_app.pipeline.config.monitoring.thresholds
+    for spec in ALARMS:
+        if spec.stage.startswith("backend:") and (
+            spec.stage != f"backend:{backend.backend_name}" or spec.metric not in backend.alarm_metrics()
+        ):
+            continue
+        props = alarms[spec.name]["Properties"]
+        assert props["Threshold"] == spec.threshold_value(thresholds), spec.name
+        assert props["EvaluationPeriods"] == spec.evaluation_periods, spec.name

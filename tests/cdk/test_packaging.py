@@ -33,6 +33,11 @@ def test_wheel_carries_every_runtime_source_file(wheel: Path) -> None:
                 assert f"pipeline_stacks/_runtime/{path.relative_to(REPO_ROOT)}" in names, path
     for name in ("train.py", "evaluate.py", "requirements.txt"):
         assert f"pipeline_stacks/_runtime/training/{name}" in names
+    # The contract and the PII engine are top-level modules of the wheel (the constructs import the contract).
+    assert "pipeline_contract.py" in names
+    for path in (REPO_ROOT / "pii_engine").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            assert str(path.relative_to(REPO_ROOT)) in names, path
 
 
 @pytest.mark.slow
@@ -43,7 +48,8 @@ def test_installed_package_bundles_from_its_own_runtime_copy(wheel: Path, tmp_pa
     probe = (
         "from pipeline_stacks import bundling, constructs; "
         "print(bundling.RUNTIME_ROOT); "
-        "assert (bundling.RUNTIME_ROOT / 'lambda_src' / 'front_door').is_dir()"
+        "assert (bundling.RUNTIME_ROOT / 'lambda_src' / 'front_door').is_dir(); "
+        "assert all(bundling.runtime_source(m).exists() for m in bundling.SHARED_RUNTIME_MODULES)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},

@@ -84,21 +84,6 @@ def ids(dev: SynthResult) -> dict[str, str]:
 # --------------------------------------------------------------------------- runtime parity
 
 
-def test_copied_constants_match_the_runtime_package() -> None:
-    from glue_jobs.metrics import DEFAULT_NAMESPACE
-    from glue_jobs.pii import ENTITY_TYPES
-
-    assert config.PII_ENTITY_TYPES == ENTITY_TYPES
-    assert san.METRICS_NAMESPACE == DEFAULT_NAMESPACE
-
-
-def test_partition_column_matches_the_transform() -> None:
-    pytest.importorskip("pyspark")
-    from glue_jobs.transform import PARTITION_COLUMN
-
-    assert san.PARTITION_COLUMN == PARTITION_COLUMN
-
-
 def test_job_arguments_are_ones_the_entry_script_accepts(data: Template) -> None:
     pytest.importorskip("pyspark")
     from glue_jobs.sanitize_job import OPTIONAL_ARGS, REQUIRED_ARGS
@@ -111,22 +96,25 @@ def test_job_arguments_are_ones_the_entry_script_accepts(data: Template) -> None
 def test_library_zip_has_the_package_at_its_root_with_package_data(
     tmp_path: Path,
 ) -> None:
-    bundler = bundling.LocalPythonBundling([bundling.Copy("glue_jobs", "glue_jobs")], zip_name="glue_jobs.zip")
+    bundler = bundling.LocalPythonBundling(
+        [bundling.Copy("glue_jobs", "glue_jobs"), *bundling.SHARED_RUNTIME_COPIES], zip_name="glue_jobs.zip"
+    )
     bundler.try_bundle(str(tmp_path), image=cdk.DockerImage.from_registry("unused"))
     archive = tmp_path / "glue_jobs.zip"
     names = set(zipfile.ZipFile(archive).namelist())
     for name in (
-        "__init__.py",
-        "transform.py",
-        "metrics.py",
-        "pii/__init__.py",
-        "pii/data/first_names.txt.gz",
+        "glue_jobs/__init__.py",
+        "glue_jobs/transform.py",
+        "glue_jobs/metrics.py",
+        "pipeline_contract.py",
+        "pii_engine/__init__.py",
+        "pii_engine/data/first_names.txt.gz",
     ):
-        assert f"glue_jobs/{name}" in names
+        assert name in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # Import from the zip only (zipimport) and read the gazetteers as package data, as Glue will.
     probe = (
-        "import glue_jobs.pii as p, glue_jobs.pii.names as n; "
+        "import glue_jobs.metrics, pii_engine as p, pii_engine.recognizers.names as n; "
         f"assert p.__file__.startswith({str(archive)!r}), p.__file__; "
         "assert len(n.gazetteers().first) > 1000; "
         "assert p.detect('mail jane@example.com')"
@@ -397,7 +385,7 @@ def _standalone(props: PiiSanitizationProps) -> tuple[cdk.Stack, PiiSanitization
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "Lib")
     lake = DataLake(stack, "Lake")
-    return stack, PiiSanitization(stack, "Sanitization", lake=lake, props=props)
+    return stack, PiiSanitization(stack, "Sanitization", data_lake=lake, props=props)
 
 
 def test_start_run_task_for_continuous_learning_from_another_stack() -> None:
@@ -460,7 +448,7 @@ def test_on_demand_jsonl_with_existing_secret() -> None:
     PiiSanitization(
         stack,
         "Sanitization",
-        lake=lake,
+        data_lake=lake,
         props=PiiSanitizationProps(
             trigger_on_upload=False,
             hash_key_secret=secret,

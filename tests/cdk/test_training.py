@@ -68,7 +68,7 @@ def _standalone(**overrides: Any) -> Template:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "Standalone")
     lake = DataLake(stack, "Lake")
-    TrainingPipeline(stack, "Training", TrainingPipelineProps(data_lake=lake, **overrides))
+    TrainingPipeline(stack, "Training", data_lake=lake, props=TrainingPipelineProps(**overrides))
     return Template.from_stack(stack)
 
 
@@ -387,10 +387,8 @@ def test_reserved_hyperparameters_are_refused() -> None:
 
 
 def test_props_refuse_wait_below_runtime() -> None:
-    app = cdk.App()
-    lake = DataLake(cdk.Stack(app, "S"), "Lake")
     with pytest.raises(ValueError, match="max_wait_seconds"):
-        TrainingPipelineProps(data_lake=lake, max_runtime_seconds=100, max_wait_seconds=50)
+        TrainingPipelineProps(max_runtime_seconds=100, max_wait_seconds=50)
 
 
 # --------------------------------------------------------------------------- images
@@ -439,7 +437,7 @@ def test_images_literal_per_region_and_errors() -> None:
 def test_event_patterns() -> None:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "S")
-    pipeline = TrainingPipeline(stack, "T", TrainingPipelineProps(data_lake=DataLake(stack, "Lake")))
+    pipeline = TrainingPipeline(stack, "T", data_lake=DataLake(stack, "Lake"), props=TrainingPipelineProps())
     for pattern, detail_type in (
         (pipeline.registered_event_pattern(), "ModelRegistered"),
         (pipeline.rejection_event_pattern(), "ModelRejected"),

@@ -12,7 +12,7 @@ from front_door_support import LAMBDA_DIR, ROOT
 
 PROBE = (
     "import json, sys; import handler; from frontdoor import clients, storage; "
-    "print(json.dumps({'boto3': 'boto3' in sys.modules, 'pii': 'glue_jobs.pii' in sys.modules, "
+    "print(json.dumps({'boto3': 'boto3' in sys.modules, 'pii': 'pii_engine' in sys.modules, "
     "'xray': 'aws_xray_sdk.core' in sys.modules, 's3_client': clients.s3.cache_info().currsize, "
     "'engine': storage._engine.cache_info().currsize}))"
 )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from glue_jobs.pii import Engine
+from pii_engine import Engine
 from glue_jobs.transform import QUARANTINE_REASONS, SanitizeConfig, read_raw, sanitize
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pyspark")
 
 from glue_jobs import transform
-from glue_jobs.pii import Engine
+from pii_engine import Engine
 from glue_jobs.transform import (
     STATUS_QUARANTINED,
     STATUS_SANITIZED,

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from glue_jobs.pii import Engine, EngineConfig
-from glue_jobs.pii.second_tier import ComprehendSecondTier, register, registered
+from pii_engine import Engine, EngineConfig
+from pii_engine.second_tier import ComprehendSecondTier, register, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def run_cli(
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "glue_jobs.pii", *args],
+        [sys.executable, "-m", "pii_engine", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from glue_jobs.pii import (
+from pii_engine import (
     ENTITY_TYPES,
     Engine,
     EngineConfig,
@@ -17,8 +17,8 @@ from glue_jobs.pii import (
     detect,
     redact,
 )
-from glue_jobs.pii import validators as v
-from glue_jobs.pii.engine import resolve_overlaps
+from pii_engine import validators as v
+from pii_engine.engine import resolve_overlaps
 
 ENGINE = Engine()
 
@@ -338,7 +338,7 @@ def test_entity_subset_and_min_score() -> None:
 
 def test_config_defaults() -> None:
     cfg = EngineConfig()
-    assert cfg.entities == frozenset(ENTITY_TYPES) and len(ENTITY_TYPES) == 22
+    assert cfg.entities == frozenset(ENTITY_TYPES)
     assert (
         cfg.min_score == 0.5
         and cfg.default_mode is Mode.MASK
@@ -391,7 +391,8 @@ def test_empty_and_whitespace() -> None:
 
 def test_number_scan_agrees_with_patterns() -> None:
     """The one-pass number scan finds exactly the positions where each of its patterns matches."""
-    from glue_jobs.pii import patterns as p
+    from pii_engine.context import Doc
+    from pii_engine.recognizers import dates, network, numbers, scan
 
     texts = [
         "ip 10.0.0.1, card 4111 1111 1111 1111 and 4111-1111-1111-1111, ssn 123-45-6789 / 123 45 6789",
@@ -401,9 +402,9 @@ def test_number_scan_agrees_with_patterns() -> None:
         "no digits at all",
         "９８７-６５-４３２１ ٠١٢٣٤٥٦٧٨٩٠١٢ 2024-13-45",
     ]
-    pats = {"ip": p.IPV4_RE, "card": p.CARD_RE, "ssn": p.SSN_RE, "date": p.DATE_NUM_RE}
+    pats = {"ip": network.IPV4_RE, "card": numbers.CARD_RE, "ssn": numbers.SSN_RE, "date": dates.DATE_NUM_RE}
     for text in texts:
-        starts = p.number_starts(text, p.Doc(text.lower(), frozenset()))
+        starts = scan.number_starts(text, Doc(text.lower(), frozenset()))
         for key, rx in pats.items():
             want = [i for i in range(len(text)) if rx.match(text, i)]
             assert starts[key] == want, (key, text)
@@ -413,7 +414,8 @@ def test_context_patterns_match_plain_alternation() -> None:
     """Context-word regexes (grouped by first letter) find the same words as the plain whole-word alternation."""
     import re
 
-    from glue_jobs.pii import patterns as p
+    from pii_engine import context
+    from pii_engine.recognizers import numbers
 
     texts = [
         "call me on my cell or telephone; tel: +1, fax/phone, ph. mobile, mob, whatsapp, sms, text me, reach me",
@@ -424,19 +426,30 @@ def test_context_patterns_match_plain_alternation() -> None:
         "zip code zipcode postal postcode post code plz c.p. cp pin pincode; secret_access_key aws_secret",
         "telephoned cellar xssn phoned recall mobiles zipped pinned tincan aba1 ssn9 téléphone móvil teléfono",
     ]
-    for etype, words in p.CONTEXT_WORDS.items():
-        plain = re.compile(p._CTX_LEAD + words + p._CTX_TAIL)
+    for etype, words in context.CONTEXT_WORDS.items():
+        plain = re.compile(context._CTX_LEAD + words + context._CTX_TAIL)
         for text in texts:
-            assert [m.span() for m in p.CONTEXT[etype].finditer(text)] == [
+            assert [m.span() for m in context.CONTEXT[etype].finditer(text)] == [
                 m.span() for m in plain.finditer(text)
             ], (etype, text)
     gate = re.compile(
-        p._CTX_LEAD
-        + "|".join(f"(?P<{t}>{p.CONTEXT_WORDS[t]})" for t in sorted(p._WEAK_TYPES))
-        + p._CTX_TAIL
+        context._CTX_LEAD
+        + "|".join(f"(?P<{t}>{context.CONTEXT_WORDS[t]})" for t in sorted(numbers._WEAK_TYPES))
+        + context._CTX_TAIL
     )
     for text in texts:
         assert [
-            (m.span(), p._WEAK_GATE_TYPE[m.lastgroup])
-            for m in p._WEAK_GATE.finditer(text)
+            (m.span(), numbers._WEAK_GATE_TYPE[m.lastgroup])
+            for m in numbers._WEAK_GATE.finditer(text)
         ] == [(m.span(), m.lastgroup) for m in gate.finditer(text)]
+
+
+def test_every_registered_type_has_a_recognizer_and_a_rank() -> None:
+    """The registry is the one list of types: each can be reported by some recognizer and has a tie-break rank."""
+    from pii_engine.engine import PRIORITY
+    from pii_engine.recognizers import RECOGNIZERS, names
+    from pii_engine.registry import REGISTRY
+
+    reportable = set(names.TYPES).union(*(types for _, types in RECOGNIZERS.values()))
+    assert reportable == set(ENTITY_TYPES)
+    assert sorted(PRIORITY) == sorted(ENTITY_TYPES) and len({t.priority for t in REGISTRY}) == len(REGISTRY)

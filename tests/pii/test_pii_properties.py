@@ -7,7 +7,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from glue_jobs.pii import ENTITY_TYPES, Engine, EngineConfig, Mode
+from pii_engine import ENTITY_TYPES, Engine, EngineConfig, Mode
 
 MASK = Engine()
 HASH = Engine(EngineConfig(default_mode=Mode.HASH, hash_key=b"property-test-key"))

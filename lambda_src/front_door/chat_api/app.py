@@ -368,7 +368,7 @@ class ChatService:
             "pii_counts": {"messages": in_counts, "output": out_counts},
         }
         self.metrics.add("PiiEntitiesRedacted", storage.pii_total(record["pii_counts"]))
-        key = storage.interaction_key(ctx["completion_id"], now)
+        key = storage.interaction_key(ctx["completion_id"], now, self.s.interactions_prefix)
         conversation = self.conversation_record(ctx, messages, output, now)
         results = await asyncio.gather(
             self.bounded(inv, "InteractionLog", self.records.put, key, record),
@@ -479,7 +479,7 @@ class ChatService:
 
         try:
             await self.bounded(inv, "FeedbackLog", self.records.put,
-                               storage.feedback_key(completion_id, feedback_id, now), record)
+                               storage.feedback_key(completion_id, feedback_id, now, self.s.feedback_prefix), record)
         except Exception:
             raise self.unavailable() from None
         finally:

@@ -50,6 +50,9 @@ class ChatSettings:
     guardrail_stream_mode: str = "sync"
     storage: str = "local"
     interactions_bucket: str | None = None
+    #: Key prefixes in the interactions bucket (``pipeline_contract.Layout`` defaults).
+    interactions_prefix: str = "interactions/"
+    feedback_prefix: str = "feedback/"
     kms_key_id: str | None = None
     #: Local lake root: records land in ``<lake_dir>/<interactions_bucket_name>/<key>`` (the S3 layout).
     lake_dir: str = ".local/lake"
@@ -129,6 +132,8 @@ class ChatSettings:
             guardrail_stream_mode=_choice(env, "GUARDRAIL_STREAM_MODE", "sync", GUARDRAIL_STREAM_MODES),
             storage=_choice(env, "STORAGE", "s3" if env.get("INTERACTIONS_BUCKET") else "local", STORAGES),
             interactions_bucket=_opt(env, "INTERACTIONS_BUCKET"),
+            interactions_prefix=env.get("INTERACTIONS_PREFIX") or "interactions/",
+            feedback_prefix=env.get("FEEDBACK_PREFIX") or "feedback/",
             kms_key_id=_opt(env, "KMS_KEY_ID"),
             lake_dir=env.get("LOCAL_LAKE_DIR") or ".local/lake",
             conversations=_choice(

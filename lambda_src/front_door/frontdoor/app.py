@@ -37,6 +37,8 @@ from frontdoor.config import Settings, cors_allowed_origins, settings
 from frontdoor.errors import ApiError, upstream_error
 from frontdoor.observability import logger, metrics, tracer
 from frontdoor.schemas import RequestInvalid
+from pipeline_contract import FrontDoorEnv
+from pipeline_contract import FrontDoorMetric as Metric
 
 ROUTES: dict[str, str] = {"/v1/generate": "POST", "/v1/feedback": "POST"}
 ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -131,7 +133,7 @@ def read_json_body(schema_name: str, s: Settings) -> dict[str, Any]:
 @app.post("/v1/generate")
 def generate() -> Response:
     """Validate, call the model, store the redacted interaction, answer with the raw model output."""
-    _count("GenerateRequests")
+    _count(Metric.GENERATE_REQUESTS)
     s = settings()
     body = read_json_body("generate_request", s)
     prompt: str = body["prompt"]
@@ -148,13 +150,13 @@ def generate() -> Response:
         logger.warning("model call failed", extra={"error_type": type(exc).__name__,
                                                    "upstream_code": _client_error_code(exc)})
         raise mapped from None
-    _count("ModelLatency", gen.latency_ms, MetricUnit.Milliseconds)
+    _count(Metric.MODEL_LATENCY, gen.latency_ms, MetricUnit.Milliseconds)
     if gen.input_tokens is not None:
-        _count("InputTokens", gen.input_tokens)
+        _count(Metric.INPUT_TOKENS, gen.input_tokens)
     if gen.output_tokens is not None:
-        _count("OutputTokens", gen.output_tokens)
+        _count(Metric.OUTPUT_TOKENS, gen.output_tokens)
     if gen.stop_reason == "guardrail_intervened":
-        _count("GuardrailInterventions")
+        _count(Metric.GUARDRAIL_INTERVENTIONS)
     payload = {
         "request_id": _request_id(),
         "output": gen.output,
@@ -206,20 +208,20 @@ def _store_interaction(s: Settings, body: dict[str, Any], params: dict[str, Any]
             "output_chars": len(gen.output),
             "pii_counts": counts,
         }
-        storage.put_record(storage.interaction_key(_request_id(), now), record, s)
+        storage.put_record(storage.interaction_key(_request_id(), now, s.interactions_prefix), record, s)
     except Exception as exc:
-        _count("InteractionLogFailures")
+        _count(Metric.INTERACTION_LOG_FAILURES)
         logger.warning("interaction not stored", extra={"error_type": type(exc).__name__})
         return None
     total = storage.pii_total(counts)
-    _count("PiiEntitiesRedacted", total)
+    _count(Metric.PII_ENTITIES_REDACTED, total)
     return total
 
 
 @app.post("/v1/feedback")
 def feedback() -> Response:
     """Store a redacted rating/comment linked to a previous ``request_id``; 503 if it cannot be stored."""
-    _count("FeedbackRequests")
+    _count(Metric.FEEDBACK_REQUESTS)
     s = settings()
     body = read_json_body("feedback_request", s)
     rating = body["rating"]
@@ -239,9 +241,9 @@ def feedback() -> Response:
             "comment": comment,
             "pii_counts": {"comment": counts},
         }
-        storage.put_record(storage.feedback_key(body["request_id"], feedback_id, now), record, s)
+        storage.put_record(storage.feedback_key(body["request_id"], feedback_id, now, s.feedback_prefix), record, s)
     except Exception as exc:
-        _count("FeedbackLogFailures")
+        _count(Metric.FEEDBACK_LOG_FAILURES)
         logger.warning("feedback not stored", extra={"error_type": type(exc).__name__})
         raise ApiError(503, "storage_unavailable", "Feedback could not be stored; retry later.",
                        {"Retry-After": str(s.retry_after_s)}) from None
@@ -252,7 +254,7 @@ def feedback() -> Response:
 @app.not_found
 def not_found(_: NotFoundError) -> Response:
     """404 for unknown paths, 405 (with ``Allow``) for a known path with another method."""
-    _count("ClientErrors")
+    _count(Metric.CLIENT_ERRORS)
     path = app.current_event.raw_event.get("path")
     allowed = ROUTES.get(path) if isinstance(path, str) else None
     if allowed:
@@ -263,7 +265,7 @@ def not_found(_: NotFoundError) -> Response:
 @app.exception_handler(RequestInvalid)
 def on_invalid(exc: RequestInvalid) -> Response:
     """Schema violation -> 400; logs only the field path and the violated rule."""
-    _count("ClientErrors")
+    _count(Metric.CLIENT_ERRORS)
     logger.info("request rejected", extra={"status": 400, "field": exc.field, "rule": exc.rule})
     return _error(400, "invalid_request", str(exc))
 
@@ -284,7 +286,7 @@ def on_unexpected(exc: Exception) -> Response:
 
 
 def _log_unexpected(exc: Exception) -> None:
-    _count("UnhandledErrors")
+    _count(Metric.UNHANDLED_ERRORS)
     logger.error("unhandled error", extra={
         "error_type": type(exc).__name__, "frames": traceback.format_tb(exc.__traceback__)})
 
@@ -338,5 +340,5 @@ def warm() -> None:
     (clients.bedrock_runtime if s.backend == "bedrock" else clients.sagemaker_runtime)()
 
 
-if os.environ.get("WARM_ON_INIT", "").lower() == "true":  # SnapStart / provisioned concurrency
+if os.environ.get(FrontDoorEnv.WARM_ON_INIT, "").lower() == "true":  # SnapStart / provisioned concurrency
     warm()

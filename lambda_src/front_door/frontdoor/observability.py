@@ -8,8 +8,10 @@ from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "front-door"
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SecureLlmPipeline/FrontDoor"
+from pipeline_contract import FrontDoorEnv, FrontDoorMetric
+
+SERVICE = os.environ.get(FrontDoorEnv.POWERTOOLS_SERVICE_NAME) or "front-door"
+NAMESPACE = os.environ.get(FrontDoorEnv.POWERTOOLS_METRICS_NAMESPACE) or FrontDoorMetric.NAMESPACE
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

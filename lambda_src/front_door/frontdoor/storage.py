@@ -9,11 +9,12 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import pipeline_contract
 from frontdoor import clients
 from frontdoor.config import Settings
 
 if TYPE_CHECKING:
-    from glue_jobs.pii import Engine
+    from pii_engine import Engine
 
 SCHEMA_VERSION = 1
 
@@ -21,7 +22,7 @@ SCHEMA_VERSION = 1
 @cache
 def _engine() -> Engine:
     """The shared PII engine, built on first use (it lazy-loads its gazetteers)."""
-    from glue_jobs.pii import Engine, EngineConfig
+    from pii_engine import Engine, EngineConfig
 
     return Engine(EngineConfig())
 
@@ -43,14 +44,14 @@ def redact_in_background(text: str) -> Future[tuple[str | None, dict[str, int]]]
     return _pool().submit(redact, text)
 
 
-def interaction_key(request_id: str, now: datetime) -> str:
-    """``interactions/dt=YYYY-MM-DD/hour=HH/<request_id>.json`` (UTC partitions)."""
-    return f"interactions/dt={now:%Y-%m-%d}/hour={now:%H}/{request_id}.json"
+def interaction_key(request_id: str, now: datetime, prefix: str = pipeline_contract.Layout.INTERACTIONS) -> str:
+    """``<prefix>dt=YYYY-MM-DD/hour=HH/<request_id>.json`` (UTC partitions; layout from ``pipeline_contract``)."""
+    return pipeline_contract.interaction_key(request_id, now, prefix)
 
 
-def feedback_key(request_id: str, feedback_id: str, now: datetime) -> str:
-    """``feedback/dt=YYYY-MM-DD/<request_id>-<feedback_id>.json``."""
-    return f"feedback/dt={now:%Y-%m-%d}/{request_id}-{feedback_id}.json"
+def feedback_key(request_id: str, feedback_id: str, now: datetime, prefix: str = pipeline_contract.Layout.FEEDBACK) -> str:
+    """``<prefix>dt=YYYY-MM-DD/<request_id>-<feedback_id>.json`` (layout from ``pipeline_contract``)."""
+    return pipeline_contract.feedback_key(request_id, feedback_id, now, prefix)
 
 
 def pii_total(counts: Mapping[str, Mapping[str, int]]) -> int:

@@ -7,30 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-ENTITY_TYPES: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "US_SSN",
-    "US_ITIN",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "MAC_ADDRESS",
-    "URL",
-    "DATE_TIME",
-    "US_DRIVER_LICENSE",
-    "US_PASSPORT",
-    "US_BANK_NUMBER",
-    "ABA_ROUTING_NUMBER",
-    "MEDICAL_RECORD_NUMBER",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "PERSON",
-    "STREET_ADDRESS",
-    "LOCATION",
-    "AGE",
-    "ZIP_CODE",
-)
+from pii_engine.registry import ENTITY_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +98,7 @@ class EngineConfig:
                 "hash mode requires hash_key (load it from Secrets Manager; never hard-code it)"
             )
         if self.second_tier is not None:
-            from glue_jobs.pii.second_tier import registered
+            from pii_engine.second_tier import registered
 
             if self.second_tier not in registered():
                 raise ValueError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
-from glue_jobs.pii.model import Span
+from pii_engine.model import Span
 
 
 class SecondTier(Protocol):

@@ -7,63 +7,22 @@ from collections import Counter
 from itertools import pairwise
 from operator import attrgetter
 
-from glue_jobs.pii import names, patterns
-from glue_jobs.pii.model import ENTITY_TYPES, EngineConfig, Mode, Redaction, Span
+from pii_engine import context
+from pii_engine.model import EngineConfig, Mode, Redaction, Span
+from pii_engine.recognizers import RECOGNIZERS
+from pii_engine.registry import ENTITY_TYPES, HASH_ALNUM_TYPES, PRIORITY
 
-# Tie-break order for equally long, equally scored overlapping spans (earlier wins): validated formats first,
-# then context-gated identifiers, then free-text types.
-PRIORITY: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "URL",
-    "IBAN_CODE",
-    "CREDIT_CARD",
-    "US_ITIN",
-    "US_SSN",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "IP_ADDRESS",
-    "MAC_ADDRESS",
-    "ABA_ROUTING_NUMBER",
-    "PHONE_NUMBER",
-    "MEDICAL_RECORD_NUMBER",
-    "US_PASSPORT",
-    "US_DRIVER_LICENSE",
-    "US_BANK_NUMBER",
-    "DATE_TIME",
-    "STREET_ADDRESS",
-    "PERSON",
-    "LOCATION",
-    "ZIP_CODE",
-    "AGE",
-)
 _RANK = {t: i for i, t in enumerate(PRIORITY)}
 _START = attrgetter("start")
-assert set(PRIORITY) == set(ENTITY_TYPES)
 
 PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]"
 )
-# Types whose hash input keeps only letters and digits (so "123-45-6789" and "123 45 6789" hash alike).
-_ALNUM_TYPES = frozenset(
-    {
-        "PHONE_NUMBER",
-        "CREDIT_CARD",
-        "US_SSN",
-        "US_ITIN",
-        "IBAN_CODE",
-        "MAC_ADDRESS",
-        "US_DRIVER_LICENSE",
-        "US_PASSPORT",
-        "US_BANK_NUMBER",
-        "ABA_ROUTING_NUMBER",
-        "MEDICAL_RECORD_NUMBER",
-        "ZIP_CODE",
-    }
-)
+_ALNUM_TYPES = HASH_ALNUM_TYPES
 _NON_ALNUM = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
-_FIELD_WHOLE_VALUE = patterns.FREE_TEXT_TYPES
+_FIELD_WHOLE_VALUE = context.FREE_TEXT_TYPES
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -106,13 +65,11 @@ class Engine:
         wanted = self.config.entities
         self._all_types = wanted == frozenset(ENTITY_TYPES)
         self._recognizers = [
-            rec for rec, types in patterns.RECOGNIZERS.values() if types & wanted
+            rec for rec, types in RECOGNIZERS.values() if types & wanted
         ]
-        if wanted & names.TYPES:
-            self._recognizers.append(names.find_names)
         self._second = None
         if self.config.second_tier:
-            from glue_jobs.pii.second_tier import create
+            from pii_engine.second_tier import create
 
             self._second = create(self.config.second_tier)
 
@@ -123,8 +80,8 @@ class Engine:
         lower = (
             PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
         )
-        doc = patterns.Doc(
-            lower, patterns.field_types(field), _DIGIT.search(text) is not None
+        doc = context.Doc(
+            lower, context.field_types(field), _DIGIT.search(text) is not None
         )
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:

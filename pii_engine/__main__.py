@@ -1,0 +1,113 @@
+"""CLI: ``python -m pii_engine {detect,redact}`` over JSON lines on stdin.
+
+Each input line is ``{"text": ..., "field": optional}``; each output line corresponds to exactly one input line
+(``{"entities": [...]}``, ``{"text": ...}`` or ``{"error": ...}`` for a malformed line). The HMAC key for hash
+mode is read from the environment variable named by ``--hash-key-env`` (default ``PII_HASH_KEY``), never
+from a flag value, and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TextIO
+
+from pii_engine.engine import Engine
+from pii_engine.model import ENTITY_TYPES, EngineConfig, Mode
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m pii_engine", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("command", choices=("detect", "redact"))
+    p.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.MASK.value,
+        help="redaction mode",
+    )
+    p.add_argument(
+        "--hash-key-env",
+        default="PII_HASH_KEY",
+        help="environment variable holding the HMAC key",
+    )
+    p.add_argument(
+        "--entities", help=f"comma-separated subset of: {','.join(ENTITY_TYPES)}"
+    )
+    p.add_argument("--min-score", type=float, default=0.5)
+    p.add_argument(
+        "--second-tier",
+        default=None,
+        help="registered second-tier detector, e.g. comprehend",
+    )
+    return p.parse_args(argv)
+
+
+def run(
+    argv: list[str] | None = None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> int:
+    """Process stdin to stdout; returns the process exit code (2 for a bad configuration)."""
+    args = _parse_args(argv)
+    key = os.environ.get(args.hash_key_env)
+    try:
+        config = EngineConfig(
+            entities=frozenset(e.strip() for e in args.entities.split(","))
+            if args.entities
+            else frozenset(ENTITY_TYPES),
+            min_score=args.min_score,
+            default_mode=Mode(args.mode),
+            hash_key=key.encode() if key else None,
+            second_tier=args.second_tier,
+        )
+    except ValueError as exc:
+        msg = str(exc).replace(
+            "hash mode requires hash_key",
+            f"hash mode requires the {args.hash_key_env} environment variable",
+        )
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    try:
+        engine = Engine(config)
+    except Exception as exc:  # noqa: BLE001 - e.g. the Comprehend tier has no region/credentials; report, exit 2
+        print(f"error: cannot start the engine: {exc}", file=sys.stderr)
+        return 2
+    for lineno, line in enumerate(stdin, 1):
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise TypeError('expected an object with a string "text"')
+            field = (
+                record.get("field") if isinstance(record.get("field"), str) else None
+            )
+            if args.command == "detect":
+                spans = engine.detect(record["text"], field=field)
+                out: dict[str, object] = {
+                    "entities": [
+                        {
+                            "type": s.type,
+                            "start": s.start,
+                            "end": s.end,
+                            "score": round(s.score, 3),
+                        }
+                        for s in spans
+                    ]
+                }
+            else:
+                result = engine.redact(record["text"], field=field)
+                out = {"text": result.text}
+                if result.drop:
+                    out["drop"] = True
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            out = {"error": f"line {lineno}: {exc}"}
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

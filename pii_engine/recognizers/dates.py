@@ -1,0 +1,179 @@
+"""Dates and ages: DATE_TIME, AGE."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pii_engine.context import Doc, Recognizer
+from pii_engine.model import Span
+from pii_engine.patterns import lazy_re, literal_alternation
+from pii_engine.recognizers.scan import _DASH_SLASH, _DATE_SEPS, _FOUR_DIGITS, _TIME, _rescan, number_starts
+
+# --------------------------------------------------------------------------------------------- dates, ages, zip codes
+
+_MONTHS = (
+    r"jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|sept?(?:ember|\.)?|"
+    r"oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?|"
+    r"januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
+)
+DATE_NUM_RE = lazy_re(
+    r"(?=\d)(?<![\w.:/-])(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<num>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d{2,4})"
+    r"|(?P<ymd>\d{4}/\d{1,2}/\d{1,2}))" + _TIME
+)
+
+# Textual dates are matched from the month name (found with str.find on its stem), then extended left to a day.
+DATE_TXT_RE = lazy_re(
+    r"(?:"
+    + _MONTHS
+    + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?"
+    + _TIME,
+    re.IGNORECASE,
+)
+_DAY_BEFORE = lazy_re(
+    r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE
+)
+# Three-letter stems of the month names above (lower-cased); a text without any has no textual date.
+_MONTH_STEMS = (
+    "jan",
+    "feb",
+    "fév",
+    "fev",
+    "mar",
+    "mär",
+    "apr",
+    "avr",
+    "abr",
+    "may",
+    "mai",
+    "jun",
+    "jui",
+    "jul",
+    "aug",
+    "aoû",
+    "aou",
+    "ago",
+    "sep",
+    "set",
+    "oct",
+    "okt",
+    "nov",
+    "dec",
+    "déc",
+    "dez",
+    "dic",
+    "ene",
+)
+
+assert {len(stem) for stem in _MONTH_STEMS} == {3}
+_MONTH_STEM_RE = lazy_re(literal_alternation(_MONTH_STEMS))
+
+
+def _valid_ymd(y: int, m: int, d: int) -> bool:
+    return 1 <= m <= 12 and 1 <= d <= 31 and 1000 <= y <= 2999
+
+
+def find_date(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit:
+        return
+    for m in _rescan(DATE_NUM_RE, text, number_starts(text, doc)["date"]):
+        if m.group("iso") or m.group("ymd"):
+            y, mo, d = (
+                int(x) for x in _DASH_SLASH.split(m.group("iso") or m.group("ymd"))
+            )
+            if not _valid_ymd(y, mo, d):
+                continue
+            yield Span("DATE_TIME", m.start(), m.end(), 0.9)
+            continue
+        a, b, c = _DATE_SEPS.split(m.group("num"))
+        if (m.group("sep") != "/" and len(c) != 4) or len(c) == 3:
+            continue
+        a_i, b_i = int(a), int(b)
+        if not (1 <= a_i <= 31 and 1 <= b_i <= 31 and min(a_i, b_i) <= 12):
+            continue
+        if len(c) == 4 and not 1000 <= int(c) <= 2999:
+            continue
+        yield Span("DATE_TIME", m.start(), m.end(), 0.85)
+    lower = doc.lower
+    # Stems are distinct 3-character strings, so each position holds at most one; an occurrence hidden by an
+    # overlapping earlier one starts after a letter of it and would be rejected anyway.
+    for sm in _MONTH_STEM_RE.finditer(lower):
+        pos = sm.start()
+        if pos == 0 or not lower[pos - 1].isalpha():
+            m = DATE_TXT_RE.match(text, pos)
+            if m:
+                day = _DAY_BEFORE.search(text, max(0, pos - 12), pos)
+                start = day.start() if day else pos
+                t = text[start : m.end()]
+                # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
+                if (
+                    any(ch.isdigit() for ch in t)
+                    and (
+                        _FOUR_DIGITS.search(t)
+                        or any(ch.isupper() for ch in t if ch.isalpha())
+                    )
+                    and not (
+                        t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:])
+                    )
+                ):
+                    yield Span("DATE_TIME", start, m.end(), 0.85)
+
+
+AGE_NUM_RE = lazy_re(
+    r"(?=\d)(?<![\w.])(?P<n>\d{1,3})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+    r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
+)
+AGE_KEY_RE = lazy_re(
+    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])",
+    re.IGNORECASE,
+)
+_AGE_WORDS = ("age", "alter", "âge", "edad")
+
+
+_AGE_KEYS = (
+    "year",
+    "yr",
+    "y/o",
+    "y.o",
+    "yo",
+    "age",
+    "jahre",
+    "jährig",
+    "alter",
+    "ans",
+    "años",
+    "âge",
+    "edad",
+)
+
+_AGE_KEY_RE = lazy_re(literal_alternation(_AGE_KEYS))
+
+
+def find_age(text: str, doc: Doc) -> Iterator[Span]:
+    if not doc.has_digit or _AGE_KEY_RE.search(doc.lower) is None:
+        return
+    matches = list(AGE_NUM_RE.finditer(text))
+    lower = doc.lower
+    for word in _AGE_WORDS:
+        pos = lower.find(word)
+        while pos != -1:
+            if pos == 0 or not lower[pos - 1].isalnum():
+                m = AGE_KEY_RE.match(text, pos)
+                if m:
+                    matches.append(m)
+            pos = lower.find(word, pos + 1)
+    for m in matches:
+        if 0 < int(m.group("n")) <= 125:
+            yield Span("AGE", m.start("n"), m.end("n"), 0.85)
+    if "AGE" in doc.hints and text.strip().isdigit() and 0 < int(text.strip()) <= 125:
+        s = text.index(text.strip())
+        yield Span("AGE", s, s + len(text.strip()), 0.8)
+
+
+#: This family's recognizers: name -> (recognizer, entity types it can report).
+RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
+    "date": (find_date, frozenset({"DATE_TIME"})),
+    "age": (find_age, frozenset({"AGE"})),
+}

@@ -1,0 +1,104 @@
+"""The whole configuration of one environment: :class:`PipelineConfig`."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline_stacks.config._base import AWS_REGIONS, _Section
+from pipeline_stacks.config.data_lake import DataLakeConfig
+from pipeline_stacks.config.monitoring import MonitoringConfig
+from pipeline_stacks.config.sanitization import SanitizationConfig
+from pipeline_stacks.config.serving import ServingConfig
+from pipeline_stacks.config.training import TrainingConfig
+
+
+class PipelineConfig(_Section):
+    """The whole pipeline's configuration for one environment."""
+
+    env_name: str = Field(pattern=r"^[a-z][a-z0-9]{1,9}$", description="Environment name (dev, prod, ...).")
+    project_name: str = Field(
+        "llm-pipeline",
+        pattern=r"^[a-z][a-z0-9-]{2,23}$",
+        description="Prefix for stack and resource names (3-24 chars, lowercase, digits, '-').",
+    )
+    account: str | None = Field(
+        None, pattern=r"^\d{12}$", description="AWS account id; omit for an environment-agnostic synth."
+    )
+    region: str | None = Field(None, description="AWS region; omit for an environment-agnostic synth.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
+    data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)
+    sanitization: SanitizationConfig = Field(default_factory=SanitizationConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in AWS_REGIONS:
+            raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(AWS_REGIONS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _prod_keeps_data(self) -> PipelineConfig:
+        if self.is_production and self.data_lake.removal_policy != "retain":
+            raise ValueError(
+                "data_lake.removal_policy='destroy' is not allowed when env_name='prod'; allowed: 'retain'"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_front_door(self) -> PipelineConfig:
+        if self.is_production and "*" in self.serving.cors_allowed_origins:
+            raise ValueError(
+                f"serving.cors_allowed_origins={self.serving.cors_allowed_origins!r} contains '*', which is not "
+                "allowed when env_name='prod'; allowed: explicit origins such as 'https://app.example.com'"
+            )
+        pool = self.serving.existing_user_pool_arn
+        if pool and self.region and pool.split(":")[3] != self.region:
+            raise ValueError(
+                f"serving.existing_user_pool_arn={pool!r} is in region {pool.split(':')[3]!r}; a Cognito "
+                f"authorizer needs a user pool in the pipeline's region {self.region!r}"
+            )
+        cert = self.serving.custom_domain_certificate_arn
+        if cert and self.region and cert.split(":")[3] != self.region:
+            raise ValueError(
+                f"serving.custom_domain_certificate_arn={cert!r} is in region {cert.split(':')[3]!r}; a regional "
+                f"API custom domain needs a certificate in the pipeline's region {self.region!r}"
+            )
+        plain = [o for o in self.serving.cors_allowed_origins if o.startswith("http://")]
+        if self.is_production and plain:
+            raise ValueError(
+                f"serving.cors_allowed_origins has non-TLS origins {plain!r}, which are not allowed when "
+                "env_name='prod'; allowed: https:// origins"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _training_region(self) -> PipelineConfig:
+        self.training.check_region(self.region)
+        return self
+
+    @model_validator(mode="after")
+    def _serving_region(self) -> PipelineConfig:
+        self.serving.check_region(self.region)
+        return self
+
+    @model_validator(mode="after")
+    def _loop_feeds_training(self) -> PipelineConfig:
+        out, train = self.training.continuous_learning_output_prefix, self.training.train_prefix
+        if self.training.continuous_learning and not out.startswith(train):
+            raise ValueError(
+                f"training.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
+                "so retraining sees the sanitized interactions"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        """True for the ``prod`` environment (stricter defaults, nothing is ever destroyed)."""
+        return self.env_name == "prod"
+
+    def stack_name(self, component: str) -> str:
+        """CloudFormation stack name for a pipeline component, e.g. ``llm-pipeline-dev-data``."""
+        return f"{self.project_name}-{self.env_name}-{component}"

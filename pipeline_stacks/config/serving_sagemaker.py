@@ -1,0 +1,198 @@
+"""``serving.*`` keys of the SageMaker endpoint backend (``serving.backend: sagemaker``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline_stacks import validation
+from pipeline_stacks.config._base import SecurityGroupId, SubnetId
+from pipeline_stacks.config.serving_base import ServingBase
+
+#: Instance types the serving endpoint accepts (NVIDIA GPU families with LMI/TGI images, or Inferentia2).
+SERVING_INSTANCE_PATTERN = (
+    r"ml\.(?:g5|g6|g6e)\.(?:xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge|24xlarge|48xlarge)"
+    r"|ml\.p4d\.24xlarge|ml\.p5\.48xlarge|ml\.inf2\.(?:xlarge|8xlarge|24xlarge|48xlarge)"
+)
+_PACKAGE_GROUP = r"[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}"
+#: A versioned model package: full ARN, or ``GROUP/VERSION`` in the pipeline's own account and region.
+MODEL_PACKAGE_PATTERN = (
+    rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_GROUP}/\d+|{_PACKAGE_GROUP}/\d+"
+)
+
+
+class SageMakerServing(ServingBase):
+    """``serving.*`` keys of the SageMaker endpoint backend."""
+
+    instance_type: str = Field(
+        "ml.g5.2xlarge",
+        description="backend=sagemaker: endpoint instance type; ml.g5.*, ml.g6.*, ml.g6e.*, ml.p4d.24xlarge, "
+        "ml.p5.48xlarge (NVIDIA GPU) or ml.inf2.* (Inferentia2, Neuron image).",
+    )
+    initial_instance_count: int = Field(1, ge=1, le=50, description="backend=sagemaker: instances at creation.")
+    min_instance_count: int = Field(
+        1, ge=1, le=50, description="backend=sagemaker: autoscaling floor (ignored with scale_to_zero, which is 0)."
+    )
+    max_instance_count: int = Field(2, ge=1, le=50, description="backend=sagemaker: autoscaling ceiling.")
+    model_package_arn: str | None = Field(
+        None,
+        description="backend=sagemaker: the model package to deploy, a versioned model package ARN "
+        "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION) or GROUP/VERSION in this "
+        "pipeline's account and region. Exactly one of model_package_arn / model_data_prefix.",
+    )
+    model_data_prefix: str | None = Field(
+        None,
+        pattern=r"^models/[A-Za-z0-9][A-Za-z0-9._-]*/(?:[A-Za-z0-9._-]+/)*(?:model\.tar\.gz)?$",
+        description="backend=sagemaker: model artifacts in the lake's artifacts bucket: "
+        "'models/NAME/model.tar.gz' (compressed) or 'models/NAME/' (uncompressed files, faster to load). "
+        "Exactly one of model_package_arn / model_data_prefix.",
+    )
+    server: Literal["lmi", "tgi"] = Field(
+        "lmi", description="backend=sagemaker: serving container, DJL LMI (vLLM / transformers-neuronx) or HF TGI."
+    )
+    image_uri: str | None = Field(
+        None,
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9][a-z0-9._/-]*(?::[\w.-]+|@sha256:[0-9a-f]{64})$",
+        description="backend=sagemaker: use this ECR image instead of the pinned LMI/TGI image "
+        "(required with serverless_memory_mb: serverless has no GPU, bring a small CPU image).",
+    )
+    tensor_parallel_degree: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="backend=sagemaker: GPUs (or NeuronCores on inf2) to shard the model over; default: all of "
+        "the instance's.",
+    )
+    max_sequence_length: int = Field(
+        4096, ge=256, le=131072, description="backend=sagemaker: max tokens (prompt + answer) per request."
+    )
+    max_batch_size: int = Field(
+        8, ge=1, le=256, description="backend=sagemaker: max concurrent requests batched per model copy."
+    )
+    network_isolation: bool = Field(
+        True, description="backend=sagemaker: no network access from the model container (not with serverless)."
+    )
+    vpc_subnet_ids: list[SubnetId] = Field(
+        default_factory=list, description="backend=sagemaker: run the model in these private subnets (optional)."
+    )
+    vpc_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list, description="backend=sagemaker: security groups for vpc_subnet_ids."
+    )
+    data_capture_percent: int = Field(
+        10,
+        ge=0,
+        le=100,
+        description="backend=sagemaker: % of requests/responses captured to the interactions bucket under "
+        "data-capture/ (raw, NOT redacted: keep low); 0 disables. Not on serverless or scale_to_zero endpoints.",
+    )
+    deployment_strategy: Literal["canary", "linear", "all_at_once"] = Field(
+        "canary",
+        description="backend=sagemaker: blue/green traffic shifting on model updates, rolled back automatically "
+        "when the latency or 5xx alarm fires.",
+    )
+    deployment_step_percent: int = Field(
+        10, ge=1, le=50, description="backend=sagemaker: canary size, or linear step, in % of capacity."
+    )
+    deployment_wait_seconds: int = Field(
+        600, ge=0, le=3600, description="backend=sagemaker: bake time after each traffic shift before the next."
+    )
+    rollback_latency_p99_ms: int = Field(
+        20000, ge=100, le=600000, description="backend=sagemaker: p99 model latency that rolls a deployment back."
+    )
+    rollback_5xx_per_minute: int = Field(
+        5, ge=1, le=100000, description="backend=sagemaker: 5xx errors per minute that roll a deployment back."
+    )
+    target_invocations_per_instance: int = Field(
+        20,
+        ge=1,
+        le=100000,
+        description="backend=sagemaker: target tracking value, invocations per instance per minute "
+        "(or concurrent requests per model copy with scale_to_zero).",
+    )
+    scale_to_zero: bool = Field(
+        False,
+        description="backend=sagemaker: host the model as an inference component on an endpoint with "
+        "MinInstanceCount 0; idle endpoints release every instance and scale out again on the first request "
+        "(which fails while an instance starts, minutes).",
+    )
+    serverless_memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] | None = Field(
+        None,
+        description="backend=sagemaker: use a serverless variant with this memory instead of instances. "
+        "Serverless has NO GPU: only for small CPU models (with image_uri); no VPC, isolation or data capture.",
+    )
+    serverless_max_concurrency: int = Field(
+        5, ge=1, le=200, description="backend=sagemaker, serverless: max concurrent invocations."
+    )
+
+    @field_validator("instance_type")
+    @classmethod
+    def _serving_instance(cls, value: str) -> str:
+        if not re.fullmatch(SERVING_INSTANCE_PATTERN, value):
+            raise ValueError(
+                "allowed: ml.g5.*, ml.g6.*, ml.g6e.* (e.g. ml.g5.2xlarge), ml.p4d.24xlarge, ml.p5.48xlarge, "
+                "ml.inf2.{xlarge,8xlarge,24xlarge,48xlarge}"
+            )
+        return value
+
+    @field_validator("model_package_arn")
+    @classmethod
+    def _model_package(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(MODEL_PACKAGE_PATTERN, value):
+            raise ValueError(
+                "allowed: a versioned model package ARN 'arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/N' "
+                "or 'GROUP/N' (a package group of this pipeline's account and region, version N)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _backend_consistency(self) -> Self:
+        if self.min_instance_count > self.max_instance_count:
+            raise ValueError(
+                f"serving.min_instance_count={self.min_instance_count} must be <= "
+                f"serving.max_instance_count={self.max_instance_count}"
+            )
+        if not self.min_instance_count <= self.initial_instance_count <= self.max_instance_count:
+            raise ValueError(
+                f"serving.initial_instance_count={self.initial_instance_count} must be between "
+                f"serving.min_instance_count={self.min_instance_count} and "
+                f"serving.max_instance_count={self.max_instance_count}"
+            )
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids,
+            self.vpc_security_group_ids,
+            where="serving.vpc_subnet_ids and serving.vpc_security_group_ids",
+        )
+        if self.backend != "sagemaker":
+            return self
+        sources = [k for k in ("model_package_arn", "model_data_prefix") if getattr(self, k) is not None]
+        if len(sources) != 1:
+            raise ValueError(
+                "serving.backend='sagemaker' needs exactly one of serving.model_package_arn "
+                "(e.g. 'llm-pipeline-prod/3') or serving.model_data_prefix (e.g. 'models/NAME/'); "
+                f"got {sources or 'none'}"
+            )
+        if self.scale_to_zero and self.serverless_memory_mb is not None:
+            raise ValueError(
+                "serving.scale_to_zero=true and serving.serverless_memory_mb are alternatives; choose one "
+                "(serverless already costs nothing when idle but has no GPU)"
+            )
+        if self.serverless_memory_mb is not None:
+            if self.image_uri is None:
+                raise ValueError(
+                    f"serving.serverless_memory_mb={self.serverless_memory_mb} needs serving.image_uri: serverless "
+                    "endpoints have no GPU/Inferentia, so the pinned LMI/TGI images do not apply; bring a CPU image"
+                )
+            if self.vpc_subnet_ids:
+                raise ValueError(
+                    "serving.vpc_subnet_ids is not supported with serverless_memory_mb (serverless has no VPC)"
+                )
+        capture_unsupported = self.scale_to_zero or self.serverless_memory_mb is not None
+        if capture_unsupported and "data_capture_percent" in self.model_fields_set and self.data_capture_percent:
+            mode = "scale_to_zero" if self.scale_to_zero else "serverless_memory_mb"
+            raise ValueError(
+                f"serving.data_capture_percent={self.data_capture_percent} is not supported with serving.{mode}; "
+                "allowed: 0 (the front door still logs every redacted interaction)"
+            )
+        return self

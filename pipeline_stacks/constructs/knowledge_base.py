@@ -1,0 +1,627 @@
+"""KnowledgeBase: an Amazon Bedrock Knowledge Base over the *sanitized* ``knowledge/`` prefix, with batched ingestion.
+
+Raw documents land under ``knowledge/`` of the raw bucket, the sanitization job redacts them whole
+(``glue_jobs/documents.py``) into ``knowledge/`` of the sanitized bucket with a Bedrock metadata sidecar each, and
+only that redacted output is embedded: the KB role can read nothing else. New sanitized objects -> EventBridge
+``Object Created`` -> a Step Functions state machine that batches a burst into one single-flight
+``StartIngestionJob`` (SDK integration) and polls ``GetIngestionJob`` until the job ends; a failed job fails the
+execution, which :meth:`KnowledgeBase.metric_failed_ingestions` counts for alarms.
+
+Usage::
+
+    kb = KnowledgeBase(self, "Knowledge", data_lake=lake, props=KnowledgeBaseProps(vector_store="s3_vectors"))
+    kb.knowledge_base_id            # -> the chat app's KNOWLEDGE_BASE_ID
+    kb.grant_retrieve(front_door.function)
+    monitoring.monitor_knowledge_base(kb)
+
+Vector stores (``KnowledgeBaseProps.vector_store``; CloudFormation L1 resources, no L2 exists in aws-cdk-lib 2.275):
+
+* ``s3_vectors`` (default): an S3 vector bucket and index (``AWS::S3Vectors::VectorBucket``/``Index``), SSE-KMS
+  with this construct's key. No idle cost: storage, PUTs and queries are billed per use.
+* ``kendra``: an existing Amazon Kendra GenAI index (``kendra_index_arn``) as a retriever; Kendra's own
+  connectors ingest the documents, so there is no Bedrock data source or ingestion trigger here.
+* ``opensearch_serverless`` and ``aurora_pgvector``: not supported yet (``NotImplementedError`` naming what is
+  missing): both need the vector index/table created *inside* the store before the knowledge base can be created
+  (an ``AWS::OpenSearchServerless::Index`` whose data-access policy must name the deploying role, or SQL run through
+  the RDS Data API by a custom resource) and both bill idle capacity (OCUs / ACUs) around the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3vectors as s3vectors
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from pipeline_stacks import compliance
+from pipeline_stacks.constructs.data_lake import DataLake
+from pipeline_stacks.iam import ManagedPolicyRole
+
+VECTOR_STORES = ("s3_vectors", "opensearch_serverless", "aurora_pgvector", "kendra")
+CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
+#: Embedding models and their allowed output dimensions (Bedrock text embedding models).
+EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
+    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
+    "cohere.embed-english-v3": (1024,),
+    "cohere.embed-multilingual-v3": (1024,),
+}
+#: Bedrock KB metadata keys that must not be filterable in an S3 vector index (the chunk text and Bedrock's own
+#: metadata exceed the 2 KB filterable-metadata limit); our sidecar attributes stay filterable.
+NON_FILTERABLE_METADATA_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
+#: Ingestion job states (``GetIngestionJob``) that end a job unsuccessfully.
+INGESTION_FAILED_STATES = ("FAILED", "STOPPED")
+_KENDRA_INDEX_ARN = re.compile(r"^arn:aws[a-z-]*:kendra:[a-z0-9-]+:\d{12}:index/[a-zA-Z0-9][a-zA-Z0-9-]{35}$")
+_UNSUPPORTED = {
+    "opensearch_serverless": (
+        "vector_store='opensearch_serverless' is not supported yet: the collection's vector index must exist "
+        "before the knowledge base (AWS::OpenSearchServerless::Index, created with the deploying role's data-access "
+        "permission) and the collection bills at least 1 OCU for indexing and 1 for search around the clock "
+        "(docs/rag.md). Use 's3_vectors' (no idle cost) or 'kendra'."
+    ),
+    "aurora_pgvector": (
+        "vector_store='aurora_pgvector' is not supported yet: the pgvector extension, table and indexes must be "
+        "created by SQL (RDS Data API custom resource) before the knowledge base, and Aurora Serverless v2 bills its "
+        "minimum ACUs unless it auto-pauses (docs/rag.md). Use 's3_vectors' (no idle cost) or 'kendra'."
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnowledgeBaseProps:
+    """Properties of :class:`KnowledgeBase`; every field has a safe default.
+
+    ``knowledge_prefix``: the sanitized-bucket prefix that is indexed (the KB role reads only that).
+    ``embedding_model_id``/``embedding_dimensions``: a Bedrock text embedding model (:data:`EMBEDDING_MODELS`).
+    ``chunking_strategy``: ``FIXED_SIZE`` (``chunk_max_tokens``, ``chunk_overlap_percent``), ``SEMANTIC``
+    (``chunk_max_tokens``), ``HIERARCHICAL`` (parent ``chunk_max_tokens * 3``, child ``chunk_max_tokens``) or
+    ``NONE`` (one chunk per document: the sanitization job keeps paragraphs, so small pages work well whole).
+    ``trigger_on_upload``: start ingestion when sanitized documents land, after ``batch_window``.
+    """
+
+    name_prefix: str | None = None
+    knowledge_prefix: str = "knowledge/"
+    vector_store: str = "s3_vectors"
+    kendra_index_arn: str | None = None
+    embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    embedding_dimensions: int = 1024
+    distance_metric: str = "cosine"
+    chunking_strategy: str = "FIXED_SIZE"
+    chunk_max_tokens: int = 300
+    chunk_overlap_percent: int = 20
+    trigger_on_upload: bool = True
+    batch_window: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
+    poll_interval: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(1))
+    ingestion_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.hours(2))
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+
+    def __post_init__(self) -> None:
+        def fail(key: str, value: Any, allowed: str) -> None:
+            raise ValueError(f"KnowledgeBaseProps.{key}={value!r}; allowed: {allowed}")
+
+        if self.vector_store not in VECTOR_STORES:
+            fail("vector_store", self.vector_store, ", ".join(VECTOR_STORES))
+        if self.vector_store == "kendra" and not _KENDRA_INDEX_ARN.match(self.kendra_index_arn or ""):
+            fail(
+                "kendra_index_arn",
+                self.kendra_index_arn,
+                "the ARN of an existing Kendra GenAI index (vector_store='kendra')",
+            )
+        if self.vector_store != "kendra" and self.kendra_index_arn:
+            fail("kendra_index_arn", self.kendra_index_arn, "None unless vector_store='kendra'")
+        prefix = self.knowledge_prefix
+        if not prefix or prefix.startswith("/") or not prefix.endswith("/"):
+            fail("knowledge_prefix", prefix, "a non-empty prefix ending with '/' and not starting with '/'")
+        dims = EMBEDDING_MODELS.get(self.embedding_model_id)
+        if dims is None:
+            fail("embedding_model_id", self.embedding_model_id, ", ".join(EMBEDDING_MODELS))
+        elif self.embedding_dimensions not in dims:
+            fail("embedding_dimensions", self.embedding_dimensions, ", ".join(map(str, dims)))
+        if self.distance_metric not in ("cosine", "euclidean"):
+            fail("distance_metric", self.distance_metric, "cosine, euclidean")
+        if self.chunking_strategy not in CHUNKING_STRATEGIES:
+            fail("chunking_strategy", self.chunking_strategy, ", ".join(CHUNKING_STRATEGIES))
+        if not 20 <= self.chunk_max_tokens <= 8192:
+            fail("chunk_max_tokens", self.chunk_max_tokens, "20..8192")
+        if not 1 <= self.chunk_overlap_percent <= 99:
+            fail("chunk_overlap_percent", self.chunk_overlap_percent, "1..99")
+        if self.poll_interval.to_seconds() < 10:
+            fail("poll_interval", self.poll_interval.to_human_string(), ">= 10 seconds")
+
+
+class KnowledgeBase(Construct):
+    """A Bedrock Knowledge Base over sanitized documents, its vector store, data source and ingestion trigger.
+
+    Attributes: ``knowledge_base`` (L1 ``CfnKnowledgeBase``), ``knowledge_base_id``, ``knowledge_base_arn``,
+    ``data_source`` (L1 ``CfnDataSource``; None for Kendra), ``data_source_id``, ``role`` (the KB service role),
+    ``key`` (KMS key of the vector store and of transient ingestion data), ``vector_bucket``/``vector_index``
+    (L1, S3 Vectors only), ``state_machine`` (ingestion; None for Kendra), ``state_machine_log_group``,
+    ``upload_rule`` (None without ``trigger_on_upload``).
+
+    Monitoring hooks: :meth:`metric_failed_ingestions`, :meth:`metric_timed_out_ingestions`,
+    :meth:`metric_succeeded_ingestions`. Runtime access: :meth:`grant_retrieve`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_lake: DataLake,
+        key: kms.IKey | None = None,
+        props: KnowledgeBaseProps | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        props = props or KnowledgeBaseProps()
+        if props.vector_store in _UNSUPPORTED:
+            raise NotImplementedError(_UNSUPPORTED[props.vector_store])
+        self.props = props
+        self.data_lake = data_lake
+        stack = cdk.Stack.of(self)
+        prefix = props.name_prefix or stack.stack_name
+        self.name = f"{prefix}-knowledge"
+
+        self.key: kms.IKey = key or kms.Key(
+            self,
+            "Key",
+            description=f"{self.name}: vector store and transient knowledge-base ingestion data",
+            enable_key_rotation=True,
+            removal_policy=props.removal_policy,
+        )
+        self.role = ManagedPolicyRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="bedrock", resource="knowledge-base", resource_name="*"
+                        )
+                    },
+                },
+            ),
+            description=f"Bedrock knowledge base {self.name}: reads sanitized {props.knowledge_prefix} only",
+        )
+        self.vector_bucket: s3vectors.CfnVectorBucket | None = None
+        self.vector_index: s3vectors.CfnIndex | None = None
+        self.data_source: bedrock.CfnDataSource | None = None
+        self.state_machine: sfn.StateMachine | None = None
+        self.state_machine_log_group: logs.LogGroup | None = None
+        self.upload_rule: events.Rule | None = None
+
+        if props.vector_store == "kendra":
+            assert props.kendra_index_arn
+            self._grant_kendra(props.kendra_index_arn)
+            configuration = bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
+                type="KENDRA",
+                kendra_knowledge_base_configuration=bedrock.CfnKnowledgeBase.KendraKnowledgeBaseConfigurationProperty(
+                    kendra_index_arn=props.kendra_index_arn
+                ),
+            )
+            storage = None
+        else:
+            configuration, storage = self._s3_vectors_store(props)
+
+        self.knowledge_base = bedrock.CfnKnowledgeBase(
+            self,
+            "KnowledgeBase",
+            name=self.name,
+            description="Retrieval over PII/PHI-sanitized knowledge documents (redacted before embedding)",
+            role_arn=self.role.role_arn,
+            knowledge_base_configuration=configuration,
+            storage_configuration=storage,
+        )
+        self.knowledge_base.node.add_dependency(self.role.policy)
+        self.knowledge_base_id = self.knowledge_base.attr_knowledge_base_id
+        self.knowledge_base_arn = self.knowledge_base.attr_knowledge_base_arn
+        self.data_source_id: str | None = None
+
+        if props.vector_store != "kendra":
+            self.data_source = self._data_source(props)
+            self.data_source_id = self.data_source.attr_data_source_id
+            self.state_machine_log_group = logs.LogGroup(
+                self,
+                "IngestionLogs",
+                log_group_name=f"/aws/vendedlogs/states/{self.name}-ingestion",
+                encryption_key=data_lake.key,
+                retention=props.log_retention,
+                removal_policy=props.removal_policy,
+            )
+            self.state_machine = self._state_machine(props)
+            if props.trigger_on_upload:
+                self.upload_rule = self._upload_rule(props)
+        if props.vector_store == "s3_vectors":
+            compliance.acknowledge(self.role, "KnowledgeBase.role_actions")
+            compliance.acknowledge_objects(
+                self.role, "KnowledgeBase.role_objects", data_lake.sanitized_bucket, (props.knowledge_prefix,)
+            )
+
+    # ------------------------------------------------------------------ vector store: S3 Vectors
+
+    def _s3_vectors_store(
+        self, props: KnowledgeBaseProps
+    ) -> tuple[
+        bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty,
+        bedrock.CfnKnowledgeBase.StorageConfigurationProperty,
+    ]:
+        stack = cdk.Stack.of(self)
+        encryption = {"sse_type": "aws:kms", "kms_key_arn": self.key.key_arn}
+        self.vector_bucket = s3vectors.CfnVectorBucket(
+            self,
+            "VectorBucket",
+            encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(**encryption),
+        )
+        self.vector_bucket.apply_removal_policy(props.removal_policy)
+        self.vector_index = s3vectors.CfnIndex(
+            self,
+            "VectorIndex",
+            vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
+            data_type="float32",
+            dimension=props.embedding_dimensions,
+            distance_metric=props.distance_metric,
+            metadata_configuration=s3vectors.CfnIndex.MetadataConfigurationProperty(
+                non_filterable_metadata_keys=list(NON_FILTERABLE_METADATA_KEYS)
+            ),
+            encryption_configuration=s3vectors.CfnIndex.EncryptionConfigurationProperty(**encryption),
+        )
+        self.vector_index.apply_removal_policy(props.removal_policy)
+        if isinstance(self.key, kms.Key):
+            # S3 Vectors maintains indexes in the background with its own service principal.
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowS3VectorsIndexing",
+                    principals=[iam.ServicePrincipal("indexing.s3vectors.amazonaws.com")],
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {
+                            "aws:SourceArn": stack.format_arn(service="s3vectors", resource="bucket", resource_name="*")
+                        },
+                    },
+                )
+            )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="VectorIndexReadWrite",
+                actions=[
+                    "s3vectors:GetIndex",
+                    "s3vectors:PutVectors",
+                    "s3vectors:GetVectors",
+                    "s3vectors:DeleteVectors",
+                    "s3vectors:QueryVectors",
+                ],
+                resources=[self.vector_index.attr_index_arn],
+            )
+        )
+        configuration = bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
+            type="VECTOR",
+            vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
+                embedding_model_arn=self._embedding_model_arn(),
+                embedding_model_configuration=bedrock.CfnKnowledgeBase.EmbeddingModelConfigurationProperty(
+                    bedrock_embedding_model_configuration=bedrock.CfnKnowledgeBase.BedrockEmbeddingModelConfigurationProperty(
+                        dimensions=props.embedding_dimensions, embedding_data_type="FLOAT32"
+                    )
+                ),
+            ),
+        )
+        storage = bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="S3_VECTORS",
+            s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
+                index_arn=self.vector_index.attr_index_arn,
+                vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
+            ),
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeEmbeddingModel", actions=["bedrock:InvokeModel"], resources=[self._embedding_model_arn()]
+            )
+        )
+        # Read the sanitized knowledge prefix (and decrypt it with the lake key); nothing else of the lake. Exact
+        # actions instead of the lake's read helper (GetObject*/GetBucket*/List*): ListBucket only lists key names.
+        bucket = self.data_lake.sanitized_bucket
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadSanitizedKnowledge",
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{props.knowledge_prefix}*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListSanitizedBucket",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"aws:ResourceAccount": stack.account}},
+            )
+        )
+        self.data_lake.key.grant_decrypt(self.role)
+        # Vectors and transient ingestion data are encrypted with this construct's key.
+        self.key.grant_encrypt_decrypt(self.role)
+        return configuration, storage
+
+    def _embedding_model_arn(self) -> str:
+        return cdk.Stack.of(self).format_arn(
+            service="bedrock", account="", resource="foundation-model", resource_name=self.props.embedding_model_id
+        )
+
+    def _grant_kendra(self, index_arn: str) -> None:
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RetrieveFromKendraIndex",
+                actions=["kendra:Retrieve", "kendra:DescribeIndex"],
+                resources=[index_arn],
+            )
+        )
+
+    def _data_source(self, props: KnowledgeBaseProps) -> bedrock.CfnDataSource:
+        cfn = bedrock.CfnDataSource
+        chunking: dict[str, Any] = {"chunking_strategy": props.chunking_strategy}
+        if props.chunking_strategy == "FIXED_SIZE":
+            chunking["fixed_size_chunking_configuration"] = cfn.FixedSizeChunkingConfigurationProperty(
+                max_tokens=props.chunk_max_tokens, overlap_percentage=props.chunk_overlap_percent
+            )
+        elif props.chunking_strategy == "SEMANTIC":
+            chunking["semantic_chunking_configuration"] = cfn.SemanticChunkingConfigurationProperty(
+                max_tokens=props.chunk_max_tokens, buffer_size=0, breakpoint_percentile_threshold=95
+            )
+        elif props.chunking_strategy == "HIERARCHICAL":
+            chunking["hierarchical_chunking_configuration"] = cfn.HierarchicalChunkingConfigurationProperty(
+                level_configurations=[
+                    cfn.HierarchicalChunkingLevelConfigurationProperty(max_tokens=props.chunk_max_tokens * 3),
+                    cfn.HierarchicalChunkingLevelConfigurationProperty(max_tokens=props.chunk_max_tokens),
+                ],
+                overlap_tokens=max(1, props.chunk_max_tokens * props.chunk_overlap_percent // 100),
+            )
+        return cfn(
+            self,
+            "DataSource",
+            knowledge_base_id=self.knowledge_base.attr_knowledge_base_id,
+            name=f"{self.name}-sanitized",
+            description=f"Sanitized documents under {props.knowledge_prefix} (metadata sidecars: *.metadata.json)",
+            data_deletion_policy="DELETE",
+            data_source_configuration=cfn.DataSourceConfigurationProperty(
+                type="S3",
+                s3_configuration=cfn.S3DataSourceConfigurationProperty(
+                    bucket_arn=self.data_lake.sanitized_bucket.bucket_arn,
+                    bucket_owner_account_id=cdk.Stack.of(self).account,
+                    inclusion_prefixes=[props.knowledge_prefix],
+                ),
+            ),
+            server_side_encryption_configuration=cfn.ServerSideEncryptionConfigurationProperty(
+                kms_key_arn=self.key.key_arn
+            ),
+            vector_ingestion_configuration=cfn.VectorIngestionConfigurationProperty(
+                chunking_configuration=cfn.ChunkingConfigurationProperty(**chunking)
+            ),
+        )
+
+    # ------------------------------------------------------------------ ingestion: trigger + state machine
+
+    def _state_machine(self, props: KnowledgeBaseProps) -> sfn.StateMachine:
+        """Batched single-flight ingestion, the same shape as the sanitization trigger.
+
+        Upload executions wait ``batch_window`` for the rest of a burst, then call ``StartIngestionJob``. Bedrock runs
+        one ingestion job per data source at a time: of N simultaneous executions one starts the job, the others get
+        a conflict, look for an active job that started after their object landed (it will read it: they finish
+        ``CoveredByActiveJob``) or wait ``poll_interval`` and try again. The starter polls ``GetIngestionJob`` and
+        fails the execution (``IngestionFailed``) when the job ends FAILED/STOPPED or failed documents.
+        Manual start: any input without ``detail-type`` skips the batching wait.
+        """
+        assert self.data_source_id is not None
+        kb_arn = self.knowledge_base_arn
+        ids = {"KnowledgeBaseId": self.knowledge_base_id, "DataSourceId": self.data_source_id}
+        start = tasks.CallAwsService.jsonata(
+            self,
+            "StartIngestionJob",
+            service="bedrockagent",
+            action="startIngestionJob",
+            iam_action="bedrock:StartIngestionJob",
+            iam_resources=[kb_arn],
+            parameters={**ids, "Description": "Triggered by new sanitized knowledge documents"},
+            assign={"jobId": "{% $states.result.IngestionJob.IngestionJobId %}"},
+            comment="One ingestion job per data source at a time; a conflict means one is running.",
+        )
+        covering = (
+            "(Status in ['STARTING', 'IN_PROGRESS']) and "
+            "($type(StartedAt) = 'number' ? StartedAt : $toMillis(StartedAt)) > $requestedAt + 1000"
+        )
+        find_covering = tasks.CallAwsService.jsonata(
+            self,
+            "FindCoveringJob",
+            service="bedrockagent",
+            action="listIngestionJobs",
+            iam_action="bedrock:ListIngestionJobs",
+            iam_resources=[kb_arn],
+            parameters={
+                **ids,
+                "MaxResults": 10,
+                "SortBy": {"Attribute": "STARTED_AT", "Order": "DESCENDING"},
+            },
+            outputs={"covered": f"{{% $count($states.result.IngestionJobSummaries[{covering}]) > 0 %}}"},
+            comment="Does an active job that started after this request exist? Then it reads our documents.",
+        )
+        wait_for_active = sfn.Wait.jsonata(self, "WaitForActiveJob", time=sfn.WaitTime.duration(props.poll_interval))
+        find_covering.add_catch(wait_for_active, errors=["States.ALL"])
+        covered = sfn.Choice.jsonata(self, "Covered").when(
+            sfn.Condition.jsonata("{% $states.input.covered %}"),
+            sfn.Succeed.jsonata(
+                self, "CoveredByActiveJob", comment="An active ingestion job reads this request's objects."
+            ),
+        )
+        covered.otherwise(wait_for_active)
+        find_covering.next(covered)
+        wait_for_active.next(start)
+        start.add_catch(
+            find_covering, errors=["BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException"]
+        )
+        start.add_retry(
+            errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
+            interval=cdk.Duration.seconds(20),
+            backoff_rate=2,
+            max_attempts=3,
+        )
+        failed = sfn.Fail.jsonata(
+            self,
+            "IngestionFailed",
+            error="IngestionFailed",
+            cause="{% 'ingestion job ' & $jobId & ' ended ' & $string($states.input.status) & ' (failed documents: ' & "
+            "$string($states.input.failedDocuments) & ')' %}",
+        )
+        start.add_catch(
+            sfn.Fail.jsonata(
+                self,
+                "StartFailed",
+                error="IngestionStartFailed",
+                cause="{% $states.input.Error & ': ' & $states.input.Cause %}",
+            ),
+            errors=["States.ALL"],
+        )
+        poll_wait = sfn.Wait.jsonata(self, "WaitForJob", time=sfn.WaitTime.duration(props.poll_interval))
+        poll = tasks.CallAwsService.jsonata(
+            self,
+            "GetIngestionJob",
+            service="bedrockagent",
+            action="getIngestionJob",
+            iam_action="bedrock:GetIngestionJob",
+            iam_resources=[kb_arn],
+            parameters={**ids, "IngestionJobId": "{% $jobId %}"},
+            outputs={
+                "status": "{% $states.result.IngestionJob.Status %}",
+                "failedDocuments": "{% $exists($states.result.IngestionJob.Statistics.NumberOfDocumentsFailed) ? "
+                "$states.result.IngestionJob.Statistics.NumberOfDocumentsFailed : 0 %}",
+            },
+        )
+        poll.add_retry(
+            errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
+            interval=cdk.Duration.seconds(20),
+            backoff_rate=2,
+            max_attempts=3,
+        )
+        done = (
+            sfn.Choice.jsonata(self, "JobDone")
+            .when(sfn.Condition.jsonata(f"{{% $states.input.status in {list(INGESTION_FAILED_STATES)} %}}"), failed)
+            .when(
+                sfn.Condition.jsonata("{% $states.input.status = 'COMPLETE' and $states.input.failedDocuments > 0 %}"),
+                failed,
+            )
+            .when(
+                sfn.Condition.jsonata("{% $states.input.status = 'COMPLETE' %}"),
+                sfn.Succeed.jsonata(self, "Ingested"),
+            )
+            .otherwise(poll_wait)
+        )
+        start.next(poll_wait)
+        poll_wait.next(poll)
+        poll.next(done)
+
+        read = sfn.Pass.jsonata(
+            self,
+            "ReadRequest",
+            assign={
+                "fromUpload": "{% $states.input.`detail-type` = 'Object Created' %}",
+                "requestedAt": "{% $toMillis($exists($states.input.time) ? $states.input.time "
+                ": $states.context.Execution.StartTime) %}",
+                "jobId": "",
+            },
+        )
+        route = sfn.Choice.jsonata(self, "FromUpload")
+        if props.batch_window.to_seconds() > 0:
+            settle = sfn.Wait.jsonata(self, "SettleBurst", time=sfn.WaitTime.duration(props.batch_window))
+            settle.next(start)
+            route.when(sfn.Condition.jsonata("{% $fromUpload %}"), settle)
+        route.otherwise(start)
+        read.next(route)
+
+        role = ManagedPolicyRole(
+            self,
+            "StateMachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"State machine {self.name}-ingestion: starts and watches knowledge-base ingestion jobs",
+        )
+        timeout = cdk.Duration.seconds(
+            props.batch_window.to_seconds() + 2 * props.ingestion_timeout.to_seconds() + 3600
+        )
+        assert self.state_machine_log_group is not None
+        state_machine = sfn.StateMachine(
+            self,
+            "IngestionStateMachine",
+            state_machine_name=f"{self.name}-ingestion",
+            comment="Knowledge base: batched single-flight ingestion of new sanitized documents",
+            definition_body=sfn.DefinitionBody.from_chainable(read),
+            query_language=sfn.QueryLanguage.JSONATA,
+            role=role,
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.state_machine_log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,  # inputs name documents
+            ),
+        )
+        compliance.acknowledge(role, "KnowledgeBase.state_machine_role")
+        return state_machine
+
+    def _upload_rule(self, props: KnowledgeBaseProps) -> events.Rule:
+        assert self.state_machine is not None
+        role = ManagedPolicyRole(
+            self,
+            "UploadRuleRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"EventBridge: start the ingestion state machine of {self.name}",
+        )
+        return events.Rule(
+            self,
+            "UploadRule",
+            description="New sanitized knowledge documents start (batched) knowledge-base ingestion",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.data_lake.sanitized_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": props.knowledge_prefix}]},
+                },
+            ),
+            targets=[targets.SfnStateMachine(self.state_machine, role=role)],
+        )
+
+    # ------------------------------------------------------------------ hooks
+
+    def grant_retrieve(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (the chat app) call ``bedrock:Retrieve`` on this knowledge base only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["bedrock:Retrieve"], resource_arns=[self.knowledge_base_arn]
+        )
+
+    def _executions_metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
+        if self.state_machine is None:
+            raise ValueError(
+                "vector_store='kendra' has no ingestion state machine (Kendra ingests with its connectors)"
+            )
+        return getattr(self.state_machine, name)(**kwargs)  # type: ignore[no-any-return]
+
+    def metric_failed_ingestions(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Failed ingestion executions (``ExecutionsFailed``, Sum): a job FAILED/STOPPED or failed documents."""
+        return self._executions_metric("metric_failed", **kwargs)
+
+    def metric_timed_out_ingestions(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Ingestion executions that hit the state machine timeout (``ExecutionsTimedOut``, Sum)."""
+        return self._executions_metric("metric_timed_out", **kwargs)
+
+    def metric_succeeded_ingestions(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Successful ingestion executions, including ones covered by an active job (``ExecutionsSucceeded``)."""
+        return self._executions_metric("metric_succeeded", **kwargs)

@@ -1,0 +1,354 @@
+"""KnowledgeBase: S3 Vectors store, least-privilege KB role, data source, batched ingestion trigger, monitoring."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from pipeline_stacks import compliance
+from pipeline_stacks.constructs import (
+    DataLake,
+    KnowledgeBase,
+    KnowledgeBaseProps,
+    PiiSanitization,
+    PiiSanitizationProps,
+    PipelineMonitoring,
+)
+
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-89ab-0123456789ab"
+
+
+@dataclass
+class KbApp:
+    kb: KnowledgeBase
+    data: Template
+    serving: Template
+    monitoring: Template
+    outdir: Path
+
+    def findings(self) -> list[str]:
+        report = json.loads((self.outdir / "validation-report.json").read_text())
+        return [
+            f"{v['ruleName']} at {c['constructPath']}"
+            for p in report["pluginReports"]
+            for v in p["violations"]
+            for c in v["violatingConstructs"]
+        ]
+
+
+def _synth(outdir: Path, props: KnowledgeBaseProps | None = None) -> KbApp:
+    """Data stack (lake + sanitization with the knowledge pass) -> serving stack (KB) -> monitoring stack."""
+    app = cdk.App(
+        outdir=str(outdir),
+        context={"aws:cdk:bundling-stacks": [], "@aws-cdk/core:failSynthOnValidationErrors": False},
+    )
+    data = cdk.Stack(app, "Data", env=ENV)
+    lake = DataLake(data, "Lake")
+    PiiSanitization(data, "Sanitization", lake=lake, props=PiiSanitizationProps(knowledge_prefix="knowledge/"))
+    serving = cdk.Stack(app, "Serving", env=ENV)
+    kb = KnowledgeBase(serving, "Knowledge", data_lake=lake, props=props)
+    monitoring_stack = cdk.Stack(app, "Monitoring", env=ENV)
+    monitoring = PipelineMonitoring(monitoring_stack, "Monitoring")
+    if kb.state_machine is not None:
+        monitoring.monitor_knowledge_base(kb)
+    compliance.add_compliance_checks(app)
+    app.synth()
+    return KbApp(
+        kb,
+        Template.from_stack(data),
+        Template.from_stack(serving),
+        Template.from_stack(monitoring_stack),
+        outdir,
+    )
+
+
+@pytest.fixture(scope="module")
+def s3v(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
+    return _synth(tmp_path_factory.mktemp("kb-s3v"))
+
+
+@pytest.fixture(scope="module")
+def kendra(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
+    return _synth(
+        tmp_path_factory.mktemp("kb-kendra"), KnowledgeBaseProps(vector_store="kendra", kendra_index_arn=KENDRA_INDEX)
+    )
+
+
+def _only(template: Template, type_: str) -> dict[str, Any]:
+    found = template.find_resources(type_)
+    assert len(found) == 1, f"{type_}: {list(found)}"
+    return dict(next(iter(found.values()))["Properties"])
+
+
+def _role_statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
+    statements = []
+    for logical_id, policy in template.find_resources("AWS::IAM::ManagedPolicy").items():
+        if logical_id.startswith(role_prefix):
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_nag_clean_in_all_three_packs(s3v: KbApp, kendra: KbApp) -> None:
+    assert s3v.findings() == []
+    assert kendra.findings() == []
+
+
+def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp) -> None:
+    templates = [str(p) for app in (s3v, kendra) for p in sorted(app.outdir.glob("*.template.json"))]
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            "--regions",
+            "us-east-1",
+            "--",
+            *templates,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+
+
+def test_s3_vectors_store_is_kms_encrypted_with_bedrock_keys_not_filterable(s3v: KbApp) -> None:
+    key_arn = {"Fn::GetAtt": [s3v.serving.find_resources("AWS::KMS::Key").popitem()[0], "Arn"]}
+    bucket = _only(s3v.serving, "AWS::S3Vectors::VectorBucket")
+    assert bucket["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": key_arn}
+    index = _only(s3v.serving, "AWS::S3Vectors::Index")
+    assert index["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": key_arn}
+    assert (index["Dimension"], index["DistanceMetric"], index["DataType"]) == (1024, "cosine", "float32")
+    assert index["MetadataConfiguration"]["NonFilterableMetadataKeys"] == [
+        "AMAZON_BEDROCK_TEXT",
+        "AMAZON_BEDROCK_METADATA",
+    ]
+    key = _only(s3v.serving, "AWS::KMS::Key")
+    assert key["EnableKeyRotation"] is True
+    indexing = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowS3VectorsIndexing"]
+    assert indexing and indexing[0]["Principal"] == {"Service": "indexing.s3vectors.amazonaws.com"}
+    assert indexing[0]["Action"] == "kms:Decrypt"
+    assert set(indexing[0]["Condition"]) == {"StringEquals", "ArnLike"}
+
+
+def test_knowledge_base_uses_s3_vectors_and_the_configured_embedding_model(s3v: KbApp) -> None:
+    kb = _only(s3v.serving, "AWS::Bedrock::KnowledgeBase")
+    vector = kb["KnowledgeBaseConfiguration"]["VectorKnowledgeBaseConfiguration"]
+    assert "foundation-model/amazon.titan-embed-text-v2:0" in json.dumps(vector["EmbeddingModelArn"])
+    assert vector["EmbeddingModelConfiguration"]["BedrockEmbeddingModelConfiguration"]["Dimensions"] == 1024
+    storage = kb["StorageConfiguration"]
+    assert storage["Type"] == "S3_VECTORS"
+    assert set(storage["S3VectorsConfiguration"]) == {"IndexArn", "VectorBucketArn"}
+
+
+def test_data_source_reads_only_the_sanitized_knowledge_prefix(s3v: KbApp) -> None:
+    source = _only(s3v.serving, "AWS::Bedrock::DataSource")
+    s3 = source["DataSourceConfiguration"]["S3Configuration"]
+    assert s3["InclusionPrefixes"] == ["knowledge/"]
+    assert "Sanitized" in json.dumps(s3["BucketArn"]) and "Raw" not in json.dumps(s3["BucketArn"])
+    assert "KmsKeyArn" in source["ServerSideEncryptionConfiguration"]
+    chunking = source["VectorIngestionConfiguration"]["ChunkingConfiguration"]
+    assert chunking == {
+        "ChunkingStrategy": "FIXED_SIZE",
+        "FixedSizeChunkingConfiguration": {"MaxTokens": 300, "OverlapPercentage": 20},
+    }
+
+
+def test_kb_role_is_least_privilege(s3v: KbApp) -> None:
+    roles = {k: v for k, v in s3v.serving.find_resources("AWS::IAM::Role").items() if k.startswith("KnowledgeRole")}
+    trust = next(iter(roles.values()))["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert "knowledge-base/*" in json.dumps(trust["Condition"]["ArnLike"])
+    statements = _role_statements(s3v.serving, "KnowledgeRole")
+    by_action = {a: s for s in statements for a in _actions(s)}
+    assert set(by_action) == {
+        "s3vectors:GetIndex", "s3vectors:PutVectors", "s3vectors:GetVectors", "s3vectors:DeleteVectors",
+        "s3vectors:QueryVectors", "bedrock:InvokeModel", "s3:GetObject", "s3:ListBucket", "kms:Decrypt",
+        "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+    }  # fmt: skip
+    assert by_action["s3vectors:QueryVectors"]["Resource"] == {"Fn::GetAtt": [
+        next(iter(s3v.serving.find_resources("AWS::S3Vectors::Index"))), "IndexArn"]}  # fmt: skip
+    assert json.dumps(by_action["s3:GetObject"]["Resource"]).endswith('"/knowledge/*"]]}')
+    assert "foundation-model/amazon.titan-embed-text-v2:0" in json.dumps(by_action["bedrock:InvokeModel"]["Resource"])
+    assert "*" not in json.dumps([s["Resource"] for s in statements]).replace("/knowledge/*", "")
+
+
+def test_sanitized_uploads_start_the_batched_ingestion_state_machine(s3v: KbApp) -> None:
+    rules = s3v.serving.find_resources("AWS::Events::Rule")
+    (rule,) = rules.values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"] == {"key": [{"prefix": "knowledge/"}]}
+    assert "Sanitized" in json.dumps(pattern["detail"]["bucket"])
+    machine = _only(s3v.serving, "AWS::StepFunctions::StateMachine")
+    definition = json.loads(
+        "".join(p if isinstance(p, str) else "X" for p in machine["DefinitionString"]["Fn::Join"][1])
+    )
+    states = definition["States"]
+    assert definition["StartAt"] == "ReadRequest" and states["SettleBurst"]["Seconds"] == 300
+    assert states["StartIngestionJob"]["Resource"] == "arn:X:states:::aws-sdk:bedrockagent:startIngestionJob"
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states["StartIngestionJob"]["Catch"]}
+    assert (
+        catches[("BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException")] == "FindCoveringJob"
+    )
+    assert catches[("States.ALL",)] == "StartFailed"
+    assert states["GetIngestionJob"]["Next"] == "JobDone"
+    assert states["IngestionFailed"]["Type"] == "Fail" and states["Ingested"]["Type"] == "Succeed"
+    actions = {a for s in _role_statements(s3v.serving, "KnowledgeStateMachineRole") for a in _actions(s)}
+    assert {"bedrock:StartIngestionJob", "bedrock:GetIngestionJob", "bedrock:ListIngestionJobs"} <= actions
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
+def test_monitoring_alarms_on_failed_and_timed_out_ingestion(s3v: KbApp) -> None:
+    alarms = s3v.monitoring.find_resources("AWS::CloudWatch::Alarm")
+    metrics = {(a["Properties"]["MetricName"], a["Properties"]["Namespace"]) for a in alarms.values()}
+    assert metrics == {("ExecutionsFailed", "AWS/States"), ("ExecutionsTimedOut", "AWS/States")}
+    assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
+
+
+def test_sanitization_knowledge_pass_arguments_grants_and_trigger(s3v: KbApp) -> None:
+    job = _only(s3v.data, "AWS::Glue::Job")
+    args = job["DefaultArguments"]
+    for name in ("--knowledge_raw_path", "--knowledge_sanitized_path", "--knowledge_quarantine_path"):
+        assert json.dumps(args[name]).endswith('/knowledge/"]]}'), name
+    rule = next(
+        r
+        for r in s3v.data.find_resources("AWS::Events::Rule").values()
+        if "object" in r["Properties"]["EventPattern"]["detail"]
+    )
+    assert rule["Properties"]["EventPattern"]["detail"]["object"]["key"] == [
+        {"prefix": "incoming/"},
+        {"prefix": "knowledge/"},
+    ]
+    resources = json.dumps(
+        [s["Resource"] for s in _role_statements(s3v.data, "SanitizationJobRole") if "s3:GetObject*" in _actions(s)]
+    )
+    assert resources.count("/knowledge/*") == 3  # raw read, sanitized read/write, quarantine read/write
+
+
+def test_sanitized_bucket_sends_events_to_eventbridge(s3v: KbApp) -> None:
+    buckets = s3v.data.find_resources("AWS::S3::Bucket")
+    sanitized = next(v for k, v in buckets.items() if k.startswith("LakeSanitized"))
+    assert sanitized["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+
+
+def test_kendra_retriever_option_has_no_data_source_or_trigger(kendra: KbApp) -> None:
+    kb = _only(kendra.serving, "AWS::Bedrock::KnowledgeBase")
+    assert kb["KnowledgeBaseConfiguration"] == {
+        "Type": "KENDRA",
+        "KendraKnowledgeBaseConfiguration": {"KendraIndexArn": KENDRA_INDEX},
+    }
+    assert "StorageConfiguration" not in kb
+    for type_ in ("AWS::Bedrock::DataSource", "AWS::S3Vectors::Index", "AWS::StepFunctions::StateMachine"):
+        assert kendra.serving.find_resources(type_) == {}
+    statements = _role_statements(kendra.serving, "KnowledgeRole")
+    assert statements == [
+        {
+            "Action": ["kendra:Retrieve", "kendra:DescribeIndex"],
+            "Effect": "Allow",
+            "Resource": KENDRA_INDEX,
+            "Sid": "RetrieveFromKendraIndex",
+        }
+    ]
+    with pytest.raises(ValueError, match="kendra"):
+        kendra.kb.metric_failed_ingestions()
+
+
+def test_grant_retrieve_is_scoped_to_the_knowledge_base() -> None:
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "S", env=ENV)
+    kb = KnowledgeBase(
+        stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(trigger_on_upload=False)
+    )
+    from aws_cdk import aws_iam as iam
+
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    kb.grant_retrieve(role)
+    template = Template.from_stack(stack)
+    policies = template.find_resources("AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert statements == [
+        {
+            "Action": "bedrock:Retrieve",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [stack.get_logical_id(kb.knowledge_base), "KnowledgeBaseArn"]},
+        }
+    ]
+    assert template.find_resources("AWS::Events::Rule") == {}
+    assert kb.upload_rule is None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "key", "expected"),
+    [
+        (
+            "SEMANTIC",
+            "SemanticChunkingConfiguration",
+            {"MaxTokens": 300, "BufferSize": 0, "BreakpointPercentileThreshold": 95},
+        ),
+        (
+            "HIERARCHICAL",
+            "HierarchicalChunkingConfiguration",
+            {"LevelConfigurations": [{"MaxTokens": 900}, {"MaxTokens": 300}], "OverlapTokens": 60},
+        ),
+        ("NONE", None, None),
+    ],
+)
+def test_chunking_strategies(strategy: str, key: str | None, expected: dict[str, Any] | None) -> None:
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "S", env=ENV)
+    KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(chunking_strategy=strategy))
+    chunking = _only(Template.from_stack(stack), "AWS::Bedrock::DataSource")["VectorIngestionConfiguration"][
+        "ChunkingConfiguration"
+    ]
+    assert chunking["ChunkingStrategy"] == strategy
+    assert (chunking.get(key) if key else set(chunking)) == (expected if key else {"ChunkingStrategy"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"vector_store": "pinecone"}, "vector_store='pinecone'; allowed: s3_vectors"),
+        ({"vector_store": "kendra"}, "kendra_index_arn=None"),
+        (
+            {"vector_store": "kendra", "kendra_index_arn": "arn:aws:kendra:us-east-1:123456789012:index/short"},
+            "kendra_index_arn",
+        ),
+        ({"kendra_index_arn": KENDRA_INDEX}, "None unless vector_store='kendra'"),
+        ({"embedding_model_id": "amazon.titan-embed-text-v1"}, "embedding_model_id"),
+        ({"embedding_dimensions": 768}, "embedding_dimensions=768; allowed: 256, 512, 1024"),
+        ({"chunking_strategy": "PARAGRAPH"}, "chunking_strategy"),
+        ({"chunk_max_tokens": 5}, "chunk_max_tokens"),
+        ({"knowledge_prefix": "knowledge"}, "knowledge_prefix"),
+        ({"poll_interval": cdk.Duration.seconds(1)}, "poll_interval"),
+    ],
+)
+def test_props_validation_names_key_value_and_allowed(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        KnowledgeBaseProps(**kwargs)
+
+
+@pytest.mark.parametrize("store", ["opensearch_serverless", "aurora_pgvector"])
+def test_not_yet_supported_vector_stores_say_so(store: str) -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
+    with pytest.raises(NotImplementedError, match=f"vector_store='{store}' is not supported yet"):
+        KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(vector_store=store))
