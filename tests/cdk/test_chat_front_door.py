@@ -26,10 +26,12 @@ class Synth:
         app = cdk.App(outdir=str(outdir), context=ctx)
         self.lake = DataLake(cdk.Stack(app, "Lake"), "Lake")
         stack = cdk.Stack(app, "Chat")
-        self.door = FrontDoor(stack, "FrontDoor", FrontDoorProps(
-            backend=FakeBackend(stack), data_lake=self.lake, code=lambda_.Code.from_inline("x"),
-            lambda_timeout=cdk.Duration.seconds(120), model_read_timeout_seconds=60,
-            cors_allowed_origins=("https://app.example.com",), conversation_ttl_days=30))
+        self.door = FrontDoor(stack, "FrontDoor", backend=FakeBackend(stack), data_lake=self.lake,
+                              props=FrontDoorProps(code=lambda_.Code.from_inline("x"),
+                                                   lambda_timeout=cdk.Duration.seconds(120),
+                                                   model_read_timeout_seconds=60,
+                                                   cors_allowed_origins=("https://app.example.com",),
+                                                   conversation_ttl_days=30))
         compliance.add_compliance_checks(app)
         assembly = app.synth()
         self.template_json = assembly.get_stack_by_name("Chat").template

@@ -595,22 +595,24 @@ def test_lambda_props(serving: Template) -> None:
 
 
 def test_handler_reads_the_environment_the_construct_sets(serving: Template) -> None:
-    """Every variable the construct sets is a ``pipeline_contract.FrontDoorEnv`` name, and the handler's settings
-    take the values the construct wrote (run in a subprocess with exactly that environment); handler= exists."""
+    """Every variable the construct sets is a ``pipeline_contract.FrontDoorEnv`` name (or the Lambda Web Adapter's),
+    and the chat API's settings take the values the construct wrote (run in a subprocess with exactly that
+    environment); the handler script exists."""
     import subprocess
     import sys
 
     from pipeline_contract import FrontDoorEnv
 
-    assert "from frontdoor.app import lambda_handler" in (HANDLER_DIR / "handler.py").read_text()
+    assert "chat_api.app:app" in (HANDLER_DIR / "run.sh").read_text()
     (fn,) = serving.find_resources("AWS::Lambda::Function").values()
     env = fn["Properties"]["Environment"]["Variables"]
     names = {v for k, v in vars(FrontDoorEnv).items() if not k.startswith("_")}
-    assert set(env) - {k for k in env if k.startswith("POWERTOOLS_")} <= names
+    adapter = {k for k in env if k.startswith(("AWS_LWA_", "AWS_LAMBDA_")) or k == "PORT"}
+    assert set(env) - {k for k in env if k.startswith("POWERTOOLS_")} - adapter <= names
     plain = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
     probe = (
-        "import json, dataclasses; from frontdoor.config import settings; import handler; "
-        "print(json.dumps(dataclasses.asdict(settings())))"
+        "import json, dataclasses; from chat_api.settings import ChatSettings; import chat_api.app; "
+        "print(json.dumps(dataclasses.asdict(ChatSettings.from_env())))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=HANDLER_DIR, check=True, capture_output=True, text=True, timeout=60,
@@ -622,7 +624,9 @@ def test_handler_reads_the_environment_the_construct_sets(serving: Template) -> 
     assert got["interactions_prefix"] == plain[FrontDoorEnv.INTERACTIONS_PREFIX] == "interactions/"
     assert got["feedback_prefix"] == plain[FrontDoorEnv.FEEDBACK_PREFIX] == "feedback/"
     assert got["kms_key_id"] == plain[FrontDoorEnv.KMS_KEY_ID]
-    assert got["prompt_max_chars"] == int(plain[FrontDoorEnv.PROMPT_MAX_CHARS])
+    assert got["max_prompt_chars"] == int(plain[FrontDoorEnv.PROMPT_MAX_CHARS])
+    assert got["conversations_table"] == plain[FrontDoorEnv.CONVERSATIONS_TABLE]
+    assert (got["storage"], got["conversations"], got["identity"]) == ("s3", "dynamodb", "apigateway")
     assert got["model_read_timeout_s"] == float(plain[FrontDoorEnv.MODEL_READ_TIMEOUT_S])
     assert got["model_connect_timeout_s"] == float(plain[FrontDoorEnv.MODEL_CONNECT_TIMEOUT_S])
     assert got["model_max_attempts"] == int(plain[FrontDoorEnv.MODEL_MAX_ATTEMPTS])
