@@ -18,7 +18,8 @@ SAMPLE = ROOT / "training" / "sample_data"
 SPLITS = ("train", "validation", "test")
 #: Folder names standing in for the lake's buckets: ``.local/lake/<bucket>/<same prefixes as S3>``.
 RAW, SANITIZED, QUARANTINE, INTERACTIONS, ARTIFACTS = "raw", "sanitized", "quarantine", "interactions", "artifacts"
-DATASET_PREFIX = "datasets/support"
+#: The sample dataset's name under each bucket's S3 prefix (``pipeline_contract.Layout``).
+DATASET = "support"
 
 #: Synthetic identities put back into the sample's placeholders, so sanitization has real-looking PII to find.
 FAKES: dict[str, tuple[str, ...]] = {
@@ -49,15 +50,21 @@ class Paths:
 
     @property
     def raw_dir(self) -> Path:
-        return self.bucket(RAW) / DATASET_PREFIX
+        from pipeline_contract import Layout
+
+        return self.bucket(RAW) / Layout.RAW / DATASET
 
     @property
     def sanitized_dir(self) -> Path:
-        return self.bucket(SANITIZED) / DATASET_PREFIX
+        from pipeline_contract import Layout
+
+        return self.bucket(SANITIZED) / Layout.SANITIZED / DATASET
 
     @property
     def quarantine_dir(self) -> Path:
-        return self.bucket(QUARANTINE) / DATASET_PREFIX
+        from pipeline_contract import Layout
+
+        return self.bucket(QUARANTINE) / Layout.QUARANTINE / DATASET
 
     @property
     def train_dir(self) -> Path:
