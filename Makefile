@@ -20,7 +20,7 @@ export BUNDLING_PYTHON_3_12
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help synth test test-fast lint deps deps-test java train-local clean
+.PHONY: help synth test test-fast lint deps deps-test java train-local local local-retrain clean
 
 help:
 	@echo "make synth [ENV=dev|prod]   synthesize every stack to $(CDK_OUT)/ and print the compliance summary"
@@ -28,6 +28,8 @@ help:
 	@echo "make test-fast              run the suite without the slow tests (pytest -m 'not slow')"
 	@echo "make lint                   ruff check, ruff format --check, mypy (the CI quality gate)"
 	@echo "make train-local            train + evaluate a tiny random model on CPU (no downloads)"
+	@echo "make local                  the whole lifecycle on this machine, then the chat API on http://127.0.0.1:8000"
+	@echo "make local-retrain          continuous learning over the local interactions and feedback"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -76,6 +78,17 @@ lint: deps-test
 # Artifacts: .local-train/{model,checkpoints,output,evaluation}. RESUME=1 continues from the newest checkpoint.
 train-local: deps-test
 	PYTHON=$(PY) training/local_run.sh
+
+# The whole lifecycle locally (no AWS): sample raw data -> sanitize -> train + evaluate -> quality gate -> the chat API
+# (same app as on Lambda) on http://127.0.0.1:8000 with the lake in .local/lake and conversations in SQLite. Stages
+# whose outputs exist are skipped. LOCAL_ARGS passes options, e.g. LOCAL_ARGS="--backend openai --base-url
+# http://localhost:11434/v1 --model llama3.2" or LOCAL_ARGS="--dev-token s3cret --port 8080".
+LOCAL_ARGS ?=
+local: deps-test
+	$(PY) -m local_runtime serve $(LOCAL_ARGS)
+
+local-retrain: deps-test
+	$(PY) -m local_runtime retrain $(LOCAL_ARGS)
 
 clean:
 	rm -rf $(CDK_OUT) .pytest_cache .hypothesis

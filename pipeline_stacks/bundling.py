@@ -148,6 +148,8 @@ class LocalPythonBundling:
                 ],
                 check=True,
             )  # fmt: skip
+        for script in stage.glob("*.sh"):  # e.g. the Lambda Web Adapter's handler script (run.sh) is executed
+            script.chmod(0o755)
         if self.compile_bytecode:
             _compile_bytecode(stage, self.python_version)
 

@@ -258,6 +258,14 @@ _SERVING: dict[str, tuple[Suppression, ...]] = {
             ("Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*"),
         ),
     ),
+    "FrontDoor.conversations_table": tuple(
+        Suppression(
+            rule,
+            "Conversations are a convenience copy for the chat UI: redacted, per caller, expiring by TTL. Point-in-time "
+            "recovery (35 days) is the backup; an AWS Backup plan would keep them beyond their TTL and deletion.",
+        )
+        for rule in ("HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan")
+    ),
     "FrontDoor.function_role_objects": (
         Suppression(
             "AwsSolutions-IAM5",

@@ -3,12 +3,13 @@
 # sample data) on training/sample_data, then evaluate it. Nothing is downloaded. Artifacts:
 #   $LOCAL_TRAIN_DIR (default .local-train/): checkpoints/, model/, output/, evaluation/evaluation.json
 # Extra arguments go to train.py (e.g. --lora, --max-steps 20). RESUME=1 keeps the folder, so
-# the run resumes from the newest checkpoint instead of starting over.
+# the run resumes from the newest checkpoint instead of starting over. LOCAL_TRAIN_DATA: a folder with
+# train/, validation/ and test/ JSON-lines (default training/sample_data; `make local` passes the sanitized lake).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${LOCAL_TRAIN_DIR:-$ROOT/.local-train}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-DATA="$ROOT/training/sample_data"
+DATA="${LOCAL_TRAIN_DATA:-$ROOT/training/sample_data}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 [[ "${RESUME:-0}" == 1 ]] || rm -rf "$OUT"
 

@@ -1,10 +1,11 @@
-"""FrontDoor: the public, authenticated API in front of the model.
+"""FrontDoor: the public, authenticated, OpenAI-compatible chat API in front of the model.
 
-API Gateway REST API (``POST /v1/generate``, ``POST /v1/feedback``, Lambda proxy integration)
-with request models derived from the handler's JSON schemas, Cognito or IAM authorization, API
-keys + usage plan, stage throttling, KMS-encrypted JSON access logs, X-Ray, a regional WAF web ACL
-and the Powertools Lambda handler of ``lambda_src/front_door`` which stores redacted interactions
-in the data lake. Usage::
+API Gateway REST API (``/v1/chat/completions``, ``/v1/models``, ``/v1/feedback``, ``/v1/conversations``, the
+``/v1/generate`` alias) with a Lambda proxy integration in response transfer mode STREAM, request models derived from
+JSON schemas, Cognito or IAM authorization, API keys + usage plan, stage throttling, KMS-encrypted JSON access logs,
+X-Ray, a regional WAF web ACL, and the chat API of ``lambda_src/front_door/chat_api`` (an ASGI app served by uvicorn
+under the AWS Lambda Web Adapter layer, ``AWS_LWA_INVOKE_MODE=response_stream``). It stores redacted interactions in
+the data lake and per-caller conversations in a DynamoDB table (pipeline key, PITR, TTL). Usage::
 
     door = FrontDoor(self, "FrontDoor", backend=endpoint, data_lake=lake, props=FrontDoorProps(auth="iam"))
     door.metric_api_5xx()
@@ -23,6 +24,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -44,8 +46,19 @@ from pipeline_stacks.overrides import consolidate_props
 DEFAULT_SERVICE_NAME = "front-door"
 DEFAULT_METRICS_NAMESPACE = FrontDoorMetric.NAMESPACE
 
-#: API Gateway REST integration timeout; the Lambda must finish before it.
+#: API Gateway REST integration timeout (with STREAM: until the response starts; the stream may last 15 min).
 API_INTEGRATION_TIMEOUT = cdk.Duration.seconds(29)
+#: Longest streamed response API Gateway REST allows (response transfer mode STREAM).
+API_STREAM_MAX = cdk.Duration.minutes(15)
+
+#: AWS Lambda Web Adapter public layer (github.com/awslabs/aws-lambda-web-adapter): published by this account in the
+#: commercial regions as ``arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerX86:<version>``; the region
+#: comes from the stack (a token), so synth stays environment-agnostic. Other partitions: pass ``web_adapter_layer_arn``.
+WEB_ADAPTER_ACCOUNT = "753240598075"
+WEB_ADAPTER_LAYER_VERSION = 25
+#: Where uvicorn listens inside the function and the path the adapter polls before the first invocation.
+WEB_ADAPTER_PORT = 8000
+READINESS_PATH = "/healthz"
 
 _MODEL_CONNECT_TIMEOUT_S = 2
 _STORAGE_TIMEOUT_S = 3
@@ -96,6 +109,15 @@ class FrontDoorProps:
     model_read_timeout_seconds: float = 20
     reserved_concurrency: int | None = 20
     max_prompt_chars: int = 8000
+    #: Largest ``max_tokens`` a caller may ask for (larger -> 400).
+    max_tokens_cap: int = 4096
+    #: Conversations expire (DynamoDB TTL) this many days after their last update.
+    conversation_ttl_days: int = 90
+    #: Bedrock guardrail on streams: ``sync`` (chunks are checked before they are sent) or ``async``.
+    guardrail_stream_mode: Literal["sync", "async"] = "sync"
+    web_adapter_layer_version: int = WEB_ADAPTER_LAYER_VERSION
+    #: Full layer ARN of the Lambda Web Adapter (overrides the account/version default, e.g. for aws-cn).
+    web_adapter_layer_arn: str | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     stage_name: str = "live"
@@ -123,10 +145,16 @@ class FrontDoorProps:
         if self.user_pool is not None and self.user_pool_arn:
             raise ValueError("FrontDoorProps: set user_pool or user_pool_arn, not both")
         timeout_s = self.lambda_timeout.to_seconds()
-        if timeout_s > API_INTEGRATION_TIMEOUT.to_seconds():
+        if timeout_s > API_STREAM_MAX.to_seconds():
             raise ValueError(
-                f"FrontDoorProps.lambda_timeout={timeout_s}s exceeds the API Gateway integration timeout (29 s)"
+                f"FrontDoorProps.lambda_timeout={timeout_s}s exceeds API Gateway's longest streamed response (900 s)"
             )
+        if self.guardrail_stream_mode not in ("sync", "async"):
+            raise ValueError(f"FrontDoorProps.guardrail_stream_mode={self.guardrail_stream_mode!r}; allowed: sync, async")
+        if not 1 <= self.conversation_ttl_days <= 3650:
+            raise ValueError(f"FrontDoorProps.conversation_ttl_days={self.conversation_ttl_days}; allowed: 1-3650")
+        if not 1 <= self.max_tokens_cap <= 1_000_000:
+            raise ValueError(f"FrontDoorProps.max_tokens_cap={self.max_tokens_cap}; allowed: 1-1000000")
         if self.model_read_timeout_seconds + _MODEL_CONNECT_TIMEOUT_S + _STORAGE_TIMEOUT_S >= timeout_s:
             raise ValueError(
                 f"FrontDoorProps.model_read_timeout_seconds={self.model_read_timeout_seconds} leaves no time within "
@@ -174,6 +202,27 @@ _GATEWAY_RESPONSES: dict[str, str] = {
     "DEFAULT_4XX": "client_error",
     "DEFAULT_5XX": "internal_error",
 }
+
+#: Routes of the chat API: (path below /v1, method, request schema file, API Gateway model name, operation name).
+#: Every route goes to the same function; bodies without a model are validated by the handler alone.
+_ROUTES: tuple[tuple[str, str, str | None, str | None, str], ...] = (
+    ("chat/completions", "POST", "chat_completion_request", "ChatCompletionRequest", "CreateChatCompletion"),
+    ("models", "GET", None, None, "ListModels"),
+    ("feedback", "POST", "chat_feedback_request", "ChatFeedbackRequest", "CreateFeedback"),
+    ("conversations", "GET", None, None, "ListConversations"),
+    ("conversations/{conversation_id}", "GET", None, None, "GetConversation"),
+    ("conversations/{conversation_id}", "PATCH", None, None, "UpdateConversation"),
+    ("conversations/{conversation_id}", "DELETE", None, None, "DeleteConversation"),
+    # The pre-chat API, kept one release as an alias (answered by the chat API in its old response shape).
+    ("generate", "POST", "generate_request", "GenerateRequest", "Generate"),
+)
+
+#: OpenAI error ``type`` of the gateway's own errors.
+_ERROR_TYPES = {
+    "unauthorized": "authentication_error", "forbidden": "permission_error", "throttled": "rate_limit_error",
+    "quota_exceeded": "rate_limit_error", "upstream_timeout": "server_error", "upstream_error": "server_error",
+    "internal_error": "server_error",
+}  # fmt: skip
 
 #: Access log record (JSON, one line per request; no bodies, no headers, no query strings).
 _ACCESS_LOG_FIELDS = {
@@ -249,7 +298,7 @@ class FrontDoor(Construct):
             self,
             "FunctionRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Front-door Lambda: invoke the model, write redacted interactions, logs, traces",
+            description="Front-door Lambda: invoke the model, write redacted interactions and conversations, logs, traces",
         )
         log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
         log_group.grant_write(role)
@@ -257,9 +306,23 @@ class FrontDoor(Construct):
         prefixes = (props.interactions_prefix, props.feedback_prefix)
         for prefix in prefixes:
             lake.grant_write_interactions(role, prefix=prefix)
+        self.conversations_table = self._conversations_table(props, lake, role)
 
         environment = {
+            # Lambda Web Adapter: run.sh starts uvicorn; events are forwarded to it and answers streamed back.
+            "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+            "AWS_LWA_INVOKE_MODE": "response_stream",
+            "AWS_LWA_PORT": str(WEB_ADAPTER_PORT),
+            "PORT": str(WEB_ADAPTER_PORT),
+            "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
             **self.backend.environment,
+            "IDENTITY_MODE": "apigateway",
+            "STORAGE": "s3",
+            "CONVERSATIONS_STORE": "dynamodb",
+            "CONVERSATIONS_TABLE": self.conversations_table.table_name,
+            "CONVERSATION_TTL_DAYS": str(props.conversation_ttl_days),
+            "MAX_TOKENS_CAP": str(props.max_tokens_cap),
+            "GUARDRAIL_STREAM_MODE": props.guardrail_stream_mode,
             Env.INTERACTIONS_BUCKET: lake.interactions_bucket.bucket_name,
             Env.INTERACTIONS_PREFIX: props.interactions_prefix,
             Env.FEEDBACK_PREFIX: props.feedback_prefix,
@@ -267,7 +330,7 @@ class FrontDoor(Construct):
             Env.PROMPT_MAX_CHARS: str(props.max_prompt_chars),
             Env.MODEL_CONNECT_TIMEOUT_S: str(_MODEL_CONNECT_TIMEOUT_S),
             Env.MODEL_READ_TIMEOUT_S: _number(props.model_read_timeout_seconds),
-            # One attempt: a retry would outlive the API Gateway integration timeout.
+            # One attempt: a retry would outlive the time to the first byte API Gateway waits for.
             Env.MODEL_MAX_ATTEMPTS: "1",
             Env.STORAGE_TIMEOUT_S: str(_STORAGE_TIMEOUT_S),
             Env.POWERTOOLS_SERVICE_NAME: props.service_name,
@@ -304,7 +367,7 @@ class FrontDoor(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaENIManagementAccess")
             )
         defaults = {
-            "description": "LLM front door: validates, calls the model, stores redacted interactions",
+            "description": "LLM chat API: validates, streams the model's answer, stores redacted interactions",
             "memory_size": props.lambda_memory_mb,
             "timeout": props.lambda_timeout,
             "reserved_concurrent_executions": props.reserved_concurrency,
@@ -313,7 +376,8 @@ class FrontDoor(Construct):
         enforced = {
             "runtime": lambda_.Runtime.PYTHON_3_12,
             "architecture": lambda_.Architecture.X86_64,  # bundling installs manylinux2014_x86_64 wheels
-            "handler": "handler.lambda_handler",
+            "handler": "run.sh",  # executed by the Lambda Web Adapter's wrapper (/opt/bootstrap)
+            "layers": [self._web_adapter_layer(props)],
             "code": props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
@@ -354,6 +418,43 @@ class FrontDoor(Construct):
             compliance.acknowledge(role, "FrontDoor.function_role_vpc")
         return role, log_group, function
 
+    def _web_adapter_layer(self, props: FrontDoorProps) -> lambda_.ILayerVersion:
+        arn = props.web_adapter_layer_arn or (
+            f"arn:{cdk.Aws.PARTITION}:lambda:{cdk.Aws.REGION}:{WEB_ADAPTER_ACCOUNT}:layer:LambdaAdapterLayerX86:"
+            f"{props.web_adapter_layer_version}"
+        )
+        return lambda_.LayerVersion.from_layer_version_arn(self, "WebAdapterLayer", arn)
+
+    def _conversations_table(self, props: FrontDoorProps, lake: DataLake, role: iam.IRole) -> dynamodb.Table:
+        """Per-caller conversations: partition key = caller identity, sort key = ``conv#<id>`` / ``cmpl#<id>``."""
+        table = dynamodb.Table(
+            self,
+            "Conversations",
+            partition_key=dynamodb.Attribute(name="owner", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=lake.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",
+            deletion_protection=props.removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=props.removal_policy,
+        )
+        # Exactly the item calls chat_api.conversations makes; no Scan, no batch, no table management.
+        table.grant(role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                    "dynamodb:Query")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[lake.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{cdk.Aws.REGION}.amazonaws.com"}},
+            )
+        )
+        compliance.acknowledge(table, "FrontDoor.conversations_table")
+        return table
+
     # ------------------------------------------------------------------ API
 
     def _rest_api(
@@ -363,7 +464,7 @@ class FrontDoor(Construct):
         cors = (
             apigateway.CorsOptions(
                 allow_origins=list(props.cors_allowed_origins),
-                allow_methods=["POST", "OPTIONS"],
+                allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
                 allow_headers=[
                     "Content-Type",
                     "Authorization",
@@ -371,7 +472,7 @@ class FrontDoor(Construct):
                     "X-Amz-Date",
                     "X-Amz-Security-Token",
                 ],
-                expose_headers=["X-Request-Id", "Retry-After"],
+                expose_headers=["X-Request-Id", "Retry-After", "X-Conversation-Id"],
                 max_age=cdk.Duration.hours(1),
             )
             if props.cors_allowed_origins
@@ -381,7 +482,8 @@ class FrontDoor(Construct):
             self,
             "Api",
             rest_api_name=f"{cdk.Stack.of(self).stack_name}-front-door",
-            description="LLM front door: POST /v1/generate, POST /v1/feedback",
+            description="LLM chat API (OpenAI-compatible): /v1/chat/completions, /v1/models, /v1/feedback, "
+            "/v1/conversations",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             min_compression_size=cdk.Size.bytes(1024),
             api_key_source_type=apigateway.ApiKeySourceType.HEADER,
@@ -466,52 +568,65 @@ class FrontDoor(Construct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
+        # STREAM: API Gateway invokes the function with InvokeWithResponseStream and passes bytes on as they come
+        # (SSE tokens), lifting the 29 s / 10 MB limits of buffered proxy responses.
         integration = apigateway.LambdaIntegration(
             self.function,
             proxy=True,
             allow_test_invoke=False,
             timeout=API_INTEGRATION_TIMEOUT,
+            response_transfer_mode=apigateway.ResponseTransferMode.STREAM,
         )
-        v1 = api.root.add_resource("v1")
         self.models: dict[str, apigateway.Model] = {}
-        for route, schema_name, model_name in (
-            ("generate", "generate_request", "GenerateRequest"),
-            ("feedback", "feedback_request", "FeedbackRequest"),
-        ):
-            schema = load_request_schema(
-                schema_name,
-                schema_dir=props.schema_dir,
-                prompt_max_chars=props.max_prompt_chars if schema_name == "generate_request" else None,
-            )
-            model = api.add_model(
-                model_name,
-                model_name=model_name,
-                content_type="application/json",
-                description=schema.get("description"),
-                schema=to_api_gateway_schema(schema),
-            )
-            self.models[model_name] = model
-            resource = v1.add_resource(route, default_cors_preflight_options=cors)
+        for path, method, schema_name, model_name, operation in _ROUTES:
+            resource = self._resource(api.root, f"v1/{path}", cors)
+            request_models = None
+            if schema_name and model_name:
+                schema = load_request_schema(
+                    schema_name,
+                    schema_dir=props.schema_dir,
+                    prompt_max_chars=props.max_prompt_chars if schema_name == "generate_request" else None,
+                )
+                model = api.add_model(
+                    model_name,
+                    model_name=model_name,
+                    content_type="application/json",
+                    description=schema.get("description"),
+                    schema=to_api_gateway_schema(schema),
+                )
+                self.models[model_name] = model
+                request_models = {"application/json": model}
             resource.add_method(
-                "POST",
+                method,
                 integration,
-                operation_name=model_name.removesuffix("Request"),
+                operation_name=operation,
                 authorization_type=authorization_type,
                 authorizer=authorizer,
                 api_key_required=True,
                 request_validator=validator,
-                request_models={"application/json": model},
-                request_parameters={"method.request.header.Content-Type": True},
+                request_models=request_models,
+                request_parameters={"method.request.header.Content-Type": True} if request_models else None,
             )
-            if cors is not None:
-                compliance.acknowledge(resource.node.find_child("OPTIONS"), "FrontDoor.cors_preflight")
         if props.auth == "iam":
-            for method in api.methods:
-                if method.http_method == "POST":
-                    compliance.acknowledge(method, "FrontDoor.iam_authorized_method")
+            for api_method in api.methods:
+                if api_method.http_method != "OPTIONS":
+                    compliance.acknowledge(api_method, "FrontDoor.iam_authorized_method")
 
         self._gateway_responses(api, props)
         return api, stage, access_logs, execution_logs
+
+    @staticmethod
+    def _resource(root: apigateway.IResource, path: str, cors: apigateway.CorsOptions | None) -> apigateway.IResource:
+        """The resource at ``path`` below ``root``, created segment by segment (each with the CORS preflight)."""
+        resource = root
+        for segment in path.split("/"):
+            child = resource.get_resource(segment)
+            if child is None:
+                child = resource.add_resource(segment, default_cors_preflight_options=cors)
+                if cors is not None:
+                    compliance.acknowledge(child.node.find_child("OPTIONS"), "FrontDoor.cors_preflight")
+            resource = child
+        return resource
 
     def _user_pool(self, props: FrontDoorProps) -> cognito.UserPool:
         pool = cognito.UserPool(
@@ -587,9 +702,10 @@ class FrontDoor(Construct):
             if origins[0] != "*":
                 headers["Vary"] = "'Origin'"
         for name, code in _GATEWAY_RESPONSES.items():
-            template = (
-                f'{{"error":{{"code":"{code}","message":$context.error.messageString,'
-                f'"request_id":"$context.requestId"}}}}'
+            kind = _ERROR_TYPES.get(code, "invalid_request_error")
+            template = (  # the OpenAI error shape of the chat API
+                f'{{"error":{{"message":$context.error.messageString,"type":"{kind}","param":null,'
+                f'"code":"{code}","request_id":"$context.requestId"}}}}'
             )
             api.add_gateway_response(
                 f"Response{name.title().replace('_', '')}",

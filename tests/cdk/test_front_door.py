@@ -243,11 +243,11 @@ def test_prompt_max_chars_override_applies_to_a_copy_only() -> None:
 # --------------------------------------------------------------------------- API in the pipeline (dev)
 
 
-def test_only_post_methods_with_authorizer_api_key_and_validation(
+def test_chat_methods_with_authorizer_api_key_validation_and_streaming(
     serving: Template,
 ) -> None:
     methods = serving.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == 2  # no CORS configured in dev: no OPTIONS
+    assert len(methods) == 8  # the chat API's routes; no CORS configured in dev: no OPTIONS
     validator = _one(serving, "AWS::ApiGateway::RequestValidator")["Properties"]
     assert (
         validator["ValidateRequestBody"],
@@ -255,14 +255,16 @@ def test_only_post_methods_with_authorizer_api_key_and_validation(
     ) == (True, True)
     for method in methods.values():
         p = method["Properties"]
-        assert p["HttpMethod"] == "POST"
+        assert p["HttpMethod"] in ("GET", "POST", "PATCH", "DELETE")
         assert p["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert "Ref" in p["AuthorizerId"]
         assert p["ApiKeyRequired"] is True
         assert "Ref" in p["RequestValidatorId"]
-        assert "Ref" in p["RequestModels"]["application/json"]
-        assert p["RequestParameters"] == {"method.request.header.Content-Type": True}
+        if p["HttpMethod"] == "POST":  # every POST body has a gateway model
+            assert "Ref" in p["RequestModels"]["application/json"]
+            assert p["RequestParameters"] == {"method.request.header.Content-Type": True}
         assert p["Integration"]["Type"] == "AWS_PROXY"
+        assert p["Integration"]["ResponseTransferMode"] == "STREAM"
         assert p["Integration"]["TimeoutInMillis"] == 29000
 
 
@@ -270,10 +272,12 @@ def test_request_models_come_from_the_schema_files(serving: Template) -> None:
     models = {
         m["Properties"]["Name"]: m["Properties"] for m in serving.find_resources("AWS::ApiGateway::Model").values()
     }
-    assert set(models) == {"GenerateRequest", "FeedbackRequest"}
+    assert set(models) == {"GenerateRequest", "ChatFeedbackRequest", "ChatCompletionRequest"}
+    chat = models["ChatCompletionRequest"]["Schema"]
+    assert chat["required"] == ["messages"] and chat["properties"]["messages"]["minItems"] == 1
     for name, file in (
         ("GenerateRequest", "generate_request"),
-        ("FeedbackRequest", "feedback_request"),
+        ("ChatFeedbackRequest", "chat_feedback_request"),
     ):
         schema = models[name]["Schema"]
         raw = json.loads((SCHEMA_DIR / f"{file}.json").read_text())
@@ -284,7 +288,7 @@ def test_request_models_come_from_the_schema_files(serving: Template) -> None:
     generate = models["GenerateRequest"]["Schema"]["properties"]
     assert generate["prompt"] == {"type": "string", "minLength": 1, "maxLength": 8000}
     assert generate["parameters"]["properties"]["stop"]["maxItems"] == 4
-    rating = models["FeedbackRequest"]["Schema"]["properties"]["rating"]
+    rating = models["ChatFeedbackRequest"]["Schema"]["properties"]["rating"]
     assert rating["oneOf"][1] == {"type": "integer", "minimum": -1, "maximum": 1}
 
 
@@ -307,16 +311,16 @@ _SAMPLES = {
             ["prompt"],
         ],
     ),
-    "FeedbackRequest": (
-        "feedback_request",
+    "ChatFeedbackRequest": (
+        "chat_feedback_request",
         [
-            {"request_id": "abcdefgh-1234", "rating": "up"},
-            {"request_id": "abcdefgh-1234", "rating": -1, "comment": "ok"},
-            {"request_id": "abcdefgh-1234", "rating": 2},
-            {"request_id": "abcdefgh-1234", "rating": "meh"},
-            {"request_id": "short", "rating": 1},
-            {"request_id": "abcdefgh-1234", "rating": 1, "comment": "x" * 2001},
-            {"request_id": "abcdefgh-1234"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": "up"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": -1, "comment": "ok"},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": 2},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": "meh"},
+            {"completion_id": "abcdefgh-1234", "rating": 1},
+            {"completion_id": "chatcmpl-" + "a" * 32, "rating": 1, "comment": "x" * 4001},
+            {"completion_id": "chatcmpl-" + "a" * 32},
         ],
     ),
 }
@@ -441,10 +445,10 @@ def test_gateway_responses_are_json_errors(serving: Template, standalone: Standa
     } <= types
     for r in responses.values():
         template = r["Properties"]["ResponseTemplates"]["application/json"]
-        assert template.startswith('{"error":{"code":"')
+        assert template.startswith('{"error":{"message":')
         assert "$context.requestId" in template
         rendered = template.replace("$context.error.messageString", '"Forbidden"').replace("$context.requestId", "r-1")
-        assert set(json.loads(rendered)["error"]) == {"code", "message", "request_id"}
+        assert set(json.loads(rendered)["error"]) == {"message", "type", "param", "code", "request_id"}
         assert "Access-Control-Allow-Origin" not in json.dumps(r["Properties"].get("ResponseParameters", {}))
     single = standalone.templates["Pool"].find_resources("AWS::ApiGateway::GatewayResponse")
     for r in single.values():
@@ -458,12 +462,9 @@ def test_cors_preflight_without_auth_only_when_configured(
 ) -> None:
     t = standalone.templates["Iam"]
     methods = [m["Properties"] for m in t.find_resources("AWS::ApiGateway::Method").values()]
-    assert sorted(m["HttpMethod"] for m in methods) == [
-        "OPTIONS",
-        "OPTIONS",
-        "POST",
-        "POST",
-    ]
+    # one preflight per resource (v1, chat, completions, models, feedback, conversations, {id}, generate)
+    counts = {name: sum(m["HttpMethod"] == name for m in methods) for name in ("OPTIONS", "GET", "POST")}
+    assert counts == {"OPTIONS": 8, "GET": 3, "POST": 3}
     for m in methods:
         if m["HttpMethod"] == "OPTIONS":
             assert m["AuthorizationType"] == "NONE"
@@ -573,7 +574,7 @@ def test_lambda_props(serving: Template) -> None:
     fn = _one(serving, "AWS::Lambda::Function")["Properties"]
     assert fn["Runtime"] == "python3.12"
     assert fn["Architectures"] == ["x86_64"]
-    assert fn["Handler"] == "handler.lambda_handler"
+    assert fn["Handler"] == "run.sh"  # the chat API under the Lambda Web Adapter
     assert fn["Timeout"] == 29
     assert fn["MemorySize"] == 1024
     assert fn["TracingConfig"] == {"Mode": "Active"}
@@ -594,22 +595,24 @@ def test_lambda_props(serving: Template) -> None:
 
 
 def test_handler_reads_the_environment_the_construct_sets(serving: Template) -> None:
-    """Every variable the construct sets is a ``pipeline_contract.FrontDoorEnv`` name, and the handler's settings
-    take the values the construct wrote (run in a subprocess with exactly that environment); handler= exists."""
+    """Every variable the construct sets is a ``pipeline_contract.FrontDoorEnv`` name (or the Lambda Web Adapter's),
+    and the chat API's settings take the values the construct wrote (run in a subprocess with exactly that
+    environment); the handler script exists."""
     import subprocess
     import sys
 
     from pipeline_contract import FrontDoorEnv
 
-    assert "from frontdoor.app import lambda_handler" in (HANDLER_DIR / "handler.py").read_text()
+    assert "chat_api.app:app" in (HANDLER_DIR / "run.sh").read_text()
     (fn,) = serving.find_resources("AWS::Lambda::Function").values()
     env = fn["Properties"]["Environment"]["Variables"]
     names = {v for k, v in vars(FrontDoorEnv).items() if not k.startswith("_")}
-    assert set(env) - {k for k in env if k.startswith("POWERTOOLS_")} <= names
+    adapter = {k for k in env if k.startswith(("AWS_LWA_", "AWS_LAMBDA_")) or k == "PORT"}
+    assert set(env) - {k for k in env if k.startswith("POWERTOOLS_")} - adapter <= names
     plain = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
     probe = (
-        "import json, dataclasses; from frontdoor.config import settings; import handler; "
-        "print(json.dumps(dataclasses.asdict(settings())))"
+        "import json, dataclasses; from chat_api.settings import ChatSettings; import chat_api.app; "
+        "print(json.dumps(dataclasses.asdict(ChatSettings.from_env())))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=HANDLER_DIR, check=True, capture_output=True, text=True, timeout=60,
@@ -621,7 +624,9 @@ def test_handler_reads_the_environment_the_construct_sets(serving: Template) -> 
     assert got["interactions_prefix"] == plain[FrontDoorEnv.INTERACTIONS_PREFIX] == "interactions/"
     assert got["feedback_prefix"] == plain[FrontDoorEnv.FEEDBACK_PREFIX] == "feedback/"
     assert got["kms_key_id"] == plain[FrontDoorEnv.KMS_KEY_ID]
-    assert got["prompt_max_chars"] == int(plain[FrontDoorEnv.PROMPT_MAX_CHARS])
+    assert got["max_prompt_chars"] == int(plain[FrontDoorEnv.PROMPT_MAX_CHARS])
+    assert got["conversations_table"] == plain[FrontDoorEnv.CONVERSATIONS_TABLE]
+    assert (got["storage"], got["conversations"], got["identity"]) == ("s3", "dynamodb", "apigateway")
     assert got["model_read_timeout_s"] == float(plain[FrontDoorEnv.MODEL_READ_TIMEOUT_S])
     assert got["model_connect_timeout_s"] == float(plain[FrontDoorEnv.MODEL_CONNECT_TIMEOUT_S])
     assert got["model_max_attempts"] == int(plain[FrontDoorEnv.MODEL_MAX_ATTEMPTS])
@@ -831,8 +836,8 @@ def test_star_cors_is_allowed_outside_prod() -> None:
 
 
 def test_props_validation() -> None:
-    with pytest.raises(ValueError, match="exceeds the API Gateway integration timeout"):
-        FrontDoorProps(lambda_timeout=cdk.Duration.seconds(30))
+    with pytest.raises(ValueError, match="exceeds API Gateway's longest streamed response"):
+        FrontDoorProps(lambda_timeout=cdk.Duration.seconds(901))
     with pytest.raises(ValueError, match="leaves no time"):
         FrontDoorProps(model_read_timeout_seconds=25)
     with pytest.raises(ValueError, match="only used with auth='cognito'"):

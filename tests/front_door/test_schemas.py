@@ -36,7 +36,8 @@ def keywords(schema: Any) -> set[str]:
 
 def test_all_schemas_present() -> None:
     assert {p.stem for p in SCHEMA_FILES} == {
-        "generate_request", "feedback_request", "generate_response", "feedback_response", "error_response"}
+        "generate_request", "feedback_request", "generate_response", "feedback_response", "error_response",
+        "chat_completion_request", "chat_feedback_request"}
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
