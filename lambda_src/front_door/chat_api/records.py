@@ -41,7 +41,7 @@ class LocalRecordStore:
         """Write the record file."""
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")  # never matched by *.json readers
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(dumps(record))
