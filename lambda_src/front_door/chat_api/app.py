@@ -5,7 +5,8 @@ SSE streaming), ``GET /v1/models``, ``POST /v1/feedback``, ``GET|PATCH|DELETE /v
 ``POST /v1/generate`` alias (one release), ``GET /healthz`` (Lambda Web Adapter readiness) and, when configured,
 ``GET /config.json`` + the web UI's static files.
 
-Order of work on a completion: validate -> identity -> (conversation ownership when continuing) -> the backend streams;
+Order of work on a completion: validate -> identity -> (conversation ownership when continuing) -> (retrieval, when on
+for the request: :mod:`chat_api.grounding`) -> the backend streams;
 redaction of the messages runs on a worker thread while the model generates (buffered: from the start; streaming:
 once the first chunk is out). The first token is never delayed by redaction or storage:
 the redacted interaction, the conversation and the completion's ownership are written after the last byte of the
@@ -30,7 +31,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -44,6 +45,7 @@ from starlette.routing import Mount, Route
 from chat_api import backends as backends_mod
 from chat_api.backends import Backend, Final
 from chat_api.conversations import ConversationStore, build_conversation_store
+from chat_api.grounding import GroundingStep, Retriever, build_retriever
 from chat_api.identity import Invocation, invocation, remaining_s
 from chat_api.metrics import Metrics
 from chat_api.protocol import (
@@ -75,12 +77,6 @@ TITLE_CHARS = 60
 MAX_COMMENT_CHARS = 4000
 
 
-class Retriever(Protocol):
-    """Optional retrieval hook (the RAG module): ``(request, caller) -> citations``; messages may be augmented."""
-
-    async def __call__(self, request: ChatRequest, caller: str) -> list[dict[str, Any]]: ...
-
-
 def _redact(text: str) -> tuple[str, dict[str, int]]:
     from frontdoor import storage
 
@@ -104,13 +100,13 @@ class ChatService:
     """State shared by the routes: settings, backend, stores, metrics, worker pools."""
 
     def __init__(self, s: ChatSettings, backend: Backend, records: RecordStore, conversations: ConversationStore,
-                 metrics: Metrics, retriever: Retriever | None) -> None:
+                 metrics: Metrics, retriever: Retriever | None = None) -> None:
         self.s = s
         self.backend = backend
         self.records = records
         self.conversations = conversations
         self.metrics = metrics
-        self.retriever = retriever
+        self.grounding = GroundingStep(s, retriever, metrics, lambda text: _redact(text)[0])
         self.started = int(time.time())
         self.redactor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="redact")
         self.storage_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="storage")
@@ -190,12 +186,13 @@ class ChatService:
         redaction: Future[Any] | None = (
             None if req.stream else self.redactor.submit(redact_messages, list(req.messages))
         )
-        citations = None
-        if req.retrieval is not None and req.retrieval.enabled and self.retriever is not None:
-            citations = await self.retriever(req, inv.caller)
-        stream = self.backend.stream(req)
+        # Retrieval (when on for this request) is the only step before the model call: chat_api.grounding.
+        grounded, wanted = await self.grounding.run(req, skip=legacy)
+        citations = grounded.citations
+        stream = self.backend.stream(grounded.model_request)
         ctx = {"t0": t0, "inv": inv, "req": req, "completion_id": completion_id, "conversation_id": conversation_id,
-               "existing": existing, "redaction": redaction, "citations": citations}
+               "existing": existing, "redaction": redaction, "citations": citations,
+               "model_req": grounded.model_request, "retrieval": grounded.record(wanted.top_k)}
         try:
             first = await anext(stream)
         except StopAsyncIteration:
@@ -228,7 +225,7 @@ class ChatService:
             await self.store(ctx, "".join(parts), Final("error"), "error", ttft)
             raise error from None
         text = "".join(parts)
-        usage = self.usage_of(req, text, final)
+        usage = self.usage_of(grounded.model_request, text, final)
         model = self.backend.model_id
         if legacy:
             body: dict[str, Any] = {
@@ -283,7 +280,7 @@ class ChatService:
                     final = Final()
                     break
             yield enc.finish(final.finish_reason)
-            usage = self.usage_of(req, "".join(parts), final)
+            usage = self.usage_of(ctx["model_req"], "".join(parts), final)
             if req.include_usage:
                 yield enc.usage(usage)
             if ctx["citations"] is not None:
@@ -317,7 +314,7 @@ class ChatService:
         req: ChatRequest = ctx["req"]
         inv: Invocation = ctx["inv"]
         t0: float = ctx["t0"]
-        usage = self.usage_of(req, text, final)
+        usage = self.usage_of(ctx["model_req"], text, final)
         now = datetime.now(UTC)
         latency_ms = round((time.perf_counter() - t0) * 1000, 1)
         self.metrics.add("ModelLatency", latency_ms, "Milliseconds")
@@ -366,6 +363,9 @@ class ChatService:
             "prompt_chars": req.prompt_chars,
             "output_chars": len(text),
             "pii_counts": {"messages": in_counts, "output": out_counts},
+            # Citations come from the sanitized knowledge base: already redacted.
+            "retrieval": ctx["retrieval"],
+            "citations": ctx["citations"],
         }
         self.metrics.add("PiiEntitiesRedacted", storage.pii_total(record["pii_counts"]))
         key = storage.interaction_key(ctx["completion_id"], now, self.s.interactions_prefix)
@@ -575,12 +575,14 @@ def error_response(error: ChatError, metrics: Metrics) -> Response:
 def create_app(s: ChatSettings | None = None, *, backend: Backend | None = None, records: RecordStore | None = None,
                conversations: ConversationStore | None = None, metrics: Metrics | None = None,
                retriever: Retriever | None = None, serve_web: bool = False) -> Starlette:
-    """Build the app; adapters default to those named by the settings. ``serve_web``: ``/config.json`` and the
-    static UI from ``s.static_dir`` (when that folder exists)."""
+    """Build the app; adapters default to those named by the settings (``retriever``: a
+    :class:`retrieval.Retriever`, default :func:`chat_api.grounding.build_retriever`). ``serve_web``:
+    ``/config.json`` and the static UI from ``s.static_dir`` (when that folder exists)."""
     s = s or ChatSettings.from_env()
     metrics = metrics or Metrics(emf=s.emf_metrics)
     svc = ChatService(s, backend or backends_mod.build_backend(s), records or build_record_store(s),
-                      conversations or build_conversation_store(s), metrics, retriever)
+                      conversations or build_conversation_store(s), metrics,
+                      retriever if retriever is not None else build_retriever(s))
 
     async def on_chat_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ChatError)

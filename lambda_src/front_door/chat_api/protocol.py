@@ -15,6 +15,8 @@ from typing import Any
 
 from frontdoor.errors import ApiError
 
+from retrieval import RetrievalRequest
+
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 #: Fields a request may carry; anything else is refused (never silently ignored).
 KNOWN_FIELDS = frozenset({
@@ -128,15 +130,6 @@ class Message:
 
 
 @dataclass(slots=True)
-class Retrieval:
-    """The ``retrieval`` extension: ``{"enabled": bool, "top_k": int, "filters": {...}}``."""
-
-    enabled: bool = False
-    top_k: int = 4
-    filters: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
 class ChatRequest:
     """A validated ``POST /v1/chat/completions`` body."""
 
@@ -150,7 +143,9 @@ class ChatRequest:
     include_usage: bool = False
     user: str | None = None
     conversation_id: str | None = None
-    retrieval: Retrieval | None = None
+    #: The ``retrieval`` extension as sent (validated); resolved against the deployment defaults by
+    #: :mod:`chat_api.grounding`. None: the deployment default applies.
+    retrieval: dict[str, Any] | None = None
     seed: int | None = None
 
     @property
@@ -240,22 +235,17 @@ def parse_messages(value: Any, max_messages: int) -> list[Message]:
     return out
 
 
-def parse_retrieval(value: Any) -> Retrieval | None:
-    """Validate the ``retrieval`` extension object."""
+def parse_retrieval(value: Any) -> dict[str, Any] | None:
+    """Validate the ``retrieval`` extension ``{"enabled": bool, "top_k": 1-20, "filters": {"source_prefix",
+    "attributes"}}`` with :meth:`retrieval.RetrievalRequest.from_body` (400, ``param="retrieval"``, the message names
+    the field)."""
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise invalid("retrieval must be an object.", "retrieval")
-    enabled = value.get("enabled", True)
-    top_k = value.get("top_k", 4)
-    filters = value.get("filters") or {}
-    if not isinstance(enabled, bool):
-        raise invalid("retrieval.enabled must be a boolean.", "retrieval.enabled")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50:
-        raise invalid("retrieval.top_k must be an integer between 1 and 50.", "retrieval.top_k")
-    if not isinstance(filters, dict):
-        raise invalid("retrieval.filters must be an object.", "retrieval.filters")
-    return Retrieval(enabled, top_k, filters)
+    try:
+        RetrievalRequest.from_body(value)
+    except ValueError as exc:
+        raise invalid(f"{exc}.", "retrieval") from None
+    return dict(value)
 
 
 def parse_chat_request(body: Any, *, max_messages: int, max_prompt_chars: int, max_tokens_cap: int,

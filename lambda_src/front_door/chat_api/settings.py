@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline_contract import FrontDoorEnv
+
 BACKENDS = ("bedrock", "sagemaker", "openai", "local", "stub")
 STORAGES = ("s3", "local")
 CONVERSATION_STORES = ("dynamodb", "sqlite")
@@ -61,6 +63,13 @@ class ChatSettings:
     conversations_table: str | None = None
     sqlite_path: str = ".local/conversations.sqlite3"
     conversation_ttl_days: int = 90
+    #: Retrieval (chat_api.grounding): the Bedrock Knowledge Base id, else a local index folder (``make local``);
+    #: neither -> retrieval is not configured. ``rag_default_on``/``rag_top_k``: for requests without ``retrieval``.
+    knowledge_base_id: str | None = None
+    rag_local_index: str | None = None
+    rag_default_on: bool = False
+    rag_top_k: int = 4
+    retrieval_timeout_s: float = 5.0
     identity: str = "local"
     dev_token: str | None = None
     max_body_bytes: int = 1_048_576
@@ -100,6 +109,8 @@ class ChatSettings:
             raise ValueError("ChatSettings.storage='s3' needs interactions_bucket")
         if self.conversations == "dynamodb" and not self.conversations_table:
             raise ValueError("ChatSettings.conversations='dynamodb' needs conversations_table")
+        if not 1 <= self.rag_top_k <= 20:
+            raise ValueError("ChatSettings.rag_top_k must be within 1..20 (retrieval.MAX_TOP_K)")
         if not 1 <= self.default_max_tokens <= self.max_tokens_cap:
             raise ValueError("ChatSettings.default_max_tokens must be within 1..max_tokens_cap")
 
@@ -143,6 +154,10 @@ class ChatSettings:
             conversations_table=_opt(env, "CONVERSATIONS_TABLE"),
             sqlite_path=env.get("CONVERSATIONS_SQLITE") or ".local/conversations.sqlite3",
             conversation_ttl_days=_int(env, "CONVERSATION_TTL_DAYS", 90),
+            knowledge_base_id=_opt(env, FrontDoorEnv.KNOWLEDGE_BASE_ID),
+            rag_local_index=_opt(env, FrontDoorEnv.RAG_LOCAL_INDEX),
+            rag_default_on=(env.get(FrontDoorEnv.RAG_DEFAULT_ON) or "").strip().lower() in ("true", "1", "yes"),
+            rag_top_k=_int(env, FrontDoorEnv.RAG_TOP_K, 4),
             identity=_choice(env, "IDENTITY_MODE", "apigateway" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "local",
                              IDENTITY_MODES),
             dev_token=_opt(env, "DEV_TOKEN"),
