@@ -50,25 +50,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--strict-gate", action="store_true", help="stop when the model fails the quality gate")
     p.add_argument("--min-rating", type=int, default=0, help="retrain: net feedback below this excludes a record")
     p.add_argument("--force", action="store_true", help="redo every stage")
+    p.add_argument("--no-rag", action="store_true",
+                   help="skip the knowledge stage and serve without retrieval (default: sanitize + index "
+                        ".local/lake/raw/knowledge/ and ground answers in it, with citations)")
     return p.parse_args(argv)
 
 
 def prepare(args: argparse.Namespace, paths: Paths) -> dict[str, StageResult]:
     """Raw data -> sanitize -> train + evaluate -> gate (stages whose outputs exist are skipped)."""
     results: dict[str, StageResult] = {}
-    steps = 4 if args.backend == "local" else 2
+    rag = not getattr(args, "no_rag", False)
+    steps = (4 if args.backend == "local" else 2) + rag
     t0 = _progress(1, steps, "raw sample data")
     results["raw"] = lifecycle.make_raw(paths, args.force)
     _done(results["raw"], t0)
     t0 = _progress(2, steps, "sanitize (glue_jobs.transform.LineSanitizer, the Glue job's per-line path)")
     results["sanitize"] = lifecycle.sanitize(paths, args.force)
     _done(results["sanitize"], t0)
+    if rag:
+        t0 = _progress(3, steps, "knowledge documents: sanitize (glue_jobs.documents) + BM25 index (retrieval.local)")
+        results["knowledge"] = lifecycle.knowledge(paths, args.force)
+        _done(results["knowledge"], t0)
     if args.backend != "local":
         return results
-    t0 = _progress(3, steps, "train + evaluate the tiny model on CPU (training/local_run.sh)")
+    t0 = _progress(3 + rag, steps, "train + evaluate the tiny model on CPU (training/local_run.sh)")
     results["train"] = lifecycle.train(paths, force=args.force)
     _done(results["train"], t0)
-    t0 = _progress(4, steps, "quality gate (the Step Functions rule)")
+    t0 = _progress(4 + rag, steps, "quality gate (the Step Functions rule)")
     results["gate"] = lifecycle.gate(paths, args.gate_threshold)
     _done(results["gate"], t0)
     return results
@@ -93,6 +101,7 @@ def chat_settings(args: argparse.Namespace, paths: Paths) -> object:
         backend=backend, model_id=model, openai_base_url=args.base_url,
         openai_api_key=os.environ.get(args.api_key_env), local_model_dir=str(paths.model_dir),
         storage="local", lake_dir=str(paths.lake), local_bucket_name=lifecycle.INTERACTIONS,
+        rag_local_index=None if args.no_rag else str(paths.rag_index), rag_default_on=not args.no_rag,
         conversations="sqlite", sqlite_path=str(paths.conversations),
         identity="dev-token" if args.dev_token else "local", dev_token=args.dev_token,
         static_dir=str(ROOT / "web" / "dist"), model_read_timeout_s=300.0, storage_timeout_s=5.0,
@@ -115,6 +124,15 @@ def summary(args: argparse.Namespace, paths: Paths, results: dict[str, StageResu
         if g is not None:
             lines.append(f" quality gate    {g.detail}" + ("" if g.data.get("passed") else
                                                             "  (AWS would not register it; served anyway)"))
+    k = results.get("knowledge")
+    if k is not None:
+        lines.append(f" knowledge       {paths.knowledge_raw_dir}  (add .md/.txt/.html here, restart)")
+        lines.append(f" RAG index       {paths.rag_index}  ({k.data.get('documents', '?')} documents indexed, "
+                     f"{k.data.get('quarantined', 0)} quarantined; sanitized in {paths.knowledge_sanitized_dir})")
+        lines.append(" retrieval       on by default (citations in answers; --no-rag to turn off; per request: "
+                     '"retrieval": {"enabled": false})')
+    elif getattr(args, "no_rag", False):
+        lines.append(" retrieval       off (--no-rag)")
     lines.append(f" backend         {args.backend}" + (f" ({args.base_url})" if args.base_url else ""))
     lines.append(f" interactions    {paths.bucket(lifecycle.INTERACTIONS)}/interactions/dt=.../  (redacted)")
     lines.append(f" feedback        {paths.bucket(lifecycle.INTERACTIONS)}/feedback/dt=.../")
@@ -148,7 +166,7 @@ def serve(args: argparse.Namespace, paths: Paths, results: dict[str, StageResult
 def retrain(args: argparse.Namespace, paths: Paths) -> int:
     """Continuous learning: feedback-filtered, sanitized interactions + the sanitized dataset -> train -> gate."""
     if not paths.sanitized_dir.exists():
-        prepare(argparse.Namespace(**{**vars(args), "backend": "stub"}), paths)
+        prepare(argparse.Namespace(**{**vars(args), "backend": "stub", "no_rag": True}), paths)
     t0 = _progress(1, 3, "collect interactions + feedback (glue_jobs.feedback, LineSanitizer)")
     collected = lifecycle.interactions_to_training(paths, args.min_rating)
     _done(collected, t0)

@@ -15,6 +15,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "training" / "sample_data"
+#: Sample knowledge documents (with planted PII) the raw ``knowledge/`` folder is seeded from on the first run.
+KNOWLEDGE_SAMPLE = ROOT / "sample_data" / "knowledge"
 SPLITS = ("train", "validation", "test")
 #: Folder names standing in for the lake's buckets: ``.local/lake/<bucket>/<same prefixes as S3>``.
 RAW, SANITIZED, QUARANTINE, INTERACTIONS, ARTIFACTS = "raw", "sanitized", "quarantine", "interactions", "artifacts"
@@ -65,6 +67,31 @@ class Paths:
         from pipeline_contract import Layout
 
         return self.bucket(QUARANTINE) / Layout.QUARANTINE / DATASET
+
+    @property
+    def knowledge_raw_dir(self) -> Path:
+        """Raw knowledge documents (``s3://<raw>/knowledge/``): add your own here."""
+        from glue_jobs.documents import KNOWLEDGE_PREFIX
+
+        return self.bucket(RAW) / KNOWLEDGE_PREFIX
+
+    @property
+    def knowledge_sanitized_dir(self) -> Path:
+        """Sanitized knowledge documents + ``.metadata.json`` sidecars (what a Bedrock knowledge base indexes)."""
+        from glue_jobs.documents import KNOWLEDGE_PREFIX
+
+        return self.bucket(SANITIZED) / KNOWLEDGE_PREFIX
+
+    @property
+    def knowledge_quarantine_dir(self) -> Path:
+        from glue_jobs.documents import KNOWLEDGE_PREFIX
+
+        return self.bucket(QUARANTINE) / KNOWLEDGE_PREFIX
+
+    @property
+    def rag_index(self) -> Path:
+        """The local BM25 index (``python -m retrieval`` format) the chat app serves."""
+        return self.home / "rag-index"
 
     @property
     def train_dir(self) -> Path:
@@ -152,6 +179,49 @@ def sanitize(paths: Paths, force: bool = False) -> StageResult:
               f"{sum(entities.values())} entities redacted ({top})")
     return StageResult("sanitize", False, detail, {"records_in": records_in, "sanitized": sanitized,
                                                    "quarantined": dict(reasons), "entities": dict(entities)})
+
+
+def knowledge(paths: Paths, force: bool = False, sample: Path = KNOWLEDGE_SAMPLE) -> StageResult:
+    """Knowledge documents: raw ``knowledge/`` (seeded from ``sample`` when the folder does not exist) -> the Glue
+    job's own sync (:func:`glue_jobs.documents.sync_knowledge`: whole-document redaction, sidecars, quarantine,
+    removal of deleted documents; only changed documents are redone) -> the local BM25 index over the sanitized
+    folder only. Skipped when nothing changed and the index exists."""
+    import shutil
+
+    from glue_jobs.documents import KNOWLEDGE_PREFIX, sync_knowledge
+    from local_runtime.folder_s3 import FolderS3
+    from retrieval.local import LocalBm25Retriever, default_engine
+
+    seeded = 0
+    if not paths.knowledge_raw_dir.exists() and sample.is_dir():
+        shutil.copytree(sample, paths.knowledge_raw_dir)
+        seeded = sum(1 for p in paths.knowledge_raw_dir.rglob("*") if p.is_file())
+    paths.knowledge_raw_dir.mkdir(parents=True, exist_ok=True)
+    if force and paths.knowledge_sanitized_dir.exists():
+        shutil.rmtree(paths.knowledge_sanitized_dir)
+    stats = sync_knowledge(
+        FolderS3(paths.lake), default_engine(),
+        raw_url=f"s3://{RAW}/{KNOWLEDGE_PREFIX}", sanitized_url=f"s3://{SANITIZED}/{KNOWLEDGE_PREFIX}",
+        quarantine_url=f"s3://{QUARANTINE}/{KNOWLEDGE_PREFIX}",
+    )
+    quarantined = sum(stats.quarantined.values())
+    manifest = paths.rag_index / "manifest.json"
+    if not force and not stats.sanitized and not stats.removed and manifest.exists():
+        report = json.loads(manifest.read_text(encoding="utf-8")).get("report", {})
+        detail = (f"{report.get('documents', '?')} documents indexed ({report.get('chunks', '?')} chunks), "
+                  f"unchanged; {quarantined} quarantined -> {paths.rag_index}")
+        return StageResult("knowledge", True, detail, {**report, "quarantined": quarantined})
+    paths.knowledge_sanitized_dir.mkdir(parents=True, exist_ok=True)
+    retriever, report = LocalBm25Retriever.from_sanitized(paths.knowledge_sanitized_dir)
+    retriever.save(paths.rag_index, report)
+    detail = (f"{report.documents} documents indexed ({report.chunks} chunks; {stats.sanitized} sanitized now"
+              + (f", {seeded} seeded from {sample.relative_to(ROOT) if sample.is_relative_to(ROOT) else sample}"
+                 if seeded else "")
+              + f", {stats.removed} removed), {report.entities_redacted} PII entities redacted, {quarantined} "
+              f"quarantined{f' {dict(stats.quarantined)}' if quarantined else ''} -> {paths.rag_index}")
+    return StageResult("knowledge", False, detail, {"documents": report.documents, "chunks": report.chunks,
+                                                    "entities_redacted": report.entities_redacted,
+                                                    "quarantined": quarantined, "sanitized": stats.sanitized})
 
 
 def train(paths: Paths, data_dir: Path | None = None, force: bool = False, extra: tuple[str, ...] = ()) -> StageResult:

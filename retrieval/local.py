@@ -150,6 +150,32 @@ class LocalBm25Retriever:
         report.chunks = len(chunks)
         return cls(chunks), report
 
+    @classmethod
+    def from_sanitized(
+        cls, folder: str | os.PathLike[str], *, max_chunk_chars: int = DEFAULT_MAX_CHUNK_CHARS
+    ) -> tuple[LocalBm25Retriever, IndexReport]:
+        """Index a folder the sanitization pass wrote (:func:`glue_jobs.documents.sync_knowledge`: the sanitized
+        bucket's ``knowledge/`` prefix): every document with its ``.metadata.json`` sidecar, as a Bedrock knowledge
+        base reads it. Nothing is redacted again here: the folder holds sanitized text only. A document without its
+        sidecar is skipped (reported as ``no_metadata``)."""
+        root = Path(folder)
+        if not root.is_dir():
+            raise FileNotFoundError(f"sanitized knowledge folder {root} does not exist")
+        report = IndexReport()
+        chunks: list[Chunk] = []
+        for rel, path in _walk(root):
+            sidecar = path.with_name(path.name + METADATA_SUFFIX)
+            if not sidecar.is_file():
+                report.quarantined[rel] = "no_metadata"
+                continue
+            attributes = dict(json.loads(sidecar.read_text(encoding="utf-8"))["metadataAttributes"])
+            report.documents += 1
+            report.entities_redacted += int(attributes.get("entities_redacted", 0))
+            for text in chunk_paragraphs(path.read_text(encoding="utf-8"), max_chunk_chars):
+                chunks.append(Chunk(attributes["source"], attributes["title"], text, attributes))
+        report.chunks = len(chunks)
+        return cls(chunks), report
+
     def retrieve(
         self, query: str, top_k: int = DEFAULT_TOP_K, filters: RetrievalFilters | None = None
     ) -> list[Passage]:
