@@ -56,6 +56,19 @@ class LakeReplication:
             raise ValueError(f"LakeReplication.destinations has unknown bucket roles {unknown}; allowed: {BUCKET_ROLES}")
 
 
+class _LakeKey(kms.Key):
+    """The lake's own key: drops the UNCONDITIONED ``logging.s3.amazonaws.com`` Encrypt/Decrypt/ReEncrypt grant
+    that CDK's ``Bucket`` makes on the key of an access-log target bucket (``parseServerAccessLogs`` in
+    aws-cdk-lib 2.275 calls ``grantEncryptDecrypt``); :meth:`DataLake._allow_service_log_delivery` grants what
+    log delivery uses instead, conditioned on ``aws:SourceAccount``."""
+
+    def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Encrypt/decrypt for ``grantee``, except S3 log delivery (granted, conditioned, in the key policy)."""
+        if getattr(grantee.grant_principal, "service", None) == "logging.s3.amazonaws.com":
+            return iam.Grant.drop(grantee, "S3 log delivery: conditioned grant in the key policy instead")
+        return super().grant_encrypt_decrypt(grantee)
+
+
 @dataclass(frozen=True)
 class DataLakeProps:
     """Properties of :class:`DataLake`; every field has a safe default.
@@ -100,7 +113,7 @@ class DataLake(Construct):
         life = props.lifecycle
         stack = cdk.Stack.of(self)
 
-        self.key: kms.IKey = props.encryption_key or kms.Key(
+        self.key: kms.IKey = props.encryption_key or _LakeKey(
             self,
             "Key",
             description=f"{stack.stack_name}: data lake, logs and pipeline data at rest",
@@ -382,7 +395,15 @@ class DataLake(Construct):
 
     @staticmethod
     def _allow_service_log_delivery(key: kms.Key, stack: cdk.Stack) -> None:
-        """Let S3 server-access-log delivery and CloudWatch Logs use the key, scoped to this account."""
+        """Let S3 server-access-log delivery and CloudWatch Logs use the key, scoped to this account.
+
+        Log delivery is conditioned on ``aws:SourceAccount``: S3 documents ``aws:SourceAccount`` and
+        ``aws:SourceArn`` (the source bucket) for its logging service principal in the target bucket's policy
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html, written here
+        by CDK per source bucket); the key statement keeps only the account, which covers all five sources.
+        CloudWatch Logs is conditioned on the encryption context of this account's log groups
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+        """
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowS3ServerAccessLogDelivery",
