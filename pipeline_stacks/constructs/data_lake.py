@@ -251,6 +251,15 @@ class DataLake(Construct):
         """Put redacted interaction logs and feedback (front door)."""
         return self.interactions_bucket.grant_put(grantee, self._pattern(prefix))
 
+    def grant_put_interactions(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
+        """Put-only access for a writer that never reads (the front door): ``s3:PutObject`` under ``prefix``
+        and ``kms:GenerateDataKey`` on the lake key only through S3 (``kms:ViaService``) for this bucket's
+        objects (``kms:EncryptionContext:aws:s3:arn`` = the bucket ARN with an S3 Bucket Key, else the object
+        ARN: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+        No retention, legal-hold, tagging or ``Abort*`` actions, no ``kms:Decrypt``/``Encrypt``/``ReEncrypt*``
+        (what :meth:`grant_write_interactions` adds through ``Bucket.grant_put``)."""
+        return self._grant_put_only(self.interactions_bucket, grantee, prefix)
+
     def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
         """Use the lake key directly (e.g. for SageMaker volumes, Glue security configurations)."""
         return self.key.grant_encrypt_decrypt(grantee)
@@ -282,6 +291,20 @@ class DataLake(Construct):
         }
 
     # ------------------------------------------------------------------ internals
+
+    def _grant_put_only(self, bucket: s3.Bucket, grantee: iam.IGrantable, prefix: str) -> iam.Grant:
+        objects = bucket.arn_for_objects(self._pattern(prefix))
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"], resource_arns=[objects])
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:GenerateDataKey"],
+            resource_arns=[self.key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket.bucket_arn, objects]},
+            },
+        )
+        return grant
 
     @staticmethod
     def _pattern(prefix: str) -> str:

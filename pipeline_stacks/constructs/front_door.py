@@ -378,7 +378,7 @@ class FrontDoor(Construct):
         props.backend.grant_invoke(role)
         prefixes = (props.interactions_prefix, props.feedback_prefix)
         for prefix in prefixes:
-            lake.grant_write_interactions(role, prefix=prefix)
+            lake.grant_put_interactions(role, prefix=prefix)  # put-only, key only via S3 (issue 10 #8)
 
         environment = {
             **props.backend.environment,
