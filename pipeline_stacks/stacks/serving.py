@@ -81,7 +81,9 @@ def _backend(stack: cdk.Stack, config: PipelineConfig, data_lake: DataLake) -> I
             min_instance_count=s.min_instance_count,
             max_instance_count=s.max_instance_count,
             target_invocations_per_instance=s.target_invocations_per_instance,
-            data_capture_percent=0 if (s.scale_to_zero or s.serverless_memory_mb) else s.data_capture_percent,
+            data_capture_percent=(
+                0 if (s.phi_workload or s.scale_to_zero or s.serverless_memory_mb) else s.data_capture_percent
+            ),
             deployment=DeploymentGuardrails(
                 strategy=s.deployment_strategy,
                 step_percent=s.deployment_step_percent,
