@@ -159,8 +159,8 @@ def test_front_door_writes_only_its_two_prefixes_and_uses_the_lake_key_only_thro
     resolver = Resolver(templates)
     lake = result.pipeline.data.data_lake
     data_stack = cdk.Stack.of(lake)
-    bucket_id = data_stack.resolve(data_stack.get_logical_id(lake.interactions_bucket.node.default_child))
-    key_id = data_stack.resolve(data_stack.get_logical_id(lake.key.node.default_child))
+    bucket_id = data_stack.resolve(data_stack.get_logical_id(lake.interactions_bucket.node.default_child))  # type: ignore[arg-type]
+    key_id = data_stack.resolve(data_stack.get_logical_id(lake.key.node.default_child))  # type: ignore[arg-type]
     bucket = resolver.resolve(data_stack.stack_name, {"Fn::GetAtt": [bucket_id, "Arn"]})
     key = resolver.arn(data_stack.stack_name, key_id)
     role = "lambda.amazonaws.com"  # stands for the role itself: identity statements have no Principal
