@@ -140,8 +140,10 @@ KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-8
             {"rag.vector_store": "kendra", "rag.kendra_index_arn": KENDRA_INDEX, "region": "eu-west-1"},
             r"kendra_index_arn=.* is in region 'us-east-1'.*'eu-west-1'",
         ),
-        ({"rag.embedding_model": "amazon.titan-embed-text-v1"}, r"rag\.embedding_model='amazon\.titan-embed-text-v1'; "
-         r"allowed: amazon\.titan-embed-text-v2:0, cohere"),
+        (
+            {"rag.embedding_model": "amazon.titan-embed-text-v1"},
+            r"rag\.embedding_model='amazon\.titan-embed-text-v1'; allowed: amazon\.titan-embed-text-v2:0, cohere",
+        ),
         (
             {"rag.embedding_model": "cohere.embed-english-v3", "rag.embedding_dimensions": "512"},
             r"rag\.embedding_dimensions=512; allowed: 1024 \(for rag\.embedding_model='cohere\.embed-english-v3'\)",
