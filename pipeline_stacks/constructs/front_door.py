@@ -381,7 +381,7 @@ class FrontDoor(Construct):
             "code": props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
-                extra=bundling.SHARED_RUNTIME_COPIES,
+                extra=bundling.FRONT_DOOR_RUNTIME_COPIES,
                 requirements="lambda_src/front_door/requirements.txt",
             ),
             "tracing": lambda_.Tracing.ACTIVE,

@@ -459,24 +459,18 @@ class PipelineMonitoring(Construct):
         )
 
     def monitor_knowledge_base(self, stage: KnowledgeBaseHooks) -> None:
-        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions."""
-        self.alarm(
-            "KnowledgeIngestionFailed",
-            stage.metric_failed_ingestions(),
-            threshold=1,
-            description="A knowledge-base ingestion failed: new sanitized documents are not searchable.",
-        )
-        self.alarm(
-            "KnowledgeIngestionTimedOut",
-            stage.metric_timed_out_ingestions(),
-            threshold=1,
-            description="A knowledge-base ingestion run hit its timeout.",
-        )
+        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions
+        (the ``knowledge_base`` rows of :data:`~pipeline_stacks.alarms.ALARMS`)."""
+        self.add_table_alarms("knowledge_base", stage)
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="## Knowledge base ingestion", width=24, height=1),
             cloudwatch.GraphWidget(
                 title="Ingestion runs",
-                left=[stage.metric_succeeded_ingestions(), stage.metric_failed_ingestions(), stage.metric_timed_out_ingestions()],
+                left=[
+                    stage.metric_succeeded_ingestions(),
+                    stage.metric_failed_ingestions(),
+                    stage.metric_timed_out_ingestions(),
+                ],
                 width=24,
             ),
         )
