@@ -30,6 +30,7 @@ _ARN_SHAPES = {
     "AWS::CloudWatch::Alarm": "arn:{p}:cloudwatch:{r}:{a}:alarm:{id}",
     "AWS::KMS::Key": "arn:{p}:kms:{r}:{a}:key/{id}",
     "AWS::S3::Bucket": "arn:{p}:s3:::{id}",
+    "AWS::DynamoDB::Table": "arn:{p}:dynamodb:{r}:{a}:table/{id}",
     "AWS::IAM::Role": "arn:{p}:iam::{a}:role/{id}",
     "AWS::Logs::LogGroup": "arn:{p}:logs:{r}:{a}:log-group:{id}:*",
 }

@@ -26,10 +26,15 @@ Templates = Mapping[str, Mapping[str, Any]]
 #   frontdoor/storage.py  put_record -> s3.put_object(Bucket, Key, SSEKMSKeyId=lake key)  -> s3:PutObject
 #                         (SSE-KMS under the lake key: S3 calls kms:GenerateDataKey for the caller; a single
 #                         PUT needs no kms:Decrypt, which only multipart uploads and reads need)
-#   frontdoor/backends.py sagemaker-runtime.invoke_endpoint -> sagemaker:InvokeEndpoint (SageMaker backend)
+#   chat_api/backends.py  sagemaker-runtime.invoke_endpoint_with_response_stream -> sagemaker:InvokeEndpoint
+#                         (the API reference: the streaming call is authorized by InvokeEndpoint; SageMaker backend)
 #                         bedrock-runtime.converse           -> bedrock:InvokeModel (+ WithResponseStream for
 #                         ConverseStream), bedrock:ApplyGuardrail with the guardrail; the guardrail's key:
 #                         kms:Decrypt (Bedrock backend)
+#   chat_api/conversations.py (DynamoDB store) -> dynamodb:GetItem/PutItem/UpdateItem/DeleteItem/Query on the
+#                         conversations table; the table is encrypted with the lake key, so kms:Decrypt,
+#                         kms:Encrypt, kms:GenerateDataKey conditioned on kms:ViaService = dynamodb.<region>
+#   retrieval/bedrock.py  bedrock-agent-runtime.retrieve -> bedrock:Retrieve on the one knowledge base (rag.enabled)
 #   logs (Lambda runtime) -> logs:CreateLogStream, logs:PutLogEvents on its own log group
 #   X-Ray (Tracing.ACTIVE) -> xray:PutTraceSegments, xray:PutTelemetryRecords
 FRONT_DOOR_COMMON = {
@@ -39,6 +44,14 @@ FRONT_DOOR_COMMON = {
     "logs:PutLogEvents",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "bedrock:Retrieve",
 }
 FRONT_DOOR = {
     "bedrock": FRONT_DOOR_COMMON
@@ -184,6 +197,10 @@ def test_front_door_writes_only_its_two_prefixes_and_uses_the_lake_key_only_thro
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom"):
         assert not can(action, key, via_s3), action
         assert not can(action, key), action
+    via_dynamodb = {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}  # the conversations table
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
+        assert can(action, key, via_dynamodb), action
+    assert not can("kms:ReEncryptFrom", key, via_dynamodb)
     if result.pipeline.serving.backend.backend_name == "bedrock":  # the guardrail is encrypted with the lake key
         assert can("kms:Decrypt", key, {"kms:ViaService": f"bedrock.{REGION}.amazonaws.com"})
 
