@@ -24,6 +24,7 @@ __all__ = [
     "FrontDoorMetric",
     "InteractionRecord",
     "Layout",
+    "RetrievalLimits",
     "SanitizationMetric",
     "feedback_key",
     "interaction_key",
@@ -131,6 +132,14 @@ class FrontDoorEnv:
     GUARDRAIL_STREAM_MODE: Final = "GUARDRAIL_STREAM_MODE"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+
+class RetrievalLimits:
+    """Bounds the chat API's ``retrieval`` extension accepts and the ``rag.*`` config is checked against."""
+
+    #: Largest ``retrieval.top_k`` (and ``rag.top_k``); the default when neither the request nor config sets it.
+    MAX_TOP_K: Final = 20
+    DEFAULT_TOP_K: Final = 4
 
 
 # --------------------------------------------------------------------------- metrics

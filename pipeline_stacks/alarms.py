@@ -18,7 +18,7 @@ __all__ = ["ALARMS", "AlarmSpec", "AlarmThresholds", "Stage"]
 
 #: Which ``PipelineMonitoring.monitor_*`` call creates the alarm. ``backend:<name>`` rows read the backend's
 #: ``alarm_metrics()`` (an alarm whose metric the backend does not report is skipped).
-Stage = Literal["sanitization", "training", "front_door", "backend:sagemaker", "backend:bedrock"]
+Stage = Literal["sanitization", "knowledge_base", "training", "front_door", "backend:sagemaker", "backend:bedrock"]
 
 
 class AlarmThresholds(BaseModel):
@@ -95,6 +95,22 @@ ALARMS: tuple[AlarmSpec, ...] = (
         threshold="quarantine_share_percent",
         description="More than {threshold}% of input records were quarantined "
         "(malformed, over-size or drop-mode PII): check the producer and the quarantine bucket.",
+    ),
+    # --- knowledge base (rag.*; not for vector_store='kendra', whose connectors ingest)
+    AlarmSpec(
+        name="KnowledgeIngestionFailed",
+        stage="knowledge_base",
+        metric="metric_failed_ingestions",
+        threshold=1,
+        description="A knowledge-base ingestion failed (job FAILED/STOPPED or failed documents): new sanitized "
+        "documents are not searchable.",
+    ),
+    AlarmSpec(
+        name="KnowledgeIngestionTimedOut",
+        stage="knowledge_base",
+        metric="metric_timed_out_ingestions",
+        threshold=1,
+        description="A knowledge-base ingestion run hit its timeout.",
     ),
     # --- training
     AlarmSpec(

@@ -305,7 +305,7 @@ class FrontDoor(Construct):
         self.backend.grant_invoke(role)
         prefixes = (props.interactions_prefix, props.feedback_prefix)
         for prefix in prefixes:
-            lake.grant_write_interactions(role, prefix=prefix)
+            lake.grant_put_interactions(role, prefix=prefix)  # put-only, key only via S3 (issue 10 #8)
         self.conversations_table = self._conversations_table(props, lake, role)
 
         environment = {
@@ -381,7 +381,7 @@ class FrontDoor(Construct):
             "code": props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
-                extra=bundling.SHARED_RUNTIME_COPIES,
+                extra=bundling.FRONT_DOOR_RUNTIME_COPIES,
                 requirements="lambda_src/front_door/requirements.txt",
             ),
             "tracing": lambda_.Tracing.ACTIVE,

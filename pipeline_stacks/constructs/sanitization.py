@@ -193,6 +193,18 @@ class PiiSanitizationProps:
             raise ValueError("state_prefix and sanitized_prefix must not overlap (the table would read the job state)")
         if self.trigger_on_upload and self.max_concurrent_runs != 1:
             raise ValueError("trigger_on_upload needs max_concurrent_runs=1 (single-flight batching, job bookmarks)")
+        if self.knowledge_prefix is not None:  # the knowledge pass mirrors its prefix in all three buckets
+            others = {
+                "raw_prefix": self.raw_prefix,
+                "sanitized_prefix": self.sanitized_prefix,
+                "quarantine_prefix": self.quarantine_prefix,
+                "state_prefix": self.state_prefix,
+                **{f"extra_output_prefixes[{i}]": p for i, p in enumerate(self.extra_output_prefixes)},
+            }
+            for name, value in others.items():
+                validation.check_disjoint_prefixes(
+                    {"knowledge_prefix": self.knowledge_prefix, name: value}, where="PiiSanitizationProps"
+                )
 
 
 class _AssetObjectCode(glue.Code):

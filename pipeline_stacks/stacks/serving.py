@@ -6,18 +6,21 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from pipeline_contract import FrontDoorEnv
 from pipeline_stacks.config import LOG_RETENTION_DAYS, PipelineConfig
-from pipeline_stacks.constructs import DataLake
+from pipeline_stacks.constructs import DataLake, KnowledgeBase
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
 from pipeline_stacks.stacks.backends import build_backend
 
 
 class ServingStack(cdk.Stack):
-    """Consumes the lake (artifacts, interactions) and the training stack's model registry."""
+    """Consumes the lake (artifacts, interactions), the training stack's model registry and, when ``rag.enabled``,
+    the data stack's knowledge base (the front door may retrieve from it)."""
 
     def __init__(
         self,
@@ -26,6 +29,7 @@ class ServingStack(cdk.Stack):
         *,
         config: PipelineConfig,
         data_lake: DataLake,
+        knowledge_base: KnowledgeBase | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -37,8 +41,15 @@ class ServingStack(cdk.Stack):
 
         # front door: API Gateway + WAF + auth + usage plan + the handler Lambda, in front of the backend
         self.front_door = FrontDoor(
-            self, "FrontDoor", backend=self.backend, data_lake=data_lake, props=front_door_props(config)
+            self,
+            "FrontDoor",
+            backend=self.backend,
+            data_lake=data_lake,
+            props=front_door_props(config),
+            function_overrides=retrieval_overrides(config, knowledge_base),
         )
+        if knowledge_base is not None:
+            knowledge_base.grant_retrieve(self.front_door.function)
 
 
 #: CloudWatch retention enum members, in the order of config.LOG_RETENTION_DAYS.
@@ -82,4 +93,19 @@ def front_door_props(config: PipelineConfig) -> FrontDoorProps:
         )
         if s.lambda_vpc_id
         else None,
+    )
+
+
+def retrieval_overrides(config: PipelineConfig, knowledge_base: KnowledgeBase | None) -> lambda_.FunctionOptions | None:
+    """The front-door Lambda's retrieval settings (``pipeline_contract.FrontDoorEnv``): the knowledge base id and the
+    ``rag.default_on``/``rag.top_k`` request defaults, merged into its environment (None without a knowledge base:
+    the chat app then answers without retrieval)."""
+    if knowledge_base is None:
+        return None
+    return lambda_.FunctionOptions(
+        environment={
+            FrontDoorEnv.KNOWLEDGE_BASE_ID: knowledge_base.knowledge_base_id,
+            FrontDoorEnv.RAG_DEFAULT_ON: "true" if config.rag.default_on else "false",
+            FrontDoorEnv.RAG_TOP_K: str(config.rag.top_k),
+        }
     )

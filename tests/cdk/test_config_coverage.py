@@ -32,6 +32,10 @@ ACCOUNT = "123456789012"
 CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012"
 SAGEMAKER = {"serving.backend": "sagemaker", "serving.model_package_arn": "llm-pipeline-dev/1"}
 LEARNING = {"training.continuous_learning": True}
+KENDRA = {
+    "rag.vector_store": "kendra",
+    "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/0123abcd-0123-4567-89ab-0123456789ab",
+}
 
 #: Changed values the generic rule (flip a bool, next Literal, +1 within bounds) cannot guess, and the keys
 #: a change needs to be valid or to matter (a dict: ``{key: value, **companions}``).
@@ -173,6 +177,13 @@ CHANGES: dict[str, dict[str, Any]] = {
         "serving.lambda_security_group_ids": GROUPS,
     },
     "monitoring.alarm_email": {"monitoring.alarm_email": "oncall@example.com"},
+    "rag.vector_store": KENDRA,
+    "rag.kendra_index_arn": {
+        "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/99999999-0123-4567-89ab-0123456789ab"
+    },
+    "rag.embedding_model": {"rag.embedding_model": "cohere.embed-english-v3"},
+    "rag.embedding_dimensions": {"rag.embedding_dimensions": 512},
+    "rag.knowledge_prefix": {"rag.knowledge_prefix": "docs/"},
 }
 
 #: Keys whose generic change only matters with other keys set (the base both synths share).
@@ -215,6 +226,7 @@ BASES: dict[str, dict[str, Any]] = {
     "sanitization.max_concurrent_runs": {"sanitization.trigger": "on_demand"},
     "training.use_spot": {"training.max_wait_seconds": 86400},
     "serving.throttle_burst": {},
+    "rag.kendra_index_arn": KENDRA,
 }
 
 #: Keys that must change these stacks (default: any one stack). The prefixes are read by the Glue job
@@ -222,6 +234,11 @@ BASES: dict[str, dict[str, Any]] = {
 REACHES: dict[str, set[str]] = {
     "sanitization.interactions_prefix": {"data", "training", "serving"},
     "sanitization.feedback_prefix": {"data", "training", "serving"},
+    # the knowledge base and the document pass (data), the retrieve grant and env (serving), the alarms (monitoring)
+    "rag.enabled": {"data", "serving", "monitoring"},
+    "rag.knowledge_prefix": {"data"},
+    "rag.default_on": {"serving"},
+    "rag.top_k": {"serving"},
 }
 
 #: Keys that legitimately leave every template unchanged, with the reason.
