@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline_contract import FrontDoorEnv
+from pipeline_contract import FrontDoorEnv, RetrievalLimits
 
 BACKENDS = ("bedrock", "sagemaker", "openai", "local", "stub")
 STORAGES = ("s3", "local")
@@ -109,8 +109,8 @@ class ChatSettings:
             raise ValueError("ChatSettings.storage='s3' needs interactions_bucket")
         if self.conversations == "dynamodb" and not self.conversations_table:
             raise ValueError("ChatSettings.conversations='dynamodb' needs conversations_table")
-        if not 1 <= self.rag_top_k <= 20:
-            raise ValueError("ChatSettings.rag_top_k must be within 1..20 (retrieval.MAX_TOP_K)")
+        if not 1 <= self.rag_top_k <= RetrievalLimits.MAX_TOP_K:
+            raise ValueError(f"ChatSettings.rag_top_k must be within 1..{RetrievalLimits.MAX_TOP_K}")
         if not 1 <= self.default_max_tokens <= self.max_tokens_cap:
             raise ValueError("ChatSettings.default_max_tokens must be within 1..max_tokens_cap")
 
