@@ -334,3 +334,50 @@ def test_no_retrieval_value_gives_a_5xx(rag_client: TestClient, retrieval: Any, 
     elif not stream:
         citations = resp.json().get("citations")
         assert citations is None or all(set(c) == {"source", "title", "score", "snippet"} for c in citations)
+
+
+# --------------------------------------------------------------------------- the AWS path (Bedrock Knowledge Base)
+
+
+def test_settings_from_the_stack_environment_select_the_knowledge_base(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    """What the FrontDoor construct sets -> settings -> ``bedrock-agent-runtime`` ``Retrieve`` with the redacted
+    query, ``top_k`` and the translated filter; the KB's results become the citations."""
+    from chat_api import backends
+    from chat_api.app import create_app
+    from chat_api.settings import ChatSettings
+
+    env = {"KNOWLEDGE_BASE_ID": "KB12345678", "RAG_DEFAULT_ON": "true", "RAG_TOP_K": "3",
+           "LOCAL_LAKE_DIR": str(tmp_path / "lake"), "CONVERSATIONS_SQLITE": str(tmp_path / "c.sqlite3")}
+    s = ChatSettings.from_env(env)
+    assert (s.knowledge_base_id, s.rag_default_on, s.rag_top_k) == ("KB12345678", True, 3)
+    calls: list[dict[str, Any]] = []
+
+    class FakeAgentRuntime:
+        def retrieve(self, **kwargs: Any) -> dict[str, Any]:
+            calls.append(kwargs)
+            return {"retrievalResults": [{
+                "content": {"text": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at billing."},
+                "location": {"s3Location": {"uri": "s3://sanitized-bucket/knowledge/clinic/appointments.md"}},
+                "metadata": {"source": FEE_SOURCE, "title": "Appointments", "doc_type": "markdown"},
+                "score": 0.61}]}
+
+    monkeypatch.setattr(backends, "_aws_client", lambda service, *a: FakeAgentRuntime())
+    with TestClient(create_app(s)) as c:
+        body = {"messages": [{"role": "user", "content": f"I'm ann@example.com. {FEE_QUESTION}"}],
+                "retrieval": {"filters": {"source_prefix": "knowledge/clinic/",
+                                          "attributes": {"doc_type": "markdown"}}}}
+        resp = c.post("/v1/chat/completions", json=body)
+    assert resp.status_code == 200
+    (call,) = calls
+    assert call["knowledgeBaseId"] == "KB12345678"
+    query = call["retrievalQuery"]["text"]
+    assert "ann@example.com" not in query and "[EMAIL_ADDRESS]" in query
+    vector = call["retrievalConfiguration"]["vectorSearchConfiguration"]
+    assert vector["numberOfResults"] == 3
+    assert vector["filter"] == {"andAll": [
+        {"listContains": {"key": "path_prefixes", "value": "knowledge/clinic/"}},
+        {"equals": {"key": "doc_type", "value": "markdown"}}]}
+    assert resp.json()["citations"] == [{"source": FEE_SOURCE, "title": "Appointments", "score": 0.61,
+                                         "snippet": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at "
+                                                    "billing."}]

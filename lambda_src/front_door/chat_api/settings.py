@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline_contract import FrontDoorEnv, RetrievalLimits
+from retrieval import defaults_from_env
 
 BACKENDS = ("bedrock", "sagemaker", "openai", "local", "stub")
 STORAGES = ("s3", "local")
@@ -129,6 +130,7 @@ class ChatSettings:
         env = dict(os.environ if environ is None else environ)
         backend = _choice(env, "BACKEND", "stub", BACKENDS)
         guardrail_id = _opt(env, "GUARDRAIL_ID")
+        rag = defaults_from_env(env)  # FrontDoorEnv.RAG_DEFAULT_ON and FrontDoorEnv.RAG_TOP_K, as the stack sets them
         return cls(
             backend=backend,
             model_id=env.get("MODEL_ID") or env.get("ENDPOINT_NAME") or f"{backend}-model",
@@ -156,8 +158,8 @@ class ChatSettings:
             conversation_ttl_days=_int(env, "CONVERSATION_TTL_DAYS", 90),
             knowledge_base_id=_opt(env, FrontDoorEnv.KNOWLEDGE_BASE_ID),
             rag_local_index=_opt(env, FrontDoorEnv.RAG_LOCAL_INDEX),
-            rag_default_on=(env.get(FrontDoorEnv.RAG_DEFAULT_ON) or "").strip().lower() in ("true", "1", "yes"),
-            rag_top_k=_int(env, FrontDoorEnv.RAG_TOP_K, 4),
+            rag_default_on=rag.enabled,
+            rag_top_k=rag.top_k,
             identity=_choice(env, "IDENTITY_MODE", "apigateway" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "local",
                              IDENTITY_MODES),
             dev_token=_opt(env, "DEV_TOKEN"),
