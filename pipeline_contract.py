@@ -130,6 +130,10 @@ class FrontDoorEnv:
     CONVERSATION_TTL_DAYS: Final = "CONVERSATION_TTL_DAYS"
     MAX_TOKENS_CAP: Final = "MAX_TOKENS_CAP"
     GUARDRAIL_STREAM_MODE: Final = "GUARDRAIL_STREAM_MODE"
+    #: ARN of the model package the endpoint serves, or :attr:`NO_MODEL` before the first promotion.
+    LIVE_MODEL_PACKAGE_ARN: Final = "LIVE_MODEL_PACKAGE_ARN"
+    #: Value of ``LIVE_MODEL_PACKAGE_ARN`` while no model has been promoted (the chat API answers 503).
+    NO_MODEL: Final = "none"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -160,6 +164,12 @@ class FrontDoorMetric:
     FEEDBACK_LOG_FAILURES: Final = "FeedbackLogFailures"
     CLIENT_ERRORS: Final = "ClientErrors"
     UNHANDLED_ERRORS: Final = "UnhandledErrors"
+    # The chat API (lambda_src/front_door/chat_api).
+    CHAT_REQUESTS: Final = "ChatRequests"
+    TIME_TO_FIRST_TOKEN: Final = "TimeToFirstToken"
+    CONVERSATION_WRITE_FAILURES: Final = "ConversationWriteFailures"
+    MALFORMED_EVENTS: Final = "MalformedEvents"
+    NO_MODEL_DEPLOYED: Final = "NoModelDeployed"
 
 
 class SanitizationMetric:

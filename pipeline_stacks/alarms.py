@@ -49,6 +49,15 @@ class AlarmThresholds(BaseModel):
     interaction_log_failures: int = Field(
         1, ge=1, description="Interactions the front door failed to store, per period."
     )
+    conversation_write_failures: int = Field(
+        1, ge=1, description="Conversation writes (DynamoDB) the chat API failed, per period."
+    )
+    malformed_events: int = Field(
+        1, ge=1, description="Requests with an unusable platform request context (a misconfigured integration)."
+    )
+    time_to_first_token_p99_ms: int = Field(
+        10_000, ge=100, le=900_000, description="Chat API p99 time to the first answer token."
+    )
     anomaly_band_std_devs: float = Field(3.0, gt=0, le=10, description="Width of the anomaly-detection bands.")
 
 
@@ -258,5 +267,29 @@ ALARMS: tuple[AlarmSpec, ...] = (
         metric="metric_interaction_log_failures",
         threshold="interaction_log_failures",
         description="The front door could not store interactions: the continuous-learning data is incomplete.",
+    ),
+    AlarmSpec(
+        name="ConversationWriteFailures",
+        stage="front_door",
+        metric=f"handler:{FrontDoorMetric.CONVERSATION_WRITE_FAILURES}",
+        threshold="conversation_write_failures",
+        description="The chat API could not store conversations (history missing in the web UI): check the "
+        "conversations table and its KMS key.",
+    ),
+    AlarmSpec(
+        name="MalformedEvents",
+        stage="front_door",
+        metric=f"handler:{FrontDoorMetric.MALFORMED_EVENTS}",
+        threshold="malformed_events",
+        description="The chat API received requests whose platform request context is unusable (answered 400): "
+        "the API Gateway integration or the Lambda Web Adapter is misconfigured.",
+    ),
+    AlarmSpec(
+        name="TimeToFirstTokenP99",
+        stage="front_door",
+        metric="metric_time_to_first_token_p99",
+        threshold="time_to_first_token_p99_ms",
+        evaluation_periods=2,
+        description="Chat API p99 time to first token is above {threshold} ms: the model is slow or scaling out.",
     ),
 )

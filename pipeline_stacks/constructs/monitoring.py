@@ -28,6 +28,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
+from pipeline_contract import FrontDoorMetric
 from pipeline_stacks.alarms import ALARMS, AlarmThresholds, Stage
 from pipeline_stacks.constructs.backend import InferenceBackend
 
@@ -104,6 +105,7 @@ class FrontDoorHooks(Protocol):
     def metric_waf_blocked(self) -> cloudwatch.IMetric: ...
     def metric_interaction_log_failures(self) -> cloudwatch.IMetric: ...
     def handler_metric(self, metric_name: str) -> cloudwatch.IMetric: ...
+    def metric_time_to_first_token_p99(self) -> cloudwatch.IMetric: ...
 
 
 @jsii.implements(events.IRuleTarget)
@@ -453,8 +455,13 @@ class PipelineMonitoring(Construct):
                     stage.metric_waf_blocked(),
                     stage.metric_lambda_throttles(),
                     stage.metric_interaction_log_failures(),
+                    stage.handler_metric(FrontDoorMetric.CONVERSATION_WRITE_FAILURES),
+                    stage.handler_metric(FrontDoorMetric.MALFORMED_EVENTS),
                 ],
                 width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Chat: time to first token p99 (ms)", left=[stage.metric_time_to_first_token_p99()], width=8
             ),
         )
 

@@ -150,9 +150,16 @@ CHANGES: dict[str, dict[str, Any]] = {
         "serving.existing_user_pool_arn": f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/us-east-1_AbCdEfGhI"
     },
     "serving.cors_allowed_origins": {"serving.cors_allowed_origins": ["https://app.example.com"]},
-    "serving.lambda_timeout_seconds": {"serving.lambda_timeout_seconds": 28},
+    "serving.lambda_timeout_seconds": {"serving.lambda_timeout_seconds": 300},
     "serving.model_read_timeout_seconds": {"serving.model_read_timeout_seconds": 15},
     "serving.log_retention_days": {"serving.log_retention_days": 30},
+    "serving.max_tokens_cap": {"serving.max_tokens_cap": 1024},
+    "serving.conversation_ttl_days": {"serving.conversation_ttl_days": 30},
+    "serving.guardrail_stream_mode": {"serving.guardrail_stream_mode": "async"},
+    "serving.web_adapter_layer_version": {"serving.web_adapter_layer_version": 28},
+    "serving.web_adapter_layer_arn": {
+        "serving.web_adapter_layer_arn": f"arn:aws-cn:lambda:cn-north-1:{ACCOUNT}:layer:LambdaAdapterLayerX86:30"
+    },
     "serving.custom_domain_name": {
         "serving.custom_domain_name": "api.example.com",
         "serving.custom_domain_certificate_arn": CERTIFICATE,

@@ -15,6 +15,7 @@ from tests.cdk.test_config import _load
 FRONT_DOOR_ALARMS = {
     "LambdaErrors", "LambdaThrottles", "LambdaDurationP99", "Api5xxRate", "Api4xxRate", "ApiLatencyP99",
     "WafBlockedSpike", "InteractionLogFailures", "FeedbackLogFailures", "ApiTrafficAnomaly", "Api4xxAnomaly",
+    "ConversationWriteFailures", "MalformedEvents", "TimeToFirstTokenP99",
 }  # fmt: skip
 DATA_AND_TRAINING_ALARMS = {"DataPipelineFailed", "QuarantineShareHigh", "TrainingFailed", "TrainingTimedOut"}
 
