@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 
 from pipeline_stacks import bundling
-from pipeline_stacks.bundling import SHARED_RUNTIME_COPIES, Copy, LocalPythonBundling
+from pipeline_stacks.bundling import FRONT_DOOR_RUNTIME_COPIES, SHARED_RUNTIME_COPIES, Copy, LocalPythonBundling
 
 HOST = "%d.%d" % sys.version_info[:2]
 IMAGE = cdk.DockerImage.from_registry("unused")
@@ -65,7 +65,7 @@ def test_front_door_bundle_runs_without_the_repository(tmp_path: Path) -> None:
     (the repository is not on the path: the contract and the engine come from the bundle)."""
     import subprocess
 
-    copies = [Copy("lambda_src/front_door", "."), *SHARED_RUNTIME_COPIES]
+    copies = [Copy("lambda_src/front_door", "."), *FRONT_DOOR_RUNTIME_COPIES]  # what FrontDoor copies
     assert LocalPythonBundling(copies).try_bundle(str(tmp_path), image=IMAGE)
     probe = (
         "import chat_api.app, pipeline_contract, pii_engine; from frontdoor import storage; "

@@ -127,7 +127,7 @@ class GroundingStep:
         """Retrieve and ground when retrieval is on for this request; otherwise (or ``skip``: the legacy
         ``/v1/generate`` alias, whose response has no citations) the request unchanged."""
         wanted = self.resolve(req)
-        if skip or self.retriever is None or not wanted.enabled:
+        if skip or self.retriever is None or not wanted.enabled or self.s.no_model_deployed:  # 503 follows
             return Grounded(req, None), wanted
         messages = [{"role": m.role, "content": m.content} for m in req.messages]
         started = time.perf_counter()
