@@ -381,3 +381,21 @@ def test_settings_from_the_stack_environment_select_the_knowledge_base(monkeypat
     assert resp.json()["citations"] == [{"source": FEE_SOURCE, "title": "Appointments", "score": 0.61,
                                          "snippet": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at "
                                                     "billing."}]
+
+
+def test_no_retrieval_before_the_no_model_503(tmp_path: Path) -> None:
+    from chat_api.app import create_app
+
+    asked: list[str] = []
+
+    class Spy:
+        def retrieve(self, query: str, top_k: int = 4, filters: RetrievalFilters | None = None) -> list[Passage]:
+            asked.append(query)
+            return []
+
+    s = local_settings(tmp_path, rag_default_on=True).with_(backend="sagemaker", endpoint_name="e",
+                                                            live_model_package_arn="none")
+    with TestClient(create_app(s, retriever=Spy())) as c:
+        resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}]})
+    assert resp.status_code == 503 and resp.json()["error"]["code"] == "no_model_deployed"
+    assert asked == []
