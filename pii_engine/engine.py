@@ -10,6 +10,7 @@ from operator import attrgetter
 
 from pii_engine import context
 from pii_engine.model import EngineConfig, Mode, Redaction, Span
+from pii_engine.normalize import normalize
 from pii_engine.recognizers import RECOGNIZERS
 from pii_engine.registry import ENTITY_TYPES, HASH_ALNUM_TYPES, PRIORITY
 
@@ -123,7 +124,22 @@ class Engine:
             self._second = create(self.config.second_tier)
 
     def detect(self, text: str, *, field: str | None = None) -> list[Span]:
-        """Entities in ``text`` (sorted, non-overlapping, score >= ``min_score``); ``field`` is the JSON key."""
+        """Entities in ``text`` (sorted, non-overlapping, score >= ``min_score``); ``field`` is the JSON key.
+
+        Detection runs on the normalised text (:mod:`pii_engine.normalize`: NFKC, format characters removed,
+        HTML/URL escapes decoded, spelled-out e-mails); the spans are offsets in ``text`` itself.
+        """
+        return self._find(text, field)[0]
+
+    def _find(self, text: str, field: str | None) -> tuple[list[Span], list[str] | None]:
+        """Spans in ``text`` and, when ``text`` was normalised, the normalised value of each (for hashing)."""
+        norm = normalize(text) if text else None
+        if norm is None:
+            return self._detect(text, field), None
+        return norm.map_spans(self._detect(norm.text, field))
+
+    def _detect(self, text: str, field: str | None) -> list[Span]:
+        """Entities in already normalised ``text``."""
         if not text:
             return []
         lower = (
@@ -181,11 +197,11 @@ class Engine:
             return f"[{span.type}:{digest}]"
         return f"[{span.type}]"
 
-    def _apply(self, text: str, spans: list[Span]) -> str:
+    def _apply(self, text: str, spans: list[Span], values: list[str] | None = None) -> str:
         parts, pos = [], 0
-        for s in spans:
+        for i, s in enumerate(spans):
             parts.append(text[pos : s.start])
-            parts.append(self._placeholder(s, text[s.start : s.end]))
+            parts.append(self._placeholder(s, text[s.start : s.end] if values is None else values[i]))
             pos = s.end
         parts.append(text[pos:])
         return "".join(parts)
@@ -198,14 +214,15 @@ class Engine:
         ``redact(redact(x).text).text == redact(x).text``. ``spans`` are the first-round spans (input offsets);
         ``counts`` include all rounds.
         """
-        spans = self.detect(text, field=field)
+        spans, values = self._find(text, field)
         if not spans:
             return Redaction(text, (), False, {})
         counts = Counter(s.type for s in spans)
         modes = {self.config.mode_for(s.type) for s in spans}
-        out = self._apply(text, spans)
-        while more := self.detect(out, field=field):
+        out = self._apply(text, spans, values)
+        while (found := self._find(out, field))[0]:
+            more, values = found
             counts.update(s.type for s in more)
             modes.update(self.config.mode_for(s.type) for s in more)
-            out = self._apply(out, more)
+            out = self._apply(out, more, values)
         return Redaction(out, tuple(spans), Mode.DROP in modes, dict(counts))
