@@ -20,6 +20,7 @@ Usage: python benchmarks/pii_scaling.py [--sizes 10000,30000,...] [--inputs kv,d
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -86,6 +87,7 @@ def _devset_text(n: int) -> str:
     import pii_devset
 
     texts = [r.text for r in pii_devset.generate(3000)] + pii_devset.hard_negatives(1500)
+    random.Random(0).shuffle(texts)  # records and hard negatives mixed, as in a real run
     out, size, i = [], 0, 0
     while size < n:
         t = texts[i % len(texts)]

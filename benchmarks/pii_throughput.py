@@ -172,7 +172,7 @@ def main() -> None:
     # Interleave the two engines on the same sample so machine load drifts affect both alike; report the median.
     sample = texts[:: max(1, len(texts) // args.sample)]
     ratios, p_rates = [], []
-    from pii_engine import Engine, EngineConfig
+    from pii_engine import ENTITY_TYPES, Engine, EngineConfig
 
     same_types = Engine(EngineConfig(entities=frozenset(PRESIDIO_TYPES)))
     same_types.detect(texts[0])

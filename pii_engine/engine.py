@@ -72,8 +72,7 @@ def resolve_overlaps(spans: list[Span]) -> list[Span]:
             end, i = cand.end, bisect_left(starts, lo) + 1
             while i <= n:
                 steps += 1
-                if tree[i] < end:
-                    tree[i] = end
+                tree[i] = max(tree[i], end)
                 i += i & -i
     STATS["comparisons"] += steps
     kept.sort(key=_START)
