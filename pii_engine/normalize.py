@@ -25,8 +25,8 @@ Rewrites, in order of precedence at a position:
   and the combining marks after it): full-width letters and digits, ``＠``, no-break and other spaces -> space,
   ligatures.
 
-The fast path costs almost nothing: pure-ASCII text without ``%``, ``&`` or an ``at`` between separators is
-returned as is (``None``) after three substring tests and one regex search; non-ASCII text already in NFKC form
+The fast path costs almost nothing: pure-ASCII text without ``%``, ``&``, a bracketed ``[at]``/``(dot)``-style
+separator or the word ``dot`` is returned as is (``None``) after three substring tests and one regex search; non-ASCII text already in NFKC form
 without format characters, dash variants or full stops is also returned as is.
 
 Hand-written (no library maps offsets through NFKC, entity decoding and %-decoding together); the per-chunk
@@ -63,7 +63,7 @@ _DOT = _SEP_WORD.format(w="(?:dot|\\.)")
 _LABEL = r"[^\W_](?:[\w+-]{0,62})"
 # local part, spelled or real "@", domain with a spelled or real dot before an alphabetic TLD
 _OBF_EMAIL = (
-    rf"(?<![\w.+-]){_LABEL}(?:(?:{_DOT}|\.){_LABEL}){{0,8}}(?:{_AT}|@)"
+    rf"[^\W_](?<![\w.+-].)[\w+-]{{0,62}}(?:(?:{_DOT}|\.){_LABEL}){{0,8}}(?:{_AT}|@)"
     rf"{_LABEL}(?:(?:{_DOT}|\.){_LABEL}){{0,8}}(?:{_DOT}|\.)[^\W\d_]{{2,24}}(?![\w-])"
 )
 _SPELLED = lazy_re(_SEP_WORD.format(w="(?:at|@|dot|\\.)"), re.IGNORECASE)
@@ -77,17 +77,26 @@ OBF_EMAIL = lazy_re(_OBF_EMAIL, re.IGNORECASE)
 _PARTS = (
     r"(?P<ent>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)",
     rf"(?P<pct>(?:{_PCT_ID}|{_PCT_UTF8})+)",
-    rf"(?P<dash>(?<=\d)[{DASH_CLASS}](?=\d))",
+    rf"(?P<dash>[{DASH_CLASS}](?<=\d.)(?=\d))",
     rf"(?P<cf>[{CF_CLASS}]+)",
     rf"(?P<stop>[{STOP_CLASS}])",
 )
 _NFKC_PART = rf"(?P<nk>[^\x00-\x7f][{_COMB}]*|[\x00-\x7f][{_COMB}]+)"
 #: Every rewrite except NFKC (for text already in NFKC form) / with NFKC (otherwise).
-SPECIAL = lazy_re("|".join(_PARTS), re.IGNORECASE)
-SPECIAL_NFKC = lazy_re("|".join((*_PARTS, _NFKC_PART)), re.IGNORECASE)
+SPECIAL = lazy_re("|".join(_PARTS))
+SPECIAL_NFKC = lazy_re("|".join((*_PARTS, _NFKC_PART)))
 # Anything the non-NFKC rewrites could act on in non-ASCII text (a cheap existence test).
-_NON_ASCII_HINT = lazy_re(rf"[&%{CF_CLASS}{DASH_CLASS}{STOP_CLASS}]|[\s\[(<{{](?:at|@)[\s\])>}}]", re.IGNORECASE)
-_AT_HINT = lazy_re(r"[\s\[(<{](?:at|@)[\s\])>}]", re.IGNORECASE)
+# What every spelled-out e-mail contains: a bracketed separator or the word "dot" (two regexes without IGNORECASE:
+# each starts with a character class, so the regex engine skips to candidates in C).
+_BRACKET_HINT = lazy_re(r"[\[({<]\s*(?:[aA][tT]|@|[dD][oO][tT]|\.)\s*[\])}>]")
+_DOT_HINT = lazy_re(r"[dD](?<![^\W_].)[oO][tT](?![^\W_])")
+
+
+def _obf_hint(text: str) -> bool:
+    return _BRACKET_HINT.search(text) is not None or _DOT_HINT.search(text) is not None
+
+
+_NON_ASCII_HINT = lazy_re(rf"[&%{CF_CLASS}{DASH_CLASS}{STOP_CLASS}]")
 _STOPS = str.maketrans(dict.fromkeys(STOP_CLASS, "."))
 _CF_RE = lazy_re(f"[{CF_CLASS}]+")
 
@@ -157,8 +166,8 @@ class Normalized:
 def needs_normalizing(text: str) -> bool:
     """False when :func:`normalize` would certainly return ``None`` (the cheap test of the fast path)."""
     if text.isascii():
-        return "%" in text or "&" in text or _AT_HINT.search(text) is not None
-    return not unicodedata.is_normalized("NFKC", text) or _NON_ASCII_HINT.search(text) is not None
+        return "%" in text or "&" in text or _obf_hint(text)
+    return not unicodedata.is_normalized("NFKC", text) or _NON_ASCII_HINT.search(text) is not None or _obf_hint(text)
 
 
 def _decode_pct(run: str) -> str | None:
@@ -196,7 +205,7 @@ def normalize(text: str) -> Normalized | None:
     if not needs_normalizing(text):
         return None
     rx = SPECIAL if text.isascii() or unicodedata.is_normalized("NFKC", text) else SPECIAL_NFKC
-    found = _spelled_email_chunks(text) if _AT_HINT.search(text) else []
+    found = _spelled_email_chunks(text) if _obf_hint(text) else []
     # the other rewrites, in the gaps between the spelled-out separators
     gaps, last = [], 0
     for a, b, _ in found:
