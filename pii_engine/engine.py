@@ -128,7 +128,10 @@ class Engine:
         Detection runs on the normalised text (:mod:`pii_engine.normalize`: NFKC, format characters removed,
         HTML/URL escapes decoded, spelled-out e-mails); the spans are offsets in ``text`` itself.
         """
-        return self._find(text, field)[0]
+        norm = normalize(text) if text else None
+        if norm is None:
+            return self._detect(text, field)
+        return norm.map_spans(self._detect(norm.text, field))[0]
 
     def _find(self, text: str, field: str | None) -> tuple[list[Span], list[str] | None]:
         """Spans in ``text`` and, when ``text`` was normalised, the normalised value of each (for hashing)."""

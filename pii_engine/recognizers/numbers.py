@@ -16,11 +16,11 @@ from pii_engine.recognizers.scan import _SPACE_DASH, _rescan, number_starts
 # --------------------------------------------------------------------------------------------- numbers
 
 
-# Digit-group separators of a card number: a space, dash, underscore or slash, or up to two whitespace characters
-# (double spaces, line breaks). No-break spaces and dash variants reach here as " " and "-" (pii_engine.normalize).
-CARD_SEP = r"(?:[ _/-]|\s\s?)"
-CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:" + CARD_SEP + r"?\d){11,18}(?![\w/-]|[.,]\d)")
-_CARD_SEPS = lazy_re(CARD_SEP + "+")
+# Digit-group separators of a card number: up to two whitespace, dash, underscore or slash characters (double spaces,
+# line breaks, "_", "/"); the group-shape check below rejects odd groupings. No-break spaces and dash variants reach
+# here as " " and "-" (pii_engine.normalize).
+CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:[\s_/-]{0,2}\d){11,18}(?![\w/-]|[.,]\d)")
+_CARD_SEPS = lazy_re(r"[\s_/-]+")
 _CARD_GROUPS = {
     (4, 4, 4, 4),
     (4, 4, 4, 4, 3),
