@@ -35,11 +35,9 @@ transforms themselves are the standard library's (:mod:`unicodedata`, :mod:`html
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from bisect import bisect_right
-from urllib.parse import unquote
 
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re
@@ -171,6 +169,9 @@ def needs_normalizing(text: str) -> bool:
 
 
 def _decode_pct(run: str) -> str | None:
+    # lazy: only text with %-escapes needs it
+    from urllib.parse import unquote
+
     try:
         return unquote(run, errors="strict")
     except UnicodeDecodeError:
@@ -216,6 +217,8 @@ def normalize(text: str) -> Normalized | None:
         for m in rx.finditer(text, g_start, g_end):
             kind, s = m.lastgroup, m.group()
             if kind == "ent":
+                import html  # lazy: only text with character references needs it
+
                 new = html.unescape(s)
                 if new == s:
                     continue
