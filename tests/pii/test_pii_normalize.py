@@ -106,7 +106,7 @@ def test_cf_class_is_exactly_the_format_characters() -> None:
 
 # ------------------------------------------------------------------------------------------------ properties
 
-PLAIN = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="%&@"), max_size=80)
+PLAIN = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="%&@[](){}<>"), max_size=80)
 TRICKY = st.lists(
     st.one_of(
         st.sampled_from(
@@ -158,9 +158,10 @@ def test_every_original_character_maps_into_some_chunk_or_is_copied(text: str) -
 @settings(max_examples=300, deadline=None)
 @given(PLAIN)
 def test_text_without_anything_to_normalise_is_untouched(text: str) -> None:
-    if " at " in f" {text.lower()} " or "[at]" in text.lower() or "(at)" in text.lower():
+    if "dot" in text.lower():
         return
     assert normalize(text) is None
+    assert ENGINE.detect(text) == ENGINE._detect(text, None)
 
 
 @settings(max_examples=200, deadline=None)
