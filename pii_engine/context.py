@@ -260,6 +260,7 @@ class Doc:
     hints: frozenset[str]
     has_digit: bool = True
     number_starts: dict[str, list[int]] | None = None  # see :func:`number_starts`
+    recall: bool = False  # the recall-first profile is on
 
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""

@@ -28,6 +28,7 @@ class Gazetteers:
     last: frozenset[str]
     cities: frozenset[str]
     regions: frozenset[str]
+    words: frozenset[str]  # ordinary words of 20 languages (not names): see tools/build_gazetteers.py
     multi: dict[
         str, tuple[tuple[int, frozenset[str]], ...]
     ]  # first word -> (length, multi-word places of that length starting with it), longest first
@@ -66,6 +67,7 @@ def gazetteers() -> Gazetteers:
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
+                    _load("words.txt.gz"),
                     {k: _by_length(v) for k, v in multi.items()},
                 )
     return _GAZ
@@ -358,7 +360,9 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
     if phrase in g.cities:
         if prep or strong:
             return 0.85
-        return 0.45 if len(words) == 1 and _is_namey(words[0], g) else 0.75
+        if len(words) == 1 and (_is_namey(words[0], g) or words[0] in g.words):
+            return 0.45
+        return 0.75
     last = words[-1]
     if (
         len(words) >= 2
