@@ -192,7 +192,13 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
     n = len(words)
     bare = not punct.strip()
     person = (
-        (last.rstrip(".") in TITLES and bare and window[-1:] in (" ", "\t"))
+        (
+            last.rstrip(".") in TITLES
+            and bare
+            and window[-1:] in (" ", "\t")
+            # "... the nurse. Revenue" / "210 ms. Voters": a sentence end, not a title
+            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and words[-2][:1].isdigit())))
+        )
         or (":" in punct and last in _COLON_CUES)
         or last in _STRONG_CUES
         or (
@@ -349,8 +355,60 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
             return 0.85
         if first_known or (weak_cue and last_known):
             return 0.75
-        return 0.7 if weak_cue and len(words) <= 3 else 0.0
+        return 0.7 if weak_cue and len(words) <= 3 and not all(w in g.words for w in words) else 0.0
     return 0.75 if weak_cue and first_known else 0.0
+
+
+def _known_first(word: str, g: Gazetteers) -> bool:
+    """A first name of the gazetteer that is not an ordinary word ("Ingrid", "Jan-Willem"; not "Grace")."""
+    return (word in g.first or word.split("-")[0] in g.first) and word not in g.words
+
+
+# Endings of English/Latin technical and clinical words that person names do not have ("histology", "lactate",
+# "auscultation", "fibroadenoma" are not in the vocabulary of ordinary words but are not names either).
+_TERM_ENDINGS = (
+    "ology", "ologist", "ation", "ition", "ution", "sion", "ment", "ness", "ity", "ism", "itis", "osis", "ectomy",
+    "otomy", "emia", "aemia", "ase", "ate", "ide", "ine", "ium", "oma", "ics", "ical", "ive", "ing", "ed", "ful",
+    "less", "able", "ible", "ise", "ize", "ous", "ary", "ory", "ency", "ance", "ence", "phy", "gram", "scopy",
+    "lysis", "pathy", "plasty", "ware", "form", "ship", "logy", "ist", "ists", "ers", "ies",
+)  # fmt: skip
+
+
+def _unknown(word: str, g: Gazetteers) -> bool:
+    """Neither an ordinary word, nor a known name or place, nor a safe term: a name/place candidate (recall)."""
+    return (
+        len(word) > 2
+        and not word.endswith(_TERM_ENDINGS)
+        and word not in g.words
+        and word not in g.first
+        and word not in g.last
+        and word not in g.cities
+        and word not in g.regions
+        and word not in _SKIP_SINGLE
+    )
+
+
+def _loose_person(words: list[str], g: Gazetteers, recall: bool) -> float:
+    """PERSON score without a cue: a first name that is not an ordinary word ("Thanks, Ingrid." / "Ingrid will
+    call"), and in the recall profile also capitalised words that are neither ordinary words nor known places
+    ("Matheus", "Babatunde Babangida")."""
+    n = len(words)
+    if n > 4:
+        return 0.0
+    phrase = " ".join(words)
+    place = phrase in g.cities or phrase in g.regions
+    if n == 1:
+        w = words[0]
+        if _known_first(w, g) and not place:
+            return 0.7 if recall else 0.6
+        return 0.6 if recall and _unknown(w, g) else 0.0
+    if any(_known_first(w, g) for w in words) and not place:
+        return 0.75 if recall else 0.65
+    if recall and not place and all(
+        _unknown(w, g) or w in g.first or w in g.last for w in words
+    ) and any(_unknown(w, g) for w in words):
+        return 0.65
+    return 0.0
 
 
 def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> float:
@@ -482,6 +540,8 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             pscore = _score_person(
                 words, g, cue and not strong, weak_cue and not strong
             )
+            if not pscore and not titled_run:
+                pscore = _loose_person(words, g, doc.recall)
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
             if pscore:
