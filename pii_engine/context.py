@@ -69,7 +69,7 @@ CONTEXT_WORDS: dict[str, str] = {
     "US_BANK_NUMBER": _ctx(
         r"account",
         r"acct",
-        r"acc",
+        r"acc(?=\.?[ \t]*[n#:])",  # "acc no", "acc#", "acc:"; not the variable "acc = ..."
         r"a/c",
         r"bank",
         r"checking",

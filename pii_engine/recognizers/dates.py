@@ -126,7 +126,7 @@ AGE_NUM_RE = lazy_re(
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
 )
 AGE_KEY_RE = lazy_re(
-    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])",
+    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w]|\.\d)",
     re.IGNORECASE,
 )
 _AGE_WORDS = ("age", "alter", "âge", "edad")
@@ -172,8 +172,57 @@ def find_age(text: str, doc: Doc) -> Iterator[Span]:
         yield Span("AGE", s, s + len(text.strip()), 0.8)
 
 
+_NUM_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|"
+    r"nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|(?:a|one)[- ]hundred(?:[- ](?:and[- ])?\w+)?)"
+)
+# Ages in words ("seventy-two-year-old", "aged sixty-two", "turned forty-eight") and in other layouts/languages:
+# "36 years", "56 J.", "85 éves", "59 ετών", "50 tuổi", "88 år", "80 let", "lat 31", "anni 34", "93 yaşında",
+# "26-vuotias", "96M", "you're 71", "turned 64".
+AGE_MORE_RE = lazy_re(
+    rf"(?i:(?<![\w-])(?P<w>{_NUM_WORD})(?=[- ]years?[- ]old|[- ]year[- ]old|[- ]yrs?[- ]old|[- ]years?\b(?![ ]ago))"
+    rf"|(?:aged|turned|turns|turning|age(?:d)? of|you're|you are|is now)[ \t]+(?P<w2>{_NUM_WORD}|\d{{1,3}})(?![\w-]|[.,]\d)"
+    rf"|(?<=, )(?P<n3>\d{{1,3}})[ \t]+(?:years|yrs)(?=[,;)])"
+    rf"|(?<![\w.,/:-])(?P<n>\d{{1,3}})(?:[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|anos|años|ans|jaar|vuotta|yaşında|yo)(?![\w])|-vuotias|[MF](?=[,;. ]))"
+    rf"|(?:\blat|\banni|\bedad|\bidade|\båldern?|\bIdade)[ \t:]+(?P<n2>\d{{1,3}})(?![\w]|[.,]\d))"
+)
+_AGE_MORE_GATE = lazy_re(
+    r"year|yr|aged|turn|you|is now|j\.|jahre|éves|ετών|tuổi|år|let|ano|año|ans|jaar|vuot|yaş|yo|lat|anni|edad|idade"
+    r"|ålder|\d[mf]\b"
+)
+# Recall profile: a bare number next to a name: "Irina (50) and ...", "Fatima Al-Masri, 24, of TRONDHEIM",
+# "Rhiannon, ninety-six, and".
+AGE_APPOSITION_RE = lazy_re(
+    rf"(?<=[^\W\d_])(?:[ \t]\((?P<p>\d{{1,3}})\)|,[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t](?=of\b|and\b|from\b|who\b|"
+    rf"a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
+)
+
+
+def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
+    """Ages in words and in the layouts :func:`find_age` does not know (see :data:`AGE_MORE_RE`)."""
+    lower = doc.lower
+    if _AGE_MORE_GATE.search(lower) is not None:
+        for m in AGE_MORE_RE.finditer(text):
+            key = m.lastgroup
+            if key is None:
+                continue
+            value = m.group(key)
+            if value.isdigit() and not 0 < int(value) <= 125:
+                continue
+            yield Span("AGE", m.start(key), m.end(key), 0.8)
+    if doc.recall and (" (" in text or ", " in text):
+        for m in AGE_APPOSITION_RE.finditer(text):
+            key = "p" if m.group("p") else "c"
+            value = m.group(key)
+            if value.isdigit() and not 0 < int(value) <= 125:
+                continue
+            yield Span("AGE", m.start(key), m.end(key), 0.6)
+
+
 #: This family's recognizers: name -> (recognizer, entity types it can report).
 RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
     "date": (find_date, frozenset({"DATE_TIME"})),
     "age": (find_age, frozenset({"AGE"})),
+    "age_more": (find_age_more, frozenset({"AGE"})),
 }
