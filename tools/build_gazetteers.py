@@ -13,7 +13,8 @@ Sources (install with ``uv pip install -e '.[pii-data]'``; licences in ``pii_eng
   * ``wordfreq`` (Apache-2.0 code; word lists CC BY-SA 4.0): the ordinary-word vocabulary (``words.txt.gz``): the
     most frequent words of English and 19 other languages, minus common first names (a name is "common" when its
     nam_dict frequency class is >= 4, or it is in the census top 1,000), plus a short hand-written list of first
-    names that are everyday English words ("will", "mark", "grace").
+    names that are everyday English words ("will", "mark", "grace"); and the 10,000 most frequent English words
+    (``en_common.txt.gz``).
 
 Output is lower-cased, one entry per line, sorted, gzip'd deterministically (mtime 0), so re-running the script on
 the same package versions gives byte-identical files.
@@ -196,6 +197,8 @@ def main() -> None:
         words.update(w for w in wordfreq.top_n_list(lang, n) if w.isalpha() and len(w) >= 2)
     words = (words - common_names) | EVERYDAY_NAME_WORDS
     _write("words.txt.gz", words)
+    # the 10,000 most frequent English words: a lower-case place name after "in"/"to" must not be one ("in most")
+    _write("en_common.txt.gz", {w for w in wordfreq.top_n_list("en", 10000) if w.isalpha()})
 
 
 if __name__ == "__main__":

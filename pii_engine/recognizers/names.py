@@ -15,7 +15,7 @@ from pii_engine.context import _TAIL_STRIP, _WORD_STRIP, Doc, Recognizer
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re
 from pii_engine.recognizers.addresses import _FR_WAY_HINT_RE, _FR_WAYS, _find_addresses, _run_addresses
-from pii_engine.recognizers.tokens import RUN_RE, _Tok, _tokens
+from pii_engine.recognizers.tokens import RUN_RE, U, _Tok, _tokens
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
@@ -29,6 +29,7 @@ class Gazetteers:
     cities: frozenset[str]
     regions: frozenset[str]
     words: frozenset[str]  # ordinary words of 20 languages (not names): see tools/build_gazetteers.py
+    en_common: frozenset[str]  # the 10,000 most frequent English words
     multi: dict[
         str, tuple[tuple[int, frozenset[str]], ...]
     ]  # first word -> (length, multi-word places of that length starting with it), longest first
@@ -68,6 +69,7 @@ def gazetteers() -> Gazetteers:
                     cities,
                     regions,
                     _load("words.txt.gz"),
+                    _load("en_common.txt.gz"),
                     {k: _by_length(v) for k, v in multi.items()},
                 )
     return _GAZ
@@ -479,6 +481,49 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         yield cur, cued, titled_run
 
 
+# Country names that are also everyday lower-case words: matched only when capitalised.
+_EVERYDAY_PLACES = frozenset(
+    "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
+)
+_CAPS_RE = lazy_re(rf"(?<![\w@./#-]){U}{U}{U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
+_LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}(?:[ ][^\W\d_]{2,}){0,2}")
+_LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
+
+
+def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterator[Span]:
+    """Places written in capitals ("NETHERLANDS", "1061 BUDAPEST", "KØBENHAVN N") and, in the recall profile,
+    in lower case ("from greece", "cycles to brno")."""
+    for m in _CAPS_RE.finditer(text):
+        words = m.group().lower().replace("\t", " ").split(" ")
+        for n in range(len(words), 0, -1):  # longest known prefix
+            phrase = " ".join(words[:n])
+            end = m.start() + len(phrase)
+            if phrase in g.regions and phrase not in ("us", "man"):
+                yield Span("LOCATION", m.start(), end, 0.85)
+                break
+            if phrase in g.cities:
+                before = text[max(0, m.start() - 2) : m.start()]
+                after = text[end : end + 1]
+                placed = before in ("", "\n") or before.endswith(("\n", ",", ", ")) or after in ("", ",", "\n")
+                if placed or (phrase not in g.words and len(phrase) > 4):  # "TSH", "NICE" are acronyms
+                    yield Span("LOCATION", m.start(), end, 0.8 if placed else 0.6)
+                break
+    if not recall:
+        return
+    for m in _LOWER_WORD_RE.finditer(lower):
+        phrase = m.group()
+        first = phrase.split(" ", 1)[0]
+        for cand in (phrase, first) if " " in phrase else (phrase,):
+            if cand in g.regions and cand not in _EVERYDAY_PLACES:
+                yield Span("LOCATION", m.start(), m.start() + len(cand), 0.7)
+                break
+            if cand in g.cities and cand not in g.en_common and cand not in _SKIP_SINGLE:
+                prev = lower[max(0, m.start() - 12) : m.start()].split()
+                if prev and prev[-1] in _LOWER_PREPS:
+                    yield Span("LOCATION", m.start(), m.start() + len(cand), 0.65)
+                    break
+
+
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
     lower = doc.lower
@@ -560,6 +605,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
                         i = j - 1
                         break
                 i += 1
+    yield from _cased_places(text, lower, g, doc.recall)
     if (
         "name" in lower
         or "i am" in lower
