@@ -177,19 +177,19 @@ _NUM_WORD = (
     r"nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|(?:a|one)[- ]hundred(?:[- ](?:and[- ])?\w+)?)"
 )
-# Ages in words ("seventy-two-year-old", "aged sixty-two", "turned forty-eight") and in other layouts/languages:
-# "36 years", "56 J.", "85 éves", "59 ετών", "50 tuổi", "88 år", "80 let", "lat 31", "anni 34", "93 yaşında",
-# "26-vuotias", "96M", "you're 71", "turned 64".
-AGE_MORE_RE = lazy_re(
+# Ages in words ("seventy-two-year-old", "aged sixty-two", "turned forty-eight", "you're 71", "lat 31", "anni 34") and
+# in other layouts/languages after the number: ", 36 years,", "56 J.", "85 éves", "59 ετών", "50 tuổi", "88 år",
+# "80 let", "93 yaşında", "26-vuotias", "96M".
+AGE_WORDS_RE = lazy_re(
     rf"(?i:(?<![\w-])(?P<w>{_NUM_WORD})(?=[- ]years?[- ]old|[- ]year[- ]old|[- ]yrs?[- ]old|[- ]years?\b(?![ ]ago))"
-    rf"|(?:aged|turned|turns|turning|age(?:d)? of|you're|you are|is now)[ \t]+(?P<w2>{_NUM_WORD}|\d{{1,3}})(?![\w-]|[.,]\d)"
-    rf"|(?<=, )(?P<n3>\d{{1,3}})[ \t]+(?:years|yrs)(?=[,;)])"
-    rf"|(?<![\w.,/:-])(?P<n>\d{{1,3}})(?:[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|anos|años|ans|jaar|vuotta|yaşında|yo)(?![\w])|-vuotias|[MF](?=[,;. ]))"
-    rf"|(?:\blat|\banni|\bedad|\bidade|\båldern?|\bIdade)[ \t:]+(?P<n2>\d{{1,3}})(?![\w]|[.,]\d))"
+    rf"|(?:aged|turned|turns|turning|age(?:d)? of|you're|you are|is now|lat|anni|edad|idade|åldern?)[ \t:]+"
+    rf"(?P<w2>{_NUM_WORD}|\d{{1,3}})(?![\w-]|[.,]\d))"
 )
-_AGE_MORE_GATE = lazy_re(
-    r"year|yr|aged|turn|you|is now|j\.|jahre|éves|ετών|tuổi|år|let|ano|año|ans|jaar|vuot|yaş|yo|lat|anni|edad|idade"
-    r"|ålder|\d[mf]\b"
+_AGE_WORDS_GATE = ("year", "aged", "turn", "you're", "you are", "is now", "age of", "lat ", "anni ", "edad", "idade",
+                   "ålder")  # fmt: skip
+AGE_SUFFIX_RE = lazy_re(
+    r"\d(?<![\w.,/:-]\d)(?P<n>\d{0,2})(?:(?P<years>[ \t]+(?:years|yrs)(?=[,;)]))|[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|"
+    r"anos|años|ans|jaar|vuotta|yaşında|yo)(?![\w])|-vuotias|[MF](?=[,;. ]))"
 )
 # Recall profile: a bare number next to a name: "Irina (50) and ...", "Fatima Al-Masri, 24, of TRONDHEIM",
 # "Rhiannon, ninety-six, and".
@@ -200,10 +200,10 @@ AGE_APPOSITION_RE = lazy_re(
 
 
 def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
-    """Ages in words and in the layouts :func:`find_age` does not know (see :data:`AGE_MORE_RE`)."""
+    """Ages in words and in the layouts :func:`find_age` does not know (:data:`AGE_WORDS_RE`, :data:`AGE_SUFFIX_RE`)."""
     lower = doc.lower
-    if _AGE_MORE_GATE.search(lower) is not None:
-        for m in AGE_MORE_RE.finditer(text):
+    if any(map(lower.__contains__, _AGE_WORDS_GATE)):
+        for m in AGE_WORDS_RE.finditer(text):
             key = m.lastgroup
             if key is None:
                 continue
@@ -211,6 +211,13 @@ def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
             if value.isdigit() and not 0 < int(value) <= 125:
                 continue
             yield Span("AGE", m.start(key), m.end(key), 0.8)
+    if doc.has_digit:
+        for m in AGE_SUFFIX_RE.finditer(text):
+            start = m.start()
+            if m.group("years") and text[max(0, start - 2) : start] != ", ":
+                continue  # "36 years" only as an apposition: ", 36 years," (not "for 10 years")
+            if 0 < int(text[start : m.end("n")]) <= 125:
+                yield Span("AGE", start, m.end("n"), 0.8)
     if doc.recall and (" (" in text or ", " in text):
         for m in AGE_APPOSITION_RE.finditer(text):
             key = "p" if m.group("p") else "c"

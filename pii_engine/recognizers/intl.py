@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from pii_engine.context import Doc, Recognizer
 from pii_engine.model import Span
-from pii_engine.patterns import lazy_re
+from pii_engine.patterns import LazyPattern, lazy_re, literal_alternation
 from pii_engine.recognizers.tokens import U
 
 # Words that start a street name ("Via Roma 12", "Rua das Flores 8", "ul. Floriańska 5", "οδός Αθηνάς 3").
@@ -49,64 +49,70 @@ _PARTICLES = frozenset(
 _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii".split())  # noqa: SIM905
 
 _NUM = r"\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
-# a letter (or "No:" / "nº") right before a house number
-NAME_NUMBER_RE = lazy_re(
-    rf"(?<=[^\W\d_]|\.)(?P<no>[ \t]+(?:No[:.]?|Nr\.?|n[º°o]\.?|č\.)?)[ \t]*(?P<num>{_NUM})(?![\w/-]|[.,:]\d)"
-)
+# a house number after a blank (the word before it, and an optional "No:" / "nº", are checked in Python)
+NAME_NUMBER_RE = lazy_re(r"\d(?<=[ \t]\d)\d{0,3}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?(?![\w/-]|[.,:]\d)")
+_NO_TOKENS = ("No:", "No.", "No", "Nr.", "Nr", "nº", "n°", "no.", "č.")
 _WORD_BACK = lazy_re(r"[^\W\d_][\w'’.-]*$")
+_WORDS = lazy_re(r"[^\W\d_][\w'’.-]*")
 # number-first forms: "37a rue des Lilas", "230 place Bellecour", "170 Lê Lợi, Quận 1", "222B Phố Hàng Bạc"
+_NUMBER_FIRST_GATE = ("rue ", "place ", "avenue ", "av. ", "boulevard ", "bd ", "allée ", "impasse ", "quai ",
+                      "chemin ", "route ", "cours ", "square ", "voie ", "phố ", "đường ", "quận", "phường", "huyện",
+                      "q.")  # fmt: skip
+_NUMBER_FIRST_GATE_RE = lazy_re(literal_alternation(_NUMBER_FIRST_GATE))
 NUMBER_FIRST_RE = lazy_re(
-    rf"(?<![\w/.-])(?P<num>{_NUM})(?:[ ]?(?:bis|ter))?,?[ \t]+(?:"
+    rf"\d(?<![\w/.-]\d)(?P<num>\d{{0,3}}[A-Za-z]?(?:[-/]\d{{1,4}}[A-Za-z]?)?)(?:[ ]?(?:bis|ter))?,?[ \t]+(?:"
     rf"(?i:rue|place|avenue|av\.|boulevard|bd|allée|impasse|quai|chemin|route|cours|square|voie|phố|đường)"
     rf"(?:[ \t]+(?:de[ ]la|de[ ]l'|des|du|de|d'|la|le|les|l')[ \t]*|[ \t]+)"
     rf"{U}[\w'’-]*(?:[ \t]+(?:(?:de|des|du|la|le|les)[ \t]+)?{U}[\w'’-]*){{0,3}}"
     rf"|{U}[\w'’-]*(?:[ \t]+{U}[\w'’-]*){{0,3}},[ \t]*(?:Quận|Phường|Huyện|Q\.)[ \t]*[\w]+)"
 )
 # unit lines: "Apt. 12", "Apartment 11", "Flat 2", "Suite 9", "Unit 10", "Floor 4", at a line start or after a comma
-UNIT_RE = lazy_re(
-    r"(?:^|(?<=,)|(?<=, )|(?<=,\t))[ \t]*(?P<unit>(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.|"
-    r"Room|Rm\.?|Bldg\.?|Building|Piso|Etage|Étage|Lgh|Leilighet|lejl\.|Wohnung|Whg\.?)[ \t]*(?:No\.?[ \t]*)?#?"
-    r"\d{1,4}[A-Za-z]?)(?![\w-])",
-    re.MULTILINE,
+# (checked in Python)
+_UNIT = (
+    r"(?P<unit>(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.|Room|Rm\.?|Bldg\.?|Building|Piso|Etage|Étage|"
+    r"Lgh|Leilighet|lejl\.|Wohnung|Whg\.?)[ \t]*(?:No\.?[ \t]*)?#?\d{1,4}[A-Za-z]?)(?![\w-])"
 )
+UNIT_RE = lazy_re(_UNIT)
 # Postcode formats (SE/CZ/SK/GR "114 55", PL "00-950", PT "3610-114", NL "1012 AB", 4-6 digits, IE Eircode),
 # followed by a place ("Praha 1", "København N", "BUDAPEST").
 _PLACE = rf"(?P<city>{U}[^\W\d_]+(?:[ \t-]+{U}[^\W\d_]+){{0,2}}(?:[ \t]+(?:\d{{1,2}}|[NSCØVK])(?![\w]))?)"
-POSTCODE_PLACE_RE = lazy_re(
-    r"(?:^|(?<=,)|(?<=, )|(?<=[A-Z]-))[ \t]*(?P<pc>(?P<split>\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{4}-\d{3}|"
-    r"\d{4}[ ]?[A-Z]{2}(?![\w]))|(?P<digits>\d{4,6}))[ \t]+" + _PLACE,
-    re.MULTILINE,
+_POSTCODE_PLACE = (
+    r"(?P<pc>\d(?:(?P<split>\d{2}[ ]\d{2}|\d-\d{3}|\d{3}-\d{3}|\d{3}[ ]?[A-Z]{2}(?![\w]))"
+    r"|(?P<digits>\d{3,5})))[ \t]+" + _PLACE
 )
-EIRCODE_RE = lazy_re(r"(?<![\w-])(?=[A-Z]\d[\dW])[ACDEFHKNPRTVWXY]\d[\dW][ ](?=[\w]*\d)(?=[\w]*[A-Z])[A-Z\d]{4}(?![\w-])")
+POSTCODE_PLACE_RE = lazy_re(_POSTCODE_PLACE)
+# unit lines and postcodes + places stand at a line start or after a comma: one scan stops only there (a text's
+# first line is matched separately)
+_LINE_ITEM = rf"(?:{_UNIT}|{_POSTCODE_PLACE})"
+LINE_ITEM_RE = lazy_re(_LINE_ITEM)
+LINE_ITEM_SCAN_RE = lazy_re(r"[,\n][ \t]*" + _LINE_ITEM)
+_IE_HINTS = ("ireland", "éire", "eire", "dublin", "cork", "galway", "limerick", "eircode", "co. ")
+_IE_HINTS_RE = lazy_re(literal_alternation(_IE_HINTS))
+EIRCODE_RE = lazy_re(
+    r"[ACDEFHKNPRTVWXY](?<![\w-][A-Z])\d[\dW][ ](?=[\w]*\d)(?=[\w]*[A-Z])[A-Z\d]{4}(?![\w-])"
+)
 
 
 def _street_start(text: str, end: int, line_start: int) -> int | None:
     """Start of a street name that ends at ``end`` (right before its house number), or None."""
-    words: list[tuple[int, str]] = []  # (start, word) going backwards
-    pos = end
-    while len(words) < 6:
-        m = _WORD_BACK.search(text, line_start, pos)
-        if m is None:
-            break
-        words.append((m.start(), m.group()))
-        pos = m.start()
-        while pos > line_start and text[pos - 1] in " \t":
-            pos -= 1
-        if pos == m.start():
-            break
-    if not words:
+    words = [(m.start(), m.group()) for m in _WORDS.finditer(text, max(line_start, end - 80), end)][-6:]
+    if not words or words[-1][0] + len(words[-1][1]) < end - 1:
         return None
+    words.reverse()  # nearest first
     last = words[0][1]
     low = last.lower()
-    marked = low in STREET_SUFFIXES or (len(low) > 5 and low.endswith(STREET_ENDINGS) and last[0].isupper())
+    marked = low in STREET_SUFFIXES or (len(low) > 5 and last[0].isupper() and low.endswith(STREET_ENDINGS))
+    if not marked and not last[0].isupper():
+        return None  # "phone 555 ...", "room 12": a lower-case word that is no street word
     start = None
+    prev_end = end
     for i, (s, w) in enumerate(words):
+        if text[s + len(w) : prev_end].strip(" \t"):
+            break  # punctuation between the words: not one name
+        prev_end = s
         lw = w.lower()
-        if i and lw in STREET_PREFIXES:  # "Via dei Mille", "Rua de Santa Catarina", "ul. Floriańska"
-            start = s
-            break
-        if not i and lw in STREET_PREFIXES:
-            return None
+        if lw in STREET_PREFIXES:
+            return s if i else None  # "Via dei Mille", "Rua de Santa Catarina", "ul. Floriańska"
         if not (w[0].isupper() or lw in _PARTICLES or lw in _ROMAN or (i == 0 and marked)):
             break
         if marked and (w[0].isupper() or lw in _ROMAN):
@@ -119,24 +125,39 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
     for m in NAME_NUMBER_RE.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        start = _street_start(text, m.start(), line_start)
+        j = m.start()
+        while j and text[j - 1] in " \t":
+            j -= 1
+        if not j or not (text[j - 1].isalpha() or text[j - 1] in ".:º°"):
+            continue  # "555 1234", "(12)", "= 5": no word before the number
+        no = next((t for t in _NO_TOKENS if text.endswith(t, 0, j)), None) if text[j - 1] in ":.ºoOr°" else None
+        if no is not None:
+            j -= len(no)
+            while j and text[j - 1] in " \t":
+                j -= 1
+        if not j or not (text[j - 1].isalpha() or text[j - 1] == "."):
+            continue
+        k = j - 1
+        while k > 0 and (text[k - 1].isalnum() or text[k - 1] in "'’.-"):
+            k -= 1
+        word = text[k:j]
+        if word[:1].islower() and word.lower() not in STREET_SUFFIXES and word not in STREET_PREFIXES:
+            continue  # "phone 555", "room 12", "age 45": no street word, no capitalised name
+        line_start = text.rfind("\n", 0, j) + 1
+        start = _street_start(text, j, line_start)
         if start is not None:
             yield Span("STREET_ADDRESS", start, m.end(), 0.8)
-        elif m.group("no").strip() == "":
+        elif no is None and text.startswith(",", m.end()) and word[:1].isupper():
             # unmarked "Karlova 80a" / "Ermou 124" right before a postcode + place
-            nxt = POSTCODE_PLACE_RE.match(text, _skip_unit(text, m.end()))
-            if nxt is not None and text[m.end() : m.end() + 1] == ",":
-                w = _WORD_BACK.search(text, line_start, m.start())
-                if w is not None and w.group()[0].isupper():
-                    yield Span("STREET_ADDRESS", w.start(), m.end(), 0.7)
-    for m in NUMBER_FIRST_RE.finditer(text):
-        yield Span("STREET_ADDRESS", m.start(), m.end(), 0.8)
-    if any(k in text for k in ("Apt", "Apartment", "Suite", "Ste", "Unit", "Flat", "Floor", "Fl.", "Room", "Rm",
-                               "Bldg", "Building", "Piso", "tage", "Lgh", "Leil", "lejl", "Wohnung", "Whg")):
-        for m in UNIT_RE.finditer(text):
+            if POSTCODE_PLACE_RE.match(text, _skip_unit(text, m.end())) is not None:
+                yield Span("STREET_ADDRESS", k, m.end(), 0.7)
+    if _NUMBER_FIRST_GATE_RE.search(doc.lower) is not None:
+        for m in NUMBER_FIRST_RE.finditer(text):
+            yield Span("STREET_ADDRESS", m.start(), m.end(), 0.8)
+    for m in _anchored(LINE_ITEM_RE, LINE_ITEM_SCAN_RE, text):
+        if m.group("unit"):
             yield Span("STREET_ADDRESS", m.start("unit"), m.end("unit"), 0.75)
-    for m in POSTCODE_PLACE_RE.finditer(text):
+            continue
         city = m.group("city")
         if m.group("digits"):
             # plain digits: the place must be a known place or written in capitals ("1061 BUDAPEST")
@@ -149,19 +170,35 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
                 continue
         yield Span("ZIP_CODE", m.start("pc"), m.end("pc"), 0.8)
         yield Span("LOCATION", m.start("city"), m.end("city"), 0.75)
-    for m in EIRCODE_RE.finditer(text):
-        yield Span("ZIP_CODE", m.start(), m.end(), 0.7)
+    if _IE_HINTS_RE.search(doc.lower) is not None:
+        for m in EIRCODE_RE.finditer(text):
+            yield Span("ZIP_CODE", m.start(), m.end(), 0.7)
+
+
+def _anchored(rx: LazyPattern, scan: LazyPattern, text: str) -> Iterator[re.Match[str]]:
+    """Matches of ``rx`` at the text's start (after blanks) and of ``scan`` (``rx`` after a comma or line break)."""
+    pos = 0
+    while text[pos : pos + 1] in (" ", "\t"):
+        pos += 1
+    first = rx.match(text, pos)
+    if first is not None:
+        yield first
+    yield from scan.finditer(text, first.end() if first is not None else 0)
 
 
 def _skip_unit(text: str, pos: int) -> int:
     """Position after ", <unit line>" at ``pos`` (or after the comma), so "Karlova 80a, Flat 2, 602 00 Brno" works."""
     if text.startswith(",", pos):
         pos += 1
+    while text[pos : pos + 1] in (" ", "\t"):
+        pos += 1
     u = UNIT_RE.match(text, pos)
     if u is not None:
         pos = u.end()
         if text.startswith(",", pos):
             pos += 1
+    while text[pos : pos + 1] in (" ", "\t"):
+        pos += 1
     return pos
 
 

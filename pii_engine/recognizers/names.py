@@ -485,7 +485,7 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
 _EVERYDAY_PLACES = frozenset(
     "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
 )
-_CAPS_RE = lazy_re(rf"(?<![\w@./#-]){U}{U}{U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
+_CAPS_RE = lazy_re(rf"{U}{U}(?<![\w@./#-]{U}{U}){U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
 _LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}(?:[ ][^\W\d_]{2,}){0,2}")
 _LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
 
@@ -505,7 +505,7 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
                 before = text[max(0, m.start() - 2) : m.start()]
                 after = text[end : end + 1]
                 placed = before in ("", "\n") or before.endswith(("\n", ",", ", ")) or after in ("", ",", "\n")
-                if placed or (phrase not in g.words and len(phrase) > 4):  # "TSH", "NICE" are acronyms
+                if (placed and len(phrase) > 3) or (phrase not in g.words and len(phrase) > 4):  # "TSH", "DOB", "NICE"
                     yield Span("LOCATION", m.start(), end, 0.8 if placed else 0.6)
                 break
     if not recall:
