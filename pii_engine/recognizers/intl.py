@@ -50,7 +50,7 @@ _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii".split())  # noqa: SIM
 
 _NUM = r"\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
 # a house number after a blank (the word before it, and an optional "No:" / "nº", are checked in Python)
-NAME_NUMBER_RE = lazy_re(r"\d(?<=[ \t]\d)\d{0,3}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?(?![\w/-]|[.,:]\d)")
+NAME_NUMBER_RE = lazy_re(r"\d(?<=(?:[^\W\d_]|[.:º°])[ \t]\d)\d{0,3}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?(?![\w/-]|[.,:]\d)")
 _NO_TOKENS = ("No:", "No.", "No", "Nr.", "Nr", "nº", "n°", "no.", "č.")
 _WORD_BACK = lazy_re(r"[^\W\d_][\w'’.-]*$")
 _WORDS = lazy_re(r"[^\W\d_][\w'’.-]*")
@@ -85,7 +85,7 @@ POSTCODE_PLACE_RE = lazy_re(_POSTCODE_PLACE)
 # first line is matched separately)
 _LINE_ITEM = rf"(?:{_UNIT}|{_POSTCODE_PLACE})"
 LINE_ITEM_RE = lazy_re(_LINE_ITEM)
-LINE_ITEM_SCAN_RE = lazy_re(r"[,\n][ \t]*" + _LINE_ITEM)
+LINE_ITEM_SCAN_RE = lazy_re(r"[,\n][ \t]*(?:[A-Z]{1,2}-)?" + _LINE_ITEM)  # "LV-1050 Riga", "CH-8001 Zürich"
 _IE_HINTS = ("ireland", "éire", "eire", "dublin", "cork", "galway", "limerick", "eircode", "co. ")
 _IE_HINTS_RE = lazy_re(literal_alternation(_IE_HINTS))
 EIRCODE_RE = lazy_re(

@@ -486,7 +486,7 @@ _EVERYDAY_PLACES = frozenset(
     "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
 )
 _CAPS_RE = lazy_re(rf"{U}{U}(?<![\w@./#-]{U}{U}){U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
-_LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}(?:[ ][^\W\d_]{2,}){0,2}")
+_LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}")
 _LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
 
 
@@ -511,17 +511,19 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
     if not recall:
         return
     for m in _LOWER_WORD_RE.finditer(lower):
-        phrase = m.group()
-        first = phrase.split(" ", 1)[0]
-        for cand in (phrase, first) if " " in phrase else (phrase,):
-            if cand in g.regions and cand not in _EVERYDAY_PLACES:
-                yield Span("LOCATION", m.start(), m.start() + len(cand), 0.7)
+        word, start = m.group(), m.start()
+        for n, phrases in g.multi.get(word, ()):  # "united states", "czech republic"
+            phrase = lower[start : start + n]
+            if phrase in phrases and phrase in g.regions and not lower[start + n : start + n + 1].isalnum():
+                yield Span("LOCATION", start, start + n, 0.7)
                 break
-            if cand in g.cities and cand not in g.en_common and cand not in _SKIP_SINGLE:
-                prev = lower[max(0, m.start() - 12) : m.start()].split()
+        else:
+            if word in g.regions and word not in _EVERYDAY_PLACES:
+                yield Span("LOCATION", start, m.end(), 0.7)
+            elif word in g.cities and word not in g.en_common and word not in _SKIP_SINGLE:
+                prev = lower[max(0, start - 12) : start].split()
                 if prev and prev[-1] in _LOWER_PREPS:
-                    yield Span("LOCATION", m.start(), m.start() + len(cand), 0.65)
-                    break
+                    yield Span("LOCATION", start, m.end(), 0.65)
 
 
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
