@@ -36,9 +36,9 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "pii_engine" / "data"
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")
 # Latin-script languages of the corpora we care about (wordfreq codes -> top-N words kept).
 _WORD_LANGS = {"en": 40000, "de": 25000, "fr": 12000, "es": 12000, "it": 10000, "pt": 10000, "nl": 10000}
-_WORD_LANGS_SMALL = "sv nb da fi pl cs hu tr ro sk sl sh vi ca id is lt lv".split()
+_WORD_LANGS_SMALL = "sv nb da fi pl cs hu tr ro sk sl sh vi ca id is lt lv".split()  # noqa: SIM905
 _SMALL_N = 5000
-_COUNTRY_LOCALES = "de fr es it pt nl sv nb_NO da fi pl cs hu tr ro sk vi".split()
+_COUNTRY_LOCALES = "de fr es it pt nl sv nb_NO da fi pl cs hu tr ro sk vi".split()  # noqa: SIM905
 # First names that are everyday English words: kept in the ordinary-word vocabulary even though they are names.
 EVERYDAY_NAME_WORDS = frozenset(
     """will mark may june april august bill pat sue frank hope faith joy ray art rich dawn summer autumn iris lily

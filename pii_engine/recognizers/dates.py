@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from pii_engine.context import Doc, Recognizer
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re, literal_alternation
-from pii_engine.recognizers.scan import _DASH_SLASH, _DATE_SEPS, _FOUR_DIGITS, _TIME, _rescan, number_starts
+from pii_engine.recognizers.scan import (
+    _DASH_SLASH,
+    _DATE_SEPS,
+    _FOUR_DIGITS,
+    _TIME,
+    _rescan,
+    number_starts,
+)
 
 # --------------------------------------------------------------------------------------------- dates, ages, zip codes
 

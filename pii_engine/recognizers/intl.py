@@ -147,10 +147,13 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
         start = _street_start(text, j, line_start)
         if start is not None:
             yield Span("STREET_ADDRESS", start, m.end(), 0.8)
-        elif no is None and text.startswith(",", m.end()) and word[:1].isupper():
-            # unmarked "Karlova 80a" / "Ermou 124" right before a postcode + place
-            if POSTCODE_PLACE_RE.match(text, _skip_unit(text, m.end())) is not None:
-                yield Span("STREET_ADDRESS", k, m.end(), 0.7)
+        elif (  # unmarked "Karlova 80a" / "Ermou 124" right before a postcode + place
+            no is None
+            and text.startswith(",", m.end())
+            and word[:1].isupper()
+            and POSTCODE_PLACE_RE.match(text, _skip_unit(text, m.end())) is not None
+        ):
+            yield Span("STREET_ADDRESS", k, m.end(), 0.7)
     if _NUMBER_FIRST_GATE_RE.search(doc.lower) is not None:
         for m in NUMBER_FIRST_RE.finditer(text):
             yield Span("STREET_ADDRESS", m.start(), m.end(), 0.8)

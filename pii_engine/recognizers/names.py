@@ -14,7 +14,12 @@ from typing import NamedTuple
 from pii_engine.context import _TAIL_STRIP, _WORD_STRIP, Doc, Recognizer
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re
-from pii_engine.recognizers.addresses import _FR_WAY_HINT_RE, _FR_WAYS, _find_addresses, _run_addresses
+from pii_engine.recognizers.addresses import (
+    _FR_WAY_HINT_RE,
+    _FR_WAYS,
+    _find_addresses,
+    _run_addresses,
+)
 from pii_engine.recognizers.tokens import RUN_RE, U, _Tok, _tokens
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
