@@ -236,6 +236,10 @@ _CUE_AFTER = lazy_re(
     r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|\s+is\s+an?\s+\d{1,3}[- ](?:year|yo|y/o)"
     r"|,\s*(?:an?\s+)?\d{1,3}[- ](?:year|yo|y/o)|,?\s+(?:MD|M\.D\.|RN|PhD|DDS|NP)\b(?![ \t]*\d))",
 )
+_SPEECH_AFTER = lazy_re(
+    r"[ \t]+(?:said|says|asked|asks|told|tells|wrote|writes|replied|replies|reported|reports|called|calls|"
+    r"mentioned|mentions|explained|explains|stated|states|confirmed|confirms|complained|complains|denies|denied)\b"
+)
 _LOWER_NAME_CUE = lazy_re(
     r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?"
 )
@@ -594,6 +598,12 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             )
             if not pscore and not titled_run:
                 pscore = _loose_person(words, g, doc.recall)
+                if (
+                    pscore < 0.7
+                    and _SPEECH_AFTER.match(text, end) is not None
+                    and all(_unknown(w, g) or w in g.first or w in g.last for w in words)
+                ):
+                    pscore = 0.7  # "Kwabenaa said", "Okonkwo reports": a verb of speech after unknown words
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
             if pscore:

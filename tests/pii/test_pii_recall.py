@@ -225,3 +225,8 @@ def test_numbers_in_code_are_not_bank_numbers_or_zips() -> None:
     assert BALANCED.detect(code) == []
     assert RECALL.detect(code) == []
     assert found(BALANCED, "acc no 12345678901", "US_BANK_NUMBER") == ["12345678901"]
+
+
+def test_verb_of_speech_after_unknown_words_in_both_profiles() -> None:
+    text = "Okonkwo reports no syncope; Terraform states are remote."
+    assert found(BALANCED, text, "PERSON") == ["Okonkwo"]
