@@ -194,6 +194,13 @@ AGE_WORDS_RE = lazy_re(
 )
 _AGE_WORDS_GATE = ("year", "aged", "turn", "you're", "you are", "is now", "age of", "lat ", "anni ", "edad", "idade",
                    "ålder")  # fmt: skip
+_AGE_SUFFIX_GATE = lazy_re(
+    literal_alternation(
+        ("years", "yrs", "j.", "jahre", "éves", "ετών", "tuổi", "år", "let", "anos", "años", "ans", "jaar", "vuotta",
+         "yaşında", "yo", "vuotias")
+    )
+    + r"|\d[mf]\b"
+)  # fmt: skip
 AGE_SUFFIX_RE = lazy_re(
     r"\d(?<![\w.,/:-]\d)(?P<n>\d{0,2})(?:(?P<years>[ \t]+(?:years|yrs)(?=[,;)]))|[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|"
     r"anos|años|ans|jaar|vuotta|yaşında|yo)(?![\w])|-vuotias|[MF](?=[,;. ]))"
@@ -218,7 +225,7 @@ def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
             if value.isdigit() and not 0 < int(value) <= 125:
                 continue
             yield Span("AGE", m.start(key), m.end(key), 0.8)
-    if doc.has_digit:
+    if doc.has_digit and _AGE_SUFFIX_GATE.search(lower) is not None:
         for m in AGE_SUFFIX_RE.finditer(text):
             start = m.start()
             if m.group("years") and text[max(0, start - 2) : start] != ", ":

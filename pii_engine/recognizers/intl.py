@@ -46,6 +46,15 @@ _PARTICLES = frozenset(
     am an im zu zur zum von
     """.split()  # noqa: SIM905
 )
+# Capitalised words often followed by a number that are not street names (months, labels).
+_NOT_STREET = frozenset(
+    """january february march april may june july august september october november december jan feb mar apr jun
+    jul aug sep sept oct nov dec januar februar märz juni juli oktober dezember janvier février mars avril mai juin
+    juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre
+    octubre noviembre diciembre mrn dob tel phone fax room bed ward page table figure fig version v step level grade
+    stage type class section chapter item line no nr apt suite unit flat floor age ref id order invoice ticket
+    """.split()  # noqa: SIM905
+)
 _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii".split())  # noqa: SIM905
 
 _NUM = r"\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
@@ -141,8 +150,9 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
         while k > 0 and (text[k - 1].isalnum() or text[k - 1] in "'’.-"):
             k -= 1
         word = text[k:j]
-        if word[:1].islower() and word.lower() not in STREET_SUFFIXES and word not in STREET_PREFIXES:
-            continue  # "phone 555", "room 12", "age 45": no street word, no capitalised name
+        low = word.lower()
+        if (word[:1].islower() and low not in STREET_SUFFIXES and word not in STREET_PREFIXES) or low in _NOT_STREET:
+            continue  # "phone 555", "room 12", "March 15", "MRN 1234": no street word, no street name
         line_start = text.rfind("\n", 0, j) + 1
         start = _street_start(text, j, line_start)
         if start is not None:

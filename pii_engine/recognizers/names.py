@@ -35,9 +35,10 @@ class Gazetteers:
     regions: frozenset[str]
     words: frozenset[str]  # ordinary words of 20 languages (not names): see tools/build_gazetteers.py
     en_common: frozenset[str]  # the 10,000 most frequent English words
-    multi: dict[
-        str, tuple[tuple[int, frozenset[str]], ...]
-    ]  # first word -> (length, multi-word places of that length starting with it), longest first
+    # first word -> lengths of the multi-word places starting with it, longest first (tuples of ints are not tracked
+    # by the cyclic garbage collector, unlike per-length sets: full collections stay cheap)
+    multi: dict[str, tuple[int, ...]]
+    multi_places: frozenset[str]  # every multi-word city/region
 
 
 _LOCK = threading.Lock()
@@ -52,9 +53,8 @@ def _load(name: str) -> frozenset[str]:
         return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
 
 
-def _by_length(places: list[str]) -> tuple[tuple[int, frozenset[str]], ...]:
-    lengths = sorted({len(p) for p in places}, reverse=True)
-    return tuple((n, frozenset(p for p in places if len(p) == n)) for n in lengths)
+def _lengths(places: list[str]) -> tuple[int, ...]:
+    return tuple(sorted({len(p) for p in places}, reverse=True))
 
 
 def gazetteers() -> Gazetteers:
@@ -75,7 +75,8 @@ def gazetteers() -> Gazetteers:
                     regions,
                     _load("words.txt.gz"),
                     _load("en_common.txt.gz"),
-                    {k: _by_length(v) for k, v in multi.items()},
+                    {k: _lengths(v) for k, v in multi.items()},
+                    frozenset(p for v in multi.values() for p in v),
                 )
     return _GAZ
 
@@ -503,7 +504,10 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
     """Places written in capitals ("NETHERLANDS", "1061 BUDAPEST", "KØBENHAVN N") and, in the recall profile,
     in lower case ("from greece", "cycles to brno")."""
     for m in _CAPS_RE.finditer(text):
-        words = m.group().lower().replace("\t", " ").split(" ")
+        caps = m.group()
+        if len(caps) == 3 and caps not in ("USA", "UAE"):
+            continue  # "MRN", "DOB", "SSN": three-letter capitals are acronyms
+        words = caps.lower().replace("\t", " ").split(" ")
         for n in range(len(words), 0, -1):  # longest known prefix
             phrase = " ".join(words[:n])
             end = m.start() + len(phrase)
@@ -521,9 +525,11 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
         return
     for m in _LOWER_WORD_RE.finditer(lower):
         word, start = m.group(), m.start()
-        for n, phrases in g.multi.get(word, ()):  # "united states", "czech republic"
+        for n in g.multi.get(word, ()):  # "united states", "czech republic"
+            if start + n > len(lower):
+                continue
             phrase = lower[start : start + n]
-            if phrase in phrases and phrase in g.regions and not lower[start + n : start + n + 1].isalnum():
+            if phrase in g.regions and not lower[start + n : start + n + 1].isalnum():
                 yield Span("LOCATION", start, start + n, 0.7)
                 break
         else:
@@ -564,10 +570,12 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         # multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro");
         # longest first, and at most one place of a given length can equal the text there
         for t in toks:
-            for n, phrases in multi.get(t.word, ()):
+            for n in multi.get(t.word, ()):
                 end = t.start + n
+                if end > len(text):
+                    continue
                 phrase = text[t.start : end].lower()
-                if phrase in phrases and (end == len(text) or not text[end].isalnum()):
+                if phrase in g.multi_places and (end == len(text) or not text[end].isalnum()):
                     prep = _cues_before(text, lower, t.start).prep
                     yield Span(
                         "LOCATION",
