@@ -287,3 +287,12 @@ def test_file_bookmark_processes_each_file_once(spark: Any, tmp_path: Path) -> N
         "source_file",
     ]
     assert quarantine.count() == 3 * 2  # the first and the disabled run each quarantined the 3 bad lines
+
+
+def test_pii_profile_defaults_to_recall_for_training_data() -> None:
+    sc = parse_job_args({**BASE, "text_fields": "t"}).sanitize_config(None)
+    assert sc.pii_profile == "recall" and sc.engine_config().profile == "recall"
+    sc = parse_job_args({**BASE, "text_fields": "t", "pii_profile": " Balanced "}).sanitize_config(None)
+    assert sc.engine_config().profile == "balanced"
+    with pytest.raises(ValueError, match="profile"):
+        parse_job_args({**BASE, "text_fields": "t", "pii_profile": "strict"}).sanitize_config(None)
