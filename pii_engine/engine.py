@@ -116,6 +116,7 @@ class Engine:
         self._recognizers = [
             rec for rec, types in RECOGNIZERS.values() if types & wanted
         ]
+        self._recall = self.config.profile == "recall"
         self._second = None
         if self.config.second_tier:
             from pii_engine.second_tier import create
@@ -148,7 +149,7 @@ class Engine:
             PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
         )
         doc = context.Doc(
-            lower, context.field_types(field), _DIGIT.search(text) is not None
+            lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall
         )
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
