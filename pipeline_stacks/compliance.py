@@ -503,7 +503,7 @@ _CODEPIPELINE_SOURCE_REASON = (
     "there is no repository URL or credential in the project; the repository is reached through CodeConnections."
 )
 #: Wildcards CDK Pipelines' generated grants carry, as regexes over cdk-nag finding ids (resources rendered).
-#: One ARN field: a literal (``us-east-1``) or, in an environment-agnostic stack, a pseudo parameter (``<AWS::Region>``).
+#: One ARN field: a literal (``us-east-1``) or, in an env-agnostic stack, a pseudo parameter (``<AWS::Region>``).
 _ARN_FIELD = r"(?:<AWS::[A-Za-z]+>|[^:<>]+)"
 PIPELINE_WILDCARD_FINDINGS = (
     r"Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*",

@@ -114,9 +114,9 @@ def build_pipeline(
         description=f"LLM pipeline ({config.env_name}): alarms, notifications, dashboard, continuous learning",
         **common,
     )
-    is_app = isinstance(scope, cdk.App)
-    delivery = _delivery_stack(scope, config) if is_app and config.delivery.enabled else None
-    github = _github_stack(scope, config) if is_app and config.delivery.github.enabled else None
+    app = scope if isinstance(scope, cdk.App) else None  # inside a pipeline Stage: the environment's stacks only
+    delivery = _delivery_stack(app, config) if app is not None and config.delivery.enabled else None
+    github = _github_stack(app, config) if app is not None and config.delivery.github.enabled else None
     pipeline = Pipeline(
         config=config,
         data=data,
@@ -131,8 +131,8 @@ def build_pipeline(
     for stack in (*pipeline.stacks, *pipeline.tooling_stacks):
         for key, value in tags.items():
             cdk.Tags.of(stack).add(key, value)
-    if compliance_checks and is_app:
-        compliance.add_compliance_checks(scope)
+    if compliance_checks and app is not None:
+        compliance.add_compliance_checks(app)
     return pipeline
 
 

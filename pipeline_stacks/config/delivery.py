@@ -101,7 +101,9 @@ class DeliveryConfig(_Section):
     repository: str | None = Field(
         None, pattern=_REPOSITORY, description="'owner/name' of the repository (with connection_arn)."
     )
-    branch: str = Field("main", pattern=r"^[A-Za-z0-9_./-]{1,255}$", description="Branch the pipeline deploys.")
+    branch: str = Field(
+        "main", pattern=r"^[A-Za-z0-9_./-]{1,255}$", description="Branch the pipeline deploys (with connection_arn)."
+    )
     s3_object_key: str = Field(
         "source/source.zip",
         pattern=r"^[A-Za-z0-9!_.*'()/-]+\.zip$",

@@ -39,8 +39,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
-from pipeline_contract import NO_MODEL, FrontDoorEnv
 
+from pipeline_contract import NO_MODEL, FrontDoorEnv
 from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement

@@ -34,8 +34,8 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
-from pipeline_contract import NO_MODEL, PromotionEnv, PromotionEvent
 
+from pipeline_contract import NO_MODEL, PromotionEnv, PromotionEvent
 from pipeline_stacks import bundling, compliance
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole

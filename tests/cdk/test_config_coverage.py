@@ -194,7 +194,9 @@ CHANGES: dict[str, dict[str, Any]] = {
     "delivery.github.branch": {**GITHUB, "delivery.github.branch": "release"},
     "delivery.github.existing_provider_arn": {
         **GITHUB,
-        "delivery.github.existing_provider_arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com",
+        "delivery.github.existing_provider_arn": (
+            f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+        ),
     },
 }
 
@@ -243,7 +245,8 @@ BASES: dict[str, dict[str, Any]] = {
     "training.champion_challenger": PROMOTION,
     "training.champion_min_delta": {**PROMOTION, "training.champion_challenger": True},
     "training.champion_max_latency_ratio": {**PROMOTION, "training.champion_challenger": True},
-    **{f"delivery.{key}": DELIVERY for key in ("pipeline_name", "branch", "s3_object_key")},
+    **{f"delivery.{key}": DELIVERY for key in ("pipeline_name", "s3_object_key")},
+    "delivery.branch": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
     # the smoke test (and its env) exists after a stage whose API uses IAM auth
     "delivery.smoke_allow_no_model": {**DELIVERY, "serving.auth": "iam"},
     "delivery.connection_arn": DELIVERY,
