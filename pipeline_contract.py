@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTITY_TYPES",
+    "NO_MODEL",
     "EventDetailType",
     "FrontDoorEnv",
     "FrontDoorMetric",
     "InteractionRecord",
     "Layout",
     "RetrievalLimits",
+    "PromotionEnv",
+    "PromotionEvent",
     "SanitizationMetric",
     "feedback_key",
     "interaction_key",
@@ -136,6 +139,23 @@ class FrontDoorEnv:
     NO_MODEL: Final = "none"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+    #: backend=sagemaker with model promotion: the live model package ARN (from the live-model SSM parameter at
+    #: deploy time), or :data:`NO_MODEL` before the first promotion (answer 503 ``no_model_deployed``).
+    LIVE_MODEL_PACKAGE_ARN: Final = "LIVE_MODEL_PACKAGE_ARN"
+
+
+#: Value of the live-model parameter (and of :attr:`FrontDoorEnv.LIVE_MODEL_PACKAGE_ARN`) before the first
+#: promotion: no model is deployed yet.
+NO_MODEL: Final = "none"
+
+
+class PromotionEnv:
+    """Environment variables of the promotion Lambda (set by ``PromotionWorkflow``, read by
+    ``lambda_src/promotion``)."""
+
+    ENDPOINT_NAME: Final = "ENDPOINT_NAME"
+    MODEL_PACKAGE_GROUP_NAME: Final = "MODEL_PACKAGE_GROUP_NAME"
+    LIVE_MODEL_PARAMETER: Final = "LIVE_MODEL_PARAMETER"
 
 
 class RetrievalLimits:
@@ -197,3 +217,16 @@ class EventDetailType:
     MODEL_REGISTERED: Final = "ModelRegistered"
     MODEL_REJECTED: Final = "ModelRejected"
     TRAINING_PIPELINE_FAILED: Final = "TrainingPipelineFailed"
+
+
+class PromotionEvent:
+    """``detail-type`` of the events the promotion workflow puts on the default bus (``source`` = :attr:`SOURCE`).
+
+    ``ModelPromoted`` detail: ``modelPackageArn``, ``endpointName``, ``firstDeploy``, ``executionArn``,
+    ``stateMachineArn``; ``ModelPromotionFailed`` detail: ``reason`` (``not_approved`` | ``rolled_back`` |
+    ``failed`` | ``error``), ``modelPackageArn``, ``cause`` and the same ids.
+    """
+
+    SOURCE: Final = "llm-pipeline.promotion"
+    MODEL_PROMOTED: Final = "ModelPromoted"
+    MODEL_PROMOTION_FAILED: Final = "ModelPromotionFailed"

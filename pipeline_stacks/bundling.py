@@ -248,13 +248,16 @@ def lambda_code(
     extra: Sequence[Copy] = (),
     requirements: str | None = None,
     python_version: str = "3.12",
+    compile_bytecode: bool = True,
 ) -> lambda_.Code:
-    """Lambda code from ``lambda_src/<function>`` plus ``extra`` folders and pip requirements."""
+    """Lambda code from ``lambda_src/<function>`` plus ``extra`` folders and pip requirements.
+
+    ``compile_bytecode=False``: ship sources only (a runtime whose Python the synth machine may not have)."""
     bundler = LocalPythonBundling(
         [Copy(source_dir, "."), *extra],
         requirements=requirements,
         python_version=python_version,
-        compile_bytecode=True,
+        compile_bytecode=compile_bytecode,
     )
     return lambda_.Code.from_asset(
         str(RUNTIME_ROOT / source_dir),

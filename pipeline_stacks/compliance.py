@@ -511,16 +511,18 @@ _CODEPIPELINE_SOURCE_REASON = (
     "there is no repository URL or credential in the project; the repository is reached through CodeConnections."
 )
 #: Wildcards CDK Pipelines' generated grants carry, as regexes over cdk-nag finding ids (resources rendered).
+#: One ARN field: a literal (``us-east-1``) or, in an env-agnostic stack, a pseudo parameter (``<AWS::Region>``).
+_ARN_FIELD = r"(?:<AWS::[A-Za-z]+>|[^:<>]+)"
 PIPELINE_WILDCARD_FINDINGS = (
     r"Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*",
     r"Action::kms:(GenerateDataKey|ReEncrypt)\*",
     r"Resource::<[A-Za-z0-9]+\.Arn>/\*",
-    r"Resource::arn:[^:]+:codebuild:[^:]+:[^:]+:report-group/<[A-Za-z0-9]+>-\*",
-    r"Resource::arn:[^:]+:logs:[^:]+:[^:]+:log-group:/aws/codebuild/<[A-Za-z0-9]+>:\*",
-    r"Resource::arn:\*:iam::[^:]+:role/\*",
+    rf"Resource::arn:{_ARN_FIELD}:codebuild:{_ARN_FIELD}:{_ARN_FIELD}:report-group/<[A-Za-z0-9]+>-\*",
+    rf"Resource::arn:{_ARN_FIELD}:logs:{_ARN_FIELD}:{_ARN_FIELD}:log-group:/aws/codebuild/<[A-Za-z0-9]+>:\*",
+    rf"Resource::arn:\*:iam::{_ARN_FIELD}:role/\*",
     # The shared asset-publishing CodeBuild role (Assets/FileRole) is generated for all asset projects at once.
-    r"Resource::arn:[^:]+:logs:[^:]+:[^:]+:log-group:/aws/codebuild/\*",
-    r"Resource::arn:[^:]+:codebuild:[^:]+:[^:]+:report-group/\*",
+    rf"Resource::arn:{_ARN_FIELD}:logs:{_ARN_FIELD}:{_ARN_FIELD}:log-group:/aws/codebuild/\*",
+    rf"Resource::arn:{_ARN_FIELD}:codebuild:{_ARN_FIELD}:{_ARN_FIELD}:report-group/\*",
     r"Resource::\*",
 )
 
@@ -662,7 +664,8 @@ def acknowledge_matching(scope: IConstruct, key: str, patterns: Iterable[str]) -
         stack = cdk.Stack.of(scope)
         found: set[str] = set()
         for child in scope.node.find_all():
-            if isinstance(child, (iam.CfnPolicy, iam.CfnManagedPolicy)):
+            # only this stack's policies (a CDK Pipelines construct holds the Stages it deploys, other stacks)
+            if isinstance(child, (iam.CfnPolicy, iam.CfnManagedPolicy)) and cdk.Stack.of(child) is stack:
                 document = stack.resolve(child.policy_document)
                 for statement in document.get("Statement", []):
                     for field in ("Action", "Resource"):

@@ -12,25 +12,36 @@ from collections import Counter
 from pathlib import Path
 
 
-def summarize(outdir: Path) -> int:
+def stack_templates(outdir: Path, prefix: str = "") -> dict[str, Path]:
+    """Stack name -> template file, including the stacks of nested assemblies (a delivery pipeline's stages,
+    listed as ``<stage>/<stack>``)."""
     manifest = json.loads((outdir / "manifest.json").read_text())
-    stacks = {
-        name: art["properties"]["templateFile"]
-        for name, art in manifest["artifacts"].items()
-        if art["type"] == "aws:cloudformation:stack"
-    }
+    stacks: dict[str, Path] = {}
+    for name, art in manifest["artifacts"].items():
+        if art["type"] == "aws:cloudformation:stack":
+            stacks[f"{prefix}{art['properties'].get('stackName', name)}"] = outdir / art["properties"]["templateFile"]
+        elif art["type"] == "cdk:cloud-assembly":
+            nested = outdir / art["properties"]["directoryName"]
+            stage = art["properties"].get("displayName", name).rsplit("/", 1)[-1]
+            stacks.update(stack_templates(nested, f"{prefix}{stage}/"))
+    return stacks
+
+
+def summarize(outdir: Path) -> int:
+    stacks = stack_templates(outdir)
     total = 0
     acknowledged: Counter[str] = Counter()
-    print(f"{'stack':<40} {'resources':>9}  top resource types")
+    width = max([40, *(len(n) + 1 for n in stacks)])
+    print(f"{'stack':<{width}} {'resources':>9}  top resource types")
     for name, template_file in stacks.items():
-        resources = json.loads((outdir / template_file).read_text()).get("Resources", {})
+        resources = json.loads(template_file.read_text()).get("Resources", {})
         total += len(resources)
         types = Counter(r["Type"].removeprefix("AWS::") for r in resources.values())
         for resource in resources.values():
             for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
                 acknowledged[rule["id"]] += 1
         top = ", ".join(f"{t} x{n}" for t, n in types.most_common(4))
-        print(f"{name:<40} {len(resources):>9}  {top}")
+        print(f"{name:<{width}} {len(resources):>9}  {top}")
     report_file = outdir / "validation-report.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else {"pluginReports": []}
     findings = [

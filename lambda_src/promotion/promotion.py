@@ -22,9 +22,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline_contract import NO_MODEL, PromotionEnv
+
 APPROVED = "Approved"
-#: Value of the live-model parameter before the first promotion (serving then answers 503 no_model_deployed).
-NO_MODEL = "none"
 #: Endpoint states during which UpdateEndpoint is refused or still running.
 UPDATING_STATES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
 _IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
@@ -175,7 +175,7 @@ def status(sagemaker: Any, *, endpoint_name: str, endpoint_config_name: str) -> 
 def record(ssm: Any, *, parameter_name: str, package_arn: str) -> dict[str, Any]:
     """Overwrite the live-model parameter with ``package_arn`` (what the next ``cdk deploy`` serves)."""
     if not package_arn.startswith("arn:") or ":model-package/" not in package_arn:
-        raise PromotionError(f"refusing to record {package_arn!r}: not a model package ARN")
+        raise PromotionError(f"refusing to record {package_arn!r}: not a model package ARN (nor {NO_MODEL!r})")
     result = ssm.put_parameter(Name=parameter_name, Value=package_arn, Type="String", Overwrite=True)
     return {"parameterName": parameter_name, "version": result["Version"], "modelPackageArn": package_arn}
 
@@ -188,21 +188,21 @@ def handler(event: Mapping[str, Any], _context: object = None, *, clients: Mappi
         return deploy(
             clients.get("sagemaker") or _client("sagemaker"),
             package_arn=event["modelPackageArn"],
-            group_name=os.environ["MODEL_PACKAGE_GROUP_NAME"],
-            endpoint_name=os.environ["ENDPOINT_NAME"],
+            group_name=os.environ[PromotionEnv.MODEL_PACKAGE_GROUP_NAME],
+            endpoint_name=os.environ[PromotionEnv.ENDPOINT_NAME],
             deployment_config=event["deploymentConfig"],
             execution_id=event["executionId"],
         )
     if action == "status":
         return status(
             clients.get("sagemaker") or _client("sagemaker"),
-            endpoint_name=os.environ["ENDPOINT_NAME"],
+            endpoint_name=os.environ[PromotionEnv.ENDPOINT_NAME],
             endpoint_config_name=event["endpointConfigName"],
         )
     if action == "record":
         return record(
             clients.get("ssm") or _client("ssm"),
-            parameter_name=os.environ["LIVE_MODEL_PARAMETER"],
+            parameter_name=os.environ[PromotionEnv.LIVE_MODEL_PARAMETER],
             package_arn=event["modelPackageArn"],
         )
     raise PromotionError(f"unknown action {action!r}")

@@ -13,9 +13,9 @@ whose message names the key, the offending value and what is allowed, so a mista
 ``cdk synth`` and never as a CloudFormation rollback.
 
 One module per section: ``data_lake``, ``sanitization``, ``training``, ``serving`` (assembled from
-``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``rag``; ``pipeline`` holds the
-root model and ``loading`` the layering. Constructs never import this package: the stacks map config
-to construct props.
+``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``rag``, ``promotion``,
+``delivery``; ``pipeline`` holds the root model and ``loading`` the layering. Constructs never import this
+package: the stacks map config to construct props.
 """
 
 from pipeline_stacks.alarms import AlarmThresholds
@@ -33,11 +33,13 @@ from pipeline_stacks.config._base import (
     SubnetId,
 )
 from pipeline_stacks.config.data_lake import DataLakeConfig, ReplicationConfig
+from pipeline_stacks.config.delivery import DeliveryAccounts, DeliveryConfig, GitHubDeployConfig
 from pipeline_stacks.config.front_door import FrontDoorSettings
 from pipeline_stacks.config.loading import ContextGetter, load_config, validate_config
 from pipeline_stacks.config.monitoring import AlarmThresholdsConfig, MonitoringConfig
 from pipeline_stacks.config.pipeline import PipelineConfig
 from pipeline_stacks.config.rag import RAG_VECTOR_STORES, ChunkingConfig, RagConfig
+from pipeline_stacks.config.promotion import PromotionConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.serving_bedrock import BedrockServing
@@ -80,10 +82,14 @@ __all__ = [
     "ConfigError",
     "ContextGetter",
     "DataLakeConfig",
+    "DeliveryAccounts",
+    "DeliveryConfig",
     "FrontDoorSettings",
+    "GitHubDeployConfig",
     "MonitoringConfig",
     "PipelineConfig",
     "RagConfig",
+    "PromotionConfig",
     "ReplicationConfig",
     "SageMakerServing",
     "SanitizationConfig",

@@ -19,14 +19,16 @@ def load_config(
     get_context: ContextGetter,
     *,
     all_context: Mapping[str, Any] | None = None,
+    env_name: str | None = None,
 ) -> PipelineConfig:
     """Build and validate the configuration from CDK context.
 
     ``get_context`` is ``app.node.try_get_context``; ``all_context`` (``app.node.get_all_context()``)
-    is scanned for dotted per-key overrides such as ``training.instance_type``.
+    is scanned for dotted per-key overrides such as ``training.instance_type``. ``env_name``: load this
+    environment instead of the one ``-c env=NAME`` selects (the delivery pipeline's other stages).
     """
     environments = _as_mapping(get_context(ENVIRONMENTS_CONTEXT_KEY) or {}, ENVIRONMENTS_CONTEXT_KEY)
-    env_name = str(get_context(ENV_SELECTOR_KEY) or DEFAULT_ENV)
+    env_name = env_name or str(get_context(ENV_SELECTOR_KEY) or DEFAULT_ENV)
     if env_name not in environments:
         allowed = ", ".join(sorted(environments)) or "(none defined)"
         raise ConfigError(

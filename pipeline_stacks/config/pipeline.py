@@ -8,8 +8,10 @@ from pipeline_contract import Layout
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import AWS_REGIONS, _Section
 from pipeline_stacks.config.data_lake import DataLakeConfig
+from pipeline_stacks.config.delivery import DeliveryConfig
 from pipeline_stacks.config.monitoring import MonitoringConfig
 from pipeline_stacks.config.rag import RagConfig
+from pipeline_stacks.config.promotion import PromotionConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.training import TrainingConfig
@@ -35,6 +37,8 @@ class PipelineConfig(_Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     rag: RagConfig = Field(default_factory=RagConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
 
     @field_validator("region")
     @classmethod
@@ -120,6 +124,60 @@ class PipelineConfig(_Section):
                 f"needs a Kendra index in the pipeline's region {self.region!r}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _model_source(self) -> PipelineConfig:
+        s = self.serving
+        sources = [k for k in ("model_package_arn", "model_data_prefix") if getattr(s, k) is not None]
+        if self.promotion.enabled:
+            if s.backend != "sagemaker":
+                raise ValueError(
+                    f"promotion.enabled=true with serving.backend={s.backend!r}: promotion deploys approved packages "
+                    "to a SageMaker endpoint; allowed: serving.backend='sagemaker', or promotion.enabled=false"
+                )
+            if sources:
+                raise ValueError(
+                    f"serving.{sources[0]}={getattr(s, sources[0])!r} with promotion.enabled=true: the live model "
+                    "comes from the live-model parameter (promotion.parameter_name); allowed: neither "
+                    "serving.model_package_arn nor serving.model_data_prefix"
+                )
+        elif s.backend == "sagemaker" and not sources:
+            raise ValueError(
+                "serving.backend='sagemaker' needs exactly one of serving.model_package_arn "
+                "(e.g. 'llm-pipeline-prod/3') or serving.model_data_prefix (e.g. 'models/NAME/'), "
+                "or promotion.enabled=true (the live model from the registry); got none"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _delivery_accounts(self) -> PipelineConfig:
+        targets = {k: v for k, v in self.delivery.accounts.model_dump().items() if v is not None}
+        if self.delivery.enabled and targets and self.account is None:
+            raise ValueError(
+                f"delivery.accounts={targets!r} needs account (the pipeline's account, which the stage accounts "
+                "trust through cdk bootstrap --trust); allowed: set account, or leave delivery.accounts empty"
+            )
+        if self.training.champion_challenger and not self.promotion.enabled:
+            raise ValueError(
+                "training.champion_challenger=true compares candidates with the promoted (live) model, which only "
+                "promotion records; allowed: promotion.enabled=true, or training.champion_challenger=false"
+            )
+        return self
+
+    @property
+    def live_model_parameter_name(self) -> str:
+        """SSM parameter holding the live model package ARN (``promotion.parameter_name`` or its default)."""
+        return self.promotion.parameter_name or f"/{self.project_name}/{self.env_name}/live-model-package"
+
+    @property
+    def model_package_group_name(self) -> str:
+        """The model registry's package group (``training.model_package_group_name`` or ``<project>-<env>``)."""
+        return self.training.model_package_group_name or f"{self.project_name}-{self.env_name}"
+
+    @property
+    def delivery_pipeline_name(self) -> str:
+        """The delivery pipeline's name (``delivery.pipeline_name`` or ``<project_name>-delivery``)."""
+        return self.delivery.pipeline_name or f"{self.project_name}-delivery"
 
     @property
     def is_production(self) -> bool:

@@ -40,14 +40,15 @@ class SageMakerServing(ServingBase):
         None,
         description="backend=sagemaker: the model package to deploy, a versioned model package ARN "
         "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION) or GROUP/VERSION in this "
-        "pipeline's account and region. Exactly one of model_package_arn / model_data_prefix.",
+        "pipeline's account and region. Exactly one of model_package_arn / model_data_prefix, or neither with "
+        "promotion.enabled.",
     )
     model_data_prefix: str | None = Field(
         None,
         pattern=r"^models/[A-Za-z0-9][A-Za-z0-9._-]*/(?:[A-Za-z0-9._-]+/)*(?:model\.tar\.gz)?$",
         description="backend=sagemaker: model artifacts in the lake's artifacts bucket: "
         "'models/NAME/model.tar.gz' (compressed) or 'models/NAME/' (uncompressed files, faster to load). "
-        "Exactly one of model_package_arn / model_data_prefix.",
+        "Exactly one of model_package_arn / model_data_prefix, or neither with promotion.enabled.",
     )
     server: Literal["lmi", "tgi"] = Field(
         "lmi", description="backend=sagemaker: serving container, DJL LMI (vLLM / transformers-neuronx) or HF TGI."
@@ -173,12 +174,13 @@ class SageMakerServing(ServingBase):
         )
         if self.backend != "sagemaker":
             return self
+        # none at all is checked with promotion.enabled (PipelineConfig): the live model then comes from the registry
         sources = [k for k in ("model_package_arn", "model_data_prefix") if getattr(self, k) is not None]
-        if len(sources) != 1:
+        if len(sources) > 1:
             raise ValueError(
                 "serving.backend='sagemaker' needs exactly one of serving.model_package_arn "
                 "(e.g. 'llm-pipeline-prod/3') or serving.model_data_prefix (e.g. 'models/NAME/'); "
-                f"got {sources or 'none'}"
+                f"got {sources}"
             )
         if self.scale_to_zero and self.serverless_memory_mb is not None:
             raise ValueError(

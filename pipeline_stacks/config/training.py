@@ -122,6 +122,26 @@ class TrainingConfig(_Section):
         "auto", description="auto: rougeL higher is better, perplexity/eval_loss lower is better."
     )
 
+    champion_challenger: bool = Field(
+        False,
+        description="Also compare the candidate with the live model (promotion.parameter_name) on the same "
+        "evaluation set: it must be at least champion_min_delta better and at most champion_max_latency_ratio "
+        "slower, or it is rejected (reason worse_than_champion).",
+    )
+    champion_min_delta: float = Field(
+        0.0,
+        ge=-1000,
+        le=1000,
+        description="champion_challenger: the least improvement of the gate metric over the live model "
+        "(in its better direction); 0: at least as good.",
+    )
+    champion_max_latency_ratio: float = Field(
+        1.25,
+        gt=0,
+        le=100,
+        description="champion_challenger: the most candidate/live generation latency ratio accepted.",
+    )
+
     # registry, schedule ----------------------------------------------------------------------
     model_package_group_name: str | None = Field(
         None,

@@ -102,6 +102,12 @@ class SmokeTarget:
 StageFactory = Callable[[cdk.Stage], SmokeTarget | None]
 
 
+def smoke_role_name(pipeline_name: str, stage_name: str) -> str:
+    """Name of the pipeline's smoke-test CodeBuild role for ``stage_name`` (what :class:`SmokeTestAccess`
+    trusts); the same as :meth:`DeliveryPipeline.smoke_role_name`, for stacks built before the pipeline."""
+    return f"{pipeline_name}-smoke-{stage_name}"[:64]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeliveryStage:
     """One deployment target: ``build(stage)`` creates the app's stacks in it.
@@ -390,13 +396,14 @@ class DeliveryPipeline(Construct):
                 role = (action.get("configuration") or {}).get("RoleArn")
                 if isinstance(role, dict) and "Fn::Join" in role and role["Fn::Join"][0] == "":
                     parts = role["Fn::Join"][1]
-                    if all(isinstance(x, str) or x == {"Ref": "AWS::Partition"} for x in parts):
-                        text = "".join(x if isinstance(x, str) else "${AWS::Partition}" for x in parts)
+                    # literals and pseudo parameters (AWS::Partition; AWS::AccountId / AWS::Region when env-agnostic)
+                    if all(isinstance(x, str) or _pseudo(x) for x in parts):
+                        text = "".join(x if isinstance(x, str) else f"${{{x['Ref']}}}" for x in parts)
                         cfn.add_property_override(f"Stages.{i}.Actions.{j}.Configuration.RoleArn", {"Fn::Sub": text})
 
     def smoke_role_name(self, stage_name: str) -> str:
         """Name of the smoke-test CodeBuild role for ``stage_name`` (what :class:`SmokeTestAccess` trusts)."""
-        return f"{self.props.pipeline_name}-smoke-{stage_name}"[:64]
+        return smoke_role_name(self.props.pipeline_name, stage_name)
 
     # ------------------------------------------------------------------ source
 
@@ -468,11 +475,27 @@ class DeliveryPipeline(Construct):
                 targets=[targets.CodePipeline(self.code_pipeline, event_role=role)],
             )
         compliance.acknowledge_matching(self, "DeliveryPipeline.role_wildcards", compliance.PIPELINE_WILDCARD_FINDINGS)
-        for child in self.node.find_all():
+        for child in _own_constructs(self):
             if isinstance(child, codebuild.CfnProject):
                 compliance.acknowledge(child, "DeliveryPipeline.build_project")
             if isinstance(child, iam.CfnPolicy):  # inline DefaultPolicy of a role CDK Pipelines created
                 compliance.acknowledge(child, "DeliveryPipeline.generated_role")
+
+
+def _pseudo(value: object) -> bool:
+    """``{"Ref": "AWS::..."}``: a pseudo parameter."""
+    return isinstance(value, dict) and list(value) == ["Ref"] and str(value["Ref"]).startswith("AWS::")
+
+
+def _own_constructs(scope: Construct) -> list[Construct]:
+    """``scope``'s descendants in its own stack: the Stages it deploys (the app's stacks) are left out."""
+    out: list[Construct] = []
+    for child in scope.node.children:
+        if isinstance(child, cdk.Stage):
+            continue
+        out.append(child)  # type: ignore[arg-type]
+        out.extend(_own_constructs(child))  # type: ignore[arg-type]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- smoke-test access
@@ -614,4 +637,5 @@ __all__ = [
     "SmokeTestAccess",
     "SmokeTestAccessProps",
     "StageFactory",
+    "smoke_role_name",
 ]

@@ -40,6 +40,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from pipeline_contract import NO_MODEL, FrontDoorEnv
 from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
@@ -51,10 +52,8 @@ from pipeline_stacks.images import (
 )
 
 VARIANT_NAME = "AllTraffic"
-#: Live-model parameter value before the first promotion (constructs/promotion.py NO_MODEL).
-NO_MODEL = "none"
-#: Front-door variable carrying the live package ARN, or ``none`` (no model deployed yet: 503 no_model_deployed).
-LIVE_MODEL_ENV = "LIVE_MODEL_PACKAGE_ARN"
+#: Front-door variable carrying the live package ARN, or ``NO_MODEL`` (no model deployed yet: 503 no_model_deployed).
+LIVE_MODEL_ENV = FrontDoorEnv.LIVE_MODEL_PACKAGE_ARN
 DATA_CAPTURE_PREFIX = "data-capture"
 #: Where the model artifacts land in the container; LMI and TGI load a local path from here.
 MODEL_DIR = "/opt/ml/model"

@@ -35,14 +35,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from pipeline_contract import NO_MODEL, PromotionEnv, PromotionEvent
 from pipeline_stacks import bundling, compliance
-from pipeline_stacks.constructs.endpoint import NO_MODEL, DeploymentGuardrails
+from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole
 
-#: ``NO_MODEL``: value of the live-model parameter before the first promotion (also lambda_src/promotion).
-EVENT_SOURCE = "llm-pipeline.promotion"
-PROMOTED_DETAIL_TYPE = "ModelPromoted"
-PROMOTION_FAILED_DETAIL_TYPE = "ModelPromotionFailed"
+#: ``NO_MODEL`` (``pipeline_contract``): value of the live-model parameter before the first promotion.
+EVENT_SOURCE = PromotionEvent.SOURCE
+PROMOTED_DETAIL_TYPE = PromotionEvent.MODEL_PROMOTED
+PROMOTION_FAILED_DETAIL_TYPE = PromotionEvent.MODEL_PROMOTION_FAILED
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
 #: Name prefix length kept from the endpoint name in promoted model/config names (``<prefix>-v<N>-<8 hex>``).
 NAME_PREFIX_CHARS = 47
@@ -308,8 +309,12 @@ class PromotionWorkflow(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,  # no dependencies: boto3 comes with the runtime
             handler="promotion.handler",
-            code=lambda_.Code.from_asset(
-                str(bundling.RUNTIME_ROOT / "lambda_src" / "promotion"), exclude=["__pycache__", "*.pyc"]
+            # the handler plus pipeline_contract.py (env names, NO_MODEL); no pip dependencies
+            code=bundling.lambda_code(
+                "lambda_src/promotion",
+                extra=(bundling.Copy("pipeline_contract.py", "pipeline_contract.py"),),
+                python_version="3.14",
+                compile_bytecode=False,
             ),
             memory_size=256,
             timeout=cdk.Duration.minutes(1),
@@ -319,9 +324,9 @@ class PromotionWorkflow(Construct):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
-                "ENDPOINT_NAME": p.endpoint_name,
-                "MODEL_PACKAGE_GROUP_NAME": p.model_package_group_name,
-                "LIVE_MODEL_PARAMETER": parameter.parameter_name,
+                PromotionEnv.ENDPOINT_NAME: p.endpoint_name,
+                PromotionEnv.MODEL_PACKAGE_GROUP_NAME: p.model_package_group_name,
+                PromotionEnv.LIVE_MODEL_PARAMETER: parameter.parameter_name,
             },
         )
         compliance.acknowledge(function, "PromotionWorkflow.function")

@@ -82,6 +82,7 @@ class SanitizeOptions:
     required_fields: Sequence[str] = ()
     entities: Sequence[str] = ()
     min_score: float = 0.5
+    pii_profile: str = "recall"  # PII engine profile: recall (training data) | balanced
     default_mode: str = "mask"
     entity_modes: Mapping[str, str] = field(default_factory=dict)
     max_record_bytes: int = 1_048_576
@@ -90,6 +91,8 @@ class SanitizeOptions:
     def __post_init__(self) -> None:
         if not self.text_fields and not self.scan_all_strings:
             raise ValueError("SanitizeOptions: set text_fields or scan_all_strings=True")
+        if self.pii_profile not in ("balanced", "recall"):
+            raise ValueError(f"SanitizeOptions.pii_profile={self.pii_profile!r}; allowed: balanced, recall")
         if self.output_format not in ("parquet", "jsonl"):
             raise ValueError(f"SanitizeOptions.output_format={self.output_format!r}; allowed: parquet, jsonl")
         modes = {self.default_mode, *self.entity_modes.values()}
@@ -107,6 +110,7 @@ class SanitizeOptions:
             "--output_format": self.output_format,
             "--scan_all_strings": str(self.scan_all_strings).lower(),
             "--min_score": repr(float(self.min_score)),
+            "--pii_profile": self.pii_profile,
             "--default_mode": self.default_mode,
             "--max_record_bytes": str(self.max_record_bytes),
             "--text_fields": ",".join(self.text_fields),

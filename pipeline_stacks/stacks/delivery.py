@@ -1,4 +1,5 @@
-"""Delivery stack: the CDK Pipelines delivery pipeline (and, with it, the stages it deploys).
+"""Delivery stacks: the CDK Pipelines delivery pipeline (and, with it, the stages it deploys); the GitHub Actions
+deploy role (the alternative).
 
 Standalone: it takes props, never the app's config. The app decides the stages and what each builds::
 
@@ -18,6 +19,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from pipeline_stacks.constructs.delivery import DeliveryPipeline, DeliveryPipelineProps, DeliveryStage, PipelineSource
+from pipeline_stacks.constructs.github_oidc import GitHubDeployRole, GitHubDeployRoleProps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,3 +39,19 @@ class DeliveryStack(cdk.Stack):
         self.delivery = DeliveryPipeline(
             self, "Delivery", source=props.source, stages=props.stages, props=props.pipeline
         )
+        if self.delivery.source_bucket is not None:
+            cdk.CfnOutput(
+                self,
+                "SourceBucketName",
+                value=self.delivery.source_bucket.bucket_name,
+                description=f"Upload `git archive -o source.zip HEAD` as {props.source.s3_object_key} to start a run",
+            )
+
+
+class GitHubDeployStack(cdk.Stack):
+    """Holds :class:`GitHubDeployRole` (attribute ``github``): GitHub Actions deploys with OIDC, no AWS keys."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: GitHubDeployRoleProps, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.github = GitHubDeployRole(self, "GitHub", props=props)
+        cdk.CfnOutput(self, "DeployRoleArn", value=self.github.role.role_arn, description="AWS_DEPLOY_ROLE_ARN")

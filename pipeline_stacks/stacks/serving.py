@@ -1,7 +1,13 @@
-"""Serving stack: model endpoint (SageMaker) or Bedrock, behind the API front door."""
+"""Serving stack: model endpoint (SageMaker) or Bedrock, behind the API front door.
+
+With ``promotion.enabled`` the endpoint serves the live package recorded in the live-model SSM parameter (read at
+deploy time) and the promotion workflow deploys newly approved packages; with a delivery pipeline
+(``delivery.enabled``) a smoke-test role lets the pipeline's post-deploy test call the API and read the alarms.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
@@ -14,13 +20,19 @@ from pipeline_contract import FrontDoorEnv
 from pipeline_stacks.config import LOG_RETENTION_DAYS, PipelineConfig
 from pipeline_stacks.constructs import DataLake, KnowledgeBase
 from pipeline_stacks.constructs.backend import InferenceBackend
+from pipeline_stacks.constructs.delivery import SmokeTarget, SmokeTestAccess, SmokeTestAccessProps
 from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
-from pipeline_stacks.stacks.backends import build_backend
+from pipeline_stacks.stacks.backends import build_backend, build_promotion
 
 
 class ServingStack(cdk.Stack):
     """Consumes the lake (artifacts, interactions), the training stack's model registry and, when ``rag.enabled``,
-    the data stack's knowledge base (the front door may retrieve from it)."""
+    the data stack's knowledge base (the front door may retrieve from it).
+
+    ``smoke_test``: the delivery pipeline's smoke-test trust (its account and CodeBuild role); creates
+    :class:`SmokeTestAccess` (``serving.auth='iam'``), whose ``target`` is ``smoke_target``. Attributes:
+    ``backend``, ``front_door``, ``promotion`` (``promotion.enabled``), ``smoke_access``, ``smoke_target``.
+    """
 
     def __init__(
         self,
@@ -30,6 +42,7 @@ class ServingStack(cdk.Stack):
         config: PipelineConfig,
         data_lake: DataLake,
         knowledge_base: KnowledgeBase | None = None,
+        smoke_test: SmokeTestAccessProps | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -50,6 +63,28 @@ class ServingStack(cdk.Stack):
         )
         if knowledge_base is not None:
             knowledge_base.grant_retrieve(self.front_door.function)
+
+        # promotion: approving a package deploys it (canary + alarm rollback) and records it as the live model
+        self.promotion: Construct | None = (
+            build_promotion(self, config, self.backend, data_lake) if config.promotion.enabled else None
+        )
+
+        # delivery: the pipeline's smoke test may call POST /v1/chat/completions once and read the alarm states
+        self.smoke_access: SmokeTestAccess | None = None
+        self.smoke_target: SmokeTarget | None = None
+        if smoke_test is not None and config.serving.auth == "iam":
+            # (auth=cognito: the test needs a client-credentials scope the API accepts; the front door has none yet)
+            s = config.serving
+            self.smoke_access = SmokeTestAccess(
+                self,
+                "SmokeTest",
+                api=self.front_door.api,
+                api_url=f"https://{s.custom_domain_name}/" if s.custom_domain_name else self.front_door.api.url,
+                auth="iam",
+                api_key=self.front_door.api_key,
+                props=dataclasses.replace(smoke_test, stage_name=self.front_door.props.stage_name),
+            )
+            self.smoke_target = self.smoke_access.target
 
 
 #: CloudWatch retention enum members, in the order of config.LOG_RETENTION_DAYS.

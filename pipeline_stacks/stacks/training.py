@@ -11,6 +11,7 @@ from constructs import Construct
 from pipeline_stacks.config import ConfigError, PipelineConfig
 from pipeline_stacks.constructs import ContinuousLearning, ContinuousLearningProps, DataLake
 from pipeline_stacks.constructs.continuous_learning import SanitizationRunner
+from pipeline_stacks.constructs.promotion import LiveModelParameter, LiveModelParameterProps
 from pipeline_stacks.constructs.training import SanitizeTaskFactory, TrainingPipeline, TrainingPipelineProps
 
 
@@ -57,6 +58,16 @@ class TrainingStack(cdk.Stack):
             **cfg.extra_hyperparameters,
         }
         prefix = f"{config.project_name}-{config.env_name}"
+        #: The live model package ARN ("none" until the first promotion): written by the promotion workflow, read
+        #: by the serving stack at deploy time and by the champion/challenger gate. Here because this stack
+        #: deploys before serving and owns the package group.
+        self.live_model: LiveModelParameter | None = None
+        if config.promotion.enabled:
+            self.live_model = LiveModelParameter(
+                self,
+                "LiveModel",
+                props=LiveModelParameterProps(parameter_name=config.live_model_parameter_name),
+            )
         self.pipeline = TrainingPipeline(
             self,
             "Pipeline",
@@ -68,7 +79,8 @@ class TrainingStack(cdk.Stack):
                 region=config.region,
                 hyperparameters=hyperparameters,
                 higher_is_better=cfg.higher_is_better,
-                model_package_group_name=cfg.model_package_group_name or prefix,
+                model_package_group_name=config.model_package_group_name,
+                live_model_parameter_name=config.live_model_parameter_name if cfg.champion_challenger else None,
                 inference_instance_type=config.serving.instance_type,
                 inference_server=config.serving.server,
                 sanitize_task_factory=sanitize_task_factory if sanitize else None,

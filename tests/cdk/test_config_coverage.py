@@ -36,6 +36,11 @@ KENDRA = {
     "rag.vector_store": "kendra",
     "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/0123abcd-0123-4567-89ab-0123456789ab",
 }
+PROMOTION = {"serving.backend": "sagemaker", "promotion.enabled": True}
+DELIVERY = {"delivery.enabled": True}
+PINNED = {"account": ACCOUNT, "region": "us-east-1"}
+GITHUB = {"delivery.github.enabled": True, "delivery.github.repository": "acme/llm"}
+CONNECTION = f"arn:aws:codeconnections:us-east-1:{ACCOUNT}:connection/0123abcd-0000-1111-2222-333344445555"
 
 #: Changed values the generic rule (flip a bool, next Literal, +1 within bounds) cannot guess, and the keys
 #: a change needs to be valid or to matter (a dict: ``{key: value, **companions}``).
@@ -191,6 +196,26 @@ CHANGES: dict[str, dict[str, Any]] = {
     "rag.embedding_model": {"rag.embedding_model": "cohere.embed-english-v3"},
     "rag.embedding_dimensions": {"rag.embedding_dimensions": 512},
     "rag.knowledge_prefix": {"rag.knowledge_prefix": "docs/"},
+    "promotion.enabled": {"serving.model_package_arn": None, "promotion.enabled": True},
+    "promotion.parameter_name": {**PROMOTION, "promotion.parameter_name": "/models/live"},
+    "training.champion_challenger": {**PROMOTION, "training.champion_challenger": True},
+    "delivery.pipeline_name": {**DELIVERY, "delivery.pipeline_name": "other-delivery"},
+    "delivery.connection_arn": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
+    "delivery.repository": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/other"},
+    "delivery.branch": {**DELIVERY, "delivery.branch": "release"},
+    "delivery.s3_object_key": {**DELIVERY, "delivery.s3_object_key": "upload/app.zip"},
+    "delivery.accounts.dev": {**DELIVERY, **PINNED, "delivery.accounts": {"dev": "210987654321"}},
+    "delivery.accounts.prod": {**DELIVERY, **PINNED, "delivery.accounts": {"prod": "210987654321"}},
+    "delivery.github.enabled": GITHUB,
+    "delivery.github.repository": {**GITHUB, "delivery.github.repository": "acme/other"},
+    "delivery.github.environment": {**GITHUB, "delivery.github.environment": "prod"},
+    "delivery.github.branch": {**GITHUB, "delivery.github.branch": "release"},
+    "delivery.github.existing_provider_arn": {
+        **GITHUB,
+        "delivery.github.existing_provider_arn": (
+            f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+        ),
+    },
 }
 
 #: Keys whose generic change only matters with other keys set (the base both synths share).
@@ -234,6 +259,20 @@ BASES: dict[str, dict[str, Any]] = {
     "training.use_spot": {"training.max_wait_seconds": 86400},
     "serving.throttle_burst": {},
     "rag.kendra_index_arn": KENDRA,
+    "promotion.enabled": SAGEMAKER,
+    "promotion.parameter_name": PROMOTION,
+    "training.champion_challenger": PROMOTION,
+    "training.champion_min_delta": {**PROMOTION, "training.champion_challenger": True},
+    "training.champion_max_latency_ratio": {**PROMOTION, "training.champion_challenger": True},
+    **{f"delivery.{key}": DELIVERY for key in ("pipeline_name", "s3_object_key")},
+    "delivery.branch": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
+    # the smoke test (and its env) exists after a stage whose API uses IAM auth
+    "delivery.smoke_allow_no_model": {**DELIVERY, "serving.auth": "iam"},
+    "delivery.connection_arn": DELIVERY,
+    "delivery.repository": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
+    "delivery.accounts.dev": {**DELIVERY, **PINNED},
+    "delivery.accounts.prod": {**DELIVERY, **PINNED},
+    **{f"delivery.github.{key}": GITHUB for key in ("repository", "environment", "branch", "existing_provider_arn")},
 }
 
 #: Keys that must change these stacks (default: any one stack). The prefixes are read by the Glue job
@@ -322,10 +361,18 @@ def _synth(frozen: tuple[tuple[str, str], ...]) -> dict[str, dict[str, Any]]:
     app = cdk.App(context=context)
     pipeline = build_pipeline(app, config, compliance_checks=False)
     assembly = app.synth()
-    return {
+    templates = {
         component: assembly.get_stack_by_name(stack.stack_name).template
         for component, stack in zip(("data", "training", "serving", "monitoring"), pipeline.stacks, strict=True)
     }
+    # the deploy tooling (delivery pipeline, GitHub deploy role) and the stacks of the pipeline's stages
+    for name, stack in (("delivery", pipeline.delivery), ("github", pipeline.github)):
+        if stack is not None:
+            templates[name] = assembly.get_stack_by_name(stack.stack_name).template
+    for nested in assembly.nested_assemblies:
+        for stage_stack in nested.nested_assembly.stacks:
+            templates[f"{nested.display_name}/{stage_stack.stack_name}"] = stage_stack.template
+    return templates
 
 
 def _templates(overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -348,7 +395,7 @@ def test_every_config_key_changes_the_synthesized_output(key: str) -> None:
     change = CHANGES.get(key) or _generic_change(key, LEAVES[key])
     before = _templates(base)
     after = _templates({**base, **change})
-    changed = {component for component in before if before[component] != after[component]}
+    changed = {c for c in before.keys() | after.keys() if before.get(c) != after.get(c)}
     required = REACHES.get(key)
     if required is None:
         assert changed, f"{key}: changing it to {change} leaves every template unchanged (reaches nothing)"

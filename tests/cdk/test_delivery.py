@@ -351,10 +351,9 @@ def test_the_whole_prod_app_deploys_from_the_pipeline_nag_and_cfn_lint_clean(tmp
     template = Template.from_json(json.loads((tmp_path / "llm-pipeline-delivery.template.json").read_text()))
     (prod,) = [s for s in pipeline_stages(template) if s["Name"] == "prod"]
     deployed = {a["Configuration"]["StackName"] for a in prod["Actions"] if "StackName" in a.get("Configuration", {})}
-    # Inside a Stage, CloudFormation names default to "<stage>-<id>"; build_pipeline should pass
-    # stack_name=config.stack_name(...) so the pipeline and a hand deploy manage the same stacks (integration note).
+    # build_pipeline passes stack_name=config.stack_name(...): the pipeline and a hand deploy manage the same stacks
     expected = {config.stack_name(c) for c in ("data", "training", "serving", "monitoring")}
-    assert {name.removeprefix("prod-") for name in deployed} == expected
+    assert deployed == expected
     templates = sorted(str(p) for p in tmp_path.rglob("*.template.json"))
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     proc = subprocess.run([str(cfn_lint), "--format", "parseable", "--regions", REGION, "--", *templates],

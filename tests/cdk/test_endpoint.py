@@ -463,8 +463,9 @@ def _load(**context: Any) -> Any:
 
 def test_config_defaults_dev_bedrock_prod_sagemaker() -> None:
     assert _load().serving.backend == "bedrock"
-    prod = _load(env="prod").serving
-    assert prod.backend == "sagemaker" and prod.model_package_arn == "llm-pipeline-prod/1"
+    prod = _load(env="prod")
+    # prod deploys before any model exists: the live model comes from promotion (the live-model parameter)
+    assert prod.serving.backend == "sagemaker" and prod.serving.model_package_arn is None and prod.promotion.enabled
 
 
 @pytest.mark.parametrize(

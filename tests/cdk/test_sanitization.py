@@ -485,6 +485,9 @@ def test_props_reject_inconsistent_values() -> None:
         SanitizeOptions(entity_modes={"SSN": "drop"})
     with pytest.raises(ValueError, match="text_fields or scan_all_strings"):
         SanitizeOptions(scan_all_strings=False)
+    with pytest.raises(ValueError, match="pii_profile='strict'"):
+        SanitizeOptions(pii_profile="strict")
+    assert SanitizeOptions().job_arguments()["--pii_profile"] == "recall"
     with pytest.raises(ValueError, match="raw_prefix"):
         PiiSanitizationProps(raw_prefix="incoming")
     with pytest.raises(ValueError, match="must not overlap"):
