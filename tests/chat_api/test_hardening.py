@@ -173,3 +173,11 @@ def test_no_conversation_path_gives_a_5xx(test_client: TestClient, method: str, 
     resp = test_client.request(method, f"/v1/conversations/{encoded}", json={"title": "t"})
     assert resp.status_code < 500
     assert resp.status_code in (400, 404, 405)
+
+
+@pytest.mark.parametrize("rating", [[], {}, [1], {"up": 1}])
+def test_unhashable_rating_is_400(test_client: TestClient, rating: Any) -> None:
+    """Found by the property above: a list or object rating is a 400 naming ``rating`` (was a TypeError, 500)."""
+    body = json.dumps({"completion_id": "chatcmpl-" + "0" * 32, "rating": rating}).encode()
+    resp = post(test_client, "/v1/feedback", body)
+    assert resp.status_code == 400 and resp.json()["error"]["param"] == "rating"

@@ -454,7 +454,7 @@ class ChatService:
         comment = body.get("comment")
         if not isinstance(completion_id, str):
             raise invalid("completion_id must be a string.", "completion_id")
-        if isinstance(rating, bool) or rating not in RATINGS:
+        if isinstance(rating, bool) or not isinstance(rating, str | int) or rating not in RATINGS:
             raise invalid('rating must be "up", "down", 1 or -1.', "rating")
         if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS):
             raise invalid(f"comment must be a string of at most {MAX_COMMENT_CHARS} characters.", "comment")
