@@ -29,16 +29,25 @@ def _lake_bucket_ids(result: SynthResult) -> dict[str, str]:
     }
 
 
-def test_six_buckets_and_one_rotating_key(dev: SynthResult) -> None:
+def _lake_key_id(result: SynthResult) -> str:
+    lake = result.pipeline.data.data_lake
+    return cdk.Stack.of(lake).get_logical_id(lake.key.node.default_child)  # type: ignore[arg-type]
+
+
+def test_six_buckets_and_one_rotating_lake_key(dev: SynthResult) -> None:
     t = dev.template("data")
     t.resource_count_is("AWS::S3::Bucket", LAKE_BUCKETS)
-    t.resource_count_is("AWS::KMS::Key", 1)
-    t.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    keys = t.find_resources("AWS::KMS::Key")
+    lake_keys = [k for k, v in keys.items() if "data lake" in v["Properties"].get("Description", "")]
+    assert lake_keys == [_lake_key_id(dev)]
+    # the only other key is the knowledge base's own vector-store key (rag.enabled)
+    assert len(keys) == 1 + (dev.pipeline.data.knowledge_base is not None)
+    assert all(v["Properties"]["EnableKeyRotation"] is True for v in keys.values())
 
 
 def test_every_bucket_is_kms_encrypted_with_the_lake_key_and_bucket_keys(dev: SynthResult) -> None:
     t = dev.template("data")
-    key_id = next(iter(t.find_resources("AWS::KMS::Key")))
+    key_id = _lake_key_id(dev)
     for props in (b["Properties"] for b in _buckets(t).values()):
         rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
         assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"

@@ -98,9 +98,9 @@ def test_data_capture_when_asked_for_is_encrypted_and_under_data_capture() -> No
 def test_model_from_package_with_network_isolation(prod: SynthResult) -> None:
     model = _one(prod.template("serving"), "AWS::SageMaker::Model")["Properties"]
     container = model["PrimaryContainer"]
-    assert container["ModelPackageName"] == (
-        "arn:aws:sagemaker:us-east-1:123456789012:model-package/llm-pipeline-prod/1"
-    )
+    # prod promotes by approval: the package is the live-model SSM parameter's value at deploy time
+    assert set(container["ModelPackageName"]) == {"Ref"}
+    assert "livemodelpackage" in container["ModelPackageName"]["Ref"]
     assert "Image" not in container  # the package carries its inference image
     assert model["EnableNetworkIsolation"] is True
     assert container["Environment"]["HF_MODEL_ID"] == "/opt/ml/model"
@@ -193,11 +193,12 @@ def test_prod_backend_contract(prod: SynthResult) -> None:
     backend = prod.pipeline.serving.backend
     assert isinstance(backend, InferenceBackend) and isinstance(backend, ModelEndpoint)
     assert backend.backend_name == "sagemaker"
-    assert dict(backend.environment) == {
-        "BACKEND": "sagemaker",
-        "ENDPOINT_NAME": "llm-pipeline-prod-llm",
-        "MODEL_VERSION": "llm-pipeline-prod/1",
-    }
+    env = dict(backend.environment)
+    assert set(env) == {"BACKEND", "ENDPOINT_NAME", "MODEL_VERSION", "LIVE_MODEL_PACKAGE_ARN"}
+    assert (env["BACKEND"], env["ENDPOINT_NAME"]) == ("sagemaker", "llm-pipeline-prod-llm")
+    # promotion: both carry the live-model parameter's value ("none" until the first promotion)
+    assert cdk.Token.is_unresolved(env["LIVE_MODEL_PACKAGE_ARN"])
+    assert env["MODEL_VERSION"] == env["LIVE_MODEL_PACKAGE_ARN"]
     metrics = backend.alarm_metrics()
     assert set(metrics) == {
         "ModelLatencyP99", "Invocation5XXErrors", "Invocation4XXErrors", "CPUUtilization", "GPUMemoryUtilization",
