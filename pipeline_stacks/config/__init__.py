@@ -13,7 +13,7 @@ whose message names the key, the offending value and what is allowed, so a mista
 ``cdk synth`` and never as a CloudFormation rollback.
 
 One module per section: ``data_lake``, ``sanitization``, ``training``, ``serving`` (assembled from
-``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``; ``pipeline`` holds the
+``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``web``; ``pipeline`` holds the
 root model and ``loading`` the layering. Constructs never import this package: the stacks map config
 to construct props.
 """
@@ -52,6 +52,7 @@ from pipeline_stacks.config.training import (
     TRAINIUM_TRAINING_INSTANCES,
     TrainingConfig,
 )
+from pipeline_stacks.config.web import WebConfig
 from pipeline_stacks.validation import BEDROCK_MODEL_ID_PATTERN, BEDROCK_PROFILE_SOURCE_PREFIXES
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "ServingConfig",
     "SubnetId",
     "TrainingConfig",
+    "WebConfig",
     "load_config",
     "validate_config",
 ]

@@ -10,6 +10,7 @@ from pipeline_stacks.config.monitoring import MonitoringConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.training import TrainingConfig
+from pipeline_stacks.config.web import WebConfig
 
 
 class PipelineConfig(_Section):
@@ -31,6 +32,7 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("region")
     @classmethod
@@ -71,6 +73,15 @@ class PipelineConfig(_Section):
             raise ValueError(
                 f"serving.cors_allowed_origins has non-TLS origins {plain!r}, which are not allowed when "
                 "env_name='prod'; allowed: https:// origins"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _web_signs_in_with_cognito(self) -> PipelineConfig:
+        if self.web.enabled and self.serving.auth != "cognito":
+            raise ValueError(
+                f"web.enabled=true needs serving.auth='cognito' (got {self.serving.auth!r}): the browser signs in "
+                "through the user pool; set web.enabled=false for an IAM-only API"
             )
         return self
 
