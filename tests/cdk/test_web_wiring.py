@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline_stacks.config import ConfigError, load_config
-from tests.cdk.support import SynthResult, cdk_json_context, synth_pipeline
+from tests.cdk.support import SynthResult, cdk_json_context
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +49,8 @@ def _site(result: SynthResult) -> str:
 
 
 @pytest.fixture(scope="module")
-def no_web(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
-    return synth_pipeline(tmp_path_factory.mktemp("no-web"), **{"web.enabled": False})
+def no_web(dev_without_web: SynthResult) -> SynthResult:
+    return dev_without_web
 
 
 def test_the_ui_is_served_by_cloudfront_from_a_private_bucket_through_oac(dev: SynthResult) -> None:
