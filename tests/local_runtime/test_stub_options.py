@@ -6,6 +6,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lambda_src" / "front_door"))
@@ -19,8 +20,8 @@ from local_runtime.lifecycle import Paths  # noqa: E402
 PROMPT = "Check <img src=x onerror=alert(1)> and [x](javascript:alert(2)) end"
 
 
-def _stream(settings: object, text: str) -> tuple[list[str], list[float]]:
-    backend = build_backend(settings)  # type: ignore[arg-type]
+def _stream(settings: Any, text: str) -> tuple[list[str], list[float]]:
+    backend = build_backend(settings)
     request = ChatRequest(messages=[Message(role="user", content=text)], model=None, max_tokens=100)
 
     async def run() -> tuple[list[str], list[float]]:
