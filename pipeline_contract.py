@@ -24,6 +24,7 @@ __all__ = [
     "FrontDoorMetric",
     "InteractionRecord",
     "Layout",
+    "RetrievalLimits",
     "SanitizationMetric",
     "feedback_key",
     "interaction_key",
@@ -103,6 +104,14 @@ class FrontDoorEnv:
     INTERACTIONS_BUCKET: Final = "INTERACTIONS_BUCKET"
     INTERACTIONS_PREFIX: Final = "INTERACTIONS_PREFIX"
     FEEDBACK_PREFIX: Final = "FEEDBACK_PREFIX"
+    #: Retrieval (``retrieval.retriever_from_env`` / ``retrieval.defaults_from_env``), set when ``rag.enabled``:
+    #: the Bedrock knowledge base id, and the deployment defaults for requests without a ``retrieval`` field
+    #: (``rag.default_on``: ``true``/``false``; ``rag.top_k``).
+    KNOWLEDGE_BASE_ID: Final = "KNOWLEDGE_BASE_ID"
+    RAG_DEFAULT_ON: Final = "RAG_DEFAULT_ON"
+    RAG_TOP_K: Final = "RAG_TOP_K"
+    #: Local mode only (``make local``): a ``python -m retrieval index`` folder, used when no knowledge base id is set.
+    RAG_LOCAL_INDEX: Final = "RAG_LOCAL_INDEX"
     KMS_KEY_ID: Final = "KMS_KEY_ID"
     PROMPT_MAX_CHARS: Final = "PROMPT_MAX_CHARS"
     MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
@@ -121,8 +130,20 @@ class FrontDoorEnv:
     CONVERSATION_TTL_DAYS: Final = "CONVERSATION_TTL_DAYS"
     MAX_TOKENS_CAP: Final = "MAX_TOKENS_CAP"
     GUARDRAIL_STREAM_MODE: Final = "GUARDRAIL_STREAM_MODE"
+    #: ARN of the model package the endpoint serves, or :attr:`NO_MODEL` before the first promotion.
+    LIVE_MODEL_PACKAGE_ARN: Final = "LIVE_MODEL_PACKAGE_ARN"
+    #: Value of ``LIVE_MODEL_PACKAGE_ARN`` while no model has been promoted (the chat API answers 503).
+    NO_MODEL: Final = "none"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+
+class RetrievalLimits:
+    """Bounds the chat API's ``retrieval`` extension accepts and the ``rag.*`` config is checked against."""
+
+    #: Largest ``retrieval.top_k`` (and ``rag.top_k``); the default when neither the request nor config sets it.
+    MAX_TOP_K: Final = 20
+    DEFAULT_TOP_K: Final = 4
 
 
 # --------------------------------------------------------------------------- metrics
@@ -143,6 +164,12 @@ class FrontDoorMetric:
     FEEDBACK_LOG_FAILURES: Final = "FeedbackLogFailures"
     CLIENT_ERRORS: Final = "ClientErrors"
     UNHANDLED_ERRORS: Final = "UnhandledErrors"
+    # The chat API (lambda_src/front_door/chat_api).
+    CHAT_REQUESTS: Final = "ChatRequests"
+    TIME_TO_FIRST_TOKEN: Final = "TimeToFirstToken"
+    CONVERSATION_WRITE_FAILURES: Final = "ConversationWriteFailures"
+    MALFORMED_EVENTS: Final = "MalformedEvents"
+    NO_MODEL_DEPLOYED: Final = "NoModelDeployed"
 
 
 class SanitizationMetric:

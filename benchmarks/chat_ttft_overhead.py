@@ -14,7 +14,7 @@ p50/p99 for streaming (first content chunk) and buffered (whole JSON answer), th
 baseline at each percentile, and the per-chunk overhead (difference of the mean inter-chunk interval). Targets:
 p99 TTFT overhead <= 10 ms, <= 1 ms per chunk. Also the cold start of the Lambda app: ``import chat_api.app`` +
 building the app in a fresh interpreter, and ``run.sh`` start to ``/healthz`` ready (what the Lambda Web Adapter
-waits for), against the previous Powertools handler's import (``import handler``).
+waits for). (The previous Powertools handler, measured against it before, is removed.)
 
     .venv/bin/python benchmarks/chat_ttft_overhead.py [--requests 300] [--tokens-per-s 200] [--json out.json]
 """
@@ -220,7 +220,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def cold_start(runs: int) -> dict[str, float]:
-    """Median ms: new app import + build, old handler import, run.sh to ready, first request."""
+    """Median ms: app import + build, run.sh to ready, first request."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)]), "BACKEND": "stub",
            "STORAGE": "local", "LOCAL_LAKE_DIR": tempfile.mkdtemp(), "CONVERSATIONS_SQLITE":
            tempfile.mkdtemp() + "/c.sqlite3", "POWERTOOLS_TRACE_DISABLED": "true"}
@@ -228,7 +228,6 @@ def cold_start(runs: int) -> dict[str, float]:
     probes = {
         "chat_app_import_ms": "import chat_api.app as a; a.create_app()",
         "chat_app_plus_uvicorn_import_ms": "import uvicorn, chat_api.app as a; a.create_app()",
-        "previous_handler_import_ms": "import handler",
     }
     out: dict[str, float] = {}
     for name, code in probes.items():

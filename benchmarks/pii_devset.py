@@ -677,12 +677,12 @@ def format_report(rep: Report, types: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
-def engine_detector() -> tuple[Detector, Callable[[str], bool]]:
+def engine_detector(profile: str = "balanced") -> tuple[Detector, Callable[[str], bool]]:
     """Our engine as a :data:`Detector`, plus the gazetteer-membership test for PERSON names."""
-    from pii_engine import Engine
+    from pii_engine import Engine, EngineConfig
     from pii_engine.recognizers.names import gazetteers
 
-    engine = Engine()
+    engine = Engine(EngineConfig(profile=profile) if profile != "balanced" else EngineConfig())
 
     def det(text: str) -> list[tuple[str, int, int]]:
         return [(s.type, s.start, s.end) for s in engine.detect(text)]

@@ -288,15 +288,17 @@ def score_negatives(texts: Sequence[str], preds: Sequence[Sequence[Span]], kind:
             m.prose_chars += len(text)
         else:
             m.code_chars += len(text)
-        for t, _, _ in pred:
+        for t, s, e in pred:
             hits[t] += 1
+            # shown by --show-misses FP_prose / FP_code (dev split only, like every miss)
+            m.misses.setdefault(f"FP_{kind}", []).append(f"{t} {text[s:e]!r}  <-  {text[max(0, s - 60):e + 30]!r}")
     return m
 
 
-def evaluate_split(split: str, module: str, data: Path = DATA) -> Metrics:
-    """Score one split of the corpus through the CLI."""
+def evaluate_split(split: str, module: str, data: Path = DATA, extra_args: Sequence[str] = ()) -> Metrics:
+    """Score one split of the corpus through the CLI (``extra_args`` are passed to it, e.g. ``--profile recall``)."""
     records, prose, code = load_split(split, data)
-    preds = cli_detect([r.text for r in records] + prose + code, module)
+    preds = cli_detect([r.text for r in records] + prose + code, module, extra_args)
     n1, n2 = len(records), len(records) + len(prose)
     m = score_records(records, preds[:n1])
     score_negatives(prose, preds[n1:n2], "prose", m)
@@ -304,7 +306,9 @@ def evaluate_split(split: str, module: str, data: Path = DATA) -> Metrics:
     return m
 
 
-def evaluate_faker_devset(module: str, n_records: int, n_negatives: int, seed: int) -> dict[str, Any]:
+def evaluate_faker_devset(
+    module: str, n_records: int, n_negatives: int, seed: int, extra_args: Sequence[str] = ()
+) -> dict[str, Any]:
     """The existing Faker dev set, scored by ``benchmarks/pii_devset.py``'s own ``evaluate``, detections via the CLI."""
     spec = importlib.util.spec_from_file_location("pii_devset", ROOT / "benchmarks" / "pii_devset.py")
     assert spec and spec.loader
@@ -314,7 +318,7 @@ def evaluate_faker_devset(module: str, n_records: int, n_negatives: int, seed: i
     records = devset.generate(n_records, seed)
     negatives = devset.hard_negatives(n_negatives, seed + 1)
     texts = [r.text for r in records] + list(negatives)
-    cache = dict(zip(texts, cli_detect(texts, module), strict=True))
+    cache = dict(zip(texts, cli_detect(texts, module, extra_args), strict=True))
     rep = devset.evaluate(records, negatives, lambda t: cache[t])
     types = {}
     for t in ORDER:
@@ -409,26 +413,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--devset-records", type=int, default=2000)
     ap.add_argument("--devset-negatives", type=int, default=1000)
     ap.add_argument("--devset-seed", type=int, default=1234)
+    ap.add_argument("--max-misses", type=int, default=40, help="how many misses --show-misses prints")
+    ap.add_argument("--profile", default=None, help="engine profile passed to the CLI (balanced/recall)")
     ap.add_argument(
         "--show-misses", default=None, metavar="TYPE", help="print up to 40 misses of TYPE (dev split only)"
     )
     args = ap.parse_args(argv)
 
     module = resolve_cli_module(args.cli_module)
-    print(f"engine CLI: python -m {module} detect")
+    extra = ["--profile", args.profile] if args.profile else []
+    print(f"engine CLI: python -m {module} detect {' '.join(extra)}".rstrip())
     splits = ["dev", "heldout"] if args.split == "both" else [args.split]
     results: dict[str, dict[str, Any]] = {}
     for split in splits:
-        m = evaluate_split(split, module, args.data)
+        m = evaluate_split(split, module, args.data, extra)
         results[f"corpus {split}"] = m.as_dict()
         print()
         print(markdown_single(f"held-out corpus, {split} split", results[f"corpus {split}"]))
         if args.show_misses and split == "dev":
             print(f"\n--- misses ({args.show_misses}, dev split)")
-            print("\n".join(m.misses.get(args.show_misses, [])[:40]))
+            print("\n".join(m.misses.get(args.show_misses, [])[: args.max_misses]))
     if args.side_by_side:
         results["Faker dev set"] = evaluate_faker_devset(
-            module, args.devset_records, args.devset_negatives, args.devset_seed
+            module, args.devset_records, args.devset_negatives, args.devset_seed, extra
         )
         print("\n### side by side\n")
         print(markdown_side_by_side({"Faker dev set": results["Faker dev set"],

@@ -55,6 +55,7 @@ OPTIONAL_ARGS: Mapping[str, str] = {
     "max_record_bytes": "1048576",
     "entities": "",  # comma-separated subset of ENTITY_TYPES; empty = all
     "min_score": "0.5",
+    "pii_profile": "recall",  # recall (training data) | balanced; see docs/pii-engine.md "Profiles"
     "default_mode": "mask",  # mask | hash | drop
     "entity_modes": "",  # e.g. "US_SSN=drop,EMAIL_ADDRESS=hash"
     "hash_key_secret_arn": "",  # Secrets Manager secret holding the HMAC key; required for hash mode
@@ -163,6 +164,7 @@ def parse_job_args(resolved: Mapping[str, str], bookmark: str = "job-bookmark-di
         "max_record_bytes": int(args["max_record_bytes"]),
         "entities": frozenset(_csv(args["entities"]) or ENTITY_TYPES),
         "min_score": float(args["min_score"]),
+        "pii_profile": args["pii_profile"].strip().lower(),
         "default_mode": args["default_mode"].strip().lower(),
         "entity_modes": tuple(entity_modes),
     }

@@ -118,6 +118,8 @@ class SanitizeConfig:
     default_mode: str = Mode.MASK.value
     entity_modes: tuple[tuple[str, str], ...] = ()
     hash_key: bytes | None = field(default=None, repr=False)
+    #: PII engine profile: ``recall`` (default: training data, a missed name is memorised) or ``balanced``.
+    pii_profile: str = "recall"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text_fields", tuple(self.text_fields))
@@ -140,6 +142,7 @@ class SanitizeConfig:
             default_mode=Mode(self.default_mode),
             entity_modes={name: Mode(mode) for name, mode in self.entity_modes},
             hash_key=self.hash_key,
+            profile=self.pii_profile,
         )
 
 

@@ -15,7 +15,7 @@ import sys
 from typing import TextIO
 
 from pii_engine.engine import Engine
-from pii_engine.model import ENTITY_TYPES, EngineConfig, Mode
+from pii_engine.model import ENTITY_TYPES, PROFILES, EngineConfig, Mode
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,6 +43,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="registered second-tier detector, e.g. comprehend",
     )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="balanced",
+        help="balanced (default) or recall (recall-first for PHI: training data)",
+    )
     return p.parse_args(argv)
 
 
@@ -63,6 +69,7 @@ def run(
             default_mode=Mode(args.mode),
             hash_key=key.encode() if key else None,
             second_tier=args.second_tier,
+            profile=args.profile,
         )
     except ValueError as exc:
         msg = str(exc).replace(

@@ -69,7 +69,7 @@ CONTEXT_WORDS: dict[str, str] = {
     "US_BANK_NUMBER": _ctx(
         r"account",
         r"acct",
-        r"acc",
+        r"acc(?=\.?[ \t]*[n#:])",  # "acc no", "acc#", "acc:"; not the variable "acc = ..."
         r"a/c",
         r"bank",
         r"checking",
@@ -260,6 +260,7 @@ class Doc:
     hints: frozenset[str]
     has_digit: bool = True
     number_starts: dict[str, list[int]] | None = None  # see :func:`number_starts`
+    recall: bool = False  # the recall-first profile is on
 
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""

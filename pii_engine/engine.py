@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import pairwise
 from operator import attrgetter
 
 from pii_engine import context
 from pii_engine.model import EngineConfig, Mode, Redaction, Span
+from pii_engine.normalize import normalize
 from pii_engine.recognizers import RECOGNIZERS
 from pii_engine.registry import ENTITY_TYPES, HASH_ALNUM_TYPES, PRIORITY
 
@@ -30,24 +32,71 @@ def _blank(m: re.Match[str]) -> str:
     return " " * (m.end() - m.start())
 
 
+#: Instrumentation for the complexity test (tests/pii/test_pii_scaling.py): running count of the span/interval
+#: comparisons made by :func:`resolve_overlaps` and :func:`drop_placeholder_overlaps` (tree steps and binary-search
+#: probes; the sorts are not counted). Updated once per call, so it costs nothing measurable.
+STATS: dict[str, int] = {"comparisons": 0}
+
+
 def resolve_overlaps(spans: list[Span]) -> list[Span]:
     """Keep a non-overlapping subset, sorted by start.
 
     Candidates are considered longest first, then highest score, then by :data:`PRIORITY`, then leftmost;
     a candidate is kept if it does not overlap any span kept before it. Identical input gives identical output.
+
+    O(n log n): a candidate ``[s, e)`` overlaps a kept span iff the largest end among kept spans starting before
+    ``e`` exceeds ``s``; that prefix maximum lives in a Fenwick tree indexed by the rank of the start, so each
+    candidate costs one binary search and two O(log n) tree walks instead of a scan of every kept span.
     """
     by_start = sorted(spans, key=_START)
+    n = len(by_start)
     if all(a.end <= b.start for a, b in pairwise(by_start)):
+        STATS["comparisons"] += n
         return by_start  # nothing overlaps (the common case)
     ordered = sorted(
         spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start)
     )
+    starts = [s.start for s in by_start]
+    tree = [-1] * (n + 1)  # 1-based Fenwick tree of prefix maxima of kept ends (-1: none; offsets are >= 0)
     kept: list[Span] = []
+    steps = n + n * n.bit_length()  # the pairwise scan + one binary search per candidate
     for cand in ordered:
-        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
+        lo, i = cand.start, bisect_left(starts, cand.end)  # i = number of candidates starting before cand.end
+        while i > 0:
+            steps += 1
+            if tree[i] > lo:
+                break  # a kept span starts before cand.end and ends after cand.start
+            i &= i - 1
+        else:
             kept.append(cand)
+            end, i = cand.end, bisect_left(starts, lo) + 1
+            while i <= n:
+                steps += 1
+                tree[i] = max(tree[i], end)
+                i += i & -i
+    STATS["comparisons"] += steps
     kept.sort(key=_START)
     return kept
+
+
+def drop_placeholder_overlaps(spans: list[Span], holes: list[tuple[int, int]]) -> list[Span]:
+    """``spans`` without those overlapping any of ``holes`` (placeholders: sorted, disjoint, non-empty).
+
+    O(n log m): hole ends increase with their starts, so the only hole that can overlap ``[s, e)`` is the first
+    one ending after ``s`` (a binary search), and it does iff it starts before ``e``.
+    """
+    if not holes:
+        return spans
+    h_starts = [a for a, _ in holes]
+    h_ends = [b for _, b in holes]
+    m = len(holes)
+    out = []
+    for s in spans:
+        i = bisect_right(h_ends, s.start)
+        if i == m or h_starts[i] >= s.end:
+            out.append(s)
+    STATS["comparisons"] += len(spans) * (m.bit_length() + 1)
+    return out
 
 
 def normalise_value(entity_type: str, value: str) -> str:
@@ -67,6 +116,7 @@ class Engine:
         self._recognizers = [
             rec for rec, types in RECOGNIZERS.values() if types & wanted
         ]
+        self._recall = self.config.profile == "recall"
         self._second = None
         if self.config.second_tier:
             from pii_engine.second_tier import create
@@ -74,14 +124,32 @@ class Engine:
             self._second = create(self.config.second_tier)
 
     def detect(self, text: str, *, field: str | None = None) -> list[Span]:
-        """Entities in ``text`` (sorted, non-overlapping, score >= ``min_score``); ``field`` is the JSON key."""
+        """Entities in ``text`` (sorted, non-overlapping, score >= ``min_score``); ``field`` is the JSON key.
+
+        Detection runs on the normalised text (:mod:`pii_engine.normalize`: NFKC, format characters removed,
+        HTML/URL escapes decoded, spelled-out e-mails); the spans are offsets in ``text`` itself.
+        """
+        norm = normalize(text) if text else None
+        if norm is None:
+            return self._detect(text, field)
+        return norm.map_spans(self._detect(norm.text, field))[0]
+
+    def _find(self, text: str, field: str | None) -> tuple[list[Span], list[str] | None]:
+        """Spans in ``text`` and, when ``text`` was normalised, the normalised value of each (for hashing)."""
+        norm = normalize(text) if text else None
+        if norm is None:
+            return self._detect(text, field), None
+        return norm.map_spans(self._detect(norm.text, field))
+
+    def _detect(self, text: str, field: str | None) -> list[Span]:
+        """Entities in already normalised ``text``."""
         if not text:
             return []
         lower = (
             PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
         )
         doc = context.Doc(
-            lower, context.field_types(field), _DIGIT.search(text) is not None
+            lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall
         )
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
@@ -112,13 +180,9 @@ class Engine:
                     cands.append(Span(etype, start, start + len(stripped), 0.8))
                 break
         if "[" in text and cands:
-            holes = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
-            if holes:
-                cands = [
-                    s
-                    for s in cands
-                    if all(s.end <= a or s.start >= b for a, b in holes)
-                ]
+            cands = drop_placeholder_overlaps(
+                cands, [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
+            )
         return resolve_overlaps(cands)
 
     def _placeholder(self, span: Span, value: str) -> str:
@@ -136,11 +200,11 @@ class Engine:
             return f"[{span.type}:{digest}]"
         return f"[{span.type}]"
 
-    def _apply(self, text: str, spans: list[Span]) -> str:
+    def _apply(self, text: str, spans: list[Span], values: list[str] | None = None) -> str:
         parts, pos = [], 0
-        for s in spans:
+        for i, s in enumerate(spans):
             parts.append(text[pos : s.start])
-            parts.append(self._placeholder(s, text[s.start : s.end]))
+            parts.append(self._placeholder(s, text[s.start : s.end] if values is None else values[i]))
             pos = s.end
         parts.append(text[pos:])
         return "".join(parts)
@@ -153,14 +217,15 @@ class Engine:
         ``redact(redact(x).text).text == redact(x).text``. ``spans`` are the first-round spans (input offsets);
         ``counts`` include all rounds.
         """
-        spans = self.detect(text, field=field)
+        spans, values = self._find(text, field)
         if not spans:
             return Redaction(text, (), False, {})
         counts = Counter(s.type for s in spans)
         modes = {self.config.mode_for(s.type) for s in spans}
-        out = self._apply(text, spans)
-        while more := self.detect(out, field=field):
+        out = self._apply(text, spans, values)
+        while (found := self._find(out, field))[0]:
+            more, values = found
             counts.update(s.type for s in more)
             modes.update(self.config.mode_for(s.type) for s in more)
-            out = self._apply(out, more)
+            out = self._apply(out, more, values)
         return Redaction(out, tuple(spans), Mode.DROP in modes, dict(counts))

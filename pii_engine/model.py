@@ -58,6 +58,11 @@ def _check_entities(
         )
 
 
+#: Detection profiles: ``balanced`` (precision and recall; interactive paths) and ``recall`` (recall-first for
+#: PHI: capitalised words that are neither ordinary words nor known safe terms become name/place candidates).
+PROFILES: tuple[str, ...] = ("balanced", "recall")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Engine settings. Invalid values raise ``ValueError`` at construction."""
@@ -68,6 +73,8 @@ class EngineConfig:
     entity_modes: Mapping[str, Mode] = field(default_factory=dict, hash=False)
     hash_key: bytes | None = None
     second_tier: str | None = None
+    #: ``"balanced"`` (default) or ``"recall"``: recall-first for PHI (training data), see docs/pii-engine.md.
+    profile: str = "balanced"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entities", frozenset(self.entities))
@@ -97,6 +104,8 @@ class EngineConfig:
             raise ValueError(
                 "hash mode requires hash_key (load it from Secrets Manager; never hard-code it)"
             )
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; allowed: {', '.join(PROFILES)}")
         if self.second_tier is not None:
             from pii_engine.second_tier import registered
 
@@ -116,6 +125,7 @@ class EngineConfig:
                 dict(self.entity_modes),
                 self.hash_key,
                 self.second_tier,
+                self.profile,
             ),
         )
 

@@ -18,7 +18,7 @@ __all__ = ["ALARMS", "AlarmSpec", "AlarmThresholds", "Stage"]
 
 #: Which ``PipelineMonitoring.monitor_*`` call creates the alarm. ``backend:<name>`` rows read the backend's
 #: ``alarm_metrics()`` (an alarm whose metric the backend does not report is skipped).
-Stage = Literal["sanitization", "training", "front_door", "backend:sagemaker", "backend:bedrock"]
+Stage = Literal["sanitization", "knowledge_base", "training", "front_door", "backend:sagemaker", "backend:bedrock"]
 
 
 class AlarmThresholds(BaseModel):
@@ -48,6 +48,15 @@ class AlarmThresholds(BaseModel):
     quarantine_share_percent: float = Field(5.0, gt=0, le=100, description="Quarantined share of sanitization input.")
     interaction_log_failures: int = Field(
         1, ge=1, description="Interactions the front door failed to store, per period."
+    )
+    conversation_write_failures: int = Field(
+        1, ge=1, description="Conversation writes (DynamoDB) the chat API failed, per period."
+    )
+    malformed_events: int = Field(
+        1, ge=1, description="Requests with an unusable platform request context (a misconfigured integration)."
+    )
+    time_to_first_token_p99_ms: int = Field(
+        10_000, ge=100, le=900_000, description="Chat API p99 time to the first answer token."
     )
     anomaly_band_std_devs: float = Field(3.0, gt=0, le=10, description="Width of the anomaly-detection bands.")
 
@@ -95,6 +104,22 @@ ALARMS: tuple[AlarmSpec, ...] = (
         threshold="quarantine_share_percent",
         description="More than {threshold}% of input records were quarantined "
         "(malformed, over-size or drop-mode PII): check the producer and the quarantine bucket.",
+    ),
+    # --- knowledge base (rag.*; not for vector_store='kendra', whose connectors ingest)
+    AlarmSpec(
+        name="KnowledgeIngestionFailed",
+        stage="knowledge_base",
+        metric="metric_failed_ingestions",
+        threshold=1,
+        description="A knowledge-base ingestion failed (job FAILED/STOPPED or failed documents): new sanitized "
+        "documents are not searchable.",
+    ),
+    AlarmSpec(
+        name="KnowledgeIngestionTimedOut",
+        stage="knowledge_base",
+        metric="metric_timed_out_ingestions",
+        threshold=1,
+        description="A knowledge-base ingestion run hit its timeout.",
     ),
     # --- training
     AlarmSpec(
@@ -242,5 +267,29 @@ ALARMS: tuple[AlarmSpec, ...] = (
         metric="metric_interaction_log_failures",
         threshold="interaction_log_failures",
         description="The front door could not store interactions: the continuous-learning data is incomplete.",
+    ),
+    AlarmSpec(
+        name="ConversationWriteFailures",
+        stage="front_door",
+        metric=f"handler:{FrontDoorMetric.CONVERSATION_WRITE_FAILURES}",
+        threshold="conversation_write_failures",
+        description="The chat API could not store conversations (history missing in the web UI): check the "
+        "conversations table and its KMS key.",
+    ),
+    AlarmSpec(
+        name="MalformedEvents",
+        stage="front_door",
+        metric=f"handler:{FrontDoorMetric.MALFORMED_EVENTS}",
+        threshold="malformed_events",
+        description="The chat API received requests whose platform request context is unusable (answered 400): "
+        "the API Gateway integration or the Lambda Web Adapter is misconfigured.",
+    ),
+    AlarmSpec(
+        name="TimeToFirstTokenP99",
+        stage="front_door",
+        metric="metric_time_to_first_token_p99",
+        threshold="time_to_first_token_p99_ms",
+        evaluation_periods=2,
+        description="Chat API p99 time to first token is above {threshold} ms: the model is slow or scaling out.",
     ),
 )

@@ -85,6 +85,16 @@ class Copy:
 #: Copies of :data:`SHARED_RUNTIME_MODULES` into the root of a bundle.
 SHARED_RUNTIME_COPIES: tuple[Copy, ...] = tuple(Copy(m, m) for m in SHARED_RUNTIME_MODULES)
 
+#: What the chat app needs of ``retrieval/`` (a top-level package of the wheel, like the shared modules): the
+#: interface and the Bedrock Knowledge Base retriever. Not ``retrieval/local.py`` (bm25s/numpy; local mode only).
+RETRIEVAL_RUNTIME_FILES = ("retrieval/__init__.py", "retrieval/bedrock.py")
+
+#: The front-door (chat) Lambda's copies beyond its own folder: the shared modules and the retrieval runtime.
+FRONT_DOOR_RUNTIME_COPIES: tuple[Copy, ...] = (
+    *SHARED_RUNTIME_COPIES,
+    *(Copy(f, f) for f in RETRIEVAL_RUNTIME_FILES),
+)
+
 
 @jsii.implements(cdk.ILocalBundling)
 class LocalPythonBundling:
@@ -327,7 +337,7 @@ class LocalNpmBuild:
     def __init__(self, web_dir: Path) -> None:
         self.web_dir = web_dir
 
-    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:  # noqa: ARG002
         """Called by CDK before any Docker bundling; returning True means no Docker is used."""
         dist = ensure_web_build(self.web_dir)
         shutil.copytree(dist, output_dir, ignore=shutil.ignore_patterns(_WEB_STAMP), dirs_exist_ok=True)

@@ -42,7 +42,7 @@ def build_pipeline(app: cdk.App, config: PipelineConfig, *, compliance_checks: b
         app,
         config.stack_name("data"),
         config=config,
-        description=f"LLM pipeline ({config.env_name}): KMS key, S3 data lake, PII/PHI sanitization",
+        description=f"LLM pipeline ({config.env_name}): KMS key, S3 data lake, PII/PHI sanitization, knowledge base",
         **common,
     )
     training = TrainingStack(
@@ -60,6 +60,7 @@ def build_pipeline(app: cdk.App, config: PipelineConfig, *, compliance_checks: b
         config.stack_name("serving"),
         config=config,
         data_lake=data.data_lake,
+        knowledge_base=data.knowledge_base,
         description=f"LLM pipeline ({config.env_name}): model serving and the API front door",
         **common,
     )

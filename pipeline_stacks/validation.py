@@ -15,8 +15,12 @@ __all__ = [
     "BEDROCK_MODEL_ID_PATTERN",
     "BEDROCK_PROFILE_SOURCE_PREFIXES",
     "CORS_ORIGIN_PATTERN",
+    "EMBEDDING_MODELS",
+    "KENDRA_INDEX_ARN_PATTERN",
     "S3_PREFIX_PATTERN",
     "check_cors_origins",
+    "check_disjoint_prefixes",
+    "check_embedding_model",
     "check_image_family",
     "check_log_retention",
     "check_s3_prefix",
@@ -47,6 +51,15 @@ BEDROCK_MODEL_ID_PATTERN = (
     r"(?!(?:" + "|".join(BEDROCK_PROFILE_SOURCE_PREFIXES) + r")\.)"  # a provider, not a second geography
     r"[a-z][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*(?::[0-9A-Za-z]+){0,2}"
 )
+
+#: Bedrock text embedding models a knowledge base may use, and their allowed output dimensions.
+EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
+    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
+    "cohere.embed-english-v3": (1024,),
+    "cohere.embed-multilingual-v3": (1024,),
+}
+#: An existing Amazon Kendra index (a 36-character index id).
+KENDRA_INDEX_ARN_PATTERN = r"arn:aws[a-z-]*:kendra:[a-z0-9-]+:\d{12}:index/[a-zA-Z0-9][a-zA-Z0-9-]{35}"
 
 _VPC_ID_PATTERNS = {"subnet": re.compile(r"subnet-[0-9a-f]{8,17}"), "sg": re.compile(r"sg-[0-9a-f]{8,17}")}
 
@@ -128,3 +141,30 @@ def check_s3_prefix(value: str | None, *, where: str, allow_empty: bool = False)
             f"{where}={value!r} is not an S3 prefix; allowed: {allowed}'folder/' segments ending in '/', "
             "without a leading '/'"
         )
+
+
+def check_embedding_model(model_id: str, dimensions: int, *, model_key: str, dimensions_key: str) -> None:
+    """``model_id`` is one of :data:`EMBEDDING_MODELS` and ``dimensions`` one of its output sizes.
+
+    ``model_key``/``dimensions_key`` name the two settings in the message (``rag.embedding_model``, ...).
+    """
+    dims = EMBEDDING_MODELS.get(model_id)
+    if dims is None:
+        raise ValueError(f"{model_key}={model_id!r}; allowed: {', '.join(EMBEDDING_MODELS)}")
+    if dimensions not in dims:
+        raise ValueError(
+            f"{dimensions_key}={dimensions}; allowed: {', '.join(map(str, dims))} (for {model_key}={model_id!r})"
+        )
+
+
+def check_disjoint_prefixes(prefixes: dict[str, str | None], *, where: str) -> None:
+    """No prefix of ``prefixes`` (name -> S3 prefix, in the same bucket) lies inside another (``None`` = unset,
+    ``""`` = the whole bucket, which overlaps everything)."""
+    items = [(name, value) for name, value in prefixes.items() if value is not None]
+    for i, (name, value) in enumerate(items):
+        for other, other_value in items[i + 1 :]:
+            if value.startswith(other_value) or other_value.startswith(value):
+                raise ValueError(
+                    f"{where}: {name}={value!r} overlaps {other}={other_value!r}; allowed: prefixes where neither "
+                    "starts with the other (each pass would read the other's objects)"
+                )

@@ -2,11 +2,14 @@
 
 No CDK import (runtime code). The chat app uses it like this::
 
-    from retrieval import RetrievalRequest, ground, retriever_from_env
+    from retrieval import RetrievalRequest, defaults_from_env, ground, retriever_from_env
 
     retriever = retriever_from_env()                      # once per process; None when RAG is not configured
+    defaults = defaults_from_env()                        # RAG_DEFAULT_ON / RAG_TOP_K (rag.default_on / rag.top_k)
     # ValueError -> 400 with the message
-    request = RetrievalRequest.from_body(body.get("retrieval"), default_enabled=..., default_top_k=...)
+    request = RetrievalRequest.from_body(
+        body.get("retrieval"), default_enabled=defaults.enabled, default_top_k=defaults.top_k
+    )
     grounding = ground(messages, retriever, request)      # never raises for backend failures
     if grounding.ran:
         emit_metric(RETRIEVAL_LATENCY_METRIC, grounding.latency_ms, "Milliseconds")
@@ -28,13 +31,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pipeline_contract import FrontDoorEnv, RetrievalLimits
+
 #: Env var: the Bedrock Knowledge Base id (set by the serving stack when RAG is deployed).
-KNOWLEDGE_BASE_ID_ENV = "KNOWLEDGE_BASE_ID"
+KNOWLEDGE_BASE_ID_ENV = FrontDoorEnv.KNOWLEDGE_BASE_ID
 #: Env var: a local index folder (``python -m retrieval index``), used when no knowledge base id is set.
-LOCAL_INDEX_ENV = "RAG_LOCAL_INDEX"
+LOCAL_INDEX_ENV = FrontDoorEnv.RAG_LOCAL_INDEX
 #: Env vars: deployment defaults for requests without ``retrieval`` (``rag.default_on``, ``rag.top_k``).
-DEFAULT_ON_ENV = "RAG_DEFAULT_ON"
-DEFAULT_TOP_K_ENV = "RAG_TOP_K"
+DEFAULT_ON_ENV = FrontDoorEnv.RAG_DEFAULT_ON
+DEFAULT_TOP_K_ENV = FrontDoorEnv.RAG_TOP_K
 #: Metric (unit Milliseconds) the chat app emits per retrieval, in its own metric namespace.
 RETRIEVAL_LATENCY_METRIC = "RetrievalLatency"
 #: Metric (unit Count) of passages put into a prompt; 0 means retrieval ran and found nothing.
@@ -42,8 +47,8 @@ RETRIEVAL_PASSAGES_METRIC = "RetrievalPassages"
 #: Metric (unit Count) of failed retrievals (the answer is then generated without passages).
 RETRIEVAL_ERRORS_METRIC = "RetrievalErrors"
 
-MAX_TOP_K = 20
-DEFAULT_TOP_K = 4
+MAX_TOP_K = RetrievalLimits.MAX_TOP_K
+DEFAULT_TOP_K = RetrievalLimits.DEFAULT_TOP_K
 SNIPPET_CHARS = 240
 #: Filter attribute values the retrievers accept (Bedrock KB metadata value types).
 AttributeValue = str | int | float | bool
@@ -295,6 +300,27 @@ def retriever_from_env(environ: Mapping[str, str] | None = None, **kwargs: Any) 
     return None
 
 
+@dataclass(frozen=True)
+class RetrievalDefaults:
+    """The deployment's defaults for requests without a ``retrieval`` field (``RAG_DEFAULT_ON``, ``RAG_TOP_K``)."""
+
+    enabled: bool = False
+    top_k: int = DEFAULT_TOP_K
+
+
+def defaults_from_env(environ: Mapping[str, str] | None = None) -> RetrievalDefaults:
+    """Read ``RAG_DEFAULT_ON`` (``true``/``1``/``yes``, case-insensitive; anything else is off) and ``RAG_TOP_K``
+    (1..MAX_TOP_K; unset, not a number or out of range -> :data:`DEFAULT_TOP_K`). Pass them to
+    :meth:`RetrievalRequest.from_body` as ``default_enabled``/``default_top_k``."""
+    env = os.environ if environ is None else environ
+    enabled = env.get(DEFAULT_ON_ENV, "").strip().lower() in ("true", "1", "yes")
+    try:
+        top_k = int(env.get(DEFAULT_TOP_K_ENV, ""))
+    except ValueError:
+        top_k = DEFAULT_TOP_K
+    return RetrievalDefaults(enabled=enabled, top_k=top_k if 1 <= top_k <= MAX_TOP_K else DEFAULT_TOP_K)
+
+
 __all__ = [
     "DEFAULT_ON_ENV",
     "DEFAULT_TOP_K",
@@ -307,11 +333,13 @@ __all__ = [
     "RETRIEVAL_PASSAGES_METRIC",
     "Grounding",
     "Passage",
+    "RetrievalDefaults",
     "RetrievalFilters",
     "RetrievalRequest",
     "Retriever",
     "build_grounded_messages",
     "citations",
+    "defaults_from_env",
     "ground",
     "last_user_text",
     "make_snippet",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pii_engine import context
 from pii_engine.context import Recognizer
-from pii_engine.recognizers import addresses, dates, names, network, numbers
+from pii_engine.recognizers import addresses, dates, intl, names, network, numbers
 
 RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
     **context.RECOGNIZERS,
@@ -14,6 +14,7 @@ RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
     **numbers.RECOGNIZERS,
     **dates.RECOGNIZERS,
     **addresses.RECOGNIZERS,
+    **intl.RECOGNIZERS,
     **names.RECOGNIZERS,
 }
 

@@ -49,7 +49,7 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
                 yield Span(
                     "ZIP_CODE", m.start(), m.end(), 0.7
                 )  # "10115 Berlin" (DE/FR/ES order)
-            elif text[max(0, m.start() - 2) : m.start()] == ", ":
+            elif text[max(0, m.start() - 2) : m.start()] == ", " and text[max(0, m.start() - 3)].isalpha():
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
         elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
             yield Span("ZIP_CODE", m.start(), m.end(), 0.6)  # "Gangtok - 737101"

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from pii_engine.context import Doc, Recognizer
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re, literal_alternation
-from pii_engine.recognizers.scan import _DASH_SLASH, _DATE_SEPS, _FOUR_DIGITS, _TIME, _rescan, number_starts
+from pii_engine.recognizers.scan import (
+    _DASH_SLASH,
+    _DATE_SEPS,
+    _FOUR_DIGITS,
+    _TIME,
+    _rescan,
+    number_starts,
+)
 
 # --------------------------------------------------------------------------------------------- dates, ages, zip codes
 
@@ -126,7 +133,7 @@ AGE_NUM_RE = lazy_re(
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
 )
 AGE_KEY_RE = lazy_re(
-    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w.])",
+    r"(?:aged?|age[\"']?\s*[:=]|alter\s*:?|âge\s*:?|edad\s*:?)\s*(?P<n>\d{1,3})(?![\w]|\.\d)",
     re.IGNORECASE,
 )
 _AGE_WORDS = ("age", "alter", "âge", "edad")
@@ -172,8 +179,71 @@ def find_age(text: str, doc: Doc) -> Iterator[Span]:
         yield Span("AGE", s, s + len(text.strip()), 0.8)
 
 
+_NUM_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|"
+    r"nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|(?:a|one)[- ]hundred(?:[- ](?:and[- ])?\w+)?)"
+)
+# Ages in words ("seventy-two-year-old", "aged sixty-two", "turned forty-eight", "you're 71", "lat 31", "anni 34") and
+# in other layouts/languages after the number: ", 36 years,", "56 J.", "85 éves", "59 ετών", "50 tuổi", "88 år",
+# "80 let", "93 yaşında", "26-vuotias", "96M".
+AGE_WORDS_RE = lazy_re(
+    rf"(?i:(?<![\w-])(?P<w>{_NUM_WORD})(?=[- ]years?[- ]old|[- ]year[- ]old|[- ]yrs?[- ]old|[- ]years?\b(?![ ]ago))"
+    rf"|(?:aged|turned|turns|turning|age(?:d)? of|you're|you are|is now|lat|anni|edad|idade|åldern?)[ \t:]+"
+    rf"(?P<w2>{_NUM_WORD}|\d{{1,3}})(?![\w-]|[.,]\d))"
+)
+_AGE_WORDS_GATE = ("year", "aged", "turn", "you're", "you are", "is now", "age of", "lat ", "anni ", "edad", "idade",
+                   "ålder")  # fmt: skip
+_AGE_SUFFIX_GATE = lazy_re(
+    literal_alternation(
+        ("years", "yrs", "j.", "jahre", "éves", "ετών", "tuổi", "år", "let", "anos", "años", "ans", "jaar", "vuotta",
+         "yaşında", "yo", "vuotias")
+    )
+    + r"|\d[mf]\b"
+)  # fmt: skip
+AGE_SUFFIX_RE = lazy_re(
+    r"\d(?<![\w.,/:-]\d)(?P<n>\d{0,2})(?:(?P<years>[ \t]+(?:years|yrs)(?=[,;)]))|[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|"
+    r"anos|años|ans|jaar|vuotta|yaşında|yo)(?![\w])|-vuotias|[MF](?=[,;. ]))"
+)
+# Recall profile: a bare number next to a name: "Irina (50) and ...", "Fatima Al-Masri, 24, of TRONDHEIM",
+# "Rhiannon, ninety-six, and".
+AGE_APPOSITION_RE = lazy_re(
+    rf"(?<=[^\W\d_])(?:[ \t]\((?P<p>\d{{1,3}})\)|,[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t](?=of\b|and\b|from\b|who\b|"
+    rf"a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
+)
+
+
+def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
+    """Ages in words and in the layouts :func:`find_age` does not know (:data:`AGE_WORDS_RE`, :data:`AGE_SUFFIX_RE`)."""
+    lower = doc.lower
+    if any(map(lower.__contains__, _AGE_WORDS_GATE)):
+        for m in AGE_WORDS_RE.finditer(text):
+            key = m.lastgroup
+            if key is None:
+                continue
+            value = m.group(key)
+            if value.isdigit() and not 0 < int(value) <= 125:
+                continue
+            yield Span("AGE", m.start(key), m.end(key), 0.8)
+    if doc.has_digit and _AGE_SUFFIX_GATE.search(lower) is not None:
+        for m in AGE_SUFFIX_RE.finditer(text):
+            start = m.start()
+            if m.group("years") and text[max(0, start - 2) : start] != ", ":
+                continue  # "36 years" only as an apposition: ", 36 years," (not "for 10 years")
+            if 0 < int(text[start : m.end("n")]) <= 125:
+                yield Span("AGE", start, m.end("n"), 0.8)
+    if doc.recall and (" (" in text or ", " in text):
+        for m in AGE_APPOSITION_RE.finditer(text):
+            key = "p" if m.group("p") else "c"
+            value = m.group(key)
+            if value.isdigit() and not 0 < int(value) <= 125:
+                continue
+            yield Span("AGE", m.start(key), m.end(key), 0.6)
+
+
 #: This family's recognizers: name -> (recognizer, entity types it can report).
 RECOGNIZERS: dict[str, tuple[Recognizer, frozenset[str]]] = {
     "date": (find_date, frozenset({"DATE_TIME"})),
     "age": (find_age, frozenset({"AGE"})),
+    "age_more": (find_age_more, frozenset({"AGE"})),
 }

@@ -14,8 +14,13 @@ from typing import NamedTuple
 from pii_engine.context import _TAIL_STRIP, _WORD_STRIP, Doc, Recognizer
 from pii_engine.model import Span
 from pii_engine.patterns import lazy_re
-from pii_engine.recognizers.addresses import _FR_WAY_HINT_RE, _FR_WAYS, _find_addresses, _run_addresses
-from pii_engine.recognizers.tokens import RUN_RE, _Tok, _tokens
+from pii_engine.recognizers.addresses import (
+    _FR_WAY_HINT_RE,
+    _FR_WAYS,
+    _find_addresses,
+    _run_addresses,
+)
+from pii_engine.recognizers.tokens import RUN_RE, U, _Tok, _tokens
 
 TYPES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION"})
 
@@ -28,9 +33,12 @@ class Gazetteers:
     last: frozenset[str]
     cities: frozenset[str]
     regions: frozenset[str]
-    multi: dict[
-        str, tuple[tuple[int, frozenset[str]], ...]
-    ]  # first word -> (length, multi-word places of that length starting with it), longest first
+    words: frozenset[str]  # ordinary words of 20 languages (not names): see tools/build_gazetteers.py
+    en_common: frozenset[str]  # the 10,000 most frequent English words
+    # first word -> lengths of the multi-word places starting with it, longest first (tuples of ints are not tracked
+    # by the cyclic garbage collector, unlike per-length sets: full collections stay cheap)
+    multi: dict[str, tuple[int, ...]]
+    multi_places: frozenset[str]  # every multi-word city/region
 
 
 _LOCK = threading.Lock()
@@ -45,9 +53,8 @@ def _load(name: str) -> frozenset[str]:
         return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
 
 
-def _by_length(places: list[str]) -> tuple[tuple[int, frozenset[str]], ...]:
-    lengths = sorted({len(p) for p in places}, reverse=True)
-    return tuple((n, frozenset(p for p in places if len(p) == n)) for n in lengths)
+def _lengths(places: list[str]) -> tuple[int, ...]:
+    return tuple(sorted({len(p) for p in places}, reverse=True))
 
 
 def gazetteers() -> Gazetteers:
@@ -66,7 +73,10 @@ def gazetteers() -> Gazetteers:
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
-                    {k: _by_length(v) for k, v in multi.items()},
+                    _load("words.txt.gz"),
+                    _load("en_common.txt.gz"),
+                    {k: _lengths(v) for k, v in multi.items()},
+                    frozenset(p for v in multi.values() for p in v),
                 )
     return _GAZ
 
@@ -190,7 +200,13 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
     n = len(words)
     bare = not punct.strip()
     person = (
-        (last.rstrip(".") in TITLES and bare and window[-1:] in (" ", "\t"))
+        (
+            last.rstrip(".") in TITLES
+            and bare
+            and window[-1:] in (" ", "\t")
+            # "... the nurse. Revenue" / "210 ms. Voters": a sentence end, not a title
+            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and words[-2][:1].isdigit())))
+        )
         or (":" in punct and last in _COLON_CUES)
         or last in _STRONG_CUES
         or (
@@ -220,6 +236,10 @@ _CUE_AFTER = lazy_re(
     r"\s*(?:\((?:wife|husband|son|daughter|mother|father|sister|brother|spouse|partner|friend|guardian|patient|pt|age\b|"
     r"\d{1,3}\s*(?:y/?o|yo|years?)|[\w.+-]+@|mrn|dob)|<[\w.+-]+@|\s+is\s+an?\s+\d{1,3}[- ](?:year|yo|y/o)"
     r"|,\s*(?:an?\s+)?\d{1,3}[- ](?:year|yo|y/o)|,?\s+(?:MD|M\.D\.|RN|PhD|DDS|NP)\b(?![ \t]*\d))",
+)
+_SPEECH_AFTER = lazy_re(
+    r"[ \t]+(?:said|says|asked|asks|told|tells|wrote|writes|replied|replies|reported|reports|called|calls|"
+    r"mentioned|mentions|explained|explains|stated|states|confirmed|confirms|complained|complains|denies|denied)\b"
 )
 _LOWER_NAME_CUE = lazy_re(
     r"(?:my name is|name's|i am|i'm|this is|call me|je m'appelle|ich heiße|me llamo)\s+([a-z]{2,})(?:\s+([a-z]{2,}))?"
@@ -347,8 +367,60 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
             return 0.85
         if first_known or (weak_cue and last_known):
             return 0.75
-        return 0.7 if weak_cue and len(words) <= 3 else 0.0
+        return 0.7 if weak_cue and len(words) <= 3 and not all(w in g.words for w in words) else 0.0
     return 0.75 if weak_cue and first_known else 0.0
+
+
+def _known_first(word: str, g: Gazetteers) -> bool:
+    """A first name of the gazetteer that is not an ordinary word ("Ingrid", "Jan-Willem"; not "Grace")."""
+    return (word in g.first or word.split("-")[0] in g.first) and word not in g.words
+
+
+# Endings of English/Latin technical and clinical words that person names do not have ("histology", "lactate",
+# "auscultation", "fibroadenoma" are not in the vocabulary of ordinary words but are not names either).
+_TERM_ENDINGS = (
+    "ology", "ologist", "ation", "ition", "ution", "sion", "ment", "ness", "ity", "ism", "itis", "osis", "ectomy",
+    "otomy", "emia", "aemia", "ase", "ate", "ide", "ine", "ium", "oma", "ics", "ical", "ive", "ing", "ed", "ful",
+    "less", "able", "ible", "ise", "ize", "ous", "ary", "ory", "ency", "ance", "ence", "phy", "gram", "scopy",
+    "lysis", "pathy", "plasty", "ware", "form", "ship", "logy", "ist", "ists", "ers", "ies",
+)  # fmt: skip
+
+
+def _unknown(word: str, g: Gazetteers) -> bool:
+    """Neither an ordinary word, nor a known name or place, nor a safe term: a name/place candidate (recall)."""
+    return (
+        len(word) > 2
+        and not word.endswith(_TERM_ENDINGS)
+        and word not in g.words
+        and word not in g.first
+        and word not in g.last
+        and word not in g.cities
+        and word not in g.regions
+        and word not in _SKIP_SINGLE
+    )
+
+
+def _loose_person(words: list[str], g: Gazetteers, recall: bool) -> float:
+    """PERSON score without a cue: a first name that is not an ordinary word ("Thanks, Ingrid." / "Ingrid will
+    call"), and in the recall profile also capitalised words that are neither ordinary words nor known places
+    ("Matheus", "Babatunde Babangida")."""
+    n = len(words)
+    if n > 4:
+        return 0.0
+    phrase = " ".join(words)
+    place = phrase in g.cities or phrase in g.regions
+    if n == 1:
+        w = words[0]
+        if _known_first(w, g) and not place:
+            return 0.7 if recall else 0.6
+        return 0.6 if recall and _unknown(w, g) else 0.0
+    if any(_known_first(w, g) for w in words) and not place:
+        return 0.75 if recall else 0.65
+    if recall and not place and all(
+        _unknown(w, g) or w in g.first or w in g.last for w in words
+    ) and any(_unknown(w, g) for w in words):
+        return 0.65
+    return 0.0
 
 
 def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> float:
@@ -358,7 +430,9 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
     if phrase in g.cities:
         if prep or strong:
             return 0.85
-        return 0.45 if len(words) == 1 and _is_namey(words[0], g) else 0.75
+        if len(words) == 1 and (_is_namey(words[0], g) or words[0] in g.words):
+            return 0.45
+        return 0.75
     last = words[-1]
     if (
         len(words) >= 2
@@ -417,6 +491,56 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         yield cur, cued, titled_run
 
 
+# Country names that are also everyday lower-case words: matched only when capitalised.
+_EVERYDAY_PLACES = frozenset(
+    "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
+)
+_CAPS_RE = lazy_re(rf"{U}{U}(?<![\w@./#-]{U}{U}){U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
+_LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}")
+_LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
+
+
+def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterator[Span]:
+    """Places written in capitals ("NETHERLANDS", "1061 BUDAPEST", "KØBENHAVN N") and, in the recall profile,
+    in lower case ("from greece", "cycles to brno")."""
+    for m in _CAPS_RE.finditer(text):
+        caps = m.group()
+        if len(caps) == 3 and caps not in ("USA", "UAE"):
+            continue  # "MRN", "DOB", "SSN": three-letter capitals are acronyms
+        words = caps.lower().replace("\t", " ").split(" ")
+        for n in range(len(words), 0, -1):  # longest known prefix
+            phrase = " ".join(words[:n])
+            end = m.start() + len(phrase)
+            if phrase in g.regions and phrase not in ("us", "man"):
+                yield Span("LOCATION", m.start(), end, 0.85)
+                break
+            if phrase in g.cities:
+                before = text[max(0, m.start() - 2) : m.start()]
+                after = text[end : end + 1]
+                placed = before in ("", "\n") or before.endswith(("\n", ",", ", ")) or after in ("", ",", "\n")
+                if (placed and len(phrase) > 3) or (phrase not in g.words and len(phrase) > 4):  # "TSH", "DOB", "NICE"
+                    yield Span("LOCATION", m.start(), end, 0.8 if placed else 0.6)
+                break
+    if not recall:
+        return
+    for m in _LOWER_WORD_RE.finditer(lower):
+        word, start = m.group(), m.start()
+        for n in g.multi.get(word, ()):  # "united states", "czech republic"
+            if start + n > len(lower):
+                continue
+            phrase = lower[start : start + n]
+            if phrase in g.regions and not lower[start + n : start + n + 1].isalnum():
+                yield Span("LOCATION", start, start + n, 0.7)
+                break
+        else:
+            if word in g.regions and word not in _EVERYDAY_PLACES:
+                yield Span("LOCATION", start, m.end(), 0.7)
+            elif word in g.cities and word not in g.en_common and word not in _SKIP_SINGLE:
+                prev = lower[max(0, start - 12) : start].split()
+                if prev and prev[-1] in _LOWER_PREPS:
+                    yield Span("LOCATION", start, m.end(), 0.65)
+
+
 def find_names(text: str, doc: Doc) -> Iterator[Span]:
     """PERSON / STREET_ADDRESS / LOCATION candidates (overlaps are resolved by the engine)."""
     lower = doc.lower
@@ -446,10 +570,12 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         # multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro");
         # longest first, and at most one place of a given length can equal the text there
         for t in toks:
-            for n, phrases in multi.get(t.word, ()):
+            for n in multi.get(t.word, ()):
                 end = t.start + n
+                if end > len(text):
+                    continue
                 phrase = text[t.start : end].lower()
-                if phrase in phrases and (end == len(text) or not text[end].isalnum()):
+                if phrase in g.multi_places and (end == len(text) or not text[end].isalnum()):
                     prep = _cues_before(text, lower, t.start).prep
                     yield Span(
                         "LOCATION",
@@ -478,6 +604,14 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             pscore = _score_person(
                 words, g, cue and not strong, weak_cue and not strong
             )
+            if not pscore and not titled_run:
+                pscore = _loose_person(words, g, doc.recall)
+                if (
+                    pscore < 0.7
+                    and _SPEECH_AFTER.match(text, end) is not None
+                    and all(_unknown(w, g) or w in g.first or w in g.last for w in words)
+                ):
+                    pscore = 0.7  # "Kwabenaa said", "Okonkwo reports": a verb of speech after unknown words
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
             if pscore:
@@ -496,6 +630,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
                         i = j - 1
                         break
                 i += 1
+    yield from _cased_places(text, lower, g, doc.recall)
     if (
         "name" in lower
         or "i am" in lower

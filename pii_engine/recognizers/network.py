@@ -13,8 +13,9 @@ from pii_engine.recognizers.scan import _rescan, number_starts
 
 # --------------------------------------------------------------------------------------------- email / url / ip / mac
 
+# Domain labels and TLD take any letters, so internationalized domains (bücher.example, 例え.テスト) are found.
 EMAIL_RE = lazy_re(
-    r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
+    r"(?<![\w.+-])[\w.+-]{1,64}@[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)*\.[^\W\d_]{2,24}(?![\w-])"
 )
 URL_RE = lazy_re(
     r"(?<![\w@])(?:(?:https?|ftp|sftp|s3)://|www\.)[^\s<>\"'`{}|\\^\[\]]+",

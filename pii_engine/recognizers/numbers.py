@@ -16,7 +16,11 @@ from pii_engine.recognizers.scan import _SPACE_DASH, _rescan, number_starts
 # --------------------------------------------------------------------------------------------- numbers
 
 
-CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:[ -]?\d){11,18}(?![\w/-]|[.,]\d)")
+# Digit-group separators of a card number: up to two whitespace, dash, underscore or slash characters (double spaces,
+# line breaks, "_", "/"); the group-shape check below rejects odd groupings. No-break spaces and dash variants reach
+# here as " " and "-" (pii_engine.normalize).
+CARD_RE = lazy_re(r"\d(?<![\w.+/-]\d)(?:[\s_/-]{0,2}\d){11,18}(?![\w/-]|[.,]\d)")
+_CARD_SEPS = lazy_re(r"[\s_/-]+")
 _CARD_GROUPS = {
     (4, 4, 4, 4),
     (4, 4, 4, 4, 3),
@@ -35,10 +39,11 @@ def find_card(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in _rescan(CARD_RE, text, number_starts(text, doc)["card"]):
         s = m.group()
-        groups = tuple(map(len, _SPACE_DASH.split(s)))
+        parts = _CARD_SEPS.split(s)
+        groups = tuple(map(len, parts))
         if len(groups) > 1 and groups not in _CARD_GROUPS:
             continue
-        digits = s.replace(" ", "").replace("-", "")
+        digits = "".join(parts)
         if v.card_ok(digits):
             if doc.has_context("CREDIT_CARD", m.start(), m.end()):
                 yield Span("CREDIT_CARD", m.start(), m.end(), 1.0)

@@ -6,12 +6,9 @@ from typing import NamedTuple
 
 from pii_engine.patterns import lazy_re
 
-_UP = "".join(
-    chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha()
-)
-_LO = "".join(
-    chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha()
-)
+_LATIN_CODES = (*range(0x41, 0x250), *range(0x1E00, 0x1F00))  # + Latin Extended Additional (Vietnamese "Tuấn")
+_UP = "".join(chr(c) for c in _LATIN_CODES if chr(c).isupper() and chr(c).isalpha())
+_LO = "".join(chr(c) for c in _LATIN_CODES if chr(c).islower() and chr(c).isalpha())
 U, L = f"[{_UP}]", f"[{_LO}]"
 # A capitalised word: "Smith", "O'Brien", "McDonald", "Jean-Luc", "Núñez".
 CAP = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-(?:(?:la|le|les|lès|sur|sous|en|de|du|des|aux|au|am|an|im|der|upon|on)-)?{U}(?:['’]{U})?{L}+)*"

@@ -13,7 +13,7 @@ whose message names the key, the offending value and what is allowed, so a mista
 ``cdk synth`` and never as a CloudFormation rollback.
 
 One module per section: ``data_lake``, ``sanitization``, ``training``, ``serving`` (assembled from
-``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``web``; ``pipeline`` holds the
+``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``rag``, ``web``; ``pipeline`` holds the
 root model and ``loading`` the layering. Constructs never import this package: the stacks map config
 to construct props.
 """
@@ -37,6 +37,7 @@ from pipeline_stacks.config.front_door import FrontDoorSettings
 from pipeline_stacks.config.loading import ContextGetter, load_config, validate_config
 from pipeline_stacks.config.monitoring import AlarmThresholdsConfig, MonitoringConfig
 from pipeline_stacks.config.pipeline import PipelineConfig
+from pipeline_stacks.config.rag import RAG_VECTOR_STORES, ChunkingConfig, RagConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.serving_bedrock import BedrockServing
@@ -68,6 +69,7 @@ __all__ = [
     "MODEL_PACKAGE_PATTERN",
     "PII_ENTITY_TYPES",
     "QUALITY_GATE_DIRECTIONS",
+    "RAG_VECTOR_STORES",
     "RESERVED_HYPERPARAMETERS",
     "SERVING_INSTANCE_PATTERN",
     "TRAINIUM_TRAINING_INSTANCES",
@@ -75,12 +77,14 @@ __all__ = [
     "AlarmThresholdsConfig",
     "BedrockServing",
     "BucketRole",
+    "ChunkingConfig",
     "ConfigError",
     "ContextGetter",
     "DataLakeConfig",
     "FrontDoorSettings",
     "MonitoringConfig",
     "PipelineConfig",
+    "RagConfig",
     "ReplicationConfig",
     "SageMakerServing",
     "SanitizationConfig",

@@ -33,6 +33,14 @@ AWS_REGIONS: frozenset[str] = frozenset(
 
 #: API Gateway REST API default (and, without a quota increase, maximum) integration timeout.
 API_GATEWAY_INTEGRATION_TIMEOUT_S = 29
+#: Longest integration timeout of a REST API integration with response transfer mode STREAM (15 minutes; AWS API
+#: Gateway developer guide, "Set up an HTTP proxy integration with payload response streaming").
+API_GATEWAY_STREAM_TIMEOUT_S = 900
+#: Default AWS Lambda Web Adapter layer version (``LambdaAdapterLayerX86:<n>``; the construct's default is the same:
+#: ``pipeline_stacks.constructs.front_door.WEB_ADAPTER_LAYER_VERSION``, a test keeps them equal). 30 is the newest
+#: version published in the commercial regions that we found referenced (Dec 2026; the adapter's README listed 27
+#: for v1.0.0 and 28 for v1.0.1); check the adapter's README (github.com/aws/aws-lambda-web-adapter) before raising it.
+WEB_ADAPTER_LAYER_VERSION = 30
 
 #: The retention values CloudWatch Logs accepts, in days.
 LOG_RETENTION_DAYS: tuple[int, ...] = (

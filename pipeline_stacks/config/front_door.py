@@ -8,7 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import (
-    API_GATEWAY_INTEGRATION_TIMEOUT_S,
+    API_GATEWAY_STREAM_TIMEOUT_S,
+    WEB_ADAPTER_LAYER_VERSION,
     LogRetentionDays,
     SecurityGroupId,
     SubnetId,
@@ -50,14 +51,19 @@ class FrontDoorSettings(ServingBase):
     )
     lambda_memory_mb: int = Field(1024, ge=128, le=10240, description="Front-door Lambda memory (MB).")
     lambda_timeout_seconds: int = Field(
-        29, ge=5, description="Front-door Lambda timeout; at most 29 s, the API Gateway REST integration timeout."
+        120,
+        ge=5,
+        le=API_GATEWAY_STREAM_TIMEOUT_S,
+        description="Front-door Lambda timeout, also the API Gateway integration timeout: with response "
+        f"transfer mode STREAM a REST integration may run up to {API_GATEWAY_STREAM_TIMEOUT_S} s (15 min) "
+        "instead of 29 s.",
     )
     model_read_timeout_seconds: float = Field(
         20,
         ge=1,
-        le=28,
-        description="How long the handler waits for the model (read timeout, one attempt); must leave "
-        "5 s of lambda_timeout_seconds for connecting and storing the interaction.",
+        le=API_GATEWAY_STREAM_TIMEOUT_S - 5,
+        description="How long the handler waits for the model's next bytes (read timeout, one attempt); must "
+        "leave 5 s of lambda_timeout_seconds for connecting and storing the interaction.",
     )
     reserved_concurrency: int | None = Field(
         20,
@@ -68,8 +74,37 @@ class FrontDoorSettings(ServingBase):
     max_prompt_chars: int = Field(
         8000,
         ge=1,
-        le=20000,
-        description="Longest accepted prompt; enforced by the API Gateway request model and the handler.",
+        le=500_000,
+        description="Longest accepted prompt in characters (all message contents of a chat request together); "
+        "longer -> 400 context_length_exceeded (bodies over 1 MiB -> 413). Enforced by the handler and, for "
+        "/v1/generate, the API Gateway request model.",
+    )
+    max_tokens_cap: int = Field(
+        4096, ge=1, le=1_000_000, description="Largest max_tokens / max_completion_tokens a caller may ask for "
+        "(larger -> 400 naming the parameter)."
+    )
+    conversation_ttl_days: int = Field(
+        90, ge=1, le=3650, description="Stored conversations expire (DynamoDB TTL) this many days after their last "
+        "update."
+    )
+    guardrail_stream_mode: Literal["sync", "async"] = Field(
+        "sync",
+        description="Bedrock guardrail on streamed answers: 'sync' (each chunk is checked before it is sent; "
+        "adds latency) or 'async' (chunks are sent at once and checked in the background; a violation ends the "
+        "stream after the fact).",
+    )
+    web_adapter_layer_version: int = Field(
+        WEB_ADAPTER_LAYER_VERSION,
+        ge=1,
+        le=1000,
+        description="Version of the AWS Lambda Web Adapter layer "
+        "(arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerX86:<version>) the chat Lambda runs on.",
+    )
+    web_adapter_layer_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$",
+        description="Full Lambda Web Adapter layer ARN (e.g. aws-cn/GovCloud or a self-published copy); "
+        "overrides web_adapter_layer_version.",
     )
     log_retention_days: LogRetentionDays = Field(
         365, description="Retention of the API access/execution, WAF and Lambda log groups (a CloudWatch value)."
@@ -105,16 +140,6 @@ class FrontDoorSettings(ServingBase):
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         validation.check_cors_origins(value, where="cors_allowed_origins")
-        return value
-
-    @field_validator("lambda_timeout_seconds")
-    @classmethod
-    def _api_timeout(cls, value: int) -> int:
-        if value > API_GATEWAY_INTEGRATION_TIMEOUT_S:
-            raise ValueError(
-                f"allowed: 5-{API_GATEWAY_INTEGRATION_TIMEOUT_S} seconds; API Gateway REST answers 504 after "
-                f"{API_GATEWAY_INTEGRATION_TIMEOUT_S} s, so a longer Lambda would run on with nobody waiting"
-            )
         return value
 
     @model_validator(mode="after")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from pipeline_contract import Layout
+from pipeline_stacks import validation
 from pipeline_stacks.config._base import AWS_REGIONS, _Section
 from pipeline_stacks.config.data_lake import DataLakeConfig
 from pipeline_stacks.config.monitoring import MonitoringConfig
+from pipeline_stacks.config.rag import RagConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.training import TrainingConfig
@@ -32,6 +35,7 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    rag: RagConfig = Field(default_factory=RagConfig)
     web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("region")
@@ -102,6 +106,29 @@ class PipelineConfig(_Section):
             raise ValueError(
                 f"training.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
                 "so retraining sees the sanitized interactions"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _knowledge_prefix_is_its_own(self) -> PipelineConfig:
+        if not self.rag.enabled:
+            return self
+        kp, t = self.rag.knowledge_prefix, self.training
+        raw = {"sanitization.raw_prefix": self.sanitization.raw_prefix}
+        sanitized = {
+            "training.train_prefix": t.train_prefix,
+            "training.validation_prefix": t.validation_prefix,
+            "training.test_prefix": t.test_prefix,
+            "the job state prefix": Layout.STATE,
+            "the quarantine prefix": Layout.QUARANTINE,
+        }
+        for name, value in {**raw, **sanitized}.items():
+            validation.check_disjoint_prefixes({"rag.knowledge_prefix": kp, name: value}, where="rag.knowledge_prefix")
+        kendra_region = self.rag.region_of_kendra_index()
+        if kendra_region and self.region and kendra_region != self.region:
+            raise ValueError(
+                f"rag.kendra_index_arn={self.rag.kendra_index_arn!r} is in region {kendra_region!r}; a knowledge base "
+                f"needs a Kendra index in the pipeline's region {self.region!r}"
             )
         return self
 

@@ -85,7 +85,14 @@ class SageMakerServing(ServingBase):
         ge=0,
         le=100,
         description="backend=sagemaker: % of requests/responses captured to the interactions bucket under "
-        "data-capture/ (raw, NOT redacted: keep low); 0 disables. Not on serverless or scale_to_zero endpoints.",
+        "data-capture/ (raw, NOT redacted: keep low); 0 disables. Only with serving.phi_workload=false (otherwise "
+        "capture is off). Not on serverless or scale_to_zero endpoints.",
+    )
+    phi_workload: bool = Field(
+        True,
+        description="The deployment handles PHI/PII: nothing unredacted is persisted, so SageMaker data capture "
+        "(raw payloads) is off and setting serving.data_capture_percent > 0 is an error. Set false only for "
+        "data without personal information.",
     )
     deployment_strategy: Literal["canary", "linear", "all_at_once"] = Field(
         "canary",
@@ -194,5 +201,11 @@ class SageMakerServing(ServingBase):
             raise ValueError(
                 f"serving.data_capture_percent={self.data_capture_percent} is not supported with serving.{mode}; "
                 "allowed: 0 (the front door still logs every redacted interaction)"
+            )
+        if self.phi_workload and "data_capture_percent" in self.model_fields_set and self.data_capture_percent:
+            raise ValueError(
+                f"serving.data_capture_percent={self.data_capture_percent} with serving.phi_workload=true would "
+                "persist raw (unredacted) prompts and outputs; allowed: 0, or set serving.phi_workload=false "
+                "for data without personal information"
             )
         return self

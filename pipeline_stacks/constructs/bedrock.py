@@ -169,7 +169,18 @@ class BedrockModel(Construct):
                 grantee=grantee, actions=["bedrock:ApplyGuardrail"], resource_arns=[self.guardrail.attr_guardrail_arn]
             )
             if self.key is not None:
-                self.key.grant_decrypt(grantee)
+                # Decrypt the guardrail only as Bedrock does for the caller, never directly: the key may be the
+                # lake key, which also protects raw PII (guardrail users need kms:Decrypt:
+                # https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html;
+                # kms:ViaService: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=["kms:Decrypt"],
+                    resource_arns=[self.key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"bedrock.{cdk.Stack.of(self).region}.amazonaws.com"}
+                    },
+                )
         return grant
 
     def alarm_metrics(self) -> Mapping[str, cloudwatch.IMetric]:

@@ -63,6 +63,19 @@ class LakeReplication:
             )
 
 
+class _LakeKey(kms.Key):
+    """The lake's own key: drops the UNCONDITIONED ``logging.s3.amazonaws.com`` Encrypt/Decrypt/ReEncrypt grant
+    that CDK's ``Bucket`` makes on the key of an access-log target bucket (``parseServerAccessLogs`` in
+    aws-cdk-lib 2.275 calls ``grantEncryptDecrypt``); :meth:`DataLake._allow_service_log_delivery` grants what
+    log delivery uses instead, conditioned on ``aws:SourceAccount``."""
+
+    def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Encrypt/decrypt for ``grantee``, except S3 log delivery (granted, conditioned, in the key policy)."""
+        if getattr(grantee.grant_principal, "service", None) == "logging.s3.amazonaws.com":
+            return iam.Grant.drop(grantee, "S3 log delivery: conditioned grant in the key policy instead")
+        return super().grant_encrypt_decrypt(grantee)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataLakeProps:
     """Tunables of :class:`DataLake`; every field has a safe default.
@@ -118,7 +131,7 @@ class DataLake(Construct):
         life = props.lifecycle
         stack = cdk.Stack.of(self)
 
-        self.key: kms.IKey = key or kms.Key(
+        self.key: kms.IKey = key or _LakeKey(
             self,
             "Key",
             description=f"{stack.stack_name}: data lake, logs and pipeline data at rest",
@@ -256,6 +269,15 @@ class DataLake(Construct):
         """Put redacted interaction logs and feedback (front door)."""
         return self.interactions_bucket.grant_put(grantee, self._pattern(prefix))
 
+    def grant_put_interactions(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
+        """Put-only access for a writer that never reads (the front door): ``s3:PutObject`` under ``prefix``
+        and ``kms:GenerateDataKey`` on the lake key only through S3 (``kms:ViaService``) for this bucket's
+        objects (``kms:EncryptionContext:aws:s3:arn`` = the bucket ARN with an S3 Bucket Key, else the object
+        ARN: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+        No retention, legal-hold, tagging or ``Abort*`` actions, no ``kms:Decrypt``/``Encrypt``/``ReEncrypt*``
+        (what :meth:`grant_write_interactions` adds through ``Bucket.grant_put``)."""
+        return self._grant_put_only(self.interactions_bucket, grantee, prefix)
+
     def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
         """Use the lake key directly (e.g. for SageMaker volumes, Glue security configurations)."""
         return self.key.grant_encrypt_decrypt(grantee)
@@ -287,6 +309,20 @@ class DataLake(Construct):
         }
 
     # ------------------------------------------------------------------ internals
+
+    def _grant_put_only(self, bucket: s3.Bucket, grantee: iam.IGrantable, prefix: str) -> iam.Grant:
+        objects = bucket.arn_for_objects(self._pattern(prefix))
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"], resource_arns=[objects])
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:GenerateDataKey"],
+            resource_arns=[self.key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket.bucket_arn, objects]},
+            },
+        )
+        return grant
 
     @staticmethod
     def _pattern(prefix: str) -> str:
@@ -407,7 +443,15 @@ class DataLake(Construct):
 
     @staticmethod
     def _allow_service_log_delivery(key: kms.Key, stack: cdk.Stack) -> None:
-        """Let S3 server-access-log delivery and CloudWatch Logs use the key, scoped to this account."""
+        """Let S3 server-access-log delivery and CloudWatch Logs use the key, scoped to this account.
+
+        Log delivery is conditioned on ``aws:SourceAccount``: S3 documents ``aws:SourceAccount`` and
+        ``aws:SourceArn`` (the source bucket) for its logging service principal in the target bucket's policy
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html, written here
+        by CDK per source bucket); the key statement keeps only the account, which covers all five sources.
+        CloudWatch Logs is conditioned on the encryption context of this account's log groups
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+        """
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowS3ServerAccessLogDelivery",

@@ -156,7 +156,7 @@ class ModelEndpointProps:
     min_instance_count: int = 1
     max_instance_count: int = 2
     target_invocations_per_instance: int = 20
-    data_capture_percent: int = 10
+    data_capture_percent: int = 0  # raw payloads: off unless asked for (nothing unredacted persisted by default)
     deployment: DeploymentGuardrails = field(default_factory=DeploymentGuardrails)
     scale_to_zero: bool = False
     serverless: ServerlessSettings | None = None

@@ -46,16 +46,17 @@ from pipeline_stacks.overrides import consolidate_props
 DEFAULT_SERVICE_NAME = "front-door"
 DEFAULT_METRICS_NAMESPACE = FrontDoorMetric.NAMESPACE
 
-#: API Gateway REST integration timeout (with STREAM: until the response starts; the stream may last 15 min).
-API_INTEGRATION_TIMEOUT = cdk.Duration.seconds(29)
-#: Longest streamed response API Gateway REST allows (response transfer mode STREAM).
+#: Longest integration timeout (and streamed response) of a REST integration with response transfer mode STREAM:
+#: 15 minutes, against 29 s for buffered integrations (API Gateway developer guide, "response-streaming-http"). The
+#: integration timeout is set to the Lambda timeout, so the gateway never cuts a stream the function still serves.
 API_STREAM_MAX = cdk.Duration.minutes(15)
 
 #: AWS Lambda Web Adapter public layer (github.com/awslabs/aws-lambda-web-adapter): published by this account in the
 #: commercial regions as ``arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerX86:<version>``; the region
 #: comes from the stack (a token), so synth stays environment-agnostic. Other partitions: pass ``web_adapter_layer_arn``.
 WEB_ADAPTER_ACCOUNT = "753240598075"
-WEB_ADAPTER_LAYER_VERSION = 25
+#: Same default as ``serving.web_adapter_layer_version`` (source of the number: ``pipeline_stacks/config/_base.py``).
+WEB_ADAPTER_LAYER_VERSION = 30
 #: Where uvicorn listens inside the function and the path the adapter polls before the first invocation.
 WEB_ADAPTER_PORT = 8000
 READINESS_PATH = "/healthz"
@@ -108,7 +109,7 @@ class FrontDoorProps:
     waf_rate_limit: int = 1000
     waf_rate_window_seconds: int = 300
     lambda_memory_mb: int = 1024
-    lambda_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(29))
+    lambda_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(120))
     model_read_timeout_seconds: float = 20
     reserved_concurrency: int | None = 20
     max_prompt_chars: int = 8000
@@ -308,7 +309,7 @@ class FrontDoor(Construct):
         self.backend.grant_invoke(role)
         prefixes = (props.interactions_prefix, props.feedback_prefix)
         for prefix in prefixes:
-            lake.grant_write_interactions(role, prefix=prefix)
+            lake.grant_put_interactions(role, prefix=prefix)  # put-only, key only via S3 (issue 10 #8)
         self.conversations_table = self._conversations_table(props, lake, role)
 
         environment = {
@@ -384,7 +385,7 @@ class FrontDoor(Construct):
             "code": props.code
             or bundling.lambda_code(
                 "lambda_src/front_door",
-                extra=bundling.SHARED_RUNTIME_COPIES,
+                extra=bundling.FRONT_DOOR_RUNTIME_COPIES,
                 requirements="lambda_src/front_door/requirements.txt",
             ),
             "tracing": lambda_.Tracing.ACTIVE,
@@ -577,7 +578,7 @@ class FrontDoor(Construct):
             self.function,
             proxy=True,
             allow_test_invoke=False,
-            timeout=API_INTEGRATION_TIMEOUT,
+            timeout=props.lambda_timeout,
             response_transfer_mode=apigateway.ResponseTransferMode.STREAM,
         )
         self.models: dict[str, apigateway.Model] = {}
@@ -885,6 +886,10 @@ class FrontDoor(Construct):
     def metric_interaction_log_failures(self, **props: Any) -> cloudwatch.Metric:
         """Interactions the handler could not store (Powertools EMF ``InteractionLogFailures``), Sum per 5 min."""
         return self.handler_metric(FrontDoorMetric.INTERACTION_LOG_FAILURES, **props)
+
+    def metric_time_to_first_token_p99(self, **props: Any) -> cloudwatch.Metric:
+        """p99 time (ms) from the request to the first answer token (chat API ``TimeToFirstToken``)."""
+        return self.handler_metric(FrontDoorMetric.TIME_TO_FIRST_TOKEN, **{"statistic": "p99", **props})
 
     def handler_metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
         """Any EMF metric the handler emits (``GenerateRequests``, ``UpstreamThrottled``, ``ModelLatency``, ...)."""

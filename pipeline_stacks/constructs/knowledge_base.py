@@ -45,24 +45,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from pipeline_stacks import compliance
+from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 
 VECTOR_STORES = ("s3_vectors", "opensearch_serverless", "aurora_pgvector", "kendra")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
-#: Embedding models and their allowed output dimensions (Bedrock text embedding models).
-EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
-    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
-    "cohere.embed-english-v3": (1024,),
-    "cohere.embed-multilingual-v3": (1024,),
-}
+#: Embedding models and their allowed output dimensions (declared once, with the rule, in ``validation``).
+EMBEDDING_MODELS = validation.EMBEDDING_MODELS
 #: Bedrock KB metadata keys that must not be filterable in an S3 vector index (the chunk text and Bedrock's own
 #: metadata exceed the 2 KB filterable-metadata limit); our sidecar attributes stay filterable.
 NON_FILTERABLE_METADATA_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
 #: Ingestion job states (``GetIngestionJob``) that end a job unsuccessfully.
 INGESTION_FAILED_STATES = ("FAILED", "STOPPED")
-_KENDRA_INDEX_ARN = re.compile(r"^arn:aws[a-z-]*:kendra:[a-z0-9-]+:\d{12}:index/[a-zA-Z0-9][a-zA-Z0-9-]{35}$")
+_KENDRA_INDEX_ARN = re.compile(validation.KENDRA_INDEX_ARN_PATTERN)
 _UNSUPPORTED = {
     "opensearch_serverless": (
         "vector_store='opensearch_serverless' is not supported yet: the collection's vector index must exist "
@@ -113,7 +109,7 @@ class KnowledgeBaseProps:
 
         if self.vector_store not in VECTOR_STORES:
             fail("vector_store", self.vector_store, ", ".join(VECTOR_STORES))
-        if self.vector_store == "kendra" and not _KENDRA_INDEX_ARN.match(self.kendra_index_arn or ""):
+        if self.vector_store == "kendra" and not _KENDRA_INDEX_ARN.fullmatch(self.kendra_index_arn or ""):
             fail(
                 "kendra_index_arn",
                 self.kendra_index_arn,
@@ -124,11 +120,12 @@ class KnowledgeBaseProps:
         prefix = self.knowledge_prefix
         if not prefix or prefix.startswith("/") or not prefix.endswith("/"):
             fail("knowledge_prefix", prefix, "a non-empty prefix ending with '/' and not starting with '/'")
-        dims = EMBEDDING_MODELS.get(self.embedding_model_id)
-        if dims is None:
-            fail("embedding_model_id", self.embedding_model_id, ", ".join(EMBEDDING_MODELS))
-        elif self.embedding_dimensions not in dims:
-            fail("embedding_dimensions", self.embedding_dimensions, ", ".join(map(str, dims)))
+        validation.check_embedding_model(
+            self.embedding_model_id,
+            self.embedding_dimensions,
+            model_key="KnowledgeBaseProps.embedding_model_id",
+            dimensions_key="KnowledgeBaseProps.embedding_dimensions",
+        )
         if self.distance_metric not in ("cosine", "euclidean"):
             fail("distance_metric", self.distance_metric, "cosine, euclidean")
         if self.chunking_strategy not in CHUNKING_STRATEGIES:

@@ -17,16 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
+from pipeline_contract import FrontDoorMetric
 from pipeline_stacks.alarms import ALARMS, AlarmThresholds, Stage
 from pipeline_stacks.constructs.backend import InferenceBackend
 
@@ -103,6 +105,34 @@ class FrontDoorHooks(Protocol):
     def metric_waf_blocked(self) -> cloudwatch.IMetric: ...
     def metric_interaction_log_failures(self) -> cloudwatch.IMetric: ...
     def handler_metric(self, metric_name: str) -> cloudwatch.IMetric: ...
+    def metric_time_to_first_token_p99(self) -> cloudwatch.IMetric: ...
+
+
+@jsii.implements(events.IRuleTarget)
+class _TopicTarget:
+    """An SNS topic as a rule target, WITHOUT the unconditioned ``events.amazonaws.com`` grant that
+    ``aws_events_targets.SnsTopic`` adds to the topic policy (the monitoring construct adds a statement
+    conditioned on its own rules instead). Hand-written: the L2 target has no option to skip its grant."""
+
+    def __init__(self, topic: sns.ITopic, *, message: events.RuleTargetInput) -> None:
+        self._topic = topic
+        self._message = message
+
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        """Target the topic with the message; permissions come from the topic policy."""
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
+
+
+@jsii.implements(cdk.IListProducer)
+class _RuleArns:
+    """The ARNs of the rules in ``rules`` at synthesis time (rules are added after the topic policy)."""
+
+    def __init__(self, rules: dict[str, events.Rule]) -> None:
+        self._rules = rules
+
+    def produce(self, _context: cdk.IResolveContext) -> list[str] | None:
+        """Every rule's ARN."""
+        return [rule.rule_arn for rule in self._rules.values()]
 
 
 class PipelineMonitoring(Construct):
@@ -123,9 +153,6 @@ class PipelineMonitoring(Construct):
             description=f"{cdk.Stack.of(self).stack_name}: pipeline alarm/notification topic",
             enable_key_rotation=True,
         )
-        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
-            # Alarm actions and EventBridge targets publish to the encrypted topic.
-            self.topic_key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -145,6 +172,7 @@ class PipelineMonitoring(Construct):
         )
         self.alarms: dict[str, cloudwatch.AlarmBase] = {}
         self.rules: dict[str, events.Rule] = {}
+        self._allow_service_publishers(cdk.Stack.of(self))
 
     # ------------------------------------------------------------------ building blocks
 
@@ -198,8 +226,10 @@ class PipelineMonitoring(Construct):
     def notify_on(self, name: str, pattern: events.EventPattern, *, message: str) -> events.Rule:
         """Forward matching EventBridge events to the topic with a readable message."""
         rule = events.Rule(self, f"Rule{name}", event_pattern=pattern, description=message)
+        if not self.rules:
+            self.topic.add_to_resource_policy(self._events_publish_statement)
         rule.add_target(
-            targets.SnsTopic(
+            _TopicTarget(
                 self.topic,
                 message=events.RuleTargetInput.from_multiline_text(
                     f"{message}\n"
@@ -211,6 +241,67 @@ class PipelineMonitoring(Construct):
         )
         self.rules[name] = rule
         return rule
+
+    def _allow_service_publishers(self, stack: cdk.Stack) -> None:
+        """Let CloudWatch alarms and this construct's EventBridge rules publish to the encrypted topic.
+
+        The topic has an explicit policy (TLS-only), which replaces SNS's default policy: every publishing
+        service needs its own Allow here, and its own use of the topic key in the key policy
+        (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+
+        * CloudWatch alarms: topic and key statements conditioned on ``aws:SourceAccount`` and the alarm
+          ARN pattern of this account and region
+          (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger,
+          https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+        * EventBridge: the topic statement (added with the first rule) is conditioned on ``aws:SourceArn`` =
+          this construct's rules
+          (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions),
+          but the KEY statement is NOT: AWS documents that EventBridge's delivery to an encrypted topic does
+          not carry ``aws:SourceArn`` / ``aws:SourceAccount`` / ``aws:SourceOrgID`` in the KMS request (same
+          page), so conditioning it would silently drop every notification.
+        """
+        cloudwatch_principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        events_principal = iam.ServicePrincipal("events.amazonaws.com")
+        self._events_publish_statement = iam.PolicyStatement(
+            sid="AllowEventBridgeRulesOfThisConstruct",
+            principals=[events_principal],
+            actions=["sns:Publish"],
+            resources=[self.topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnEquals": {"aws:SourceArn": cdk.Lazy.uncached_list(_RuleArns(self.rules))},
+            },
+        )  # added to the topic policy with the first rule (see notify_on)
+        alarms = stack.format_arn(
+            service="cloudwatch", resource="alarm", resource_name="*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+        )
+        from_our_alarms = {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarms}}
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsOfThisAccount",
+                principals=[cloudwatch_principal],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=from_our_alarms,
+            )
+        )
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToUseTheKey",
+                principals=[cloudwatch_principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=from_our_alarms,
+            )
+        )
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToUseTheKeyUnconditioned",
+                principals=[events_principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
 
     def _rate(self, label: str, part: cloudwatch.IMetric, whole: cloudwatch.IMetric) -> cloudwatch.MathExpression:
         # The expression takes its inputs' own period (they must agree) instead of overriding it.
@@ -364,30 +455,29 @@ class PipelineMonitoring(Construct):
                     stage.metric_waf_blocked(),
                     stage.metric_lambda_throttles(),
                     stage.metric_interaction_log_failures(),
+                    stage.handler_metric(FrontDoorMetric.CONVERSATION_WRITE_FAILURES),
+                    stage.handler_metric(FrontDoorMetric.MALFORMED_EVENTS),
                 ],
                 width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Chat: time to first token p99 (ms)", left=[stage.metric_time_to_first_token_p99()], width=8
             ),
         )
 
     def monitor_knowledge_base(self, stage: KnowledgeBaseHooks) -> None:
-        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions."""
-        self.alarm(
-            "KnowledgeIngestionFailed",
-            stage.metric_failed_ingestions(),
-            threshold=1,
-            description="A knowledge-base ingestion failed: new sanitized documents are not searchable.",
-        )
-        self.alarm(
-            "KnowledgeIngestionTimedOut",
-            stage.metric_timed_out_ingestions(),
-            threshold=1,
-            description="A knowledge-base ingestion run hit its timeout.",
-        )
+        """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions
+        (the ``knowledge_base`` rows of :data:`~pipeline_stacks.alarms.ALARMS`)."""
+        self.add_table_alarms("knowledge_base", stage)
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="## Knowledge base ingestion", width=24, height=1),
             cloudwatch.GraphWidget(
                 title="Ingestion runs",
-                left=[stage.metric_succeeded_ingestions(), stage.metric_failed_ingestions(), stage.metric_timed_out_ingestions()],
+                left=[
+                    stage.metric_succeeded_ingestions(),
+                    stage.metric_failed_ingestions(),
+                    stage.metric_timed_out_ingestions(),
+                ],
                 width=24,
             ),
         )

@@ -82,6 +82,7 @@ class SanitizeOptions:
     required_fields: Sequence[str] = ()
     entities: Sequence[str] = ()
     min_score: float = 0.5
+    pii_profile: str = "recall"  # PII engine profile: recall (training data) | balanced
     default_mode: str = "mask"
     entity_modes: Mapping[str, str] = field(default_factory=dict)
     max_record_bytes: int = 1_048_576
@@ -90,6 +91,8 @@ class SanitizeOptions:
     def __post_init__(self) -> None:
         if not self.text_fields and not self.scan_all_strings:
             raise ValueError("SanitizeOptions: set text_fields or scan_all_strings=True")
+        if self.pii_profile not in ("balanced", "recall"):
+            raise ValueError(f"SanitizeOptions.pii_profile={self.pii_profile!r}; allowed: balanced, recall")
         if self.output_format not in ("parquet", "jsonl"):
             raise ValueError(f"SanitizeOptions.output_format={self.output_format!r}; allowed: parquet, jsonl")
         modes = {self.default_mode, *self.entity_modes.values()}
@@ -107,6 +110,7 @@ class SanitizeOptions:
             "--output_format": self.output_format,
             "--scan_all_strings": str(self.scan_all_strings).lower(),
             "--min_score": repr(float(self.min_score)),
+            "--pii_profile": self.pii_profile,
             "--default_mode": self.default_mode,
             "--max_record_bytes": str(self.max_record_bytes),
             "--text_fields": ",".join(self.text_fields),
@@ -193,6 +197,18 @@ class PiiSanitizationProps:
             raise ValueError("state_prefix and sanitized_prefix must not overlap (the table would read the job state)")
         if self.trigger_on_upload and self.max_concurrent_runs != 1:
             raise ValueError("trigger_on_upload needs max_concurrent_runs=1 (single-flight batching, job bookmarks)")
+        if self.knowledge_prefix is not None:  # the knowledge pass mirrors its prefix in all three buckets
+            others = {
+                "raw_prefix": self.raw_prefix,
+                "sanitized_prefix": self.sanitized_prefix,
+                "quarantine_prefix": self.quarantine_prefix,
+                "state_prefix": self.state_prefix,
+                **{f"extra_output_prefixes[{i}]": p for i, p in enumerate(self.extra_output_prefixes)},
+            }
+            for name, value in others.items():
+                validation.check_disjoint_prefixes(
+                    {"knowledge_prefix": self.knowledge_prefix, name: value}, where="PiiSanitizationProps"
+                )
 
 
 class _AssetObjectCode(glue.Code):

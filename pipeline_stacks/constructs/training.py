@@ -820,7 +820,14 @@ class TrainingPipeline(Construct):
         if p.base_model not in TINY_MODELS:
             lake.grant_read_artifacts(role, prefix=p.base_model)
         lake.grant_volume_encryption(role)
-        self.source_asset.grant_read(role)
+        # its own sourcedir.tar.gz only, not the whole shared CDK assets bucket (as the Glue role: two objects)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SourceArchive",
+                actions=["s3:GetObject"],
+                resources=[self.source_asset.bucket.arn_for_objects(self.source_asset.s3_object_key)],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="JobLogs",
@@ -864,7 +871,6 @@ class TrainingPipeline(Construct):
         compliance.acknowledge_objects(
             role, "TrainingPipeline.execution_role_objects", lake.artifacts_bucket, artifact_prefixes + artifact_read
         )
-        compliance.acknowledge_objects(role, "TrainingPipeline.execution_role_objects", self.source_asset.bucket, [""])
         return role
 
     def _grant_image_pull(self, role: iam.IRole, image_uri: str) -> None:

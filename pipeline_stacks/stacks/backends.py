@@ -79,7 +79,9 @@ def _sagemaker(scope: Construct, config: PipelineConfig, data_lake: DataLake) ->
         props=s.to_props(
             ModelEndpointProps,
             endpoint_name=f"{config.project_name}-{config.env_name}-llm",
-            data_capture_percent=0 if (s.scale_to_zero or s.serverless_memory_mb) else s.data_capture_percent,
+            data_capture_percent=(
+                0 if (s.phi_workload or s.scale_to_zero or s.serverless_memory_mb) else s.data_capture_percent
+            ),
             deployment=DeploymentGuardrails(
                 strategy=s.deployment_strategy,
                 step_percent=s.deployment_step_percent,

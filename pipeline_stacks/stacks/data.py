@@ -1,4 +1,5 @@
-"""Data stack: the data lake and its PII/PHI sanitization job (Glue + the "data" state machine)."""
+"""Data stack: the data lake, its PII/PHI sanitization job (Glue + the "data" state machine) and the knowledge base
+over the sanitized ``knowledge/`` documents (``rag.*``)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from constructs import Construct
 from pipeline_stacks.config import (
     LOG_RETENTION_DAYS,
     PipelineConfig,
+    RagConfig,
     ReplicationConfig,
     SanitizationConfig,
 )
 from pipeline_stacks.constructs import (
     DataLake,
     DataLakeProps,
+    KnowledgeBase,
+    KnowledgeBaseProps,
     LakeLifecycle,
     LakeReplication,
     PiiSanitization,
@@ -29,8 +33,8 @@ from pipeline_stacks.constructs import (
 
 
 class DataStack(cdk.Stack):
-    """Holds the :class:`DataLake` and :class:`PiiSanitization`; later stacks read the lake and the
-    sanitization hooks from here."""
+    """Holds the :class:`DataLake`, :class:`PiiSanitization` and (``rag.enabled``) the :class:`KnowledgeBase`;
+    later stacks read the lake, the sanitization hooks and the knowledge base from here."""
 
     def __init__(
         self,
@@ -65,6 +69,16 @@ class DataStack(cdk.Stack):
             data_lake=self.data_lake,
             props=self._sanitization_props(config, destroy=destroy),
         )
+        self.knowledge_base: KnowledgeBase | None = (
+            KnowledgeBase(
+                self,
+                "Knowledge",
+                data_lake=self.data_lake,
+                props=self._knowledge_base_props(config, destroy=destroy),
+            )
+            if config.rag.enabled
+            else None
+        )
 
     def _sanitization_props(self, config: PipelineConfig, *, destroy: bool) -> PiiSanitizationProps:
         cfg: SanitizationConfig = config.sanitization
@@ -89,6 +103,23 @@ class DataStack(cdk.Stack):
             batch_window=cdk.Duration.seconds(cfg.batch_window_seconds),
             log_retention=_retention(cfg.log_retention_days),
             hash_key_secret=secret,
+            # the document pass: raw knowledge/ -> redacted knowledge/ (+ metadata sidecars) for the knowledge base
+            knowledge_prefix=config.rag.knowledge_prefix if config.rag.enabled else None,
+            removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _knowledge_base_props(self, config: PipelineConfig, *, destroy: bool) -> KnowledgeBaseProps:
+        cfg: RagConfig = config.rag
+        # same-named keys (vector_store, kendra_index_arn, embedding_dimensions, knowledge_prefix) are copied
+        return cfg.to_props(
+            KnowledgeBaseProps,
+            name_prefix=f"{config.project_name}-{config.env_name}",
+            embedding_model_id=cfg.embedding_model,
+            chunking_strategy=cfg.chunking.strategy,
+            chunk_max_tokens=cfg.chunking.max_tokens,
+            chunk_overlap_percent=cfg.chunking.overlap_percent,
+            batch_window=cdk.Duration.minutes(cfg.batch_window_minutes),
+            log_retention=_retention(config.sanitization.log_retention_days),
             removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
         )
 

@@ -40,6 +40,9 @@ class MonitoringStack(cdk.Stack):
             ),
         )
         self.monitoring.monitor_sanitization(data.sanitization)
+        kb = data.knowledge_base
+        if kb is not None and kb.state_machine is not None:  # kendra: its connectors ingest, no state machine
+            self.monitoring.monitor_knowledge_base(kb)
         self.monitoring.monitor_training(training.pipeline)
         self.monitoring.monitor_backend(serving.backend)
         self.monitoring.monitor_front_door(serving.front_door)

@@ -9,11 +9,13 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from pipeline_contract import FrontDoorEnv
 from pipeline_stacks.config import LOG_RETENTION_DAYS, PipelineConfig
-from pipeline_stacks.constructs import DataLake
+from pipeline_stacks.constructs import DataLake, KnowledgeBase
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
 from pipeline_stacks.constructs.web_app import WebApp, WebAppProps
@@ -21,7 +23,8 @@ from pipeline_stacks.stacks.backends import build_backend
 
 
 class ServingStack(cdk.Stack):
-    """Consumes the lake (artifacts, interactions) and the training stack's model registry."""
+    """Consumes the lake (artifacts, interactions), the training stack's model registry and, when ``rag.enabled``,
+    the data stack's knowledge base (the front door may retrieve from it)."""
 
     def __init__(
         self,
@@ -30,6 +33,7 @@ class ServingStack(cdk.Stack):
         *,
         config: PipelineConfig,
         data_lake: DataLake,
+        knowledge_base: KnowledgeBase | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -51,7 +55,10 @@ class ServingStack(cdk.Stack):
             backend=self.backend,
             data_lake=data_lake,
             props=front_door_props(config, web_origin=web_origin),
+            function_overrides=retrieval_overrides(config, knowledge_base),
         )
+        if knowledge_base is not None:
+            knowledge_base.grant_retrieve(self.front_door.function)
 
         # web: the chat UI on S3 + CloudFront next to the API (same stack: the CORS origin, the Cognito callback and
         # the CSP name each other), signing in through the user pool's managed login (code grant + PKCE)
@@ -197,4 +204,19 @@ def front_door_props(config: PipelineConfig, *, web_origin: str | None = None) -
         )
         if s.lambda_vpc_id
         else None,
+    )
+
+
+def retrieval_overrides(config: PipelineConfig, knowledge_base: KnowledgeBase | None) -> lambda_.FunctionOptions | None:
+    """The front-door Lambda's retrieval settings (``pipeline_contract.FrontDoorEnv``): the knowledge base id and the
+    ``rag.default_on``/``rag.top_k`` request defaults, merged into its environment (None without a knowledge base:
+    the chat app then answers without retrieval)."""
+    if knowledge_base is None:
+        return None
+    return lambda_.FunctionOptions(
+        environment={
+            FrontDoorEnv.KNOWLEDGE_BASE_ID: knowledge_base.knowledge_base_id,
+            FrontDoorEnv.RAG_DEFAULT_ON: "true" if config.rag.default_on else "false",
+            FrontDoorEnv.RAG_TOP_K: str(config.rag.top_k),
+        }
     )

@@ -68,7 +68,7 @@ def test_front_door_bundle_runs_without_the_repository(tmp_path: Path) -> None:
     copies = [Copy("lambda_src/front_door", "."), *SHARED_RUNTIME_COPIES]
     assert LocalPythonBundling(copies).try_bundle(str(tmp_path), image=IMAGE)
     probe = (
-        "import handler, pipeline_contract, pii_engine; from frontdoor import storage; "
+        "import chat_api.app, pipeline_contract, pii_engine; from frontdoor import storage; "
         f"assert pipeline_contract.__file__.startswith({str(tmp_path)!r}); "
         f"assert pii_engine.__file__.startswith({str(tmp_path)!r}); "
         "assert storage.redact('mail jane@example.com') == ('mail [EMAIL_ADDRESS]', {'EMAIL_ADDRESS': 1})"

@@ -108,3 +108,65 @@ def test_configuration_reference_is_up_to_date() -> None:
 def test_network_ids_are_checked_everywhere(key: str) -> None:
     with pytest.raises(ConfigError, match=rf"{key.replace('.', '[.]')}\.0 = 'subnet1'.*pattern '\^subnet-"):
         _load(**{key: '["subnet1"]'})
+
+
+def test_rag_is_on_in_dev_and_prod_with_opt_in_retrieval() -> None:
+    for env in ("dev", "prod"):
+        rag = _load(env=env).rag
+        assert (rag.enabled, rag.vector_store, rag.default_on, rag.top_k) == (True, "s3_vectors", False, 4), env
+        assert (rag.embedding_model, rag.embedding_dimensions) == ("amazon.titan-embed-text-v2:0", 1024)
+        assert rag.knowledge_prefix == "knowledge/" and rag.batch_window_minutes == 5
+
+
+KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-89ab-0123456789ab"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"rag.vector_store": "opensearch_serverless"},
+            r"rag\.vector_store = 'opensearch_serverless': .*is not supported yet.*allowed: s3_vectors, kendra",
+        ),
+        (
+            {"rag.vector_store": "aurora_pgvector"},
+            r"rag\.vector_store = 'aurora_pgvector': .*is not supported yet.*allowed: s3_vectors, kendra",
+        ),
+        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'s3_vectors' or 'kendra'"),
+        ({"rag.vector_store": "kendra"}, r"rag\.kendra_index_arn is not set but rag\.vector_store='kendra'; allowed"),
+        ({"rag.kendra_index_arn": KENDRA_INDEX}, r"rag\.kendra_index_arn='arn:.*' is set but .*'s3_vectors'"),
+        ({"rag.kendra_index_arn": "index/abc", "rag.vector_store": "kendra"}, r"rag\.kendra_index_arn = 'index/abc'"),
+        (
+            {"rag.vector_store": "kendra", "rag.kendra_index_arn": KENDRA_INDEX, "region": "eu-west-1"},
+            r"kendra_index_arn=.* is in region 'us-east-1'.*'eu-west-1'",
+        ),
+        (
+            {"rag.embedding_model": "amazon.titan-embed-text-v1"},
+            r"rag\.embedding_model='amazon\.titan-embed-text-v1'; allowed: amazon\.titan-embed-text-v2:0, cohere",
+        ),
+        (
+            {"rag.embedding_model": "cohere.embed-english-v3", "rag.embedding_dimensions": "512"},
+            r"rag\.embedding_dimensions=512; allowed: 1024 \(for rag\.embedding_model='cohere\.embed-english-v3'\)",
+        ),
+        ({"rag.embedding_dimensions": "768"}, r"rag\.embedding_dimensions=768; allowed: 256, 512, 1024"),
+        ({"rag.chunking.strategy": "PARAGRAPH"}, r"rag\.chunking\.strategy = 'PARAGRAPH'.*'FIXED_SIZE'"),
+        ({"rag.chunking.max_tokens": "10"}, r"rag\.chunking\.max_tokens = 10.*greater than or equal to 20"),
+        ({"rag.top_k": "21"}, r"rag\.top_k = 21.*less than or equal to 20"),
+        ({"rag.batch_window_minutes": "-1"}, r"rag\.batch_window_minutes = -1"),
+        ({"rag.knowledge_prefix": "knowledge"}, r"rag\.knowledge_prefix='knowledge' is not an S3 prefix"),
+        (
+            {"rag.knowledge_prefix": "incoming/docs/"},
+            r"rag\.knowledge_prefix='incoming/docs/' overlaps sanitization\.raw_prefix='incoming/'",
+        ),
+        ({"sanitization.raw_prefix": '""'}, r"rag\.knowledge_prefix='knowledge/' overlaps sanitization\.raw_prefix=''"),
+        ({"rag.knowledge_prefix": "train/docs/"}, r"overlaps training\.train_prefix='train/'"),
+        ({"rag.chunk": "x"}, r"rag\.chunk: unknown key; allowed keys here: .*chunking"),
+    ],
+)
+def test_rag_errors_name_key_value_and_allowed(overrides: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        _load(**overrides)
+
+
+def test_rag_disabled_ignores_the_knowledge_prefix_overlap() -> None:
+    assert _load(**{"rag.enabled": "false", "sanitization.raw_prefix": '""'}).rag.enabled is False

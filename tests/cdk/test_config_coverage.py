@@ -32,6 +32,10 @@ ACCOUNT = "123456789012"
 CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012"
 SAGEMAKER = {"serving.backend": "sagemaker", "serving.model_package_arn": "llm-pipeline-dev/1"}
 LEARNING = {"training.continuous_learning": True}
+KENDRA = {
+    "rag.vector_store": "kendra",
+    "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/0123abcd-0123-4567-89ab-0123456789ab",
+}
 
 #: Changed values the generic rule (flip a bool, next Literal, +1 within bounds) cannot guess, and the keys
 #: a change needs to be valid or to matter (a dict: ``{key: value, **companions}``).
@@ -146,9 +150,16 @@ CHANGES: dict[str, dict[str, Any]] = {
         "serving.existing_user_pool_arn": f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/us-east-1_AbCdEfGhI"
     },
     "serving.cors_allowed_origins": {"serving.cors_allowed_origins": ["https://app.example.com"]},
-    "serving.lambda_timeout_seconds": {"serving.lambda_timeout_seconds": 28},
+    "serving.lambda_timeout_seconds": {"serving.lambda_timeout_seconds": 300},
     "serving.model_read_timeout_seconds": {"serving.model_read_timeout_seconds": 15},
     "serving.log_retention_days": {"serving.log_retention_days": 30},
+    "serving.max_tokens_cap": {"serving.max_tokens_cap": 1024},
+    "serving.conversation_ttl_days": {"serving.conversation_ttl_days": 30},
+    "serving.guardrail_stream_mode": {"serving.guardrail_stream_mode": "async"},
+    "serving.web_adapter_layer_version": {"serving.web_adapter_layer_version": 28},
+    "serving.web_adapter_layer_arn": {
+        "serving.web_adapter_layer_arn": f"arn:aws-cn:lambda:cn-north-1:{ACCOUNT}:layer:LambdaAdapterLayerX86:30"
+    },
     "serving.custom_domain_name": {
         "serving.custom_domain_name": "api.example.com",
         "serving.custom_domain_certificate_arn": CERTIFICATE,
@@ -173,6 +184,13 @@ CHANGES: dict[str, dict[str, Any]] = {
         "serving.lambda_security_group_ids": GROUPS,
     },
     "monitoring.alarm_email": {"monitoring.alarm_email": "oncall@example.com"},
+    "rag.vector_store": KENDRA,
+    "rag.kendra_index_arn": {
+        "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/99999999-0123-4567-89ab-0123456789ab"
+    },
+    "rag.embedding_model": {"rag.embedding_model": "cohere.embed-english-v3"},
+    "rag.embedding_dimensions": {"rag.embedding_dimensions": 512},
+    "rag.knowledge_prefix": {"rag.knowledge_prefix": "docs/"},
     # the chat UI signs in through Cognito: an IAM-only API goes without it
     "serving.auth": {"serving.auth": "iam", "web.enabled": False},
     "web.domain_names": {"web.domain_names": ["chat.example.com"], "web.certificate_arn": CERTIFICATE},
@@ -224,6 +242,7 @@ BASES: dict[str, dict[str, Any]] = {
     "sanitization.max_concurrent_runs": {"sanitization.trigger": "on_demand"},
     "training.use_spot": {"training.max_wait_seconds": 86400},
     "serving.throttle_burst": {},
+    "rag.kendra_index_arn": KENDRA,
 }
 
 #: Keys that must change these stacks (default: any one stack). The prefixes are read by the Glue job
@@ -231,6 +250,11 @@ BASES: dict[str, dict[str, Any]] = {
 REACHES: dict[str, set[str]] = {
     "sanitization.interactions_prefix": {"data", "training", "serving"},
     "sanitization.feedback_prefix": {"data", "training", "serving"},
+    # the knowledge base and the document pass (data), the retrieve grant and env (serving), the alarms (monitoring)
+    "rag.enabled": {"data", "serving", "monitoring"},
+    "rag.knowledge_prefix": {"data"},
+    "rag.default_on": {"serving"},
+    "rag.top_k": {"serving"},
 }
 
 #: Keys that legitimately leave every template unchanged, with the reason.

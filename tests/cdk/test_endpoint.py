@@ -71,7 +71,7 @@ def _bedrock(model_id: str, region: str = "us-east-1", **props: Any) -> tuple[Be
 # --------------------------------------------------------------------------- endpoint config (prod)
 
 
-def test_endpoint_config_instances_capture_and_no_volume_key_on_nvme(prod: SynthResult) -> None:
+def test_endpoint_config_instances_and_no_volume_key_on_nvme(prod: SynthResult) -> None:
     config = _one(prod.template("serving"), "AWS::SageMaker::EndpointConfig")["Properties"]
     (variant,) = config["ProductionVariants"]
     assert variant["InstanceType"] == "ml.g5.2xlarge"
@@ -80,6 +80,12 @@ def test_endpoint_config_instances_capture_and_no_volume_key_on_nvme(prod: Synth
     assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
     # ml.g5 has local NVMe storage: SageMaker rejects a volume KmsKeyId there
     assert "KmsKeyId" not in config
+    assert "DataCaptureConfig" not in config  # prod is a PHI workload (serving.phi_workload): no raw capture
+
+
+def test_data_capture_when_asked_for_is_encrypted_and_under_data_capture() -> None:
+    _, template = _standalone(instance_type="ml.g5.2xlarge", data_capture_percent=5)
+    config = _one(template, "AWS::SageMaker::EndpointConfig")["Properties"]
     capture = config["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == 5

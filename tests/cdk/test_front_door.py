@@ -227,7 +227,7 @@ def test_unknown_keyword_and_type_fail() -> None:
         to_api_gateway_schema({"type": "str"})
 
 
-@pytest.mark.parametrize("name", ["generate_request", "feedback_request"])
+@pytest.mark.parametrize("name", ["generate_request", "chat_feedback_request", "chat_completion_request"])
 def test_handler_request_schemas_convert(name: str) -> None:
     raw = load_request_schema(name)
     converted = to_api_gateway_schema(raw)
@@ -266,7 +266,8 @@ def test_chat_methods_with_authorizer_api_key_validation_and_streaming(
             assert p["RequestParameters"] == {"method.request.header.Content-Type": True}
         assert p["Integration"]["Type"] == "AWS_PROXY"
         assert p["Integration"]["ResponseTransferMode"] == "STREAM"
-        assert p["Integration"]["TimeoutInMillis"] == 29000
+        # = serving.lambda_timeout_seconds (120 s): STREAM integrations may run up to 15 min, not 29 s
+        assert p["Integration"]["TimeoutInMillis"] == 120_000
 
 
 def test_request_models_come_from_the_schema_files(serving: Template) -> None:
@@ -576,7 +577,7 @@ def test_lambda_props(serving: Template) -> None:
     assert fn["Runtime"] == "python3.12"
     assert fn["Architectures"] == ["x86_64"]
     assert fn["Handler"] == "run.sh"  # the chat API under the Lambda Web Adapter
-    assert fn["Timeout"] == 29
+    assert fn["Timeout"] == 120  # serving.lambda_timeout_seconds default (streaming: up to 900)
     assert fn["MemorySize"] == 1024
     assert fn["TracingConfig"] == {"Mode": "Active"}
     assert fn["ReservedConcurrentExecutions"] == 20
@@ -767,9 +768,9 @@ def test_standalone_variants_have_no_unsuppressed_findings(
     ("overrides", "env", "message"),
     [
         (
-            {"lambda_timeout_seconds": 30},
+            {"lambda_timeout_seconds": 901},
             "dev",
-            "serving.lambda_timeout_seconds = 30: allowed: 5-29 seconds",
+            "serving.lambda_timeout_seconds = 901",
         ),
         (
             {"cors_allowed_origins": ["*"]},
@@ -787,9 +788,9 @@ def test_standalone_variants_have_no_unsuppressed_findings(
             "non-TLS origins ['http://localhost:3000']",
         ),
         (
-            {"model_read_timeout_seconds": 25},
+            {"model_read_timeout_seconds": 116},
             "dev",
-            "must be at least 5 s below serving.lambda_timeout_seconds=29",
+            "must be at least 5 s below serving.lambda_timeout_seconds=120",
         ),
         (
             {"log_retention_days": 42},
@@ -836,10 +837,25 @@ def test_star_cors_is_allowed_outside_prod() -> None:
     ).serving.cors_allowed_origins == ["*"]
 
 
+def test_web_adapter_layer_default_is_the_same_in_config_and_construct() -> None:
+    from pipeline_stacks.config._base import WEB_ADAPTER_LAYER_VERSION as CONFIG_DEFAULT
+    from pipeline_stacks.constructs.front_door import WEB_ADAPTER_LAYER_VERSION
+
+    assert CONFIG_DEFAULT == WEB_ADAPTER_LAYER_VERSION == FrontDoorProps().web_adapter_layer_version
+    assert validate_config({"env_name": "dev"}).serving.web_adapter_layer_version == WEB_ADAPTER_LAYER_VERSION
+
+
+def test_streaming_timeouts_are_accepted_up_to_15_minutes() -> None:
+    s = validate_config({"env_name": "dev", "serving": {"lambda_timeout_seconds": 900,
+                                                        "model_read_timeout_seconds": 895}}).serving
+    assert s.lambda_timeout_seconds == 900
+    assert FrontDoorProps(lambda_timeout=cdk.Duration.seconds(900), model_read_timeout_seconds=890)
+
+
 def test_props_validation() -> None:
     with pytest.raises(ValueError, match="exceeds API Gateway's longest streamed response"):
         FrontDoorProps(lambda_timeout=cdk.Duration.seconds(901))
     with pytest.raises(ValueError, match="leaves no time"):
-        FrontDoorProps(model_read_timeout_seconds=25)
+        FrontDoorProps(model_read_timeout_seconds=116)
     with pytest.raises(ValueError, match="only used with auth='cognito'"):
         FrontDoorProps(auth="iam", user_pool_arn=EXISTING_POOL)

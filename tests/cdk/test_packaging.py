@@ -33,9 +33,10 @@ def test_wheel_carries_every_runtime_source_file(wheel: Path) -> None:
                 assert f"pipeline_stacks/_runtime/{path.relative_to(REPO_ROOT)}" in names, path
     for name in ("train.py", "evaluate.py", "requirements.txt"):
         assert f"pipeline_stacks/_runtime/training/{name}" in names
-    # The contract and the PII engine are top-level modules of the wheel (the constructs import the contract).
+    # The contract, the PII engine and retrieval are top-level modules of the wheel (the constructs import the
+    # contract; the front-door bundle copies retrieval's interface and Bedrock retriever).
     assert "pipeline_contract.py" in names
-    for path in (REPO_ROOT / "pii_engine").rglob("*"):
+    for path in (*(REPO_ROOT / "pii_engine").rglob("*"), *(REPO_ROOT / "retrieval").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             assert str(path.relative_to(REPO_ROOT)) in names, path
 
@@ -49,7 +50,9 @@ def test_installed_package_bundles_from_its_own_runtime_copy(wheel: Path, tmp_pa
         "from pipeline_stacks import bundling, constructs; "
         "print(bundling.RUNTIME_ROOT); "
         "assert (bundling.RUNTIME_ROOT / 'lambda_src' / 'front_door').is_dir(); "
-        "assert all(bundling.runtime_source(m).exists() for m in bundling.SHARED_RUNTIME_MODULES)"
+        "assert all(bundling.runtime_source(m).exists() for m in bundling.SHARED_RUNTIME_MODULES); "
+        "assert all(bundling.runtime_source(c.source).is_file() for c in bundling.FRONT_DOOR_RUNTIME_COPIES if "
+        "c.source.startswith('retrieval/'))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},

@@ -37,8 +37,10 @@ def _ref(stack: cdk.Stack, construct: Any) -> str:
     return stack.get_logical_id(construct.node.default_child)
 
 
-def _resource(template: Template, type_: str) -> dict[str, Any]:
-    found = template.find_resources(type_)
+def _resource(template: Template, type_: str, prefix: str = "") -> dict[str, Any]:
+    """The one resource of ``type_`` whose logical id starts with ``prefix`` (the data stack also holds the
+    knowledge base's rule and state machine: ``prefix="Sanitization"`` picks the job's)."""
+    found = {k: v for k, v in template.find_resources(type_).items() if k.startswith(prefix)}
     assert len(found) == 1, f"{type_}: {list(found)}"
     return next(iter(found.values()))["Properties"]
 
@@ -58,7 +60,7 @@ def _role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
 
 
 def _definition(template: Template) -> dict[str, Any]:
-    body = _resource(template, "AWS::StepFunctions::StateMachine")["DefinitionString"]
+    body = _resource(template, "AWS::StepFunctions::StateMachine", "Sanitization")["DefinitionString"]
     parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
     return json.loads("".join(p if isinstance(p, str) else "aws" for p in parts))
 
@@ -303,13 +305,14 @@ def test_catalog_database_and_partition_projected_table(data: Template, ids: dic
 
 
 def test_upload_rule_matches_object_created_in_the_raw_prefix(data: Template, ids: dict[str, str]) -> None:
-    rule = _resource(data, "AWS::Events::Rule")
+    rule = _resource(data, "AWS::Events::Rule", "Sanitization")
     assert rule["EventPattern"] == {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
         "detail": {
             "bucket": {"name": [{"Ref": ids["raw"]}]},
-            "object": {"key": [{"prefix": "incoming/"}]},
+            # raw knowledge documents (rag.knowledge_prefix) start the job's document pass too
+            "object": {"key": [{"prefix": "incoming/"}, {"prefix": "knowledge/"}]},
         },
     }
     (target,) = rule["Targets"]
@@ -346,7 +349,7 @@ def test_state_machine_runs_the_job_sync_with_batching(data: Template) -> None:
 def test_state_machine_logs_everything_but_execution_data_and_traces(
     data: Template,
 ) -> None:
-    sm = _resource(data, "AWS::StepFunctions::StateMachine")
+    sm = _resource(data, "AWS::StepFunctions::StateMachine", "Sanitization")
     assert sm["LoggingConfiguration"]["Level"] == "ALL"
     assert sm["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert sm["TracingConfiguration"] == {"Enabled": True}
@@ -482,6 +485,9 @@ def test_props_reject_inconsistent_values() -> None:
         SanitizeOptions(entity_modes={"SSN": "drop"})
     with pytest.raises(ValueError, match="text_fields or scan_all_strings"):
         SanitizeOptions(scan_all_strings=False)
+    with pytest.raises(ValueError, match="pii_profile='strict'"):
+        SanitizeOptions(pii_profile="strict")
+    assert SanitizeOptions().job_arguments()["--pii_profile"] == "recall"
     with pytest.raises(ValueError, match="raw_prefix"):
         PiiSanitizationProps(raw_prefix="incoming")
     with pytest.raises(ValueError, match="must not overlap"):

@@ -26,7 +26,7 @@ from glue_jobs.transform import STATUS_QUARANTINED, STATUS_SANITIZED, LineSaniti
 
 
 def _fb(request_id: Any, rating: Any, **extra: Any) -> dict[str, Any]:
-    """A feedback record as the front door stores it (``frontdoor.app.feedback``)."""
+    """A feedback record as the front door stores it (``chat_api.app.ChatService.feedback``)."""
     return {
         "schema_version": 1,
         "type": "feedback",

@@ -43,7 +43,7 @@ def test_structured_f1(report, etype: str) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("etype", ["PERSON", "STREET_ADDRESS", "LOCATION", "DATE_TIME"])
 def test_free_text_fully_redacted(report, etype: str) -> None:  # type: ignore[no-untyped-def]
-    assert report.full_share(etype) >= 0.85, (etype, report.full_share(etype))
+    assert report.full_share(etype) >= 0.90, (etype, report.full_share(etype))
 
 
 def test_numeric_identifiers_silent_on_hard_negatives(report) -> None:  # type: ignore[no-untyped-def]

@@ -105,12 +105,32 @@ async def iterate_in_thread(make_iter: Callable[[], Iterable[T]]) -> AsyncIterat
         stop.set()
 
 
+def no_model_deployed(s: ChatSettings) -> ChatError:
+    """503 ``no_model_deployed`` with ``Retry-After``: the SageMaker endpoint has no promoted model yet."""
+    return ChatError(503, "no_model_deployed",
+                     "No model has been deployed yet: approve a model package to promote it",
+                     headers={"Retry-After": str(s.retry_after_s)}, metric="NoModelDeployed")
+
+
+def _endpoint_missing(exc: BaseException) -> bool:
+    """InvokeEndpoint's answer for an endpoint that does not exist (``ValidationError`` "Endpoint ... not found")."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    error = response.get("Error") or {}
+    message = str(error.get("Message") or "").lower()
+    return error.get("Code") in ("ValidationError", "ValidationException") and (
+        "endpoint" in message and ("not found" in message or "could not find" in message))
+
+
 def map_upstream(exc: BaseException, s: ChatSettings) -> ChatError | None:
     """botocore failures -> :class:`ChatError` (the front door's mapping); ``None`` when not an upstream error."""
     if isinstance(exc, ChatError):
         return exc
     if not isinstance(exc, Exception):
         return None
+    if s.backend == "sagemaker" and _endpoint_missing(exc):
+        return no_model_deployed(s)
     try:
         mapped = upstream_error(exc, s.retry_after_s)
     except ImportError:  # botocore absent (local installs without boto3)
@@ -413,7 +433,10 @@ class SageMakerBackend:
         return out
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
-        """Parse the ``PayloadPart`` bytes as SSE lines of OpenAI chunks."""
+        """Parse the ``PayloadPart`` bytes as SSE lines of OpenAI chunks (503 ``no_model_deployed`` while
+        ``LIVE_MODEL_PACKAGE_ARN`` is ``none``)."""
+        if self.s.no_model_deployed:
+            raise no_model_deployed(self.s)
         kwargs = self.request(request)
         state: dict[str, Any] = {}
 

@@ -34,7 +34,7 @@ MAX_ID_CHARS = 128
 MAX_TITLE_CHARS = 200
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
-               415: "invalid_request_error", 429: "rate_limit_error"}  # fmt: skip
+               415: "invalid_request_error", 429: "rate_limit_error", 503: "service_unavailable"}  # fmt: skip
 
 
 class ChatError(ApiError):

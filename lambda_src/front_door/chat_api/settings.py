@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline_contract import FrontDoorEnv
+
 BACKENDS = ("bedrock", "sagemaker", "openai", "local", "stub")
 STORAGES = ("s3", "local")
 CONVERSATION_STORES = ("dynamodb", "sqlite")
@@ -42,6 +44,8 @@ class ChatSettings:
     model_version: str | None = None
     endpoint_name: str | None = None
     inference_component_name: str | None = None
+    #: The promoted model package (SageMaker backend); ``FrontDoorEnv.NO_MODEL`` before the first promotion.
+    live_model_package_arn: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     local_model_dir: str | None = None
@@ -110,6 +114,11 @@ class ChatSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
+    def no_model_deployed(self) -> bool:
+        """Whether the SageMaker backend has no promoted model yet (``LIVE_MODEL_PACKAGE_ARN=none``)."""
+        return self.backend == "sagemaker" and (self.live_model_package_arn or "").lower() == FrontDoorEnv.NO_MODEL
+
+    @property
     def local_bucket_dir(self) -> Path:
         """Folder standing in for the interactions bucket in local storage mode."""
         return Path(self.lake_dir) / self.local_bucket_name
@@ -126,6 +135,7 @@ class ChatSettings:
             model_version=_opt(env, "MODEL_VERSION"),
             endpoint_name=_opt(env, "ENDPOINT_NAME"),
             inference_component_name=_opt(env, "INFERENCE_COMPONENT_NAME"),
+            live_model_package_arn=_opt(env, FrontDoorEnv.LIVE_MODEL_PACKAGE_ARN),
             openai_base_url=_opt(env, "OPENAI_BASE_URL"),
             openai_api_key=_opt(env, "OPENAI_API_KEY"),
             local_model_dir=_opt(env, "LOCAL_MODEL_DIR"),

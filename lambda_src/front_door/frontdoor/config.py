@@ -26,7 +26,7 @@ def _opt(name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Runtime configuration; see docs/front-door.md for every variable."""
+    """S3/model client settings of the shared modules; see docs/chat-api.md for the environment."""
 
     backend: str
     endpoint_name: str | None
@@ -74,11 +74,3 @@ def settings() -> Settings:
         storage_timeout_s=_float(Env.STORAGE_TIMEOUT_S, 3.0),
         retry_after_s=_int(Env.RETRY_AFTER_S, 2),
     )
-
-
-def cors_allowed_origins() -> tuple[str, ...]:
-    """``CORS_ALLOWED_ORIGINS``: comma-separated browser origins; empty or unset turns CORS off.
-
-    Read once, when ``frontdoor.app`` builds its resolver (Powertools fixes CORS at construction).
-    """
-    return tuple(o.strip() for o in (os.environ.get(Env.CORS_ALLOWED_ORIGINS) or "").split(",") if o.strip())
