@@ -21,6 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: help synth test test-fast lint deps deps-test java train-local local local-retrain clean
+.PHONY: web-deps web-build web-test chromium
 
 help:
 	@echo "make synth [ENV=dev|prod]   synthesize every stack to $(CDK_OUT)/ and print the compliance summary"
@@ -28,6 +29,8 @@ help:
 	@echo "make test-fast              run the suite without the slow tests (pytest -m 'not slow')"
 	@echo "make lint                   ruff check, ruff format --check, mypy (the CI quality gate)"
 	@echo "make train-local            train + evaluate a tiny random model on CPU (no downloads)"
+	@echo "make web-build              npm ci + build of the chat UI (web/dist; skipped when up to date)"
+	@echo "make web-test               the chat UI's unit tests (vitest)"
 	@echo "make local                  the whole lifecycle on this machine, then the chat API on http://127.0.0.1:8000"
 	@echo "make local-retrain          continuous learning over the local interactions and feedback"
 
@@ -55,18 +58,39 @@ java:
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# The chat UI (web/): its npm dependencies, its build (web/dist, reused while its inputs' hash is unchanged: the
+# same check the CDK asset bundling and the browser tests use) and its unit tests.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web-deps: web/node_modules/.package-lock.json
+
+web-build: web-deps $(VENV)/.deps-runtime
+	$(PY) -c "from pathlib import Path; from pipeline_stacks.bundling import ensure_web_build; ensure_web_build(Path('web'))"
+
+web-test: web-deps
+	cd web && npm test
+
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`); install it when missing
+# and we are root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser tests need chromium (e.g. apt-get install chromium)"; exit 1; fi; }
+
 deps: $(VENV)/.deps-runtime node_modules/.package-lock.json
-deps-test: $(VENV)/.deps-test node_modules/.package-lock.json
+deps-test: $(VENV)/.deps-test node_modules/.package-lock.json web-deps chromium
 
 synth: deps
 	rm -rf $(CDK_OUT)
 	npx --no-install cdk synth --quiet --no-notices -c env=$(ENV) --output $(CDK_OUT)
 	$(PY) tools/synth_summary.py $(CDK_OUT)
 
-test: deps-test
+test: deps-test web-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: deps-test
+test-fast: deps-test web-test
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: deps-test
@@ -84,7 +108,7 @@ train-local: deps-test
 # whose outputs exist are skipped. LOCAL_ARGS passes options, e.g. LOCAL_ARGS="--backend openai --base-url
 # http://localhost:11434/v1 --model llama3.2" or LOCAL_ARGS="--dev-token s3cret --port 8080".
 LOCAL_ARGS ?=
-local: deps-test
+local: deps-test web-build
 	$(PY) -m local_runtime serve $(LOCAL_ARGS)
 
 local-retrain: deps-test

@@ -6,9 +6,11 @@ The baseline, alternated with the app in the same run, is a one-paragraph HTML p
 (``/__bench/blank`` on the dev mock; a ``data:`` page elsewhere), so the ratio separates the app's cost from the
 browser's and the machine's. Needs ``web/dist`` (npm run build) and Debian's chromium.
 
-    .venv/bin/python benchmarks/web_first_paint.py [--runs 9] [--base-url http://127.0.0.1:8000] [--json out.json]
+    .venv/bin/python benchmarks/web_first_paint.py [--runs 9] [--local | --base-url URL] [--json out.json]
 
-Without ``--base-url`` the dev mock (web/e2e/mock_server.py) serves ``web/dist``.
+``--local`` starts the real local server (``python -m local_runtime serve --backend stub``, what ``make local`` runs)
+on a free port with a throw-away home; without ``--local`` or ``--base-url`` the dev mock (web/e2e/mock_server.py)
+serves ``web/dist``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +50,43 @@ def _fcp(browser: Browser, url: str, wait_for_message: bool) -> tuple[float, flo
     return float(fcp), float(ready)
 
 
+def _start_local() -> tuple[subprocess.Popen[bytes], str, Path]:
+    """The real local server on a free port with a temporary home; returns (process, base URL, home)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = Path(tempfile.mkdtemp(prefix="web-bench-"))
+    command = [sys.executable, "-m", "local_runtime", "serve", "--backend", "stub", "--home", str(home),
+               "--port", str(port)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{base}/config.json", timeout=2):
+                return process, base, home
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the local server did not start")
+
+
 def main() -> None:
     """Run the benchmark and print (and optionally write) medians and the app/baseline ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--base-url", default=None)
+    parser.add_argument("--local", action="store_true", help="start the real local server (stub backend)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
     server = None
     base = args.base_url
     blank_url = "data:text/html," + BLANK
-    if base is None:
+    local = None
+    if args.local:
+        local, base, home = _start_local()
+    elif base is None:
         sys.path.insert(0, str(REPO / "web" / "e2e"))
         from mock_server import make_server  # only when the mock is used
 
@@ -76,7 +108,13 @@ def main() -> None:
         browser.close()
     if server is not None:
         server.shutdown()
+    if local is not None:
+        local.terminate()
+        local.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
     result: dict[str, Any] = {
+        "server": "local (real)" if args.local else base if args.base_url else "dev mock",
+        "baseline": blank_url.split(",")[0] if blank_url.startswith("data:") else blank_url,
         "runs": args.runs,
         "app_fcp_ms_median": round(statistics.median(app), 1),
         "app_message_box_ready_ms_median": round(statistics.median(ready), 1),

@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="require Authorization: Bearer <token> (default: no auth, identity 'local')")
     p.add_argument("--cors-origin", action="append", default=[],
                    help="allow this browser origin (e.g. a web dev server: http://localhost:5173); repeatable")
+    p.add_argument("--stub-echo", action="store_true", help="stub: answer every prompt with the prompt itself")
+    p.add_argument("--stub-delay-ms", type=float, default=0.0, help="stub: pause between streamed words (ms)")
     p.add_argument("--gate-threshold", type=float, default=0.2, help="quality gate threshold (pipeline default)")
     p.add_argument("--strict-gate", action="store_true", help="stop when the model fails the quality gate")
     p.add_argument("--min-rating", type=int, default=0, help="retrain: net feedback below this excludes a record")
@@ -106,6 +108,7 @@ def chat_settings(args: argparse.Namespace, paths: Paths) -> object:
         identity="dev-token" if args.dev_token else "local", dev_token=args.dev_token,
         static_dir=str(ROOT / "web" / "dist"), model_read_timeout_s=300.0, storage_timeout_s=5.0,
         cors_allowed_origins=tuple(args.cors_origin),
+        stub_echo=args.stub_echo, stub_tokens_per_s=1000.0 / args.stub_delay_ms if args.stub_delay_ms > 0 else 0.0,
     )
 
 

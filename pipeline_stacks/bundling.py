@@ -342,21 +342,29 @@ class LocalNpmBuild:
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:  # noqa: ARG002
         """Called by CDK before any Docker bundling; returning True means no Docker is used."""
-        dist = self.web_dir / "dist"
-        wanted = web_source_hash(self.web_dir)
-        stamp = dist / _WEB_STAMP
-        if not (stamp.is_file() and stamp.read_text().strip() == wanted and (dist / "index.html").is_file()):
-            npm = shutil.which("npm")
-            if npm is None:
-                raise RuntimeError("building the web UI needs Node.js 20.19+ and npm on PATH")
-            installed = self.web_dir / "node_modules" / ".package-lock.json"
-            lockfile = self.web_dir / "package-lock.json"
-            if not installed.is_file() or installed.stat().st_mtime < lockfile.stat().st_mtime:
-                subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=self.web_dir, check=True)
-            subprocess.run([npm, "run", "build", "--silent"], cwd=self.web_dir, check=True)
-            stamp.write_text(wanted)
+        dist = ensure_web_build(self.web_dir)
         shutil.copytree(dist, output_dir, ignore=shutil.ignore_patterns(_WEB_STAMP), dirs_exist_ok=True)
         return True
+
+
+def ensure_web_build(web_dir: Path) -> Path:
+    """``web_dir/dist``, built first when missing or stale: ``npm ci`` when the lockfile is newer than the install,
+    then ``npm run build``; the input hash (:func:`web_source_hash`) is stamped into ``dist/`` so an up-to-date
+    build is reused (by ``make web-build``, the browser tests and :class:`LocalNpmBuild`)."""
+    dist = web_dir / "dist"
+    wanted = web_source_hash(web_dir)
+    stamp = dist / _WEB_STAMP
+    if not (stamp.is_file() and stamp.read_text().strip() == wanted and (dist / "index.html").is_file()):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("building the web UI needs Node.js 20.19+ and npm on PATH")
+        installed = web_dir / "node_modules" / ".package-lock.json"
+        lockfile = web_dir / "package-lock.json"
+        if not installed.is_file() or installed.stat().st_mtime < lockfile.stat().st_mtime:
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=web_dir, check=True)
+        subprocess.run([npm, "run", "build", "--silent"], cwd=web_dir, check=True)
+        stamp.write_text(wanted)
+    return dist
 
 
 def web_dist_asset_options(web_dir: Path) -> dict[str, Any]:

@@ -85,9 +85,11 @@ def check_vpc_ids(ids: Sequence[str], kind: str, *, where: str) -> None:
 
 
 def check_cors_origins(origins: Sequence[str], *, where: str) -> None:
-    """Each entry is ``*`` or an origin ``scheme://host[:port]`` (no path, no trailing slash)."""
+    """Each entry is ``*`` or an origin ``scheme://host[:port]`` (no path, no trailing slash). Entries holding a
+    CDK token (e.g. ``https://${Token[...]}``, a CloudFront distribution's domain) resolve at deploy time and are
+    not checked here."""
     for origin in origins:
-        if origin != "*" and not CORS_ORIGIN_PATTERN.fullmatch(origin):
+        if origin != "*" and "${Token[" not in origin and not CORS_ORIGIN_PATTERN.fullmatch(origin):
             raise ValueError(
                 f"{where} entry {origin!r} is not an origin; allowed: '*' or scheme://host[:port] "
                 "(e.g. https://app.example.com, no path or trailing slash)"

@@ -13,9 +13,9 @@ whose message names the key, the offending value and what is allowed, so a mista
 ``cdk synth`` and never as a CloudFormation rollback.
 
 One module per section: ``data_lake``, ``sanitization``, ``training``, ``serving`` (assembled from
-``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``rag``, ``promotion``,
-``delivery``; ``pipeline`` holds the root model and ``loading`` the layering. Constructs never import this
-package: the stacks map config to construct props.
+``serving_sagemaker``, ``serving_bedrock`` and ``front_door``), ``monitoring``, ``rag``, ``web``,
+``promotion``, ``delivery``; ``pipeline`` holds the root model and ``loading`` the layering. Constructs never
+import this package: the stacks map config to construct props.
 """
 
 from pipeline_stacks.alarms import AlarmThresholds
@@ -55,6 +55,7 @@ from pipeline_stacks.config.training import (
     TRAINIUM_TRAINING_INSTANCES,
     TrainingConfig,
 )
+from pipeline_stacks.config.web import WebConfig
 from pipeline_stacks.validation import BEDROCK_MODEL_ID_PATTERN, BEDROCK_PROFILE_SOURCE_PREFIXES
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "ServingConfig",
     "SubnetId",
     "TrainingConfig",
+    "WebConfig",
     "load_config",
     "validate_config",
 ]

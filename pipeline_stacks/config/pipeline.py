@@ -15,6 +15,7 @@ from pipeline_stacks.config.promotion import PromotionConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.training import TrainingConfig
+from pipeline_stacks.config.web import WebConfig
 
 
 class PipelineConfig(_Section):
@@ -39,6 +40,7 @@ class PipelineConfig(_Section):
     rag: RagConfig = Field(default_factory=RagConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("region")
     @classmethod
@@ -79,6 +81,15 @@ class PipelineConfig(_Section):
             raise ValueError(
                 f"serving.cors_allowed_origins has non-TLS origins {plain!r}, which are not allowed when "
                 "env_name='prod'; allowed: https:// origins"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _web_signs_in_with_cognito(self) -> PipelineConfig:
+        if self.web.enabled and self.serving.auth != "cognito":
+            raise ValueError(
+                f"web.enabled=true needs serving.auth='cognito' (got {self.serving.auth!r}): the browser signs in "
+                "through the user pool; set web.enabled=false for an IAM-only API"
             )
         return self
 

@@ -89,8 +89,10 @@ class FrontDoorVpc:
 class FrontDoorProps:
     """Tunables of :class:`FrontDoor`; every field has a safe default.
 
-    ``auth``: ``cognito`` (a new user pool, or ``user_pool``) or ``iam`` (SigV4). An API key is always
-    required as well (usage plan: ``throttle_rate``/``throttle_burst`` per key, ``quota_per_day``).
+    ``auth``: ``cognito`` (a new user pool, or ``user_pool``) or ``iam`` (SigV4). An API key is required as well
+    (usage plan: ``throttle_rate``/``throttle_burst`` per key, ``quota_per_day``) unless ``api_key_required`` is
+    False: for browser clients (the chat UI), which cannot keep a key secret; the stage throttle, the WAF rate rule
+    and the reserved concurrency still apply, and every call still needs the Cognito token or SigV4 signature.
     ``cors_allowed_origins``: browser origins; empty disables CORS. ``code``: the Lambda code
     (default: ``lambda_src/front_door`` bundled with the PII engine and its requirements).
     """
@@ -102,6 +104,7 @@ class FrontDoorProps:
     throttle_rate: float = 50
     throttle_burst: int = 100
     quota_per_day: int = 10000
+    api_key_required: bool = True
     cors_allowed_origins: Sequence[str] = ()
     waf_rate_limit: int = 1000
     waf_rate_window_seconds: int = 300
@@ -603,7 +606,7 @@ class FrontDoor(Construct):
                 operation_name=operation,
                 authorization_type=authorization_type,
                 authorizer=authorizer,
-                api_key_required=True,
+                api_key_required=props.api_key_required,
                 request_validator=validator,
                 request_models=request_models,
                 request_parameters={"method.request.header.Content-Type": True} if request_models else None,

@@ -262,7 +262,9 @@ class WebApp(Construct):
             ),
             default_root_object="index.html",
             error_responses=spa_fallback,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only with our own certificate: the default *.cloudfront.net certificate has CloudFront's fixed policy
+            # (CDK warns when a minimum is set without a certificate; CFR4 is acknowledged for that case).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=props.price_class,
             enable_logging=True,

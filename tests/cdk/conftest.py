@@ -38,6 +38,12 @@ def dev_variant(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     )
 
 
+@pytest.fixture(scope="session")
+def dev_without_web(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """dev with ``web.enabled=false``: the API without the chat UI (API keys required, no CORS)."""
+    return synth_pipeline(tmp_path_factory.mktemp("dev-without-web"), **{"web.enabled": False})
+
+
 @pytest.fixture(scope="session", params=["dev", "prod", "dev_variant", "trainium", "serving_variant"])
 def any_app(request: pytest.FixtureRequest) -> SynthResult:
     """Each synthesized app configuration in turn."""

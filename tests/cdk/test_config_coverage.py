@@ -216,6 +216,15 @@ CHANGES: dict[str, dict[str, Any]] = {
             f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
         ),
     },
+    # the chat UI signs in through Cognito: an IAM-only API goes without it
+    "serving.auth": {"serving.auth": "iam", "web.enabled": False},
+    "web.domain_names": {"web.domain_names": ["chat.example.com"], "web.certificate_arn": CERTIFICATE},
+    "web.certificate_arn": {"web.domain_names": ["chat.example.com"], "web.certificate_arn": CERTIFICATE},
+    "web.web_acl_arn": {
+        "web.web_acl_arn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/chat/12345678-1234-1234-1234-123456789012"
+    },
+    "web.geo_allowlist": {"web.geo_allowlist": ["DE"]},
+    "web.auth_domain_prefix": {"web.auth_domain_prefix": "chat-login"},
 }
 
 #: Keys whose generic change only matters with other keys set (the base both synths share).

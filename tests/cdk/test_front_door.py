@@ -136,8 +136,9 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Standalone:
 
 
 @pytest.fixture(scope="module")
-def serving(dev: SynthResult) -> Template:
-    return dev.template("serving")
+def serving(dev_without_web: SynthResult) -> Template:
+    """dev's serving stack without the chat UI (its wiring: test_web_wiring.py): the front door alone."""
+    return dev_without_web.template("serving")
 
 
 def _one(template: Template, type_: str, props: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -5,11 +5,14 @@ The server comes from ONE fixture, :func:`web_target`, chosen by environment:
 * ``WEB_BASE_URL=http://127.0.0.1:8000`` - an already running server (e.g. ``make local`` in another shell);
   feedback records are read from the local lake (``WEB_LAKE_DIR``, default ``.local/lake``);
 * ``WEB_TEST_MOCK=1`` - the dev mock in ``web/e2e/mock_server.py`` (opt-in), started in-process;
-* otherwise - :func:`_start_local_server` (the real ``make local`` server).
+* otherwise - :func:`_start_local_server` (the real ``make local`` server, stub backend in echo mode).
 
-Every test needs a built UI (``npm run build`` in ``web/`` -> ``web/dist``) and Debian's ``chromium``
-(Playwright drives it through ``executable_path``; never ``playwright install``). Missing pieces skip
-with the command that provides them.
+The error-state and sign-in tests always run against the dev mock (:func:`mock_target`, :func:`auth_target`):
+its magic prompts (``#429``, ``#503``, ``#cut``, ``#sources``) and fake Cognito endpoints fail or sign in on demand.
+
+Every test needs a built UI (``web/dist``: built here when missing or stale, as ``make web-build`` does) and
+Debian's ``chromium`` (Playwright drives it through ``executable_path``; never ``playwright install``). Missing
+pieces skip with the command that provides them.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -65,14 +72,63 @@ def _lake_feedback(lake_dir: Path) -> Callable[[], list[dict[str, Any]]]:
     return records
 
 
-def _start_local_server() -> Iterator[WebTarget]:
-    """Start the real local server (``make local``) and yield it.
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    Integration point: when ``make local`` exists, start it here on a free port with a throw-away
-    ``.local`` directory, wait for ``/config.json``, yield, then stop it.
+
+def _start_local_server() -> Iterator[WebTarget]:
+    """Start the real local server (``python -m local_runtime serve``, what ``make local`` runs) and yield it.
+
+    Stub backend that echoes each prompt word by word with a 30 ms pause (streaming is visible in steps, and the
+    untrusted-markdown test gets its payload back as the model's answer), a throw-away home (lake, conversations),
+    a free port. Waits for ``/config.json``; feedback records are read from the temporary lake.
     """
-    pytest.skip("the real local server is not wired in yet: set WEB_TEST_MOCK=1 (dev mock) or WEB_BASE_URL")
-    yield  # pragma: no cover
+    home = Path(tempfile.mkdtemp(prefix="web-e2e-"))
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "local_runtime", "serve", "--backend", "stub", "--stub-echo",
+               "--stub-delay-ms", "30", "--home", str(home), "--port", str(port)]  # fmt: skip
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120  # the first run prepares the sample data (sanitize) before serving
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"local server exited ({server.returncode}):\n{(home / 'server.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base_url}/config.json", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"local server did not answer in time:\n{(home / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield WebTarget(base_url=base_url, mock=False, feedback_records=_lake_feedback(home / "lake"), server=server)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _ensure_web_build() -> None:
+    """Build ``web/dist`` when it is missing or older than its sources (``make web-build`` does the same)."""
+    if os.environ.get("WEB_BASE_URL"):
+        return  # an already running server serves its own build
+    if shutil.which("npm") is None:
+        if not (WEB_DIR / "dist" / "index.html").is_file():
+            pytest.skip("web/dist is missing and npm is not on PATH: run `make web-build`")
+        return
+    from pipeline_stacks.bundling import ensure_web_build
+
+    ensure_web_build(WEB_DIR)
 
 
 def _mock_module() -> Any:
@@ -106,8 +162,7 @@ def _start_mock(auth: dict[str, Any] | None = None) -> Generator[WebTarget, None
 @pytest.fixture(scope="session")
 def web_target() -> Iterator[WebTarget]:
     """The server under test (see the module docstring)."""
-    if not (WEB_DIR / "dist" / "index.html").is_file():
-        pytest.skip("web/dist is missing: run `npm ci && npm run build` in web/ (make web-build)")
+    _ensure_web_build()
     if url := os.environ.get("WEB_BASE_URL"):
         lake = Path(os.environ.get("WEB_LAKE_DIR", REPO_ROOT / ".local" / "lake"))
         yield WebTarget(base_url=url.rstrip("/"), mock=False, feedback_records=_lake_feedback(lake))
@@ -122,10 +177,18 @@ AUTH_DOMAIN = "https://chat-test.auth.eu-west-1.amazoncognito.com"
 
 
 @pytest.fixture(scope="session")
+def mock_target(web_target: WebTarget) -> Iterator[WebTarget]:
+    """The dev mock, for what the real server cannot be made to do on demand (error states from magic prompts):
+    the session's target when it is the mock, else a mock started beside the real server."""
+    if web_target.mock:
+        yield web_target
+    else:
+        yield from _start_mock()
+
+
+@pytest.fixture(scope="session")
 def auth_target(web_target: WebTarget) -> Iterator[WebTarget]:
-    """A second dev mock whose /config.json turns sign-in on (the real local server runs with auth null)."""
-    if not web_target.mock:
-        pytest.skip("sign-in is checked against the dev mock (make local runs without auth)")
+    """A dev mock whose /config.json turns sign-in on (the real local server runs with auth null)."""
     config = {
         "region": "eu-west-1",
         "userPoolId": "eu-west-1_Test",
@@ -167,7 +230,7 @@ class PageProbe:
     dialogs: list[str]
 
 
-def _open(browser: Any, web_target: WebTarget, viewport: dict[str, int]) -> Iterator[PageProbe]:
+def open_page(browser: Any, web_target: WebTarget, viewport: dict[str, int]) -> Iterator[PageProbe]:
     context = browser.new_context(viewport=viewport, base_url=web_target.base_url)
     page = context.new_page()
     probe = PageProbe(page=page, console_errors=[], page_errors=[], dialogs=[])
@@ -189,13 +252,13 @@ def _open(browser: Any, web_target: WebTarget, viewport: dict[str, int]) -> Iter
 @pytest.fixture
 def desktop(browser: Any, web_target: WebTarget) -> Iterator[PageProbe]:
     """A fresh desktop-size page (own cookies/storage) on the server under test."""
-    yield from _open(browser, web_target, {"width": 1280, "height": 800})
+    yield from open_page(browser, web_target, {"width": 1280, "height": 800})
 
 
 @pytest.fixture
 def phone(browser: Any, web_target: WebTarget) -> Iterator[PageProbe]:
     """A fresh phone-size page (390 x 844, an iPhone 12-14 viewport)."""
-    yield from _open(browser, web_target, {"width": 390, "height": 844})
+    yield from open_page(browser, web_target, {"width": 390, "height": 844})
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,12 @@ accessibility (axe), keyboard-only use and phone width."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import PageProbe, WebTarget
+from tests.web.conftest import PageProbe, WebTarget, open_page
 
 pytestmark = pytest.mark.slow
 
@@ -217,11 +218,10 @@ def test_phone_width(phone: PageProbe, axe_source: str) -> None:
 
 
 @pytest.fixture
-def mock_page(desktop: PageProbe, web_target: WebTarget) -> Any:
-    if not web_target.mock:
-        pytest.skip("error states are driven by the dev mock's magic prompts")
-    desktop.page.goto("/")
-    return desktop.page
+def mock_page(browser: Any, mock_target: WebTarget) -> Iterator[Any]:
+    for probe in open_page(browser, mock_target, {"width": 1280, "height": 800}):
+        probe.page.goto("/")
+        yield probe.page
 
 
 def test_rate_limited_says_when_to_retry(mock_page: Any) -> None:

@@ -150,11 +150,12 @@ class StubBackend:
     """Deterministic backend for tests and benchmarks: word tokens of a fixed reply at ``tokens_per_s`` (0 = as fast
     as possible). Test-only triggers in the last user message: ``[[stub:throttle]]`` (429), ``[[stub:unavailable]]``
     (503 ``model_warming_up``), ``[[stub:fail-midstream]]`` (error after two deltas), ``[[stub:echo]]`` (reply with the
-    last user message)."""
+    last user message). ``echo=True``: always reply with the last user message."""
 
     def __init__(self, model_id: str = "stub-model", reply: str = "", tokens_per_s: float = 0.0,
-                 retry_after_s: int = 2) -> None:
+                 retry_after_s: int = 2, echo: bool = False) -> None:
         self.model_id = model_id
+        self.echo = echo
         self.reply = reply or "This is a deterministic stub answer from the secure LLM pipeline."
         self.tokens_per_s = tokens_per_s
         self.retry_after_s = retry_after_s
@@ -175,7 +176,8 @@ class StubBackend:
         if "[[stub:unavailable]]" in last:
             raise ChatError(503, "model_warming_up", "The model is scaling out from zero; retry later.",
                             headers=retry, metric="UpstreamUnavailable")
-        reply = last.replace("[[stub:echo]]", "").strip() if "[[stub:echo]]" in last else self.reply
+        echo = self.echo or "[[stub:echo]]" in last
+        reply = last.replace("[[stub:echo]]", "").strip() if echo else self.reply
         delay = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
         produced: list[str] = []
         reason = "stop"
@@ -539,7 +541,7 @@ class LocalModelBackend:
 def build_backend(s: ChatSettings) -> Backend:
     """The backend named by ``s.backend``."""
     if s.backend == "stub":
-        return StubBackend(s.model_id, s.stub_reply, s.stub_tokens_per_s, s.retry_after_s)
+        return StubBackend(s.model_id, s.stub_reply, s.stub_tokens_per_s, s.retry_after_s, echo=s.stub_echo)
     if s.backend == "openai":
         return OpenAICompatibleBackend(s)
     if s.backend == "bedrock":

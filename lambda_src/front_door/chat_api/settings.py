@@ -93,6 +93,8 @@ class ChatSettings:
     api_base_url: str = "/v1"
     stub_tokens_per_s: float = 0.0
     stub_reply: str = "This is a deterministic stub answer from the secure LLM pipeline."
+    #: Stub backend: answer every prompt with the last user message (browser tests check untrusted markdown).
+    stub_echo: bool = False
     emf_metrics: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -186,5 +188,6 @@ class ChatSettings:
             ),
             static_dir=_opt(env, "STATIC_DIR"),
             stub_tokens_per_s=_float(env, "STUB_TOKENS_PER_S", 0.0),
+            stub_echo=env.get("STUB_ECHO", "").lower() == "true",
             emf_metrics=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")) or env.get("EMF_METRICS", "").lower() == "true",
         )
