@@ -189,8 +189,8 @@ def main() -> None:
 
     import wordfreq
 
-    common_names = {n for n, cls in world.items() if cls >= 4} | set(census_first[:500]) | set(
-        _census("dist.female.first")[:500]
+    common_names = (
+        {n for n, cls in world.items() if cls >= 4} | set(census_first[:500]) | set(_census("dist.female.first")[:500])
     )
     words: set[str] = set()
     for lang, n in [*_WORD_LANGS.items(), *((lang, _SMALL_N) for lang in _WORD_LANGS_SMALL)]:

@@ -520,7 +520,10 @@ def test_config_defaults_dev_bedrock_prod_sagemaker() -> None:
             },
             r"data_capture_percent=20 is not supported with serving\.scale_to_zero",
         ),
-        ({"serving.vpc_subnet_ids": ["subnet-0123456789abcdef0"]}, r"vpc_subnet_ids and serving\.vpc_security_group_ids go together"),
+        (
+            {"serving.vpc_subnet_ids": ["subnet-0123456789abcdef0"]},
+            r"vpc_subnet_ids and serving\.vpc_security_group_ids go together",
+        ),
     ],
 )
 def test_serving_config_errors_name_key_value_and_allowed(overrides: dict[str, Any], expected: str) -> None:

@@ -16,7 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
-from pipeline_stacks import bundling, config
+from pipeline_stacks import bundling
 from pipeline_stacks.config import ConfigError, validate_config
 from pipeline_stacks.constructs import (
     DataLake,
@@ -24,7 +24,6 @@ from pipeline_stacks.constructs import (
     PiiSanitizationProps,
     SanitizeOptions,
 )
-from pipeline_stacks.constructs import sanitization as san
 from tests.cdk.support import SynthResult
 
 EXISTING_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-hmac-AbC123"
