@@ -371,10 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.requests} requests per server and mode, alternating"
     )
     for mode, row in (("streaming TTFT", s), ("buffered (whole answer)", bu)):
-        for q in ("p50", "p99"):
-            r = row[q]
+        for pq in ("p50", "p99"):
+            r = row[pq]
             print(
-                f"  {mode:24s} {q}: baseline {r['baseline_ms']:8.2f} ms  front door {r['front_door_ms']:8.2f} ms"
+                f"  {mode:24s} {pq}: baseline {r['baseline_ms']:8.2f} ms  front door {r['front_door_ms']:8.2f} ms"
                 f"  overhead {r['overhead_ms']:+7.2f} ms  ratio {r['ratio']:.3f}"
             )
     c = s["per_chunk"]
@@ -384,10 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"in process (ASGI called directly, stub without delay, {args.asgi_requests} requests per app and mode):")
     for mode, label in (("stream", "streaming TTFT"), ("buffered", "buffered (whole answer)")):
-        for q in ("p50", "p99"):
-            r = results_asgi[mode][q]
+        for pq in ("p50", "p99"):
+            r = results_asgi[mode][pq]
             print(
-                f"  {label:24s} {q}: baseline {r['baseline_ms']:8.3f} ms  front door {r['front_door_ms']:8.3f} ms"
+                f"  {label:24s} {pq}: baseline {r['baseline_ms']:8.3f} ms  front door {r['front_door_ms']:8.3f} ms"
                 f"  overhead {r['overhead_ms']:+7.3f} ms"
             )
     ca = results_asgi["stream"]["per_chunk"]

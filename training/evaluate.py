@@ -92,7 +92,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def held_out_loss(
     model: Any, tokenizer: Any, texts: list[str], seq_len: int, batch_size: int
 ) -> tuple[float | None, int]:
-    """Token-weighted mean next-token NLL over ``texts`` (each truncated to ``seq_len``; None if empty) and the token count."""
+    """Token-weighted mean next-token NLL over ``texts`` and the token count.
+
+    Each text is truncated to ``seq_len``; the NLL is None when there are no tokens.
+    """
     examples = tokenize_texts(texts, tokenizer, seq_len, packing=False)
     collator = Collator(tokenizer.pad_token_id)
     total_nll, total_tokens = 0.0, 0

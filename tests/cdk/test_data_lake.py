@@ -260,5 +260,5 @@ def test_grants_are_scoped_to_one_bucket_and_prefix(standalone: tuple[Template, 
 
 
 def test_auto_delete_requires_destroy() -> None:
-    with pytest.raises(ValueError, match="requires removal_policy=RemovalPolicy.DESTROY"):
+    with pytest.raises(ValueError, match=r"requires removal_policy=RemovalPolicy\.DESTROY"):
         DataLakeProps(auto_delete_objects=True)

@@ -449,7 +449,7 @@ def _assert_no_wildcards(statements: list[dict[str, Any]]) -> None:
     ["arn:aws:bedrock:us-east-1::foundation-model/x", "anthropic.*", "claude", "us.claude-3", "eu.us.meta.llama3"],
 )
 def test_bedrock_model_id_is_validated_by_the_construct(model_id: str) -> None:
-    with pytest.raises(ValueError, match="Bedrock model id|not 'provider"):
+    with pytest.raises(ValueError, match=r"Bedrock model id|not 'provider"):
         BedrockModelProps(model_id=model_id)
 
 

@@ -478,7 +478,7 @@ def test_on_demand_jsonl_with_existing_secret() -> None:
 def test_props_reject_inconsistent_values() -> None:
     with pytest.raises(ValueError, match="max_concurrent_runs=1"):
         PiiSanitizationProps(max_concurrent_runs=2)
-    with pytest.raises(ValueError, match="worker_type='G.025X'"):
+    with pytest.raises(ValueError, match=r"worker_type=\'G\.025X\'"):
         PiiSanitizationProps(worker_type="G.025X")
     with pytest.raises(ValueError, match=r"unknown entity type\(s\) \['SSN'\]"):
         SanitizeOptions(entity_modes={"SSN": "drop"})

@@ -184,7 +184,7 @@ def test_read_records_walks_channel_dirs(tmp_path: Path) -> None:
     (tmp_path / "_SUCCESS").write_text("")
     assert [r["text"] for r in sm_common.read_records(tmp_path)] == ["a", "b"]
     (tmp_path / "c.jsonl").write_text("{not json\n")
-    with pytest.raises(ValueError, match="c.jsonl:1"):
+    with pytest.raises(ValueError, match=r"c\.jsonl:1"):
         sm_common.read_records(tmp_path)
 
 
