@@ -93,7 +93,7 @@ test: deps-test web-test
 test-fast: deps-test web-test
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: deps-test
+lint: $(VENV)/.deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

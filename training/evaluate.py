@@ -53,19 +53,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     def add(name: str, **kwargs: Any) -> None:
         p.add_argument(*option_names(name), **kwargs)
 
-    add("model-dir", default=env_default("SM_CHANNEL_MODEL", "/opt/ml/processing/model"),
-        help="model directory or a dir holding model.tar.gz")
-    add("test-dir", default=env_default("SM_CHANNEL_TEST", "/opt/ml/processing/test"),
-        help="held-out JSON lines (text or prompt/response) for perplexity")
-    add("prompts", default=env_default("SM_CHANNEL_PROMPTS", None),
-        help="prompt/response JSON lines for ROUGE-L (default: the prompt records of --test-dir)")
+    add(
+        "model-dir",
+        default=env_default("SM_CHANNEL_MODEL", "/opt/ml/processing/model"),
+        help="model directory or a dir holding model.tar.gz",
+    )
+    add(
+        "test-dir",
+        default=env_default("SM_CHANNEL_TEST", "/opt/ml/processing/test"),
+        help="held-out JSON lines (text or prompt/response) for perplexity",
+    )
+    add(
+        "prompts",
+        default=env_default("SM_CHANNEL_PROMPTS", None),
+        help="prompt/response JSON lines for ROUGE-L (default: the prompt records of --test-dir)",
+    )
     add("output-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/processing/evaluation"))
     add("seq-len", type=int, default=1024)
     add("batch-size", type=int, default=8)
     add("max-new-tokens", type=int, default=64)
     add("max-prompts", type=int, default=200, help="cap on generated samples")
-    add("champion-dir", default=env_default("SM_CHANNEL_CHAMPION", None),
-        help="the production model's artifacts: scored on the same set, compared with the candidate")
+    add(
+        "champion-dir",
+        default=env_default("SM_CHANNEL_CHAMPION", None),
+        help="the production model's artifacts: scored on the same set, compared with the candidate",
+    )
     add("gate-metric", default="rougeL", help="metric the champion comparison decides on")
     add("lower-is-better", action="store_true", help="the gate metric improves downwards (e.g. perplexity)")
     add("min-delta", type=float, default=0.0, help="required improvement over the champion (0: at least as good)")
@@ -77,8 +89,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 @torch.no_grad()
-def held_out_loss(model: Any, tokenizer: Any, texts: list[str], seq_len: int, batch_size: int) -> tuple[float | None, int]:
-    """Token-weighted mean next-token NLL over ``texts`` (each truncated to ``seq_len``; None if empty) and the token count."""
+def held_out_loss(
+    model: Any, tokenizer: Any, texts: list[str], seq_len: int, batch_size: int
+) -> tuple[float | None, int]:
+    """Token-weighted mean next-token NLL over ``texts`` and the token count.
+
+    Each text is truncated to ``seq_len``; the NLL is None when there are no tokens.
+    """
     examples = tokenize_texts(texts, tokenizer, seq_len, packing=False)
     collator = Collator(tokenizer.pad_token_id)
     total_nll, total_tokens = 0.0, 0
@@ -98,9 +115,14 @@ def generate(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int
     outputs: list[str] = []
     for batch in iter_batches([format_prompt(p) for p in prompts], batch_size):
         enc = tokenizer(list(batch), return_tensors="pt", padding=True).to(model.device)
-        generated = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                   pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        outputs += tokenizer.batch_decode(generated[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        generated = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        outputs += tokenizer.batch_decode(generated[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
     return outputs
 
 
@@ -121,8 +143,9 @@ def prompt_pairs(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
-def score(model_dir: Path, held_out: list[dict[str, Any]], pairs: list[tuple[str, str]],
-          args: argparse.Namespace) -> tuple[dict[str, float | None], int, float | None]:
+def score(
+    model_dir: Path, held_out: list[dict[str, Any]], pairs: list[tuple[str, str]], args: argparse.Namespace
+) -> tuple[dict[str, float | None], int, float | None]:
     """(metrics, eval_tokens, mean generation latency in ms per sample) of one model on the shared set."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
@@ -131,8 +154,9 @@ def score(model_dir: Path, held_out: list[dict[str, Any]], pairs: list[tuple[str
         tokenizer.pad_token = tokenizer.eos_token
     model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
     model = model.to(device).eval()
-    eval_loss, eval_tokens = held_out_loss(model, tokenizer, [format_record(r) for r in held_out],
-                                           args.seq_len, args.batch_size)
+    eval_loss, eval_tokens = held_out_loss(
+        model, tokenizer, [format_record(r) for r in held_out], args.seq_len, args.batch_size
+    )
     rouge, latency = None, None
     if pairs:
         started = time.perf_counter()
@@ -162,8 +186,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         champion_metrics, _, champion_latency = score(resolve_model_dir(args.champion_dir), held_out, pairs, args)
         candidate = Scores("candidate", metrics, latency, source=str(args.model_dir))
         champion = Scores("champion", champion_metrics, champion_latency, source=str(args.champion_dir))
-        verdict = compare(candidate, champion, metric=args.gate_metric, higher_is_better=not args.lower_is_better,
-                          min_delta=args.min_delta, max_latency_ratio=args.max_latency_ratio)
+        verdict = compare(
+            candidate,
+            champion,
+            metric=args.gate_metric,
+            higher_is_better=not args.lower_is_better,
+            min_delta=args.min_delta,
+            max_latency_ratio=args.max_latency_ratio,
+        )
         for name, value in verdict_metrics(verdict).items():
             emit_metric(name, value)
         print(f"CHAMPION {verdict.reason}", flush=True)

@@ -72,9 +72,7 @@ def data_files(location: str | Path) -> list[Path]:
     if not path.is_dir():
         raise FileNotFoundError(f"no data at {path}")
     return sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and (p.name.endswith(DATA_SUFFIXES) or SPARK_TEXT_PART.match(p.name))
+        p for p in path.rglob("*") if p.is_file() and (p.name.endswith(DATA_SUFFIXES) or SPARK_TEXT_PART.match(p.name))
     )
 
 

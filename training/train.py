@@ -62,10 +62,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     def add(name: str, **kwargs: Any) -> None:
         p.add_argument(*option_names(name), **kwargs)
 
-    add("model-name-or-path", default=env_default("SM_CHANNEL_MODEL", None),
-        help="local base model dir or model.tar.gz (default: SM_CHANNEL_MODEL); never downloaded")
-    add("model-config", default=None,
-        help="random init instead of a base model: tiny-llama, tiny-gpt2 or a config.json path")
+    add(
+        "model-name-or-path",
+        default=env_default("SM_CHANNEL_MODEL", None),
+        help="local base model dir or model.tar.gz (default: SM_CHANNEL_MODEL); never downloaded",
+    )
+    add(
+        "model-config",
+        default=None,
+        help="random init instead of a base model: tiny-llama, tiny-gpt2 or a config.json path",
+    )
     add("tokenizer-vocab-size", type=int, default=512, help="vocab of the BPE trained locally with --model-config")
     add("train-dir", default=env_default("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     add("validation-dir", default=env_default("SM_CHANNEL_VALIDATION", None))
@@ -92,9 +98,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_bool_flag(p, "packing", default=True, help="concatenate documents and cut seq-len blocks")
     add_bool_flag(p, "gradient-checkpointing", default=False, help="recompute activations")
     add("bf16", choices=("auto", "true", "false"), default="auto", help="auto: on CUDA with bf16 support and on Neuron")
-    add("save-dtype", choices=("auto", "bfloat16", "float32"), default="auto", help="auto: bfloat16 when training in bf16")
-    add("backend", choices=("auto", "cpu", "cuda", "neuron"), default="auto",
-        help="auto: from SM_CURRENT_INSTANCE_TYPE (trn* -> neuron), else CUDA when available")
+    add(
+        "save-dtype",
+        choices=("auto", "bfloat16", "float32"),
+        default="auto",
+        help="auto: bfloat16 when training in bf16",
+    )
+    add(
+        "backend",
+        choices=("auto", "cpu", "cuda", "neuron"),
+        default="auto",
+        help="auto: from SM_CURRENT_INSTANCE_TYPE (trn* -> neuron), else CUDA when available",
+    )
     add("tensor-parallel-size", type=int, default=1, help="Neuron only (optimum-neuron)")
     add("logging-steps", type=int, default=10)
     add("save-steps", type=int, default=100)
@@ -174,12 +189,24 @@ def build_local_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokeni
 
 def random_init_config(name: str, tokenizer: Any, seq_len: int) -> Any:
     """A tiny (2 layers x 64 dims) Llama/GPT-2 config, or a config.json, sized to ``tokenizer``."""
-    ids = {"bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
-           "pad_token_id": tokenizer.pad_token_id, "vocab_size": len(tokenizer)}
+    ids = {
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "vocab_size": len(tokenizer),
+    }
     positions = max(seq_len, 128)
     if name == "tiny-llama":
-        return LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                           num_key_value_heads=2, max_position_embeddings=positions, tie_word_embeddings=False, **ids)
+        return LlamaConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=positions,
+            tie_word_embeddings=False,
+            **ids,
+        )
     if name == "tiny-gpt2":
         return GPT2Config(n_embd=64, n_layer=2, n_head=2, n_positions=positions, **ids)
     return AutoConfig.from_pretrained(name, **ids)
@@ -221,8 +248,13 @@ def apply_lora(model: torch.nn.Module, args: argparse.Namespace) -> Any:
     from peft import LoraConfig, get_peft_model
 
     targets = None if args.lora_target_modules == "auto" else [m.strip() for m in args.lora_target_modules.split(",")]
-    config = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
-                        target_modules=targets, task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=targets,
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, config)
 
 
@@ -307,8 +339,11 @@ def save_for_serving(trainer: Any, tokenizer: Any, args: argparse.Namespace, bac
             tokenizer.save_pretrained(model_dir)
             return
         model = model.merge_and_unload()
-    save_dtype = {"auto": torch.bfloat16 if bf16 else torch.float32, "bfloat16": torch.bfloat16,
-                  "float32": torch.float32}[args.save_dtype]
+    save_dtype = {
+        "auto": torch.bfloat16 if bf16 else torch.float32,
+        "bfloat16": torch.bfloat16,
+        "float32": torch.float32,
+    }[args.save_dtype]
     model = model.to(save_dtype)
     model.config.use_cache = True
     model.save_pretrained(model_dir, safe_serialization=True)
@@ -376,17 +411,28 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
     )
     resume_from = latest_checkpoint(args.checkpoint_dir) if args.resume else None
     if trainer.is_world_process_zero():
-        print(f"backend={backend} bf16={bf16} peft={args.peft} train_examples={len(train_set)} "
-              f"resume_from={resume_from or 'none'}", flush=True)
+        print(
+            f"backend={backend} bf16={bf16} peft={args.peft} train_examples={len(train_set)} "
+            f"resume_from={resume_from or 'none'}",
+            flush=True,
+        )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     summary: dict[str, Any] = {
-        "backend": backend, "bf16": bf16, "peft": args.peft, "packing": args.packing,
-        "global_step": trainer.state.global_step, "resumed_from": str(resume_from) if resume_from else None,
-        "train_loss": result.training_loss, "num_input_tokens_seen": trainer.state.num_input_tokens_seen,
+        "backend": backend,
+        "bf16": bf16,
+        "peft": args.peft,
+        "packing": args.packing,
+        "global_step": trainer.state.global_step,
+        "resumed_from": str(resume_from) if resume_from else None,
+        "train_loss": result.training_loss,
+        "num_input_tokens_seen": trainer.state.num_input_tokens_seen,
     }
     if eval_set:
-        final_step_evals = [h["eval_loss"] for h in trainer.state.log_history
-                            if "eval_loss" in h and h.get("step") == trainer.state.global_step]
+        final_step_evals = [
+            h["eval_loss"]
+            for h in trainer.state.log_history
+            if "eval_loss" in h and h.get("step") == trainer.state.global_step
+        ]
         # trainer.evaluate() logs, so MetricLines prints its eval_loss line too.
         summary["eval_loss"] = final_step_evals[-1] if final_step_evals else trainer.evaluate()["eval_loss"]
     save_for_serving(trainer, tokenizer, args, backend, bf16)

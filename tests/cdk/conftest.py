@@ -18,9 +18,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     """The production app (``-c env=prod``), pinned to an account and region."""
-    return synth_pipeline(
-        tmp_path_factory.mktemp("prod"), env="prod", account="123456789012", region="us-east-1"
-    )
+    return synth_pipeline(tmp_path_factory.mktemp("prod"), env="prod", account="123456789012", region="us-east-1")
 
 
 @pytest.fixture(scope="session")

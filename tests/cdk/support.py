@@ -43,9 +43,7 @@ class SynthResult:
         for plugin in self.validation_report["pluginReports"]:
             for violation in plugin["violations"]:
                 for construct in violation["violatingConstructs"]:
-                    lines.append(
-                        f"{violation['severity']}: {violation['ruleName']} at {construct['constructPath']}"
-                    )
+                    lines.append(f"{violation['severity']}: {violation['ruleName']} at {construct['constructPath']}")
         return lines
 
 

@@ -12,7 +12,7 @@ import pytest
 from pipeline_stacks import bundling
 from pipeline_stacks.bundling import FRONT_DOOR_RUNTIME_COPIES, SHARED_RUNTIME_COPIES, Copy, LocalPythonBundling
 
-HOST = "%d.%d" % sys.version_info[:2]
+HOST = "{}.{}".format(*sys.version_info[:2])
 IMAGE = cdk.DockerImage.from_registry("unused")
 
 

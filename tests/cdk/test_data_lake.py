@@ -123,7 +123,9 @@ def test_raw_and_sanitized_buckets_send_events_to_eventbridge_without_a_custom_r
             "EventBridgeConfiguration": {"EventBridgeEnabled": True}
         }
     assert all(
-        "NotificationConfiguration" not in buckets[i]["Properties"] for r, i in ids.items() if r not in ("raw", "sanitized")
+        "NotificationConfiguration" not in buckets[i]["Properties"]
+        for r, i in ids.items()
+        if r not in ("raw", "sanitized")
     )
     dev.template("data").resource_count_is("Custom::S3BucketNotifications", 0)
 
@@ -190,7 +192,9 @@ def test_replication_role_is_scoped_to_its_buckets(dev_variant: SynthResult) -> 
     policy = next(iter(t.find_resources("AWS::IAM::ManagedPolicy").values()))
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     replicate = [s for s in statements if "s3:ReplicateObject" in s["Action"]]
-    resources = sorted(r for s in replicate for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]))
+    resources = sorted(
+        r for s in replicate for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    )
     assert resources == ["arn:aws:s3:::dr-raw/*", "arn:aws:s3:::dr-sanitized/*"]
     assert all(s["Resource"] != "*" for s in statements)
 
@@ -265,5 +269,5 @@ def test_grants_are_scoped_to_one_bucket_and_prefix(standalone: tuple[Template, 
 
 
 def test_auto_delete_requires_destroy() -> None:
-    with pytest.raises(ValueError, match="requires removal_policy=RemovalPolicy.DESTROY"):
+    with pytest.raises(ValueError, match=r"requires removal_policy=RemovalPolicy\.DESTROY"):
         DataLakeProps(auto_delete_objects=True)

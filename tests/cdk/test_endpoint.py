@@ -450,7 +450,7 @@ def _assert_no_wildcards(statements: list[dict[str, Any]]) -> None:
     ["arn:aws:bedrock:us-east-1::foundation-model/x", "anthropic.*", "claude", "us.claude-3", "eu.us.meta.llama3"],
 )
 def test_bedrock_model_id_is_validated_by_the_construct(model_id: str) -> None:
-    with pytest.raises(ValueError, match="Bedrock model id|not 'provider"):
+    with pytest.raises(ValueError, match=r"Bedrock model id|not 'provider"):
         BedrockModelProps(model_id=model_id)
 
 
@@ -521,7 +521,10 @@ def test_config_defaults_dev_bedrock_prod_sagemaker() -> None:
             },
             r"data_capture_percent=20 is not supported with serving\.scale_to_zero",
         ),
-        ({"serving.vpc_subnet_ids": ["subnet-0123456789abcdef0"]}, r"vpc_subnet_ids and serving\.vpc_security_group_ids go together"),
+        (
+            {"serving.vpc_subnet_ids": ["subnet-0123456789abcdef0"]},
+            r"vpc_subnet_ids and serving\.vpc_security_group_ids go together",
+        ),
     ],
 )
 def test_serving_config_errors_name_key_value_and_allowed(overrides: dict[str, Any], expected: str) -> None:

@@ -233,4 +233,3 @@ def test_training_role_reads_only_its_own_source_asset_in_the_shared_assets_buck
     for statement, resource in touching:
         assert _as_list(statement["Action"]) == ["s3:GetObject"], statement
         assert resource == source_object, statement
-

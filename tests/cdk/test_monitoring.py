@@ -36,7 +36,7 @@ def _topic_ref(result: SynthResult) -> dict[str, str]:
 
 def test_every_required_alarm_exists(dev: SynthResult) -> None:
     names = set(_alarms(dev))
-    assert FRONT_DOOR_ALARMS | DATA_AND_TRAINING_ALARMS <= names
+    assert names >= FRONT_DOOR_ALARMS | DATA_AND_TRAINING_ALARMS
     backend = dev.pipeline.serving.backend.backend_name
     expected_backend = (
         {"BackendInvocationServerErrors", "BackendInvocationThrottles"}
@@ -93,7 +93,9 @@ def test_glue_and_training_events_reach_the_topic(dev: SynthResult) -> None:
     rules = dev.template("monitoring").find_resources("AWS::Events::Rule")
     topic = _topic_ref(dev)
     patterns = {
-        json.dumps(r["Properties"]["EventPattern"], sort_keys=True): r for r in rules.values() if "EventPattern" in r["Properties"]
+        json.dumps(r["Properties"]["EventPattern"], sort_keys=True): r
+        for r in rules.values()
+        if "EventPattern" in r["Properties"]
     }
     glue = [p for p in patterns if '"Glue Job State Change"' in p]
     assert glue and '"FAILED"' in glue[0] and '"TIMEOUT"' in glue[0]
@@ -143,7 +145,9 @@ def test_retraining_loop_sanitizes_interactions_then_retrains(prod: SynthResult)
 
 
 def test_loop_output_must_feed_training() -> None:
-    with pytest.raises(ConfigError, match=r"continuous_learning_output_prefix='other/' must lie under training\.train_prefix"):
+    with pytest.raises(
+        ConfigError, match=r"continuous_learning_output_prefix='other/' must lie under training\.train_prefix"
+    ):
         _load(**{"training.continuous_learning": "true", "training.continuous_learning_output_prefix": "other/"})
 
 

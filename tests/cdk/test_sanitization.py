@@ -16,7 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
-from pipeline_stacks import bundling, config
+from pipeline_stacks import bundling
 from pipeline_stacks.config import ConfigError, validate_config
 from pipeline_stacks.constructs import (
     DataLake,
@@ -24,7 +24,6 @@ from pipeline_stacks.constructs import (
     PiiSanitizationProps,
     SanitizeOptions,
 )
-from pipeline_stacks.constructs import sanitization as san
 from tests.cdk.support import SynthResult
 
 EXISTING_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-hmac-AbC123"
@@ -479,7 +478,7 @@ def test_on_demand_jsonl_with_existing_secret() -> None:
 def test_props_reject_inconsistent_values() -> None:
     with pytest.raises(ValueError, match="max_concurrent_runs=1"):
         PiiSanitizationProps(max_concurrent_runs=2)
-    with pytest.raises(ValueError, match="worker_type='G.025X'"):
+    with pytest.raises(ValueError, match=r"worker_type=\'G\.025X\'"):
         PiiSanitizationProps(worker_type="G.025X")
     with pytest.raises(ValueError, match=r"unknown entity type\(s\) \['SSN'\]"):
         SanitizeOptions(entity_modes={"SSN": "drop"})

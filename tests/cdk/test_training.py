@@ -479,7 +479,6 @@ def test_sanitize_before_training_runs_the_data_stacks_job_first(trn_training: T
     assert definition["States"][sanitize["Catch"][0]["Next"]]["Next"] == "EmitFailed"
 
 
-
 def test_pinned_region_gets_literal_images(prod: SynthResult) -> None:
     template = prod.template("training")
     params = _states(template)["Train"]["Parameters"]

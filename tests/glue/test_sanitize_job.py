@@ -156,7 +156,7 @@ def test_put_metrics_batches_calls() -> None:
         def __init__(self) -> None:
             self.sizes: list[int] = []
 
-        def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:  # noqa: N803
+        def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
             self.sizes.append(len(MetricData))
 
     rec = Recorder()
@@ -337,6 +337,8 @@ def test_run_quarantines_invalid_utf8_and_advances_the_bookmark(spark: Any, tmp_
     assert base64.b64decode(q["raw_base64"]) == latin1 and q["source_file"].endswith("export.jsonl")
 
     assert run(spark, cfg, None).records_in == 0  # the bookmark advanced: the file is not read again
+
+
 def test_pii_profile_defaults_to_recall_for_training_data() -> None:
     sc = parse_job_args({**BASE, "text_fields": "t"}).sanitize_config(None)
     assert sc.pii_profile == "recall" and sc.engine_config().profile == "recall"

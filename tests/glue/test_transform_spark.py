@@ -9,10 +9,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pii_engine import Engine
 from glue_jobs.transform import QUARANTINE_REASONS, SanitizeConfig, read_raw, sanitize
+from pii_engine import Engine
 
 pytestmark = pytest.mark.slow
 

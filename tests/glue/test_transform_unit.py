@@ -8,12 +8,12 @@ import pickle
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pyspark")
 
 from glue_jobs import transform
-from pii_engine import Engine
 from glue_jobs.transform import (
     STATUS_QUARANTINED,
     STATUS_SANITIZED,
@@ -23,6 +23,7 @@ from glue_jobs.transform import (
     parse_field_path,
     sanitize_batches,
 )
+from pii_engine import Engine
 
 KEY = b"k" * 32
 
@@ -96,7 +97,7 @@ def test_scan_all_strings_passes_json_key_as_field_context() -> None:
     real = sanitizer.engine
 
     class Spy:
-        def redact(self, text: str, *, field: str | None = None):  # noqa: ANN201 - mirrors Engine.redact
+        def redact(self, text: str, *, field: str | None = None):
             seen.append((text, field))
             return real.redact(text, field=field)
 

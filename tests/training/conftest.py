@@ -53,16 +53,42 @@ def sample_data() -> Path:
 def tiny_train_argv(root: Path, *extra: str, model: str = "tiny-gpt2") -> list[str]:
     """Arguments for a seconds-long CPU run of train.py with all outputs under ``root``."""
     return [
-        "--model-config", model, "--train-dir", str(SAMPLE_DATA / "train"),
-        "--validation-dir", str(SAMPLE_DATA / "validation"), "--model-dir", str(root / "model"),
-        "--output-data-dir", str(root / "output"), "--checkpoint-dir", str(root / "checkpoints"),
-        "--seq-len", "32", "--per-device-batch-size", "4", "--learning-rate", "1e-2", "--max-steps", "6",
-        "--logging-steps", "1", "--save-steps", "3", "--backend", "cpu", "--tokenizer-vocab-size", "300", *extra,
+        "--model-config",
+        model,
+        "--train-dir",
+        str(SAMPLE_DATA / "train"),
+        "--validation-dir",
+        str(SAMPLE_DATA / "validation"),
+        "--model-dir",
+        str(root / "model"),
+        "--output-data-dir",
+        str(root / "output"),
+        "--checkpoint-dir",
+        str(root / "checkpoints"),
+        "--seq-len",
+        "32",
+        "--per-device-batch-size",
+        "4",
+        "--learning-rate",
+        "1e-2",
+        "--max-steps",
+        "6",
+        "--logging-steps",
+        "1",
+        "--save-steps",
+        "3",
+        "--backend",
+        "cpu",
+        "--tokenizer-vocab-size",
+        "300",
+        *extra,
     ]
 
 
 @pytest.fixture()
-def run_train(sm_train: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[dict[str, Any], str]]:
+def run_train(
+    sm_train: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[dict[str, Any], str]]:
     """Run train.main in-process under tmp_path; returns (summary, captured stdout)."""
 
     def run(*extra: str, model: str = "tiny-gpt2", callbacks: list[Any] | None = None) -> tuple[dict[str, Any], str]:

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from training.sm_common import data_files, format_record, read_records  # noqa: E402
+from training.sm_common import data_files, format_record, read_records
 
 RECORDS = [{"prompt": "Hi [PERSON]", "response": "Hello"}, {"text": "Call [PHONE_NUMBER] today"}]
 
@@ -26,7 +26,10 @@ def test_reads_spark_jsonl_parts_and_parquet_record_column(tmp_path: Path) -> No
     table = pa.table({"record": [json.dumps(r) for r in RECORDS], "source_file": ["s3://raw/a", "s3://raw/b"]})
     pq.write_table(table, curated / "part-00000-def.snappy.parquet")
 
-    assert [p.name for p in data_files(tmp_path / "train")] == ["part-00000-def.snappy.parquet", "part-00000-abc.c000.txt"]
+    assert [p.name for p in data_files(tmp_path / "train")] == [
+        "part-00000-def.snappy.parquet",
+        "part-00000-abc.c000.txt",
+    ]
     assert read_records(tmp_path / "train") == RECORDS + RECORDS
 
 

@@ -23,14 +23,32 @@ pytestmark = pytest.mark.slow
 
 
 def evaluate(sm_evaluate: ModuleType, model: Path, test_dir: Path, out: Path, *extra: str) -> dict:
-    report = sm_evaluate.main(["--model-dir", str(model), "--test-dir", str(test_dir), "--output-dir", str(out),
-                               "--seq-len", "64", "--max-new-tokens", "8", *extra])
+    report = sm_evaluate.main(
+        [
+            "--model-dir",
+            str(model),
+            "--test-dir",
+            str(test_dir),
+            "--output-dir",
+            str(out),
+            "--seq-len",
+            "64",
+            "--max-new-tokens",
+            "8",
+            *extra,
+        ]
+    )
     assert json.loads((out / EVALUATION_REPORT_FILENAME).read_text()) == report
     return report
 
 
-def test_report_shape_and_metric_lines(sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path,
-                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_shape_and_metric_lines(
+    sm_evaluate: ModuleType,
+    trained_model_dir: Path,
+    sample_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     report = evaluate(sm_evaluate, trained_model_dir, sample_data / "test", tmp_path)
     n_test = sum(1 for line in (sample_data / "test" / "test.jsonl").read_text().splitlines() if line.strip())
     assert set(report) == {"metrics", "samples", "eval_tokens"}
@@ -44,8 +62,9 @@ def test_report_shape_and_metric_lines(sm_evaluate: ModuleType, trained_model_di
         assert float(re.search(d["Regex"], out).group(1)) == pytest.approx(metrics[d["Name"]], rel=1e-5)
 
 
-def test_reads_model_tarball_like_a_processing_job(sm_evaluate: ModuleType, trained_model_dir: Path,
-                                                   sample_data: Path, tmp_path: Path) -> None:
+def test_reads_model_tarball_like_a_processing_job(
+    sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path, tmp_path: Path
+) -> None:
     model_input = tmp_path / "model"
     model_input.mkdir()
     with tarfile.open(model_input / "model.tar.gz", "w:gz") as tar:
@@ -56,8 +75,9 @@ def test_reads_model_tarball_like_a_processing_job(sm_evaluate: ModuleType, trai
     assert packed == direct  # deterministic: greedy decoding, no sampling
 
 
-def test_text_only_held_out_set_gives_null_rouge(sm_evaluate: ModuleType, trained_model_dir: Path,
-                                                 tmp_path: Path) -> None:
+def test_text_only_held_out_set_gives_null_rouge(
+    sm_evaluate: ModuleType, trained_model_dir: Path, tmp_path: Path
+) -> None:
     held_out = tmp_path / "heldout"
     held_out.mkdir()
     (held_out / "part-0.jsonl").write_text('{"text": "Ticket closed on <DATE_TIME>."}\n')
@@ -66,12 +86,14 @@ def test_text_only_held_out_set_gives_null_rouge(sm_evaluate: ModuleType, traine
     assert report["metrics"]["eval_loss"] > 0
 
 
-def test_separate_prompt_set(sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path,
-                             tmp_path: Path) -> None:
+def test_separate_prompt_set(
+    sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path, tmp_path: Path
+) -> None:
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I track my parcel?", "reference": "Use the tracking link."}\n')
-    report = evaluate(sm_evaluate, trained_model_dir, sample_data / "validation", tmp_path / "out",
-                      "--prompts", str(prompts))
+    report = evaluate(
+        sm_evaluate, trained_model_dir, sample_data / "validation", tmp_path / "out", "--prompts", str(prompts)
+    )
     assert report["samples"] == 1
 
 

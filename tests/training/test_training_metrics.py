@@ -19,8 +19,10 @@ def parse(definitions: list[dict[str, str]], log: str) -> dict[str, list[float]]
 
 
 def test_definitions_have_sagemaker_shape() -> None:
-    for definitions, names in ((tm.TRAINING_METRIC_DEFINITIONS, tm.TRAINING_METRIC_NAMES),
-                               (tm.EVALUATION_METRIC_DEFINITIONS, tm.EVALUATION_METRIC_NAMES)):
+    for definitions, names in (
+        (tm.TRAINING_METRIC_DEFINITIONS, tm.TRAINING_METRIC_NAMES),
+        (tm.EVALUATION_METRIC_DEFINITIONS, tm.EVALUATION_METRIC_NAMES),
+    ):
         assert [d["Name"] for d in definitions] == list(names)
         for d in definitions:
             assert set(d) == {"Name", "Regex"}
@@ -49,7 +51,7 @@ def test_names_do_not_capture_each_other() -> None:
 def test_quality_gate_reads_a_documented_evaluation_metric() -> None:
     assert tm.QUALITY_GATE_METRIC in tm.EVALUATION_METRIC_NAMES
     assert tm.QUALITY_GATE_METRIC in tm.EVALUATION_REPORT_SHAPE["metrics"]
-    assert tm.QUALITY_GATE_JSONPATH == f"$.metrics.{tm.QUALITY_GATE_METRIC}"
+    assert f"$.metrics.{tm.QUALITY_GATE_METRIC}" == tm.QUALITY_GATE_JSONPATH
     assert tm.EVALUATION_REPORT_FILENAME == "evaluation.json"
 
 

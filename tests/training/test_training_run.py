@@ -73,8 +73,12 @@ def test_full_fine_tune_writes_serving_model_and_metric_lines(run_train: Any, tm
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
     assert model.config.use_cache is True
-    generated = model.generate(**tokenizer("### Instruction:\n", return_tensors="pt"), max_new_tokens=4,
-                               do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    generated = model.generate(
+        **tokenizer("### Instruction:\n", return_tensors="pt"),
+        max_new_tokens=4,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     assert generated.shape[1] > 0
 
 
@@ -135,23 +139,49 @@ def test_full_fine_tune_updates_all_weights(run_train: Any, sm_train: ModuleType
 
 def test_unpacked_training_pads_per_document(run_train: Any) -> None:
     # Sample documents are far shorter than 512 tokens: unpacked batches are mostly padding.
-    summary, out = run_train("--max-steps", "2", "--seq-len", "512", "--packing", "false",
-                             "--gradient-checkpointing", "true")
+    summary, out = run_train(
+        "--max-steps", "2", "--seq-len", "512", "--packing", "false", "--gradient-checkpointing", "true"
+    )
     assert summary["packing"] is False and summary["global_step"] == 2
     assert 0 < summary["num_input_tokens_seen"] < 2 * 4 * 512 // 2  # padding is not counted
     assert "train_loss" in parse_metrics(out)
 
 
 def test_runs_as_a_script_from_sagemaker_environment(tiny_argv: Any, sample_data: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "SM_CHANNEL_TRAIN": str(sample_data / "train"), "SM_MODEL_DIR": str(tmp_path / "model"),
-           "SM_OUTPUT_DATA_DIR": str(tmp_path / "output"), "CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
-           "SM_CURRENT_INSTANCE_TYPE": "ml.m5.xlarge", "CUDA_VISIBLE_DEVICES": ""}
+    env = {
+        **os.environ,
+        "SM_CHANNEL_TRAIN": str(sample_data / "train"),
+        "SM_MODEL_DIR": str(tmp_path / "model"),
+        "SM_OUTPUT_DATA_DIR": str(tmp_path / "output"),
+        "CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "SM_CURRENT_INSTANCE_TYPE": "ml.m5.xlarge",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
     env.pop("SM_CHANNEL_VALIDATION", None)
     script = Path(__file__).resolve().parents[2] / "training" / "train.py"
-    hyperparameters = ["--model_config", "tiny-gpt2", "--max_steps", "2", "--seq_len", "32",
-                       "--per_device_batch_size", "2", "--save_steps", "1", "--logging_steps", "1"]
-    proc = subprocess.run([sys.executable, str(script), *hyperparameters], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600, check=False)
+    hyperparameters = [
+        "--model_config",
+        "tiny-gpt2",
+        "--max_steps",
+        "2",
+        "--seq_len",
+        "32",
+        "--per_device_batch_size",
+        "2",
+        "--save_steps",
+        "1",
+        "--logging_steps",
+        "1",
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(script), *hyperparameters],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "backend=cpu" in proc.stdout
     assert [step for _, step in parse_metrics(proc.stdout)["train_loss"]] == [1, 2]

@@ -31,7 +31,9 @@ from pipeline_stacks.training_metrics import TRAINING_METRIC_DEFINITIONS
         (None, False, "cpu"),
     ],
 )
-def test_backend_follows_instance_family(sm_train: ModuleType, instance_type: str | None, cuda: bool, expected: str) -> None:
+def test_backend_follows_instance_family(
+    sm_train: ModuleType, instance_type: str | None, cuda: bool, expected: str
+) -> None:
     assert sm_train.select_backend("auto", instance_type, cuda) == expected
 
 
@@ -51,8 +53,14 @@ def test_instance_type_comes_from_environment(sm_train: ModuleType, monkeypatch:
 
 @pytest.mark.parametrize(
     ("setting", "backend", "cuda_bf16", "expected"),
-    [("auto", "neuron", False, True), ("auto", "cuda", True, True), ("auto", "cuda", False, False),
-     ("auto", "cpu", False, False), ("false", "neuron", False, False), ("true", "cpu", False, True)],
+    [
+        ("auto", "neuron", False, True),
+        ("auto", "cuda", True, True),
+        ("auto", "cuda", False, False),
+        ("auto", "cpu", False, False),
+        ("false", "neuron", False, False),
+        ("true", "cpu", False, True),
+    ],
 )
 def test_bf16_resolution(sm_train: ModuleType, setting: str, backend: str, cuda_bf16: bool, expected: bool) -> None:
     assert sm_train.use_bf16(setting, backend, cuda_bf16) is expected
@@ -61,7 +69,10 @@ def test_bf16_resolution(sm_train: ModuleType, setting: str, backend: str, cuda_
 def test_neuron_backend_imports_optimum_neuron_lazily(sm_train: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sm_train.trainer_kit("cpu", 1).trainer_cls.__name__ == "Trainer"
     fake = types.ModuleType("optimum.neuron")
-    fake.NeuronTrainer, fake.NeuronTrainingArguments = type("NeuronTrainer", (), {}), type("NeuronTrainingArguments", (), {})
+    fake.NeuronTrainer, fake.NeuronTrainingArguments = (
+        type("NeuronTrainer", (), {}),
+        type("NeuronTrainingArguments", (), {}),
+    )
     monkeypatch.setitem(sys.modules, "optimum", types.ModuleType("optimum"))
     monkeypatch.setitem(sys.modules, "optimum.neuron", fake)
     monkeypatch.delenv("NEURON_CC_FLAGS", raising=False)
@@ -97,20 +108,47 @@ def test_latest_checkpoint_is_numeric_and_complete(sm_train: ModuleType, tmp_pat
 
 
 def test_sagemaker_style_hyperparameters(sm_train: ModuleType) -> None:
-    args = sm_train.parse_args(["--model_config", "tiny-gpt2", "--lora", "True", "--learning_rate", "1e-4",
-                                "--packing", "false", "--lora-r", "4", "--max_steps", "7", "--unknown", "x"])
+    args = sm_train.parse_args(
+        [
+            "--model_config",
+            "tiny-gpt2",
+            "--lora",
+            "True",
+            "--learning_rate",
+            "1e-4",
+            "--packing",
+            "false",
+            "--lora-r",
+            "4",
+            "--max_steps",
+            "7",
+            "--unknown",
+            "x",
+        ]
+    )
     assert (args.peft, args.lora_r, args.learning_rate, args.packing, args.max_steps) == ("lora", 4, 1e-4, False, 7)
     assert sm_train.parse_args(["--model-config", "tiny-gpt2", "--gradient-checkpointing"]).gradient_checkpointing
 
 
 def test_sagemaker_environment_defaults(sm_train: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"SM_CHANNEL_TRAIN": "/t", "SM_CHANNEL_VALIDATION": "/v", "SM_CHANNEL_MODEL": "/base",
-                        "SM_MODEL_DIR": "/m", "SM_OUTPUT_DATA_DIR": "/o"}.items():
+    for name, value in {
+        "SM_CHANNEL_TRAIN": "/t",
+        "SM_CHANNEL_VALIDATION": "/v",
+        "SM_CHANNEL_MODEL": "/base",
+        "SM_MODEL_DIR": "/m",
+        "SM_OUTPUT_DATA_DIR": "/o",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CHECKPOINT_DIR", raising=False)
     args = sm_train.parse_args([])
-    assert (args.train_dir, args.validation_dir, args.model_name_or_path, args.model_dir, args.output_data_dir,
-            args.checkpoint_dir) == ("/t", "/v", "/base", "/m", "/o", "/opt/ml/checkpoints")
+    assert (
+        args.train_dir,
+        args.validation_dir,
+        args.model_name_or_path,
+        args.model_dir,
+        args.output_data_dir,
+        args.checkpoint_dir,
+    ) == ("/t", "/v", "/base", "/m", "/o", "/opt/ml/checkpoints")
 
 
 def test_a_model_source_is_required(sm_train: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +157,9 @@ def test_a_model_source_is_required(sm_train: ModuleType, monkeypatch: pytest.Mo
         sm_train.parse_args([])
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("True", True), ("1", True), ("yes", True), ("False", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("True", True), ("1", True), ("yes", True), ("False", False), ("0", False)]
+)
 def test_str2bool(raw: str, expected: bool) -> None:
     assert sm_common.str2bool(raw) is expected
 
@@ -144,7 +184,7 @@ def test_read_records_walks_channel_dirs(tmp_path: Path) -> None:
     (tmp_path / "_SUCCESS").write_text("")
     assert [r["text"] for r in sm_common.read_records(tmp_path)] == ["a", "b"]
     (tmp_path / "c.jsonl").write_text("{not json\n")
-    with pytest.raises(ValueError, match="c.jsonl:1"):
+    with pytest.raises(ValueError, match=r"c\.jsonl:1"):
         sm_common.read_records(tmp_path)
 
 

@@ -218,8 +218,13 @@ COUNTRIES: dict[str, Country] = {
         "zip_first": True,
     },
     "PT": {
-        "streets": ["Rua das Flores", "Avenida da Liberdade", "Rua Augusta", "Travessa do Carmo",
-                    "Rua de Santa Catarina"],
+        "streets": [
+            "Rua das Flores",
+            "Avenida da Liberdade",
+            "Rua Augusta",
+            "Travessa do Carmo",
+            "Rua de Santa Catarina",
+        ],
         "style": "after",
         "places": [("1250-096", "Lisboa"), ("4000-322", "Porto"), ("3610-114", "Tarouca"), ("3000-214", "Coimbra")],
         "names": ["Portugal"],
@@ -293,8 +298,13 @@ COUNTRIES: dict[str, Country] = {
     "US": {
         "streets": ["Maple Avenue", "Lakeshore Drive", "Pine Ridge Road", "Magnolia Blvd", "Cedar Court", "Elm St."],
         "style": "before",
-        "places": [("62704", "Springfield, IL"), ("97205", "Portland, OR"), ("78704", "Austin, TX"),
-                   ("02139", "Cambridge, MA"), ("55407", "Minneapolis, MN")],
+        "places": [
+            ("62704", "Springfield, IL"),
+            ("97205", "Portland, OR"),
+            ("78704", "Austin, TX"),
+            ("02139", "Cambridge, MA"),
+            ("55407", "Minneapolis, MN"),
+        ],
         "names": ["USA", "United States", "U.S.A."],
         "phones": ["+1 (415) 555-{4}", "(312) 555-{4}", "415.555.{4}", "1-800-555-{4}", "617-555-{4}"],
         "zip_first": False,
@@ -324,8 +334,12 @@ COUNTRIES: dict[str, Country] = {
         "zip_first": False,
     },
     "IN": {
-        "streets": ["12th Cross Road, Indiranagar", "Linking Road, Bandra West", "Anna Salai, Teynampet",
-                    "Park Street"],
+        "streets": [
+            "12th Cross Road, Indiranagar",
+            "Linking Road, Bandra West",
+            "Anna Salai, Teynampet",
+            "Park Street",
+        ],
         "style": "before",
         "places": [("560038", "Bengaluru"), ("400050", "Mumbai"), ("600018", "Chennai"), ("700016", "Kolkata")],
         "names": ["India"],
@@ -334,32 +348,34 @@ COUNTRIES: dict[str, Country] = {
     },
 }
 
-COUNTRIES.update({
-    "HR": {
-        "streets": ["Vukovarska ulica", "Ilica", "Ulica kralja Zvonimira", "Savska cesta"],
-        "style": "after",
-        "places": [("10000", "Zagreb"), ("21000", "Split"), ("51000", "Rijeka")],
-        "names": ["Croatia", "Hrvatska"],
-        "phones": ["+385 1 {3} {4}", "091 {3} {4}"],
-        "zip_first": True,
-    },
-    "RO": {
-        "streets": ["Strada Lipscani", "Bulevardul Unirii", "Calea Victoriei", "Strada Memorandumului"],
-        "style": "after",
-        "places": [("030167", "București"), ("400001", "Cluj-Napoca"), ("700259", "Iași")],
-        "names": ["Romania", "România"],
-        "phones": ["+40 21 {3} {4}", "07{2} {3} {3}"],
-        "zip_first": True,
-    },
-    "CH": {
-        "streets": ["Bahnhofstrasse", "Rue du Rhône", "Gerechtigkeitsgasse", "Via Nassa"],
-        "style": "after",
-        "places": [("8001", "Zürich"), ("1204", "Genève"), ("3011", "Bern"), ("6900", "Lugano")],
-        "names": ["Switzerland", "Schweiz", "Suisse", "Svizzera"],
-        "phones": ["+41 44 {3} {2} {2}", "079 {3} {2} {2}"],
-        "zip_first": True,
-    },
-})
+COUNTRIES.update(
+    {
+        "HR": {
+            "streets": ["Vukovarska ulica", "Ilica", "Ulica kralja Zvonimira", "Savska cesta"],
+            "style": "after",
+            "places": [("10000", "Zagreb"), ("21000", "Split"), ("51000", "Rijeka")],
+            "names": ["Croatia", "Hrvatska"],
+            "phones": ["+385 1 {3} {4}", "091 {3} {4}"],
+            "zip_first": True,
+        },
+        "RO": {
+            "streets": ["Strada Lipscani", "Bulevardul Unirii", "Calea Victoriei", "Strada Memorandumului"],
+            "style": "after",
+            "places": [("030167", "București"), ("400001", "Cluj-Napoca"), ("700259", "Iași")],
+            "names": ["Romania", "România"],
+            "phones": ["+40 21 {3} {4}", "07{2} {3} {3}"],
+            "zip_first": True,
+        },
+        "CH": {
+            "streets": ["Bahnhofstrasse", "Rue du Rhône", "Gerechtigkeitsgasse", "Via Nassa"],
+            "style": "after",
+            "places": [("8001", "Zürich"), ("1204", "Genève"), ("3011", "Bern"), ("6900", "Lugano")],
+            "names": ["Switzerland", "Schweiz", "Suisse", "Svizzera"],
+            "phones": ["+41 44 {3} {2} {2}", "079 {3} {2} {2}"],
+            "zip_first": True,
+        },
+    }
+)
 COUNTRIES["DK"]["streets"].append("Gammel Kongevej")
 COUNTRIES["IT"]["streets"].append("Piazza del Duomo")
 
@@ -382,9 +398,24 @@ def luhn_complete(prefix: str, length: int, r: random.Random) -> str:
 
 
 IBAN_BBAN: dict[str, str] = {  # country -> pattern (d digit, A letter)
-    "DE": "d" * 18, "NO": "d" * 11, "SE": "d" * 20, "FI": "d" * 14, "DK": "d" * 14, "NL": "AAAA" + "d" * 10,
-    "FR": "d" * 23, "ES": "d" * 20, "PT": "d" * 21, "IT": "A" + "d" * 22, "PL": "d" * 24, "GR": "d" * 23,
-    "HU": "d" * 24, "CZ": "d" * 20, "TR": "d" * 22, "GB": "AAAA" + "d" * 14, "BE": "d" * 12, "AT": "d" * 16,
+    "DE": "d" * 18,
+    "NO": "d" * 11,
+    "SE": "d" * 20,
+    "FI": "d" * 14,
+    "DK": "d" * 14,
+    "NL": "AAAA" + "d" * 10,
+    "FR": "d" * 23,
+    "ES": "d" * 20,
+    "PT": "d" * 21,
+    "IT": "A" + "d" * 22,
+    "PL": "d" * 24,
+    "GR": "d" * 23,
+    "HU": "d" * 24,
+    "CZ": "d" * 20,
+    "TR": "d" * 22,
+    "GB": "AAAA" + "d" * 14,
+    "BE": "d" * 12,
+    "AT": "d" * 16,
 }
 
 
@@ -418,8 +449,28 @@ def nhs_number(r: random.Random) -> str:
             return f"{s[:3]} {s[3:6]} {s[6:]}"
 
 
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
@@ -429,17 +480,77 @@ def age_words(n: int) -> str:
     return TENS[n // 10] + ("" if n % 10 == 0 else "-" + ONES[n % 10])
 
 
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December"]
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 MONTHS_LOCAL = {
-    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-           "november", "december"],
-    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"],
-    "pt": ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro",
-           "novembro", "dezembro"],
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"],
+    "sv": [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "pt": [
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
 }
 
 
@@ -447,12 +558,21 @@ def date_str(r: random.Random, year_lo: int = 2019, year_hi: int = 2026, with_ye
     y, m, dd = r.randint(year_lo, year_hi), r.randint(1, 12), r.randint(1, 28)
     sfx = "th" if dd in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(dd % 10, "th")
     forms = [
-        f"{dd} {MONTHS_EN[m - 1]} {y}", f"{dd:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{dd:02d}",
-        f"{MONTHS_EN[m - 1]} {dd}{sfx}, {y}", f"{dd}.{m}.{y}", f"{dd:02d}.{m:02d}.{str(y)[2:]}",
-        f"{MONTHS_EN[m - 1][:3]} {dd}, {y}", f"{dd}{sfx} of {MONTHS_EN[m - 1]} {y}", f"{m}/{dd}/{y}",
-        f"{dd} {MONTHS_LOCAL['sv'][m - 1]} {y}", f"{dd}. {MONTHS_LOCAL['de'][m - 1]} {y}",
-        f"{dd} de {MONTHS_LOCAL['pt'][m - 1]} de {y}", f"{dd} {MONTHS_LOCAL['fr'][m - 1]} {y}",
-        f"{dd}-{MONTHS_EN[m - 1][:3]}-{y}", f"{MONTHS_EN[m - 1]} {dd}",
+        f"{dd} {MONTHS_EN[m - 1]} {y}",
+        f"{dd:02d}/{m:02d}/{y}",
+        f"{y}-{m:02d}-{dd:02d}",
+        f"{MONTHS_EN[m - 1]} {dd}{sfx}, {y}",
+        f"{dd}.{m}.{y}",
+        f"{dd:02d}.{m:02d}.{str(y)[2:]}",
+        f"{MONTHS_EN[m - 1][:3]} {dd}, {y}",
+        f"{dd}{sfx} of {MONTHS_EN[m - 1]} {y}",
+        f"{m}/{dd}/{y}",
+        f"{dd} {MONTHS_LOCAL['sv'][m - 1]} {y}",
+        f"{dd}. {MONTHS_LOCAL['de'][m - 1]} {y}",
+        f"{dd} de {MONTHS_LOCAL['pt'][m - 1]} de {y}",
+        f"{dd} {MONTHS_LOCAL['fr'][m - 1]} {y}",
+        f"{dd}-{MONTHS_EN[m - 1][:3]}-{y}",
+        f"{MONTHS_EN[m - 1]} {dd}",
     ]
     return r.choice(forms[:-1] if with_year else forms)
 
@@ -480,9 +600,29 @@ class Person:
         self.title = r.choice(TITLES)
         user = ascii_fold(r.choice([f"{self.first}.{self.last}", f"{self.first[0]}{self.last}", f"{self.first}"]))
         user = user.lower().replace(" ", "").replace("-", "")
-        dom = r.choice(["gmail.com", "outlook.com", "helse-vest.no", "klinikum-nord.de", "posteo.de", "proton.me",
-                        "sapo.pt", "libero.it", "wp.pl", "seznam.cz", "freemail.hu", "yandex.ru", "otenet.gr",
-                        "nhs.net", "kliniken.se", "hus.fi", "example-clinic.org", "yahoo.co.in", "uol.com.br"])
+        dom = r.choice(
+            [
+                "gmail.com",
+                "outlook.com",
+                "helse-vest.no",
+                "klinikum-nord.de",
+                "posteo.de",
+                "proton.me",
+                "sapo.pt",
+                "libero.it",
+                "wp.pl",
+                "seznam.cz",
+                "freemail.hu",
+                "yandex.ru",
+                "otenet.gr",
+                "nhs.net",
+                "kliniken.se",
+                "hus.fi",
+                "example-clinic.org",
+                "yahoo.co.in",
+                "uol.com.br",
+            ]
+        )
         self.email = f"{user}{r.choice(['', '', str(r.randint(1, 99))])}@{dom}"
 
     @property
@@ -518,8 +658,13 @@ class Address:
         city = self.city_shown
         sub = "city"
         if self.state:  # "Springfield, IL 62704": city + state
-            return [(city, "LOCATION", "city"), (", ", None, None), (self.state, "LOCATION", "region"),
-                    (" ", None, None), (self.zip, "ZIP_CODE", None)]
+            return [
+                (city, "LOCATION", "city"),
+                (", ", None, None),
+                (self.state, "LOCATION", "region"),
+                (" ", None, None),
+                (self.zip, "ZIP_CODE", None),
+            ]
         if self.zip_first:
             return [(self.zip, "ZIP_CODE", None), (" ", None, None), (city, "LOCATION", sub)]
         return [(city, "LOCATION", sub), (" ", None, None), (self.zip, "ZIP_CODE", None)]
@@ -529,8 +674,11 @@ class Address:
         out: list[Piece] = [(self.street, "STREET_ADDRESS", None), ("\n", None, None)]
         if self.unit:
             out += [(self.unit, "STREET_ADDRESS", "unit"), ("\n", None, None)]
-        out += [*self._city_zip(), ("\n", None, None), (self.country.upper() if self.r.random() < 0.5 else
-                                                         self.country, "LOCATION", "country")]
+        out += [
+            *self._city_zip(),
+            ("\n", None, None),
+            (self.country.upper() if self.r.random() < 0.5 else self.country, "LOCATION", "country"),
+        ]
         return out
 
     def line(self) -> list[Piece]:
@@ -578,8 +726,10 @@ def card(r: random.Random) -> str:
 
 
 def ipv4(r: random.Random) -> str:
-    return f"{r.choice([81, 85, 91, 145, 178, 188, 193, 212, 217, 62, 5, 37])}.{r.randint(0, 255)}." \
+    return (
+        f"{r.choice([81, 85, 91, 145, 178, 188, 193, 212, 217, 62, 5, 37])}.{r.randint(0, 255)}."
         f"{r.randint(0, 255)}.{r.randint(1, 254)}"
+    )
 
 
 def ipv6(r: random.Random) -> str:
@@ -593,10 +743,15 @@ def mac(r: random.Random) -> str:
 
 def url_for(r: random.Random, p: Person) -> str:
     slug = ascii_fold(p.first + "-" + p.last).lower().replace(" ", "-").replace("'", "")
-    return r.choice([f"https://www.linkedin.com/in/{slug}-{_d(r, 4)}", f"https://{slug}.photography",
-                     f"http://blog.{slug.replace('-', '')}.net/about",
-                     f"https://portal.myclinic.example/patients/{_d(r, 7)}",
-                     f"https://instagram.com/{slug.replace('-', '_')}"])
+    return r.choice(
+        [
+            f"https://www.linkedin.com/in/{slug}-{_d(r, 4)}",
+            f"https://{slug}.photography",
+            f"http://blog.{slug.replace('-', '')}.net/about",
+            f"https://portal.myclinic.example/patients/{_d(r, 7)}",
+            f"https://instagram.com/{slug.replace('-', '_')}",
+        ]
+    )
 
 
 def alnum(r: random.Random, n: int) -> str:
@@ -622,8 +777,7 @@ TEMPLATES: dict[str, list[str]] = {
         "CC: chest pain. HPI: <<age>>yo man, smoker, onset at rest. Wife <<p2.full>> called EMS. "
         "ECG: ST elevation II, III, aVF. Cath lab activated.",
         "Aged <<age>>, <<p1.full>> was admitted under Dr <<p2.last>> after a fall at home (<<a1.line>>).",
-        "Patient is a <<age>>-year-old G2P1 at 34 weeks. Partner <<p2.first>> present. EDD <<date>>. "
-        "NHS no. <<nhs>>.",
+        "Patient is a <<age>>-year-old G2P1 at 34 weeks. Partner <<p2.first>> present. EDD <<date>>. NHS no. <<nhs>>.",
         "Telephone consultation with <<p1.first>> <<p1.last>> (<<phone>>): reports dizziness when standing. "
         "Advised to reduce amlodipine. Safety-netted.",
         "Seen with interpreter. <<p1.full>>, <<age>> years, originally from <<a1.country>>, arrived in "
@@ -654,8 +808,7 @@ TEMPLATES: dict[str, list[str]] = {
         "Referral to physiotherapy\nPatient: <<p1.last>>, <<p1.first>>\nPhone: <<phone>>\nReason: chronic low back "
         "pain. Please contact the patient directly.\nReferrer: Dr. <<p2.full>>",
         "Kære kollega, vi henviser <<p1.full>>, <<age>> år, bosat <<aDK.line>>. Venlig hilsen, <<p2.full>>",
-        "To the memory clinic: <<p1.first>> <<p1.last>>, aged <<age>>, referred by <<p2.title_last>>. Fax "
-        "<<phone>>.",
+        "To the memory clinic: <<p1.first>> <<p1.last>>, aged <<age>>, referred by <<p2.title_last>>. Fax <<phone>>.",
     ],
     "support_chat": [
         "[agent] Hi, thanks for contacting us! Who am I speaking with?\n[customer] <<p1.first>>\n[agent] Thanks, "
@@ -839,13 +992,23 @@ SLOTS: dict[str, Callable[[random.Random], Piece]] = {
     "date": lambda r: (date_str(r), "DATE_TIME", None),
     "dob": lambda r: (date_str(r, 1925, 2005, with_year=True), "DATE_TIME", "dob"),
     "phone": lambda r: (Address(r).phone(), "PHONE_NUMBER", None),
-    "mrn": lambda r: (r.choice([_d(r, 8), "H" + _d(r, 7), _d(r, 3) + "-" + _d(r, 4), "RX" + _d(r, 6)]),
-                      "MEDICAL_RECORD_NUMBER", None),
+    "mrn": lambda r: (
+        r.choice([_d(r, 8), "H" + _d(r, 7), _d(r, 3) + "-" + _d(r, 4), "RX" + _d(r, 6)]),
+        "MEDICAL_RECORD_NUMBER",
+        None,
+    ),
     "nhs": lambda r: (nhs_number(r), "NATIONAL_ID", "no_engine_type"),
-    "pnr": lambda r: (r.choice([f"{r.randint(1930, 2004)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{_d(r, 4)}",
-                                f"{r.randint(1, 28):02d}{r.randint(1, 12):02d}{r.randint(30, 99)}-"
-                                f"{_d(r, 3)}{alnum(r, 1)}",
-                                _d(r, 11)]), "NATIONAL_ID", "no_engine_type"),
+    "pnr": lambda r: (
+        r.choice(
+            [
+                f"{r.randint(1930, 2004)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{_d(r, 4)}",
+                f"{r.randint(1, 28):02d}{r.randint(1, 12):02d}{r.randint(30, 99)}-{_d(r, 3)}{alnum(r, 1)}",
+                _d(r, 11),
+            ]
+        ),
+        "NATIONAL_ID",
+        "no_engine_type",
+    ),
     "ssn": lambda r: (ssn(r), "US_SSN", None),
     "itin": lambda r: (itin(r), "US_ITIN", None),
     "card": lambda r: (card(r), "CREDIT_CARD", None),
@@ -854,14 +1017,23 @@ SLOTS: dict[str, Callable[[random.Random], Piece]] = {
     "ipv6_": lambda r: (ipv6(r), "IP_ADDRESS", None),
     "mac": lambda r: (mac(r), "MAC_ADDRESS", None),
     "passport": lambda r: (_d(r, 9) if r.random() < 0.5 else r.choice("CEFGHJ") + _d(r, 8), "US_PASSPORT", None),
-    "dl": lambda r: (r.choice([r.choice(string.ascii_uppercase) + _d(r, 7), _d(r, 9),
-                               r.choice(string.ascii_uppercase) + _d(r, 12)]), "US_DRIVER_LICENSE", None),
+    "dl": lambda r: (
+        r.choice([r.choice(string.ascii_uppercase) + _d(r, 7), _d(r, 9), r.choice(string.ascii_uppercase) + _d(r, 12)]),
+        "US_DRIVER_LICENSE",
+        None,
+    ),
     "bank": lambda r: (_d(r, r.randint(9, 12)), "US_BANK_NUMBER", None),
     "aba": lambda r: (aba(r), "ABA_ROUTING_NUMBER", None),
-    "akid": lambda r: ("AKIA" + "".join(r.choice(string.ascii_uppercase + "234567") for _ in range(16)),
-                       "AWS_ACCESS_KEY", None),
-    "secret": lambda r: ("".join(r.choice(string.ascii_letters + string.digits + "/+") for _ in range(40)),
-                         "AWS_SECRET_KEY", None),
+    "akid": lambda r: (
+        "AKIA" + "".join(r.choice(string.ascii_uppercase + "234567") for _ in range(16)),
+        "AWS_ACCESS_KEY",
+        None,
+    ),
+    "secret": lambda r: (
+        "".join(r.choice(string.ascii_letters + string.digits + "/+") for _ in range(40)),
+        "AWS_SECRET_KEY",
+        None,
+    ),
     "plan": lambda r: (r.choice(["XKJ", "W", "MBR", "ZGP"]) + _d(r, 9), "HEALTH_PLAN_ID", "no_engine_type"),
     "vin": lambda r: ("".join(r.choice(VIN_CHARS) for _ in range(17)), "VEHICLE_ID", "no_engine_type"),
     "device": lambda r: (alnum(r, 3) + _d(r, 6) + r.choice("SHR"), "DEVICE_ID", "no_engine_type"),
@@ -1013,7 +1185,7 @@ CODE = [
     "const COLORS = [0x{h1}, 0x{h2}, 0x{h3}];\nexport const CHUNK = {b};\n",
     "SELECT id, created_at FROM orders WHERE total > {a} AND status = 'paid' LIMIT {s}0 OFFSET {t};\n",
     "for i in range({b}):\n    acc = (acc * {big} + i) % {prime}\n",
-    "resources:\n  limits:\n    cpu: \"{s}\"\n    memory: {b}Mi\n  requests:\n    memory: {t}Mi\n",
+    'resources:\n  limits:\n    cpu: "{s}"\n    memory: {b}Mi\n  requests:\n    memory: {t}Mi\n',
     "FROM python:3.11-slim\nEXPOSE {p}\nENV WORKERS={s} MAX_BODY={big}\n",
     "assert crc32(data) == {big}\nassert len(payload) == {b}\n",
     "matrix = [[{a}, {s}, {t}], [{b}, {p}, {a}], [{s}, {t}, {b}]]\n",
@@ -1022,7 +1194,7 @@ CODE = [
     "if response.status_code in ({c1}, {c2}):\n    time.sleep({s})\n",
     "MAGIC = 0x{h1}{h2}\nVERSION = ({s}, {a}, {t})\n",
     "@pytest.mark.parametrize('n', [{a}, {b}, {big}, {prime}])\ndef test_roundtrip(n): ...\n",
-    "  \"lockfileVersion\": 3,\n  \"integrity\": \"sha512-{hx}\",\n  \"size\": {big},\n",
+    '  "lockfileVersion": 3,\n  "integrity": "sha512-{hx}",\n  "size": {big},\n',
     "commit {hx40}\nAuthor: build-bot\n    bump to {s}.{a}.{t}\n",
     "WHERE ts BETWEEN {epoch} AND {epoch2}\n",
     "np.testing.assert_allclose(y, {fl}, rtol=1e-{s})\n",
@@ -1053,15 +1225,24 @@ def build_code(r: random.Random, target_chars: int = 30000) -> list[str]:
     while total < target_chars:
         snippet = "".join(
             t.format(
-                a=r.randint(2, 999), p=r.choice([8000, 8080, 5432, 6379, 9092, 3000, 443]), t=r.randint(100, 99999),
-                s=r.randint(1, 9), b=r.choice([256, 1024, 4096, 65536, 8192, 131072]),
-                h1=f"{r.randint(0, 0xFFFFFF):06X}", h2=f"{r.randint(0, 0xFFFFFF):06X}",
-                h3=f"{r.randint(0, 0xFFFFFF):06X}", big=r.randint(10**8, 10**12), prime=r.choice(
-                    [1000000007, 998244353, 2147483647, 4294967291]), c1=r.choice([429, 503]), c2=r.choice([502, 504]),
+                a=r.randint(2, 999),
+                p=r.choice([8000, 8080, 5432, 6379, 9092, 3000, 443]),
+                t=r.randint(100, 99999),
+                s=r.randint(1, 9),
+                b=r.choice([256, 1024, 4096, 65536, 8192, 131072]),
+                h1=f"{r.randint(0, 0xFFFFFF):06X}",
+                h2=f"{r.randint(0, 0xFFFFFF):06X}",
+                h3=f"{r.randint(0, 0xFFFFFF):06X}",
+                big=r.randint(10**8, 10**12),
+                prime=r.choice([1000000007, 998244353, 2147483647, 4294967291]),
+                c1=r.choice([429, 503]),
+                c2=r.choice([502, 504]),
                 hx="".join(r.choice("0123456789abcdef") for _ in range(32)),
                 hx40="".join(r.choice("0123456789abcdef") for _ in range(40)),
-                epoch=r.randint(1_600_000_000, 1_800_000_000), epoch2=r.randint(1_600_000_000, 1_800_000_000),
-                fl=round(r.uniform(-1000, 1000), 6), grid="".join(r.choice("0123456789") for _ in range(81)),
+                epoch=r.randint(1_600_000_000, 1_800_000_000),
+                epoch2=r.randint(1_600_000_000, 1_800_000_000),
+                fl=round(r.uniform(-1000, 1000), 6),
+                grid="".join(r.choice("0123456789") for _ in range(81)),
             )
             for t in r.sample(CODE, r.randint(2, 4))
         )
@@ -1103,8 +1284,7 @@ def main() -> None:
         dev, held = split(rows)
         write_jsonl(HERE / "dev" / f"{name}.jsonl", dev)
         write_jsonl(HERE / "heldout" / f"{name}.jsonl", held)
-        print(f"{name}: {len(dev)} dev / {len(held)} heldout, "
-              f"{sum(len(str(x['text'])) for x in rows)} chars")
+        print(f"{name}: {len(dev)} dev / {len(held)} heldout, {sum(len(str(x['text'])) for x in rows)} chars")
 
 
 if __name__ == "__main__":

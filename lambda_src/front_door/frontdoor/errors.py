@@ -51,16 +51,19 @@ def upstream_error(exc: Exception, retry_after_s: int) -> ApiError | None:
         if code in THROTTLE_CODES:
             return ApiError(429, "throttled", "The model is busy; retry later.", retry, "UpstreamThrottled")
         if code in UNAVAILABLE_CODES:
-            return ApiError(503, "model_unavailable", "The model is not available; retry later.", retry,
-                            "UpstreamUnavailable")
+            return ApiError(
+                503, "model_unavailable", "The model is not available; retry later.", retry, "UpstreamUnavailable"
+            )
         if code in NO_CAPACITY_CODES and _no_capacity(exc.response):
-            return ApiError(503, "model_unavailable", "The model is scaling out; retry later.", retry,
-                            "UpstreamUnavailable")
+            return ApiError(
+                503, "model_unavailable", "The model is scaling out; retry later.", retry, "UpstreamUnavailable"
+            )
         if code in TIMEOUT_CODES:
             return ApiError(504, "upstream_timeout", "The model did not answer in time.", metric="UpstreamTimeouts")
         if code in MODEL_ERROR_CODES:
-            return ApiError(502, "model_error", "The model failed to process the request.",
-                            metric="UpstreamModelErrors")
+            return ApiError(
+                502, "model_error", "The model failed to process the request.", metric="UpstreamModelErrors"
+            )
         return ApiError(502, "upstream_error", "The model backend returned an error.", metric="UpstreamErrors")
     if isinstance(exc, BotoCoreError):
         return ApiError(502, "upstream_error", "The model backend could not be reached.", metric="UpstreamErrors")

@@ -49,7 +49,9 @@ def interaction_key(request_id: str, now: datetime, prefix: str = pipeline_contr
     return pipeline_contract.interaction_key(request_id, now, prefix)
 
 
-def feedback_key(request_id: str, feedback_id: str, now: datetime, prefix: str = pipeline_contract.Layout.FEEDBACK) -> str:
+def feedback_key(
+    request_id: str, feedback_id: str, now: datetime, prefix: str = pipeline_contract.Layout.FEEDBACK
+) -> str:
     """``<prefix>dt=YYYY-MM-DD/<request_id>-<feedback_id>.json`` (layout from ``pipeline_contract``)."""
     return pipeline_contract.feedback_key(request_id, feedback_id, now, prefix)
 
