@@ -25,9 +25,9 @@ __all__ = [
     "FrontDoorMetric",
     "InteractionRecord",
     "Layout",
-    "RetrievalLimits",
     "PromotionEnv",
     "PromotionEvent",
+    "RetrievalLimits",
     "SanitizationMetric",
     "feedback_key",
     "interaction_key",
@@ -133,20 +133,18 @@ class FrontDoorEnv:
     CONVERSATION_TTL_DAYS: Final = "CONVERSATION_TTL_DAYS"
     MAX_TOKENS_CAP: Final = "MAX_TOKENS_CAP"
     GUARDRAIL_STREAM_MODE: Final = "GUARDRAIL_STREAM_MODE"
-    #: ARN of the model package the endpoint serves, or :attr:`NO_MODEL` before the first promotion.
+    #: backend=sagemaker with model promotion: the live model package ARN (from the live-model SSM parameter at
+    #: deploy time), or :attr:`NO_MODEL` before the first promotion (the chat API answers 503 ``no_model_deployed``).
     LIVE_MODEL_PACKAGE_ARN: Final = "LIVE_MODEL_PACKAGE_ARN"
     #: Value of ``LIVE_MODEL_PACKAGE_ARN`` while no model has been promoted (the chat API answers 503).
     NO_MODEL: Final = "none"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
-    #: backend=sagemaker with model promotion: the live model package ARN (from the live-model SSM parameter at
-    #: deploy time), or :data:`NO_MODEL` before the first promotion (answer 503 ``no_model_deployed``).
-    LIVE_MODEL_PACKAGE_ARN: Final = "LIVE_MODEL_PACKAGE_ARN"
 
 
 #: Value of the live-model parameter (and of :attr:`FrontDoorEnv.LIVE_MODEL_PACKAGE_ARN`) before the first
 #: promotion: no model is deployed yet.
-NO_MODEL: Final = "none"
+NO_MODEL: Final = FrontDoorEnv.NO_MODEL
 
 
 class PromotionEnv:

@@ -51,14 +51,27 @@ async def ttft(app: Any, body: bytes) -> float:
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal first
-        if first is None and message["type"] == "http.response.body" and b'"delta":{"content"' in message.get(
-                "body", b""):
+        if (
+            first is None
+            and message["type"] == "http.response.body"
+            and b'"delta":{"content"' in message.get("body", b"")
+        ):
             first = time.perf_counter()
 
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
-             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
-             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
     await app(scope, receive, send)
     assert first is not None
     return (first - t0) * 1000
@@ -87,11 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     lifecycle.knowledge(paths)
 
     def settings(name: str, **rag: Any) -> ChatSettings:
-        return ChatSettings(backend="stub", storage="local", lake_dir=str(home / name / "lake"),
-                            sqlite_path=str(home / name / "c.sqlite3"), **rag)
+        return ChatSettings(
+            backend="stub",
+            storage="local",
+            lake_dir=str(home / name / "lake"),
+            sqlite_path=str(home / name / "c.sqlite3"),
+            **rag,
+        )
 
-    apps = {"baseline": create_app(settings("baseline")),
-            "rag": create_app(settings("rag", rag_local_index=str(paths.rag_index), rag_default_on=True))}
+    apps = {
+        "baseline": create_app(settings("baseline")),
+        "rag": create_app(settings("rag", rag_local_index=str(paths.rag_index), rag_default_on=True)),
+    }
     body = json.dumps({"messages": [{"role": "user", "content": QUESTION}], "stream": True}).encode()
     times: dict[str, list[float]] = {k: [] for k in apps}
 
@@ -105,14 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(run())
     counts = apps["rag"].state.chat.metrics.counts
     retrievals = args.requests + 30
-    out: dict[str, Any] = {"requests": args.requests,
-                           "retrieval_latency_mean_ms": round(counts["RetrievalLatency"] / retrievals, 3)}
+    out: dict[str, Any] = {
+        "requests": args.requests,
+        "retrieval_latency_mean_ms": round(counts["RetrievalLatency"] / retrievals, 3),
+    }
     for q in (50, 99):
         b, r = pct(times["baseline"], q), pct(times["rag"], q)
-        out[f"p{q}"] = {"baseline_ms": round(b, 3), "rag_ms": round(r, 3), "added_ms": round(r - b, 3),
-                        "ratio": round(r / b, 2)}
-    out["mean"] = {"baseline_ms": round(statistics.mean(times["baseline"]), 3),
-                   "rag_ms": round(statistics.mean(times["rag"]), 3)}
+        out[f"p{q}"] = {
+            "baseline_ms": round(b, 3),
+            "rag_ms": round(r, 3),
+            "added_ms": round(r - b, 3),
+            "ratio": round(r / b, 2),
+        }
+    out["mean"] = {
+        "baseline_ms": round(statistics.mean(times["baseline"]), 3),
+        "rag_ms": round(statistics.mean(times["rag"]), 3),
+    }
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -30,31 +30,50 @@ def _done(result: StageResult, t0: float) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line of ``make local`` / ``make local-retrain``."""
     p = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
-    p.add_argument("command", nargs="?", choices=("serve", "retrain", "prepare"), default="serve",
-                   help="serve: run every missing stage, then serve (default); prepare: stages only; "
-                        "retrain: continuous learning over the local interactions")
+    p.add_argument(
+        "command",
+        nargs="?",
+        choices=("serve", "retrain", "prepare"),
+        default="serve",
+        help="serve: run every missing stage, then serve (default); prepare: stages only; "
+        "retrain: continuous learning over the local interactions",
+    )
     p.add_argument("--home", default=os.environ.get("LOCAL_HOME", ".local"), help="where everything goes (.local)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--backend", choices=("local", "openai", "bedrock", "stub"), default="local",
-                   help="local: the tiny model on CPU; openai: any OpenAI-compatible server (--base-url); "
-                        "bedrock: needs AWS credentials; stub: deterministic test answers")
+    p.add_argument(
+        "--backend",
+        choices=("local", "openai", "bedrock", "stub"),
+        default="local",
+        help="local: the tiny model on CPU; openai: any OpenAI-compatible server (--base-url); "
+        "bedrock: needs AWS credentials; stub: deterministic test answers",
+    )
     p.add_argument("--base-url", help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (Ollama)")
     p.add_argument("--model", help="model id for openai/bedrock (e.g. llama3.2, anthropic.claude-3-haiku-...)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding the upstream's API key")
-    p.add_argument("--dev-token", default=os.environ.get("LOCAL_DEV_TOKEN"),
-                   help="require Authorization: Bearer <token> (default: no auth, identity 'local')")
-    p.add_argument("--cors-origin", action="append", default=[],
-                   help="allow this browser origin (e.g. a web dev server: http://localhost:5173); repeatable")
+    p.add_argument(
+        "--dev-token",
+        default=os.environ.get("LOCAL_DEV_TOKEN"),
+        help="require Authorization: Bearer <token> (default: no auth, identity 'local')",
+    )
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        help="allow this browser origin (e.g. a web dev server: http://localhost:5173); repeatable",
+    )
     p.add_argument("--stub-echo", action="store_true", help="stub: answer every prompt with the prompt itself")
     p.add_argument("--stub-delay-ms", type=float, default=0.0, help="stub: pause between streamed words (ms)")
     p.add_argument("--gate-threshold", type=float, default=0.2, help="quality gate threshold (pipeline default)")
     p.add_argument("--strict-gate", action="store_true", help="stop when the model fails the quality gate")
     p.add_argument("--min-rating", type=int, default=0, help="retrain: net feedback below this excludes a record")
     p.add_argument("--force", action="store_true", help="redo every stage")
-    p.add_argument("--no-rag", action="store_true",
-                   help="skip the knowledge stage and serve without retrieval (default: sanitize + index "
-                        ".local/lake/raw/knowledge/ and ground answers in it, with citations)")
+    p.add_argument(
+        "--no-rag",
+        action="store_true",
+        help="skip the knowledge stage and serve without retrieval (default: sanitize + index "
+        ".local/lake/raw/knowledge/ and ground answers in it, with citations)",
+    )
     return p.parse_args(argv)
 
 
@@ -99,16 +118,29 @@ def chat_settings(args: argparse.Namespace, paths: Paths) -> object:
 
         if boto3.session.Session().get_credentials() is None:
             raise SystemExit("--backend bedrock needs AWS credentials (none found)")
+    if model is None:
+        raise SystemExit(f"--backend {backend} needs --model")
     return ChatSettings(
-        backend=backend, model_id=model, openai_base_url=args.base_url,
-        openai_api_key=os.environ.get(args.api_key_env), local_model_dir=str(paths.model_dir),
-        storage="local", lake_dir=str(paths.lake), local_bucket_name=lifecycle.INTERACTIONS,
-        rag_local_index=None if args.no_rag else str(paths.rag_index), rag_default_on=not args.no_rag,
-        conversations="sqlite", sqlite_path=str(paths.conversations),
-        identity="dev-token" if args.dev_token else "local", dev_token=args.dev_token,
-        static_dir=str(ROOT / "web" / "dist"), model_read_timeout_s=300.0, storage_timeout_s=5.0,
+        backend=backend,
+        model_id=model,
+        openai_base_url=args.base_url,
+        openai_api_key=os.environ.get(args.api_key_env),
+        local_model_dir=str(paths.model_dir),
+        storage="local",
+        lake_dir=str(paths.lake),
+        local_bucket_name=lifecycle.INTERACTIONS,
+        rag_local_index=None if args.no_rag else str(paths.rag_index),
+        rag_default_on=not args.no_rag,
+        conversations="sqlite",
+        sqlite_path=str(paths.conversations),
+        identity="dev-token" if args.dev_token else "local",
+        dev_token=args.dev_token,
+        static_dir=str(ROOT / "web" / "dist"),
+        model_read_timeout_s=300.0,
+        storage_timeout_s=5.0,
         cors_allowed_origins=tuple(args.cors_origin),
-        stub_echo=args.stub_echo, stub_tokens_per_s=1000.0 / args.stub_delay_ms if args.stub_delay_ms > 0 else 0.0,
+        stub_echo=args.stub_echo,
+        stub_tokens_per_s=1000.0 / args.stub_delay_ms if args.stub_delay_ms > 0 else 0.0,
     )
 
 
@@ -125,15 +157,21 @@ def summary(args: argparse.Namespace, paths: Paths, results: dict[str, StageResu
         lines.append(f" model           {paths.model_dir}")
         lines.append(f" evaluation      {paths.evaluation}")
         if g is not None:
-            lines.append(f" quality gate    {g.detail}" + ("" if g.data.get("passed") else
-                                                            "  (AWS would not register it; served anyway)"))
+            lines.append(
+                f" quality gate    {g.detail}"
+                + ("" if g.data.get("passed") else "  (AWS would not register it; served anyway)")
+            )
     k = results.get("knowledge")
     if k is not None:
         lines.append(f" knowledge       {paths.knowledge_raw_dir}  (add .md/.txt/.html here, restart)")
-        lines.append(f" RAG index       {paths.rag_index}  ({k.data.get('documents', '?')} documents indexed, "
-                     f"{k.data.get('quarantined', 0)} quarantined; sanitized in {paths.knowledge_sanitized_dir})")
-        lines.append(" retrieval       on by default (citations in answers; --no-rag to turn off; per request: "
-                     '"retrieval": {"enabled": false})')
+        lines.append(
+            f" RAG index       {paths.rag_index}  ({k.data.get('documents', '?')} documents indexed, "
+            f"{k.data.get('quarantined', 0)} quarantined; sanitized in {paths.knowledge_sanitized_dir})"
+        )
+        lines.append(
+            " retrieval       on by default (citations in answers; --no-rag to turn off; per request: "
+            '"retrieval": {"enabled": false})'
+        )
     elif getattr(args, "no_rag", False):
         lines.append(" retrieval       off (--no-rag)")
     lines.append(f" backend         {args.backend}" + (f" ({args.base_url})" if args.base_url else ""))

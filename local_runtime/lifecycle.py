@@ -26,11 +26,18 @@ DATASET = "support"
 #: Synthetic identities put back into the sample's placeholders, so sanitization has real-looking PII to find.
 FAKES: dict[str, tuple[str, ...]] = {
     "PERSON": ("Maria Garcia", "James Miller", "Aiko Tanaka", "Olivia Brown", "Ahmed Khan", "Lucas Martin"),
-    "EMAIL_ADDRESS": ("maria.garcia@example.com", "j.miller@example.org", "aiko.t@example.net",
-                      "olivia.brown@example.com"),
+    "EMAIL_ADDRESS": (
+        "maria.garcia@example.com",
+        "j.miller@example.org",
+        "aiko.t@example.net",
+        "olivia.brown@example.com",
+    ),
     "PHONE_NUMBER": ("+1 415 555 0134", "(212) 555-0199", "+44 20 7946 0958", "415-555-0172"),
-    "STREET_ADDRESS": ("1600 Amphitheatre Parkway, Mountain View", "221B Baker Street, London",
-                       "350 Fifth Avenue, New York"),
+    "STREET_ADDRESS": (
+        "1600 Amphitheatre Parkway, Mountain View",
+        "221B Baker Street, London",
+        "350 Fifth Avenue, New York",
+    ),
     "DATE_TIME": ("March 3, 2024", "2024-11-05", "12/09/2023", "June 21st 2024"),
     "MEDICAL_RECORD_NUMBER": ("MRN 4839201", "MRN: 0012345678", "MRN 7720019"),
 }
@@ -147,8 +154,9 @@ def sanitize(paths: Paths, force: bool = False) -> StageResult:
     outputs = [paths.sanitized_dir / s / "part-00000.jsonl" for s in SPLITS]
     if not force and all(p.exists() for p in outputs):
         n = sum(_lines(p) for p in outputs)
-        return StageResult("sanitize", True, f"{n} sanitized records already in {paths.sanitized_dir}",
-                           {"sanitized": n})
+        return StageResult(
+            "sanitize", True, f"{n} sanitized records already in {paths.sanitized_dir}", {"sanitized": n}
+        )
     from glue_jobs.transform import STATUS_SANITIZED, LineSanitizer, SanitizeConfig
 
     sanitizer = LineSanitizer(SanitizeConfig(scan_all_strings=True))
@@ -175,10 +183,16 @@ def sanitize(paths: Paths, force: bool = False) -> StageResult:
     quarantined = sum(reasons.values())
     assert records_in == sanitized + quarantined, "count invariant"
     top = ", ".join(f"{k} {v}" for k, v in entities.most_common(4))
-    detail = (f"{records_in} in = {sanitized} sanitized + {quarantined} quarantined; "
-              f"{sum(entities.values())} entities redacted ({top})")
-    return StageResult("sanitize", False, detail, {"records_in": records_in, "sanitized": sanitized,
-                                                   "quarantined": dict(reasons), "entities": dict(entities)})
+    detail = (
+        f"{records_in} in = {sanitized} sanitized + {quarantined} quarantined; "
+        f"{sum(entities.values())} entities redacted ({top})"
+    )
+    return StageResult(
+        "sanitize",
+        False,
+        detail,
+        {"records_in": records_in, "sanitized": sanitized, "quarantined": dict(reasons), "entities": dict(entities)},
+    )
 
 
 def knowledge(paths: Paths, force: bool = False, sample: Path = KNOWLEDGE_SAMPLE) -> StageResult:
@@ -200,42 +214,68 @@ def knowledge(paths: Paths, force: bool = False, sample: Path = KNOWLEDGE_SAMPLE
     if force and paths.knowledge_sanitized_dir.exists():
         shutil.rmtree(paths.knowledge_sanitized_dir)
     stats = sync_knowledge(
-        FolderS3(paths.lake), default_engine(),
-        raw_url=f"s3://{RAW}/{KNOWLEDGE_PREFIX}", sanitized_url=f"s3://{SANITIZED}/{KNOWLEDGE_PREFIX}",
+        FolderS3(paths.lake),
+        default_engine(),
+        raw_url=f"s3://{RAW}/{KNOWLEDGE_PREFIX}",
+        sanitized_url=f"s3://{SANITIZED}/{KNOWLEDGE_PREFIX}",
         quarantine_url=f"s3://{QUARANTINE}/{KNOWLEDGE_PREFIX}",
     )
     quarantined = sum(stats.quarantined.values())
     manifest = paths.rag_index / "manifest.json"
     if not force and not stats.sanitized and not stats.removed and manifest.exists():
         report = json.loads(manifest.read_text(encoding="utf-8")).get("report", {})
-        detail = (f"{report.get('documents', '?')} documents indexed ({report.get('chunks', '?')} chunks), "
-                  f"unchanged; {quarantined} quarantined -> {paths.rag_index}")
+        detail = (
+            f"{report.get('documents', '?')} documents indexed ({report.get('chunks', '?')} chunks), "
+            f"unchanged; {quarantined} quarantined -> {paths.rag_index}"
+        )
         return StageResult("knowledge", True, detail, {**report, "quarantined": quarantined})
     paths.knowledge_sanitized_dir.mkdir(parents=True, exist_ok=True)
     retriever, report = LocalBm25Retriever.from_sanitized(paths.knowledge_sanitized_dir)
     retriever.save(paths.rag_index, report)
-    detail = (f"{report.documents} documents indexed ({report.chunks} chunks; {stats.sanitized} sanitized now"
-              + (f", {seeded} seeded from {sample.relative_to(ROOT) if sample.is_relative_to(ROOT) else sample}"
-                 if seeded else "")
-              + f", {stats.removed} removed), {report.entities_redacted} PII entities redacted, {quarantined} "
-              f"quarantined{f' {dict(stats.quarantined)}' if quarantined else ''} -> {paths.rag_index}")
-    return StageResult("knowledge", False, detail, {"documents": report.documents, "chunks": report.chunks,
-                                                    "entities_redacted": report.entities_redacted,
-                                                    "quarantined": quarantined, "sanitized": stats.sanitized})
+    detail = (
+        f"{report.documents} documents indexed ({report.chunks} chunks; {stats.sanitized} sanitized now"
+        + (
+            f", {seeded} seeded from {sample.relative_to(ROOT) if sample.is_relative_to(ROOT) else sample}"
+            if seeded
+            else ""
+        )
+        + f", {stats.removed} removed), {report.entities_redacted} PII entities redacted, {quarantined} "
+        f"quarantined{f' {dict(stats.quarantined)}' if quarantined else ''} -> {paths.rag_index}"
+    )
+    return StageResult(
+        "knowledge",
+        False,
+        detail,
+        {
+            "documents": report.documents,
+            "chunks": report.chunks,
+            "entities_redacted": report.entities_redacted,
+            "quarantined": quarantined,
+            "sanitized": stats.sanitized,
+        },
+    )
 
 
 def train(paths: Paths, data_dir: Path | None = None, force: bool = False, extra: tuple[str, ...] = ()) -> StageResult:
     """``training/local_run.sh`` on the sanitized data (tiny random Llama on CPU, then evaluate.py)."""
     if not force and paths.evaluation.exists() and (paths.model_dir / "config.json").exists():
         return StageResult("train", True, f"model already in {paths.model_dir}")
-    env = {**os.environ, "LOCAL_TRAIN_DIR": str(paths.train_dir), "LOCAL_TRAIN_DATA": str(data_dir or
-                                                                                            paths.sanitized_dir),
-           "PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "LOCAL_TRAIN_DIR": str(paths.train_dir),
+        "LOCAL_TRAIN_DATA": str(data_dir or paths.sanitized_dir),
+        "PYTHON": sys.executable,
+    }
     log = paths.home / "train.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as fh:
-        proc = subprocess.run(["bash", str(ROOT / "training" / "local_run.sh"), *extra], env=env, stdout=fh,
-                              stderr=subprocess.STDOUT, check=False)
+        proc = subprocess.run(
+            ["bash", str(ROOT / "training" / "local_run.sh"), *extra],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     if proc.returncode != 0:
         raise RuntimeError(f"training failed (exit {proc.returncode}); see {log}")
     return StageResult("train", False, f"trained + evaluated -> {paths.model_dir} (log {log})")
@@ -254,12 +294,27 @@ def gate(paths: Paths, threshold: float, metric: str | None = None) -> StageResu
     op = ">=" if higher else "<="
     status = "Approved" if passed else "Rejected"
     paths.registry.parent.mkdir(parents=True, exist_ok=True)
-    paths.registry.write_text(json.dumps({"model_dir": str(paths.model_dir), "metric": metric, "value": value,
-                                          "threshold": threshold, "rule": f"{metric} {op} {threshold}",
-                                          "approval_status": status}, indent=2), encoding="utf-8")
+    paths.registry.write_text(
+        json.dumps(
+            {
+                "model_dir": str(paths.model_dir),
+                "metric": metric,
+                "value": value,
+                "threshold": threshold,
+                "rule": f"{metric} {op} {threshold}",
+                "approval_status": status,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     shown = "missing" if value is None else f"{value:.4f}"
-    return StageResult("gate", False, f"{metric}={shown} {op if passed else 'fails'} {threshold} -> {status}",
-                       {"passed": passed, "metric": metric, "value": value, "threshold": threshold})
+    return StageResult(
+        "gate",
+        False,
+        f"{metric}={shown} {op if passed else 'fails'} {threshold} -> {status}",
+        {"passed": passed, "metric": metric, "value": value, "threshold": threshold},
+    )
 
 
 def interactions_to_training(paths: Paths, min_rating: int = 0) -> StageResult:
@@ -298,8 +353,10 @@ def interactions_to_training(paths: Paths, min_rating: int = 0) -> StageResult:
         base = (paths.sanitized_dir / split / "part-00000.jsonl").read_text(encoding="utf-8").splitlines()
         extra = rows if split == "train" else []
         _write(out / split / "part-00000.jsonl", [line for line in base if line.strip()] + extra)
-    detail = (f"{len(files)} interactions, {len(pairs)} feedback ({malformed} malformed): {len(rows)} added to "
-              f"training, {sum(reasons.values())} left out {dict(reasons)}")
+    detail = (
+        f"{len(files)} interactions, {len(pairs)} feedback ({malformed} malformed): {len(rows)} added to "
+        f"training, {sum(reasons.values())} left out {dict(reasons)}"
+    )
     return StageResult("feedback", False, detail, {"data_dir": str(out), "added": len(rows)})
 
 

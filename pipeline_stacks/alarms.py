@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline_contract import FrontDoorMetric
 from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline_contract import FrontDoorMetric
 
 __all__ = ["ALARMS", "AlarmSpec", "AlarmThresholds", "Stage"]
 

@@ -12,8 +12,8 @@ a new asset.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -127,7 +127,7 @@ class LocalPythonBundling:
         self.platform = platform
         self.zip_name = zip_name
 
-    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:
         """Called by CDK before any Docker bundling; returning True means no Docker is used."""
         out = Path(output_dir)
         with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
@@ -221,12 +221,13 @@ def _tar_dir(folder: Path, archive: Path) -> None:
         info.mode = 0o755 if info.isdir() else 0o644
         return info
 
-    with open(archive, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, tarfile.open(
-            fileobj=gz, mode="w", format=tarfile.PAX_FORMAT
-        ) as tar:
-            for path in sorted(folder.rglob("*")):
-                tar.add(path, arcname=str(path.relative_to(folder)), recursive=False, filter=normalise)
+    with (
+        open(archive, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for path in sorted(folder.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(folder)), recursive=False, filter=normalise)
 
 
 def _bundling(
@@ -276,9 +277,7 @@ def python_library_asset(
     python_version: str = "3.11",
 ) -> s3_assets.Asset:
     """A zip of Python packages as an S3 asset (e.g. Glue ``--extra-py-files``)."""
-    bundler = LocalPythonBundling(
-        copies, requirements=requirements, python_version=python_version, zip_name=zip_name
-    )
+    bundler = LocalPythonBundling(copies, requirements=requirements, python_version=python_version, zip_name=zip_name)
     return s3_assets.Asset(
         scope,
         construct_id,
@@ -340,7 +339,7 @@ class LocalNpmBuild:
     def __init__(self, web_dir: Path) -> None:
         self.web_dir = web_dir
 
-    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: Any) -> bool:
         """Called by CDK before any Docker bundling; returning True means no Docker is used."""
         dist = ensure_web_build(self.web_dir)
         shutil.copytree(dist, output_dir, ignore=shutil.ignore_patterns(_WEB_STAMP), dirs_exist_ok=True)

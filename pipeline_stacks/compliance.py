@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
-import jsii
 from constructs import IConstruct, IValidation
 
 #: The packs every pipeline app runs.
@@ -84,14 +84,20 @@ _SANITIZATION: dict[str, tuple[Suppression, ...]] = {
             "AwsSolutions-IAM5",
             "The action groups come from the DataLake grant helpers (CDK bucket/key grants: read = "
             "GetObject*/GetBucket*/List*, Spark output adds DeleteObject*/Abort*, SSE-KMS and the Glue "
-            "security configuration need GenerateDataKey*/ReEncrypt*); each is scoped to one lake prefix or the lake key.",
+            "security configuration need GenerateDataKey*/ReEncrypt*); each is scoped to one lake prefix or the lake "
+            "key.",
             tuple(
                 f"Action::{a}"
                 for a in (
-                    "s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
-                    "kms:GenerateDataKey*", "kms:ReEncrypt*",
+                    "s3:GetObject*",
+                    "s3:GetBucket*",
+                    "s3:List*",
+                    "s3:DeleteObject*",
+                    "s3:Abort*",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
                 )
-            ),  # fmt: skip
+            ),
         ),
     ),
     "PiiSanitization.job_role_objects": (
@@ -122,7 +128,15 @@ _SANITIZATION: dict[str, tuple[Suppression, ...]] = {
 
 _GRANT_ACTION_GROUPS = tuple(
     f"Action::{a}"
-    for a in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+    for a in (
+        "s3:GetObject*",
+        "s3:GetBucket*",
+        "s3:List*",
+        "s3:DeleteObject*",
+        "s3:Abort*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    )
 )
 
 _TRAINING: dict[str, tuple[Suppression, ...]] = {
@@ -261,7 +275,8 @@ _SERVING: dict[str, tuple[Suppression, ...]] = {
     "FrontDoor.conversations_table": tuple(
         Suppression(
             rule,
-            "Conversations are a convenience copy for the chat UI: redacted, per caller, expiring by TTL. Point-in-time "
+            "Conversations are a convenience copy for the chat UI: redacted, per caller, expiring by TTL. "
+            "Point-in-time "
             "recovery (35 days) is the backup; an AWS Backup plan would keep them beyond their TTL and deletion.",
         )
         for rule in ("HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan")
@@ -421,8 +436,14 @@ _WEB: dict[str, tuple[Suppression, ...]] = {
             "CDK's BucketDeployment grants its handler the bucket grant action groups (read the CDK asset: "
             "GetObject*/GetBucket*/List*; write the web bucket: also DeleteObject*/Abort*) and CloudFront "
             "CreateInvalidation/GetInvalidation, which support no resource-level permissions (Resource *).",
-            ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*",
-             "Action::s3:Abort*", "Resource::*"),
+            (
+                "Action::s3:GetObject*",
+                "Action::s3:GetBucket*",
+                "Action::s3:List*",
+                "Action::s3:DeleteObject*",
+                "Action::s3:Abort*",
+                "Resource::*",
+            ),
         ),
     ),
     "WebApp.deployment_role_objects": (

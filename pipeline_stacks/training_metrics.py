@@ -36,7 +36,10 @@ QUALITY_GATE_HIGHER_IS_BETTER = True
 
 # Champion / challenger lines, printed by evaluate.py only when the production model was scored too.
 CHAMPION_METRIC_NAMES: tuple[str, ...] = (
-    "candidate_wins", f"champion_{QUALITY_GATE_METRIC}", f"{QUALITY_GATE_METRIC}_delta", "latency_ratio",
+    "candidate_wins",
+    f"champion_{QUALITY_GATE_METRIC}",
+    f"{QUALITY_GATE_METRIC}_delta",
+    "latency_ratio",
 )
 
 

@@ -38,8 +38,8 @@ from pipeline_stacks.config.front_door import FrontDoorSettings
 from pipeline_stacks.config.loading import ContextGetter, load_config, validate_config
 from pipeline_stacks.config.monitoring import AlarmThresholdsConfig, MonitoringConfig
 from pipeline_stacks.config.pipeline import PipelineConfig
-from pipeline_stacks.config.rag import RAG_VECTOR_STORES, ChunkingConfig, RagConfig
 from pipeline_stacks.config.promotion import PromotionConfig
+from pipeline_stacks.config.rag import RAG_VECTOR_STORES, ChunkingConfig, RagConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.serving_bedrock import BedrockServing
@@ -89,8 +89,8 @@ __all__ = [
     "GitHubDeployConfig",
     "MonitoringConfig",
     "PipelineConfig",
-    "RagConfig",
     "PromotionConfig",
+    "RagConfig",
     "ReplicationConfig",
     "SageMakerServing",
     "SanitizationConfig",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal, TypeVar
 
-from pipeline_contract import ENTITY_TYPES
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from pipeline_contract import ENTITY_TYPES
 from pipeline_stacks import validation
 
 P = TypeVar("P")

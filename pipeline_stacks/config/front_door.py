@@ -80,12 +80,17 @@ class FrontDoorSettings(ServingBase):
         "/v1/generate, the API Gateway request model.",
     )
     max_tokens_cap: int = Field(
-        4096, ge=1, le=1_000_000, description="Largest max_tokens / max_completion_tokens a caller may ask for "
-        "(larger -> 400 naming the parameter)."
+        4096,
+        ge=1,
+        le=1_000_000,
+        description="Largest max_tokens / max_completion_tokens a caller may ask for "
+        "(larger -> 400 naming the parameter).",
     )
     conversation_ttl_days: int = Field(
-        90, ge=1, le=3650, description="Stored conversations expire (DynamoDB TTL) this many days after their last "
-        "update."
+        90,
+        ge=1,
+        le=3650,
+        description="Stored conversations expire (DynamoDB TTL) this many days after their last update.",
     )
     guardrail_stream_mode: Literal["sync", "async"] = Field(
         "sync",

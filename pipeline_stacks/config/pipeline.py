@@ -10,8 +10,8 @@ from pipeline_stacks.config._base import AWS_REGIONS, _Section
 from pipeline_stacks.config.data_lake import DataLakeConfig
 from pipeline_stacks.config.delivery import DeliveryConfig
 from pipeline_stacks.config.monitoring import MonitoringConfig
-from pipeline_stacks.config.rag import RagConfig
 from pipeline_stacks.config.promotion import PromotionConfig
+from pipeline_stacks.config.rag import RagConfig
 from pipeline_stacks.config.sanitization import SanitizationConfig
 from pipeline_stacks.config.serving import ServingConfig
 from pipeline_stacks.config.training import TrainingConfig

@@ -87,7 +87,9 @@ class SanitizationConfig(_Section):
         description="Dotted paths that must be present and non-null, else the record is quarantined.",
     )
     output_format: Literal["parquet", "jsonl"] = Field("parquet", description="Format of the sanitized output.")
-    entities: list[str] = Field(default_factory=list, description=f"Entity types to detect (empty: all {len(PII_ENTITY_TYPES)}).")
+    entities: list[str] = Field(
+        default_factory=list, description=f"Entity types to detect (empty: all {len(PII_ENTITY_TYPES)})."
+    )
     min_score: float = Field(0.5, ge=0.0, le=1.0, description="Minimum detection confidence for a span to be redacted.")
     default_mode: Literal["mask", "hash", "drop"] = Field(
         "mask",

@@ -13,7 +13,12 @@ from pipeline_stacks.constructs.delivery import (
     SmokeTestAccess,
     SmokeTestAccessProps,
 )
-from pipeline_stacks.constructs.endpoint import DeploymentGuardrails, ModelEndpoint, ModelEndpointProps, ServerlessSettings
+from pipeline_stacks.constructs.endpoint import (
+    DeploymentGuardrails,
+    ModelEndpoint,
+    ModelEndpointProps,
+    ServerlessSettings,
+)
 from pipeline_stacks.constructs.front_door import FrontDoor, FrontDoorProps, FrontDoorVpc
 from pipeline_stacks.constructs.github_oidc import GitHubDeployRole, GitHubDeployRoleProps
 from pipeline_stacks.constructs.knowledge_base import KnowledgeBase, KnowledgeBaseProps

@@ -72,7 +72,7 @@ class ContinuousLearningProps:
     feedback_prefix: str = Layout.FEEDBACK
     output_prefix: str = Layout.TRAIN_INTERACTIONS
     text_fields: tuple[str, ...] = InteractionRecord.TEXT_FIELDS  # the front door's interaction record fields
-    timeout: cdk.Duration = cdk.Duration.hours(36)
+    timeout: cdk.Duration = cdk.Duration.hours(36)  # noqa: RUF009 -- an immutable value, safe to share
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
@@ -127,10 +127,17 @@ class ContinuousLearning(Construct):
         )
 
         self.log_group = logs.LogGroup(
-            self, "Logs", encryption_key=data_lake.key, retention=props.log_retention, removal_policy=cdk.RemovalPolicy.RETAIN
+            self,
+            "Logs",
+            encryption_key=data_lake.key,
+            retention=props.log_retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.role = ManagedPolicyRole(
-            self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), description="Continuous-learning loop"
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="Continuous-learning loop",
         )
         self.state_machine = sfn.StateMachine(
             self,

@@ -194,9 +194,7 @@ class DataLake(Construct):
             role="quarantine",
             lifecycle_rules=[
                 expire_noncurrent,
-                s3.LifecycleRule(
-                    id="expire-quarantine", expiration=cdk.Duration.days(life.quarantine_expiry_days)
-                ),
+                s3.LifecycleRule(id="expire-quarantine", expiration=cdk.Duration.days(life.quarantine_expiry_days)),
             ],
         )
         self.artifacts_bucket = self._bucket(
@@ -216,9 +214,7 @@ class DataLake(Construct):
             role="interactions",
             lifecycle_rules=[
                 expire_noncurrent,
-                s3.LifecycleRule(
-                    id="expire-interactions", expiration=cdk.Duration.days(life.interactions_expiry_days)
-                ),
+                s3.LifecycleRule(id="expire-interactions", expiration=cdk.Duration.days(life.interactions_expiry_days)),
             ],
         )
 

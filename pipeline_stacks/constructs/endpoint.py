@@ -164,7 +164,8 @@ class ModelEndpointProps:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9](?:-*[a-z0-9]){0,62}", self.endpoint_name):
             raise ValueError(
-                f"ModelEndpointProps.endpoint_name={self.endpoint_name!r}; allowed: lowercase letters, digits, '-', <= 63"
+                f"ModelEndpointProps.endpoint_name={self.endpoint_name!r}; "
+                "allowed: lowercase letters, digits, '-', <= 63"
             )
         if (self.model_package_arn is None) == (self.model_data_prefix is None):
             raise ValueError("ModelEndpointProps: set exactly one of model_package_arn / model_data_prefix")
@@ -186,7 +187,11 @@ class ModelEndpointProps:
             raise ValueError("ModelEndpointProps: scale_to_zero and serverless are alternatives")
         if self.serverless is not None and self.image_uri is None:
             raise ValueError("ModelEndpointProps.serverless needs image_uri (serverless has no GPU: a CPU image)")
-        validation.check_vpc_pair(self.vpc_subnet_ids, self.vpc_security_group_ids, where="ModelEndpointProps.vpc_subnet_ids and vpc_security_group_ids")
+        validation.check_vpc_pair(
+            self.vpc_subnet_ids,
+            self.vpc_security_group_ids,
+            where="ModelEndpointProps.vpc_subnet_ids and vpc_security_group_ids",
+        )
 
     @property
     def mode(self) -> Literal["instances", "scale_to_zero", "serverless"]:

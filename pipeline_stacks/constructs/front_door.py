@@ -41,7 +41,6 @@ from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
 from pipeline_stacks.overrides import consolidate_props
 
-
 #: The handler's Powertools defaults (``frontdoor/observability.py``).
 DEFAULT_SERVICE_NAME = "front-door"
 DEFAULT_METRICS_NAMESPACE = FrontDoorMetric.NAMESPACE
@@ -53,7 +52,8 @@ API_STREAM_MAX = cdk.Duration.minutes(15)
 
 #: AWS Lambda Web Adapter public layer (github.com/awslabs/aws-lambda-web-adapter): published by this account in the
 #: commercial regions as ``arn:aws:lambda:<region>:753240598075:layer:LambdaAdapterLayerX86:<version>``; the region
-#: comes from the stack (a token), so synth stays environment-agnostic. Other partitions: pass ``web_adapter_layer_arn``.
+#: comes from the stack (a token), so synth stays environment-agnostic. Other partitions: pass
+#: ``web_adapter_layer_arn``.
 WEB_ADAPTER_ACCOUNT = "753240598075"
 #: Same default as ``serving.web_adapter_layer_version`` (source of the number: ``pipeline_stacks/config/_base.py``).
 WEB_ADAPTER_LAYER_VERSION = 30
@@ -154,7 +154,9 @@ class FrontDoorProps:
                 f"FrontDoorProps.lambda_timeout={timeout_s}s exceeds API Gateway's longest streamed response (900 s)"
             )
         if self.guardrail_stream_mode not in ("sync", "async"):
-            raise ValueError(f"FrontDoorProps.guardrail_stream_mode={self.guardrail_stream_mode!r}; allowed: sync, async")
+            raise ValueError(
+                f"FrontDoorProps.guardrail_stream_mode={self.guardrail_stream_mode!r}; allowed: sync, async"
+            )
         if not 1 <= self.conversation_ttl_days <= 3650:
             raise ValueError(f"FrontDoorProps.conversation_ttl_days={self.conversation_ttl_days}; allowed: 1-3650")
         if not 1 <= self.max_tokens_cap <= 1_000_000:
@@ -302,7 +304,9 @@ class FrontDoor(Construct):
             self,
             "FunctionRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Front-door Lambda: invoke the model, write redacted interactions and conversations, logs, traces",
+            description=(
+                "Front-door Lambda: invoke the model, write redacted interactions and conversations, logs, traces"
+            ),
         )
         log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
         log_group.grant_write(role)
@@ -447,8 +451,9 @@ class FrontDoor(Construct):
             removal_policy=props.removal_policy,
         )
         # Exactly the item calls chat_api.conversations makes; no Scan, no batch, no table management.
-        table.grant(role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                    "dynamodb:Query")
+        table.grant(
+            role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],

@@ -609,7 +609,7 @@ class KnowledgeBase(Construct):
             raise ValueError(
                 "vector_store='kendra' has no ingestion state machine (Kendra ingests with its connectors)"
             )
-        return getattr(self.state_machine, name)(**kwargs)  # type: ignore[no-any-return]
+        return getattr(self.state_machine, name)(**kwargs)
 
     def metric_failed_ingestions(self, **kwargs: Any) -> cloudwatch.Metric:
         """Failed ingestion executions (``ExecutionsFailed``, Sum): a job FAILED/STOPPED or failed documents."""

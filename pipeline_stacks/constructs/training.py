@@ -129,7 +129,9 @@ class TrainingPipelineProps:
             max_runtime_seconds=self.max_runtime_seconds,
             where="TrainingPipelineProps",
         )
-        validation.check_image_family(self.image_uri, self.instance_type, where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids")
+        validation.check_image_family(
+            self.image_uri, self.instance_type, where="TrainingPipelineProps.vpc_subnet_ids and vpc_security_group_ids"
+        )
         if images.accelerator_family(self.evaluation_instance_type) == "neuron":
             raise ValueError(
                 f"TrainingPipelineProps.evaluation_instance_type={self.evaluation_instance_type!r}: evaluate.py "

@@ -26,12 +26,19 @@ class Synth:
         app = cdk.App(outdir=str(outdir), context=ctx)
         self.lake = DataLake(cdk.Stack(app, "Lake"), "Lake")
         stack = cdk.Stack(app, "Chat")
-        self.door = FrontDoor(stack, "FrontDoor", backend=FakeBackend(stack), data_lake=self.lake,
-                              props=FrontDoorProps(code=lambda_.Code.from_inline("x"),
-                                                   lambda_timeout=cdk.Duration.seconds(120),
-                                                   model_read_timeout_seconds=60,
-                                                   cors_allowed_origins=("https://app.example.com",),
-                                                   conversation_ttl_days=30))
+        self.door = FrontDoor(
+            stack,
+            "FrontDoor",
+            backend=FakeBackend(stack),
+            data_lake=self.lake,
+            props=FrontDoorProps(
+                code=lambda_.Code.from_inline("x"),
+                lambda_timeout=cdk.Duration.seconds(120),
+                model_read_timeout_seconds=60,
+                cors_allowed_origins=("https://app.example.com",),
+                conversation_ttl_days=30,
+            ),
+        )
         compliance.add_compliance_checks(app)
         assembly = app.synth()
         self.template_json = assembly.get_stack_by_name("Chat").template
@@ -40,8 +47,12 @@ class Synth:
 
     def findings(self) -> list[str]:
         report = json.loads((self.outdir / "validation-report.json").read_text())
-        return [f"{v['ruleName']} at {c['constructPath']}" for p in report["pluginReports"]
-                for v in p["violations"] for c in v["violatingConstructs"]]
+        return [
+            f"{v['ruleName']} at {c['constructPath']}"
+            for p in report["pluginReports"]
+            for v in p["violations"]
+            for c in v["violatingConstructs"]
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +65,23 @@ def _resources(t: Template, type_: str) -> dict[str, Any]:
 
 
 def test_every_route_streams_from_the_function(synth: Synth) -> None:
-    methods = [m["Properties"] for m in _resources(synth.template, "AWS::ApiGateway::Method").values()
-               if m["Properties"]["HttpMethod"] != "OPTIONS"]
-    assert sorted(m["OperationName"] for m in methods) == sorted([
-        "CreateChatCompletion", "ListModels", "CreateFeedback", "ListConversations", "GetConversation",
-        "UpdateConversation", "DeleteConversation", "Generate"])
+    methods = [
+        m["Properties"]
+        for m in _resources(synth.template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] != "OPTIONS"
+    ]
+    assert sorted(m["OperationName"] for m in methods) == sorted(
+        [
+            "CreateChatCompletion",
+            "ListModels",
+            "CreateFeedback",
+            "ListConversations",
+            "GetConversation",
+            "UpdateConversation",
+            "DeleteConversation",
+            "Generate",
+        ]
+    )
     fn_id = next(iter(_resources(synth.template, "AWS::Lambda::Function")))
     for m in methods:
         integration = m["Integration"]
@@ -100,19 +123,34 @@ def test_conversations_table_is_encrypted_recoverable_and_expiring(synth: Synth)
 
 
 def test_function_role_gets_exactly_the_item_calls(synth: Synth) -> None:
-    statements = [s for p in _resources(synth.template, "AWS::IAM::ManagedPolicy").values()
-                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = [
+        s
+        for p in _resources(synth.template, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
     dynamo = [s for s in statements if any(str(a).startswith("dynamodb:") for a in _list(s["Action"]))]
     actions = {a for s in dynamo for a in _list(s["Action"])}
-    assert actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                       "dynamodb:Query"}
-    kms = [s for s in statements if "dynamodb." in json.dumps(s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService"))]
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    }
+    kms = [
+        s
+        for s in statements
+        if "dynamodb." in json.dumps(s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService"))
+    ]
     assert kms and set(_list(kms[0]["Action"])) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
 
 
 def test_cors_allows_the_chat_methods(synth: Synth) -> None:
-    options = [m["Properties"] for m in _resources(synth.template, "AWS::ApiGateway::Method").values()
-               if m["Properties"]["HttpMethod"] == "OPTIONS"]
+    options = [
+        m["Properties"]
+        for m in _resources(synth.template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
     allowed = json.dumps(options[0]["Integration"]["IntegrationResponses"])
     assert "PATCH" in allowed and "DELETE" in allowed and "X-Conversation-Id" in allowed
 
@@ -128,8 +166,20 @@ def test_no_unsuppressed_findings_and_cfn_lint_clean(synth: Synth, tmp_path: Pat
     assert synth.findings() == []
     path = tmp_path / "chat.json"
     path.write_text(json.dumps(synth.template_json))
-    lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--regions",
-                           "us-east-1", "--", str(path)], capture_output=True, text=True, timeout=300)
+    lint = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            "--regions",
+            "us-east-1",
+            "--",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert [line for line in lint.stdout.splitlines() if ":E" in line] == [], lint.stdout
 
 

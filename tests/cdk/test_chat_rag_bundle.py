@@ -19,8 +19,7 @@ def test_chat_app_imports_from_the_bundle_and_builds_the_kb_retriever(tmp_path: 
     copies = getattr(bundling, "FRONT_DOOR_RUNTIME_COPIES", None)
     if copies is None:
         pytest.skip("bundling.FRONT_DOOR_RUNTIME_COPIES (retrieval in the front-door bundle) is not on this branch")
-    assert LocalPythonBundling([Copy("lambda_src/front_door", "."), *copies]).try_bundle(
-        str(tmp_path), image=IMAGE)
+    assert LocalPythonBundling([Copy("lambda_src/front_door", "."), *copies]).try_bundle(str(tmp_path), image=IMAGE)
     probe = (
         "import importlib.util, retrieval, chat_api.app; from chat_api.settings import ChatSettings; "
         "from chat_api.grounding import build_retriever; "

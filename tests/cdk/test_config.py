@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from pipeline_stacks.config import ConfigError, PipelineConfig, load_config, validate_config
 from tests.cdk.support import cdk_json_context
@@ -92,7 +93,7 @@ def test_replication_bucket_arns_are_validated() -> None:
 
 def test_config_is_immutable() -> None:
     config = _load()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         config.env_name = "prod"  # type: ignore[misc]
 
 
@@ -102,9 +103,7 @@ def test_configuration_reference_is_up_to_date() -> None:
     assert DOC_PATH.read_text() == markdown(), "run: python tools/config_reference.py --write"
 
 
-@pytest.mark.parametrize(
-    "key", ["training.vpc_subnet_ids", "serving.vpc_subnet_ids", "serving.lambda_subnet_ids"]
-)
+@pytest.mark.parametrize("key", ["training.vpc_subnet_ids", "serving.vpc_subnet_ids", "serving.lambda_subnet_ids"])
 def test_network_ids_are_checked_everywhere(key: str) -> None:
     with pytest.raises(ConfigError, match=rf"{key.replace('.', '[.]')}\.0 = 'subnet1'.*pattern '\^subnet-"):
         _load(**{key: '["subnet1"]'})

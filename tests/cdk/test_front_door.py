@@ -846,8 +846,9 @@ def test_web_adapter_layer_default_is_the_same_in_config_and_construct() -> None
 
 
 def test_streaming_timeouts_are_accepted_up_to_15_minutes() -> None:
-    s = validate_config({"env_name": "dev", "serving": {"lambda_timeout_seconds": 900,
-                                                        "model_read_timeout_seconds": 895}}).serving
+    s = validate_config(
+        {"env_name": "dev", "serving": {"lambda_timeout_seconds": 900, "model_read_timeout_seconds": 895}}
+    ).serving
     assert s.lambda_timeout_seconds == 900
     assert FrontDoorProps(lambda_timeout=cdk.Duration.seconds(900), model_read_timeout_seconds=890)
 

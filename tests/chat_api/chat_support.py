@@ -21,8 +21,15 @@ from chat_api.settings import ChatSettings  # noqa: E402
 
 def local_settings(tmp: Path, **changes: Any) -> ChatSettings:
     """Stub backend, local lake and SQLite under ``tmp``."""
-    return ChatSettings(backend="stub", model_id="stub-model", storage="local", lake_dir=str(tmp / "lake"),
-                        conversations="sqlite", sqlite_path=str(tmp / "conversations.sqlite3"), **changes)
+    return ChatSettings(
+        backend="stub",
+        model_id="stub-model",
+        storage="local",
+        lake_dir=str(tmp / "lake"),
+        conversations="sqlite",
+        sqlite_path=str(tmp / "conversations.sqlite3"),
+        **changes,
+    )
 
 
 def free_port() -> int:

@@ -23,13 +23,15 @@ def forward(event: dict[str, Any], base_url: str, timeout_ms: int = 60_000) -> I
     """Yield the streamed Lambda response (prelude, delimiter, body chunks) for ``event``."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     headers["x-amzn-request-context"] = json.dumps(event.get("requestContext") or {})
-    headers["x-amzn-lambda-context"] = json.dumps({"request_id": "lambda-req-1",
-                                                   "deadline": int(time.time() * 1000) + timeout_ms})
+    headers["x-amzn-lambda-context"] = json.dumps(
+        {"request_id": "lambda-req-1", "deadline": int(time.time() * 1000) + timeout_ms}
+    )
     body = event.get("body") or ""
     content = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
     params = event.get("multiValueQueryStringParameters") or {}
-    with httpx.stream(event["httpMethod"], base_url + event["path"], headers=headers, content=content,
-                      params=params, timeout=30) as resp:
+    with httpx.stream(
+        event["httpMethod"], base_url + event["path"], headers=headers, content=content, params=params, timeout=30
+    ) as resp:
         prelude = {"statusCode": resp.status_code, "headers": dict(resp.headers)}
         yield json.dumps(prelude).encode() + DELIMITER
         yield from resp.iter_raw()
@@ -47,12 +49,23 @@ def split(stream: Iterator[bytes]) -> tuple[dict[str, Any], list[bytes]]:
 def rest_event(method: str, path: str, body: dict[str, Any] | None, sub: str = "user-1") -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event with a Cognito user pool authorizer."""
     return {
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": {"Content-Type": "application/json", "Host": "abc.execute-api.us-east-1.amazonaws.com",
-                    "x-amzn-request-context": json.dumps({"authorizer": {"claims": {"sub": "spoofed"}}})},
-        "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
-        "requestContext": {"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "stage": "live",
-                           "authorizer": {"claims": {"sub": sub, "email": "someone@example.com"}},
-                           "identity": {"sourceIp": "203.0.113.9", "apiKeyId": "k1"}},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {
+            "Content-Type": "application/json",
+            "Host": "abc.execute-api.us-east-1.amazonaws.com",
+            "x-amzn-request-context": json.dumps({"authorizer": {"claims": {"sub": "spoofed"}}}),
+        },
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "stage": "live",
+            "authorizer": {"claims": {"sub": sub, "email": "someone@example.com"}},
+            "identity": {"sourceIp": "203.0.113.9", "apiKeyId": "k1"},
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
     }

@@ -13,8 +13,7 @@ from chat_support import interaction_records, local_settings, serve, wait_for
 
 def as_user(sub: str) -> dict[str, str]:
     """Headers the Lambda Web Adapter adds for a Cognito-authorized request of ``sub``."""
-    return {"x-amzn-request-context": json.dumps({"requestId": f"req-{sub}",
-                                                  "authorizer": {"claims": {"sub": sub}}})}
+    return {"x-amzn-request-context": json.dumps({"requestId": f"req-{sub}", "authorizer": {"claims": {"sub": sub}}})}
 
 
 @pytest.fixture
@@ -69,15 +68,17 @@ def test_conversation_lifecycle_is_redacted_and_owner_only(gateway: Any) -> None
     assert httpx.get(f"{url}/v1/conversations", headers=as_user("bob")).json()["data"] == []
     assert httpx.get(f"{url}/v1/conversations/{cid}", headers=as_user("bob")).status_code == 404
     assert chat(url, "bob", "hijack", cid).status_code == 404
-    assert httpx.patch(f"{url}/v1/conversations/{cid}", json={"title": "mine"},
-                       headers=as_user("bob")).status_code == 404
+    assert (
+        httpx.patch(f"{url}/v1/conversations/{cid}", json={"title": "mine"}, headers=as_user("bob")).status_code == 404
+    )
     assert httpx.delete(f"{url}/v1/conversations/{cid}", headers=as_user("bob")).status_code == 404
     feedback = {"completion_id": first.json()["id"], "rating": "down"}
     assert httpx.post(f"{url}/v1/feedback", json=feedback, headers=as_user("bob")).status_code == 404
     assert httpx.post(f"{url}/v1/feedback", json=feedback, headers=as_user("alice")).status_code == 200
 
-    renamed = httpx.patch(f"{url}/v1/conversations/{cid}", json={"title": "Call 415-555-0100"},
-                          headers=as_user("alice"))
+    renamed = httpx.patch(
+        f"{url}/v1/conversations/{cid}", json={"title": "Call 415-555-0100"}, headers=as_user("alice")
+    )
     assert renamed.status_code == 200 and "555-0100" not in renamed.json()["title"]
     deleted = httpx.delete(f"{url}/v1/conversations/{cid}", headers=as_user("alice"))
     assert deleted.json() == {"id": cid, "object": "conversation.deleted", "deleted": True}
@@ -90,7 +91,10 @@ def test_conversation_lifecycle_is_redacted_and_owner_only(gateway: Any) -> None
 def test_iam_principal_is_an_identity(gateway: Any) -> None:
     url, s, _ = gateway
     ctx = {"requestId": "r1", "identity": {"userArn": "arn:aws:iam::111122223333:role/app"}}
-    resp = httpx.post(f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "x"}]},
-                      headers={"x-amzn-request-context": json.dumps(ctx)})
+    resp = httpx.post(
+        f"{url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "x"}]},
+        headers={"x-amzn-request-context": json.dumps(ctx)},
+    )
     assert resp.status_code == 200
     assert wait_for(lambda: interaction_records(s))[0]["caller"] == "iam:arn:aws:iam::111122223333:role/app"

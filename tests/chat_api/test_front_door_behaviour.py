@@ -29,8 +29,9 @@ CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 
 
 def _client_error(code: str, message: str = "echo of the prompt jane.doe@example.com", http: int = 400) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": http}}, "Invoke")
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": http}}, "Invoke"
+    )
 
 
 class Raising:
@@ -49,8 +50,9 @@ def _app(tmp_path: Path, backend: str, exc: Exception, **changes: Any) -> tuple[
     from chat_api.app import create_app
     from chat_api.backends import BedrockBackend, SageMakerBackend
 
-    s = local_settings(tmp_path).with_(backend=backend, endpoint_name="llm-endpoint", model_id="m",
-                                       retry_after_s=5, **changes)
+    s = local_settings(tmp_path).with_(
+        backend=backend, endpoint_name="llm-endpoint", model_id="m", retry_after_s=5, **changes
+    )
     model = SageMakerBackend(s) if backend == "sagemaker" else BedrockBackend(s)
     model.client = lambda: Raising(exc)  # type: ignore[method-assign]
     app = create_app(s, backend=model)
@@ -78,8 +80,9 @@ def _app(tmp_path: Path, backend: str, exc: Exception, **changes: Any) -> tuple[
     ],
 )
 @pytest.mark.parametrize("stream", [False, True])
-def test_upstream_errors_map_to_statuses_with_retry_after(tmp_path: Path, backend: str, error_code: str,
-                                                          status: int, code: str, metric: str, stream: bool) -> None:
+def test_upstream_errors_map_to_statuses_with_retry_after(
+    tmp_path: Path, backend: str, error_code: str, status: int, code: str, metric: str, stream: bool
+) -> None:
     client, app = _app(tmp_path, backend, _client_error(error_code))
     with client:
         resp = client.post("/v1/chat/completions", json={**CHAT, "stream": stream})
@@ -91,9 +94,11 @@ def test_upstream_errors_map_to_statuses_with_retry_after(tmp_path: Path, backen
     assert app.state.chat.metrics.counts[metric] == 1
 
 
-NO_CAPACITY = ("Inference Component has no capacity to process this request. ApplicationAutoScaling may be "
-               "in-progress (if configured) or try to increase the capacity by invoking "
-               "UpdateInferenceComponentRuntimeConfig API.")
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be "
+    "in-progress (if configured) or try to increase the capacity by invoking "
+    "UpdateInferenceComponentRuntimeConfig API."
+)
 
 
 @pytest.mark.parametrize(
@@ -105,8 +110,9 @@ NO_CAPACITY = ("Inference Component has no capacity to process this request. App
     ],
 )
 def test_inference_component_without_capacity_is_503(tmp_path: Path, message: str, status: int) -> None:
-    client, _ = _app(tmp_path, "sagemaker", _client_error("ValidationError", message),
-                     inference_component_name="llm-endpoint-ic")
+    client, _ = _app(
+        tmp_path, "sagemaker", _client_error("ValidationError", message), inference_component_name="llm-endpoint-ic"
+    )
     with client:
         resp = client.post("/v1/chat/completions", json=CHAT)
     assert resp.status_code == status
@@ -151,8 +157,10 @@ def test_stored_interaction_and_feedback_are_redacted(tmp_path: Path) -> None:
         assert resp.status_code == 200
         assert SECRET_EMAIL in resp.json()["choices"][0]["message"]["content"]  # the caller gets the real answer
         records = wait_for(lambda: interaction_records(s))
-        fb = c.post("/v1/feedback", json={"completion_id": resp.json()["id"], "rating": "down",
-                                          "comment": f"wrong, mail {SECRET_EMAIL}"})
+        fb = c.post(
+            "/v1/feedback",
+            json={"completion_id": resp.json()["id"], "rating": "down", "comment": f"wrong, mail {SECRET_EMAIL}"},
+        )
         assert fb.status_code == 200
     stored = json.dumps(records)
     assert SECRET_EMAIL not in stored and SECRET_PHONE not in stored
@@ -174,11 +182,14 @@ def cors_client(tmp_path: Path) -> Any:
         yield c
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (CHAT, 200),
-    ({"messages": []}, 400),
-    ({"messages": [{"role": "user", "content": "[[stub:unavailable]]"}]}, 503),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (CHAT, 200),
+        ({"messages": []}, 400),
+        ({"messages": [{"role": "user", "content": "[[stub:unavailable]]"}]}, 503),
+    ],
+)
 def test_allowed_origin_is_echoed_on_answers_and_errors(cors_client: TestClient, body: Any, status: int) -> None:
     resp = cors_client.post("/v1/chat/completions", json=body, headers={"Origin": "https://app.example.com"})
     assert resp.status_code == status
@@ -193,9 +204,14 @@ def test_other_origins_get_no_cors_headers(cors_client: TestClient) -> None:
 
 
 def test_preflight_reaching_the_app_is_answered(cors_client: TestClient) -> None:
-    resp = cors_client.options("/v1/chat/completions", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type,authorization"})
+    resp = cors_client.options(
+        "/v1/chat/completions",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,authorization",
+        },
+    )
     assert resp.status_code == 200
     assert resp.headers["access-control-allow-origin"] == "https://app.example.com"
     assert "POST" in resp.headers["access-control-allow-methods"]
@@ -246,8 +262,12 @@ def test_logs_never_contain_prompts_outputs_or_comments(tmp_path: Path, capsys: 
             assert fb.status_code == 404
         client, _ = _app(tmp_path / "up", "sagemaker", _client_error("ModelError", f"container failed on {PROMPT}"))
         with client:
-            assert client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": PROMPT}]}
-                               ).status_code == 502
+            assert (
+                client.post(
+                    "/v1/chat/completions", json={"messages": [{"role": "user", "content": PROMPT}]}
+                ).status_code
+                == 502
+            )
     finally:
         root.removeHandler(capture)
         root.setLevel(old_level)
@@ -272,15 +292,18 @@ def _context_headers(request_context: str, lambda_context: str | None = None) ->
 GOOD_CONTEXT = json.dumps({"requestId": "r1", "authorizer": {"claims": {"sub": "u1"}}})
 
 
-@pytest.mark.parametrize("headers", [
-    _context_headers("{not json"),
-    _context_headers("[1, 2]"),
-    _context_headers('"a string"'),
-    _context_headers("null"),
-    {"x-amzn-request-context": b"\xff{\xfe"},  # not UTF-8
-    _context_headers(GOOD_CONTEXT, "{not json"),
-    _context_headers(GOOD_CONTEXT, "[]"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        _context_headers("{not json"),
+        _context_headers("[1, 2]"),
+        _context_headers('"a string"'),
+        _context_headers("null"),
+        {"x-amzn-request-context": b"\xff{\xfe"},  # not UTF-8
+        _context_headers(GOOD_CONTEXT, "{not json"),
+        _context_headers(GOOD_CONTEXT, "[]"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/models", "/v1/conversations", "/v1/feedback"])
 def test_malformed_platform_context_is_400_counted_apart(tmp_path: Path, headers: dict[str, Any], path: str) -> None:
     """With the Lambda Web Adapter the "platform event" the app sees is the API Gateway ``requestContext`` and the
@@ -298,10 +321,20 @@ def test_malformed_platform_context_is_400_counted_apart(tmp_path: Path, headers
     assert counts["MalformedEvents"] == 1 and counts["UnhandledErrors"] == 0 and counts["ServerErrors"] == 0
 
 
-@pytest.mark.parametrize("context", [
-    {}, {"authorizer": None}, {"authorizer": "x"}, {"authorizer": {"claims": "x"}}, {"authorizer": {"claims": {}}},
-    {"authorizer": {"claims": {"sub": 7}}}, {"identity": []}, {"identity": {"userArn": None}}, {"requestId": 5},
-])
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"authorizer": None},
+        {"authorizer": "x"},
+        {"authorizer": {"claims": "x"}},
+        {"authorizer": {"claims": {}}},
+        {"authorizer": {"claims": {"sub": 7}}},
+        {"identity": []},
+        {"identity": {"userArn": None}},
+        {"requestId": 5},
+    ],
+)
 def test_request_context_without_a_caller_is_401_never_5xx(tmp_path: Path, context: dict[str, Any]) -> None:
     from chat_api.app import create_app
 
@@ -311,12 +344,15 @@ def test_request_context_without_a_caller_is_401_never_5xx(tmp_path: Path, conte
     assert resp.status_code == 401 and resp.json()["error"]["code"] == "missing_identity"
 
 
-@pytest.mark.parametrize(("context", "caller"), [
-    ({"authorizer": {"claims": {"sub": "abc"}}}, "cognito:abc"),
-    ({"authorizer": {"principalId": "p-1"}}, "authorizer:p-1"),
-    ({"identity": {"userArn": "arn:aws:iam::123456789012:user/x"}}, "iam:arn:aws:iam::123456789012:user/x"),
-    ({"identity": {"caller": "AROAEXAMPLE:session"}}, "iam:AROAEXAMPLE:session"),
-])
+@pytest.mark.parametrize(
+    ("context", "caller"),
+    [
+        ({"authorizer": {"claims": {"sub": "abc"}}}, "cognito:abc"),
+        ({"authorizer": {"principalId": "p-1"}}, "authorizer:p-1"),
+        ({"identity": {"userArn": "arn:aws:iam::123456789012:user/x"}}, "iam:arn:aws:iam::123456789012:user/x"),
+        ({"identity": {"caller": "AROAEXAMPLE:session"}}, "iam:AROAEXAMPLE:session"),
+    ],
+)
 def test_request_context_parsing(context: dict[str, Any], caller: str) -> None:
     from chat_api.identity import apigateway_caller
 
@@ -343,14 +379,17 @@ class SlowModel:
         yield Final()
 
 
-@pytest.mark.parametrize(("model_s", "storage_timeout_s", "stream"), [
-    (19.5, 1.0, False),  # issue 10's case: the model answers just under its 20 s read timeout
-    (28.2, 30.0, False),  # 0.8 s left: the deadline, not the storage timeout, bounds the write
-    (28.2, 30.0, True),
-])
-def test_hung_storage_finishes_before_the_lambda_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         model_s: float, storage_timeout_s: float,
-                                                         stream: bool) -> None:
+@pytest.mark.parametrize(
+    ("model_s", "storage_timeout_s", "stream"),
+    [
+        (19.5, 1.0, False),  # issue 10's case: the model answers just under its 20 s read timeout
+        (28.2, 30.0, False),  # 0.8 s left: the deadline, not the storage timeout, bounds the write
+        (28.2, 30.0, True),
+    ],
+)
+def test_hung_storage_finishes_before_the_lambda_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_s: float, storage_timeout_s: float, stream: bool
+) -> None:
     """S3 accepts but never answers, after a slow model: the failure metric is emitted (and the response ends)
     before the invocation deadline, with the margin to spare. Time is a fake clock that the model advances."""
     from chat_api import identity

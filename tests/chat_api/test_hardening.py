@@ -22,8 +22,7 @@ PATHS = ["/v1/chat/completions", "/v1/feedback", "/v1/generate", "/v1/conversati
 def test_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from chat_api.app import create_app
 
-    s = local_settings(tmp_path_factory.mktemp("home"), max_body_bytes=65536, max_messages=50,
-                       max_prompt_chars=4000)
+    s = local_settings(tmp_path_factory.mktemp("home"), max_body_bytes=65536, max_messages=50, max_prompt_chars=4000)
     with TestClient(create_app(s), raise_server_exceptions=False) as c:
         yield c
 
@@ -36,18 +35,37 @@ def post(c: TestClient, path: str, body: bytes, ctype: str = "application/json")
 # text including lone surrogates, NUL, RTL and astral characters
 TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=40)
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), TEXT)
-JSON = st.recursive(SCALAR, lambda kids: st.one_of(st.lists(kids, max_size=4),
-                                                   st.dictionaries(TEXT, kids, max_size=4)), max_leaves=20)
+JSON = st.recursive(
+    SCALAR, lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(TEXT, kids, max_size=4)), max_leaves=20
+)
 ROLE = st.one_of(st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", ""]), JSON)
-CONTENT = st.one_of(TEXT, JSON, st.lists(st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url"]),
-                                                                "text": st.one_of(TEXT, JSON)})))
+CONTENT = st.one_of(
+    TEXT,
+    JSON,
+    st.lists(st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url"]), "text": st.one_of(TEXT, JSON)})),
+)
 MESSAGE = st.one_of(st.fixed_dictionaries({"role": ROLE, "content": CONTENT}), JSON)
 CHAT = st.fixed_dictionaries(
     {"messages": st.one_of(st.lists(MESSAGE, max_size=6), JSON)},
-    optional={"model": JSON, "stream": st.one_of(st.booleans(), JSON), "max_tokens": st.one_of(st.integers(), JSON),
-              "temperature": JSON, "top_p": JSON, "stop": JSON, "n": JSON, "tools": JSON, "user": JSON,
-              "stream_options": JSON, "conversation_id": st.one_of(TEXT, JSON), "retrieval": JSON,
-              "completion_id": JSON, "rating": JSON, "comment": JSON, "title": JSON, "prompt": JSON},
+    optional={
+        "model": JSON,
+        "stream": st.one_of(st.booleans(), JSON),
+        "max_tokens": st.one_of(st.integers(), JSON),
+        "temperature": JSON,
+        "top_p": JSON,
+        "stop": JSON,
+        "n": JSON,
+        "tools": JSON,
+        "user": JSON,
+        "stream_options": JSON,
+        "conversation_id": st.one_of(TEXT, JSON),
+        "retrieval": JSON,
+        "completion_id": JSON,
+        "rating": JSON,
+        "comment": JSON,
+        "title": JSON,
+        "prompt": JSON,
+    },
 )
 
 
@@ -61,19 +79,25 @@ def test_no_json_input_gives_a_5xx(test_client: TestClient, path: str, body: dic
 
 
 @hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(PATHS), body=st.binary(max_size=300), ctype=st.sampled_from(
-    ["application/json", "text/plain", "", "application/json; charset=latin-1"]))
+@given(
+    path=st.sampled_from(PATHS),
+    body=st.binary(max_size=300),
+    ctype=st.sampled_from(["application/json", "text/plain", "", "application/json; charset=latin-1"]),
+)
 def test_no_bytes_give_a_5xx(test_client: TestClient, path: str, body: bytes, ctype: str) -> None:
     resp = post(test_client, path, body, ctype)
     assert resp.status_code < 500, resp.text
 
 
-@pytest.mark.parametrize("body", [
-    b'{"messages": [{"role": "user", "content": "caf\xe9"}]}',
-    b'\xef\xbb\xbf{"messages": []}',
-    b'{"messages": [{"role": "user", "content": "x"}], "temperature": NaN}',
-    b"[" * 60_000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"messages": [{"role": "user", "content": "caf\xe9"}]}',
+        b'\xef\xbb\xbf{"messages": []}',
+        b'{"messages": [{"role": "user", "content": "x"}], "temperature": NaN}',
+        b"[" * 60_000,
+    ],
+)
 def test_invalid_bodies_are_400(test_client: TestClient, body: bytes) -> None:
     resp = post(test_client, "/v1/chat/completions", body)
     assert resp.status_code == 400
@@ -132,11 +156,12 @@ def test_no_time_left_in_the_invocation_skips_storage_with_the_metric(tmp_path: 
 
     s = local_settings(tmp_path, identity="apigateway")
     app = create_app(s)
-    headers = {"x-amzn-request-context": json.dumps({"requestId": "r", "authorizer": {"claims": {"sub": "u"}}}),
-               "x-amzn-lambda-context": json.dumps({"request_id": "l", "deadline": int(time.time() * 1000) + 100})}
+    headers = {
+        "x-amzn-request-context": json.dumps({"requestId": "r", "authorizer": {"claims": {"sub": "u"}}}),
+        "x-amzn-lambda-context": json.dumps({"request_id": "l", "deadline": int(time.time() * 1000) + 100}),
+    }
     with TestClient(app) as c:
-        resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]},
-                      headers=headers)
+        resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}, headers=headers)
     assert resp.status_code == 200
     counts = app.state.chat.metrics.counts
     assert counts["InteractionLogFailures"] == 1 and counts["ConversationWriteFailures"] == 1
@@ -164,8 +189,7 @@ def test_feedback_storage_failure_is_503_with_retry_after(tmp_path: Path) -> Non
 
 
 @hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(method=st.sampled_from(["GET", "DELETE", "PATCH", "POST", "PUT"]),
-       segment=st.text(min_size=1, max_size=60))
+@given(method=st.sampled_from(["GET", "DELETE", "PATCH", "POST", "PUT"]), segment=st.text(min_size=1, max_size=60))
 def test_no_conversation_path_gives_a_5xx(test_client: TestClient, method: str, segment: str) -> None:
     from urllib.parse import quote
 

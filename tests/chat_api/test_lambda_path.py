@@ -21,10 +21,16 @@ def lambda_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     home = tmp_path_factory.mktemp("lambda")
     port = free_port()
     env = {
-        **os.environ, "PORT": str(port), "AWS_LAMBDA_FUNCTION_NAME": "chat", "BACKEND": "stub",
+        **os.environ,
+        "PORT": str(port),
+        "AWS_LAMBDA_FUNCTION_NAME": "chat",
+        "BACKEND": "stub",
         "MODEL_ID": "stub-model",
-        "STORAGE": "local", "LOCAL_LAKE_DIR": str(home / "lake"), "CONVERSATIONS_STORE": "sqlite",
-        "CONVERSATIONS_SQLITE": str(home / "c.sqlite3"), "EMF_METRICS": "true",
+        "STORAGE": "local",
+        "LOCAL_LAKE_DIR": str(home / "lake"),
+        "CONVERSATIONS_STORE": "sqlite",
+        "CONVERSATIONS_SQLITE": str(home / "c.sqlite3"),
+        "EMF_METRICS": "true",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)]),
         "PATH": f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
@@ -52,9 +58,15 @@ def lambda_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 def test_streaming_completion_through_the_adapter(lambda_app: tuple[str, Path]) -> None:
     url, home = lambda_app
-    event = rest_event("POST", "/v1/chat/completions", {
-        "messages": [{"role": "user", "content": "hi from 415-555-0100"}], "stream": True,
-        "stream_options": {"include_usage": True}})
+    event = rest_event(
+        "POST",
+        "/v1/chat/completions",
+        {
+            "messages": [{"role": "user", "content": "hi from 415-555-0100"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    )
     prelude, chunks = split(forward(event, url))
     assert prelude["statusCode"] == 200
     assert prelude["headers"]["content-type"].startswith("text/event-stream")
@@ -96,5 +108,3 @@ def test_models_through_the_adapter(lambda_app: tuple[str, Path]) -> None:
 def test_run_sh_is_executable() -> None:
     assert os.access(LAMBDA_DIR / "run.sh", os.X_OK)
     assert "chat_api.app:app" in (LAMBDA_DIR / "run.sh").read_text()
-
-

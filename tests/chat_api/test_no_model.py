@@ -12,8 +12,14 @@ from starlette.testclient import TestClient
 
 from pipeline_contract import FrontDoorEnv
 
-NO_MODEL_BODY = {"error": {"message": "No model has been deployed yet: approve a model package to promote it",
-                           "type": "service_unavailable", "param": None, "code": "no_model_deployed"}}
+NO_MODEL_BODY = {
+    "error": {
+        "message": "No model has been deployed yet: approve a model package to promote it",
+        "type": "service_unavailable",
+        "param": None,
+        "code": "no_model_deployed",
+    }
+}
 CHAT = {"messages": [{"role": "user", "content": "hello"}]}
 
 
@@ -36,8 +42,9 @@ def _client(tmp_path: Path, runtime: FakeRuntime, live: str | None) -> tuple[Tes
     from chat_api.app import create_app
     from chat_api.backends import SageMakerBackend
 
-    s = local_settings(tmp_path).with_(backend="sagemaker", endpoint_name="llm-endpoint",
-                                       live_model_package_arn=live, retry_after_s=7)
+    s = local_settings(tmp_path).with_(
+        backend="sagemaker", endpoint_name="llm-endpoint", live_model_package_arn=live, retry_after_s=7
+    )
     backend = SageMakerBackend(s)
     backend.client = lambda: runtime  # type: ignore[method-assign]
     app = create_app(s, backend=backend)
@@ -61,9 +68,10 @@ def test_no_promoted_model_is_503_without_calling_the_endpoint(tmp_path: Path, s
 
 
 def test_missing_endpoint_is_503_no_model_deployed(tmp_path: Path) -> None:
-    missing = ClientError({"Error": {"Code": "ValidationError",
-                                     "Message": "Endpoint llm-endpoint of account 123456789012 not found."}},
-                          "InvokeEndpointWithResponseStream")
+    missing = ClientError(
+        {"Error": {"Code": "ValidationError", "Message": "Endpoint llm-endpoint of account 123456789012 not found."}},
+        "InvokeEndpointWithResponseStream",
+    )
     runtime = FakeRuntime(missing)
     client, _ = _client(tmp_path, runtime, "arn:aws:sagemaker:us-east-1:123456789012:model-package/llm/3")
     with client:
@@ -72,8 +80,10 @@ def test_missing_endpoint_is_503_no_model_deployed(tmp_path: Path) -> None:
 
 
 def test_other_validation_errors_stay_model_errors(tmp_path: Path) -> None:
-    bad = ClientError({"Error": {"Code": "ValidationError", "Message": "Input payload is invalid."}},
-                      "InvokeEndpointWithResponseStream")
+    bad = ClientError(
+        {"Error": {"Code": "ValidationError", "Message": "Input payload is invalid."}},
+        "InvokeEndpointWithResponseStream",
+    )
     client, _ = _client(tmp_path, FakeRuntime(bad), None)
     with client:
         resp = client.post("/v1/chat/completions", json=CHAT)

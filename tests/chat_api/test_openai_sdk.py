@@ -21,8 +21,12 @@ def client(url: str, **kwargs: Any) -> OpenAI:
 def test_non_streaming_completion(server: tuple[str, Any]) -> None:
     url, _ = server
     raw = client(url).chat.completions.with_raw_response.create(
-        model="stub-model", messages=[{"role": "system", "content": "Be brief."},
-                                      {"role": "user", "content": [{"type": "text", "text": "Hello"}]}])
+        model="stub-model",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "Hello"}]},
+        ],
+    )
     completion = raw.parse()
     assert completion.object == "chat.completion"
     assert completion.id.startswith("chatcmpl-")
@@ -38,8 +42,11 @@ def test_non_streaming_completion(server: tuple[str, Any]) -> None:
 def test_streaming_completion_chunks_usage_and_done(server: tuple[str, Any]) -> None:
     url, _ = server
     stream = client(url).chat.completions.create(
-        model="stub-model", messages=[{"role": "user", "content": "Hello"}], stream=True,
-        stream_options={"include_usage": True})
+        model="stub-model",
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     chunks = list(stream)
     contents = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
     assert len(contents) >= 2
@@ -54,8 +61,9 @@ def test_streaming_completion_chunks_usage_and_done(server: tuple[str, Any]) -> 
 
 def test_stream_wire_format_ends_with_done(server: tuple[str, Any]) -> None:
     url, _ = server
-    with httpx.stream("POST", f"{url}/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "hi"}], "stream": True}) as resp:
+    with httpx.stream(
+        "POST", f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "stream": True}
+    ) as resp:
         assert resp.headers["content-type"].startswith("text/event-stream")
         lines = [line for line in resp.iter_lines() if line]
     assert lines[-1] == "data: [DONE]"
@@ -63,20 +71,35 @@ def test_stream_wire_format_ends_with_done(server: tuple[str, Any]) -> None:
     assert all(json.loads(line[6:])["object"] == "chat.completion.chunk" for line in lines[:-1])
 
 
-@pytest.mark.parametrize(("kwargs", "error", "param"), [
-    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, openai.BadRequestError, "tools"),
-    ({"n": 2}, openai.BadRequestError, "n"),
-    ({"logprobs": True}, openai.BadRequestError, "logprobs"),
-    ({"max_tokens": 10**6}, openai.BadRequestError, "max_tokens"),
-    ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]}, openai.BadRequestError, "messages[0].role"),
-    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
-     openai.BadRequestError, "messages[0].content[0].type"),
-    ({"extra_body": {"conversation_id": "conv_" + "0" * 32}}, openai.NotFoundError, "conversation_id"),
-    ({"messages": [{"role": "user", "content": "[[stub:throttle]]"}]}, openai.RateLimitError, None),
-    ({"messages": [{"role": "user", "content": "[[stub:unavailable]]"}]}, openai.InternalServerError, None),
-])
-def test_errors_are_typed_sdk_exceptions(server: tuple[str, Any], kwargs: dict[str, Any], error: type[Exception],
-                                         param: str | None) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "error", "param"),
+    [
+        (
+            {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
+            openai.BadRequestError,
+            "tools",
+        ),
+        ({"n": 2}, openai.BadRequestError, "n"),
+        ({"logprobs": True}, openai.BadRequestError, "logprobs"),
+        ({"max_tokens": 10**6}, openai.BadRequestError, "max_tokens"),
+        (
+            {"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]},
+            openai.BadRequestError,
+            "messages[0].role",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+            openai.BadRequestError,
+            "messages[0].content[0].type",
+        ),
+        ({"extra_body": {"conversation_id": "conv_" + "0" * 32}}, openai.NotFoundError, "conversation_id"),
+        ({"messages": [{"role": "user", "content": "[[stub:throttle]]"}]}, openai.RateLimitError, None),
+        ({"messages": [{"role": "user", "content": "[[stub:unavailable]]"}]}, openai.InternalServerError, None),
+    ],
+)
+def test_errors_are_typed_sdk_exceptions(
+    server: tuple[str, Any], kwargs: dict[str, Any], error: type[Exception], param: str | None
+) -> None:
     url, _ = server
     request: dict[str, Any] = {"model": "stub-model", "messages": [{"role": "user", "content": "hi"}], **kwargs}
     with pytest.raises(error) as info:
@@ -93,14 +116,20 @@ def test_errors_are_typed_sdk_exceptions(server: tuple[str, Any], kwargs: dict[s
 def test_streaming_upstream_error_before_first_token_is_an_http_error(server: tuple[str, Any]) -> None:
     url, _ = server
     with pytest.raises(openai.RateLimitError):
-        list(client(url).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "[[stub:throttle]]"}], stream=True))
+        list(
+            client(url).chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "[[stub:throttle]]"}], stream=True
+            )
+        )
 
 
 def test_mid_stream_error_is_an_error_event(server: tuple[str, Any], settings: Any) -> None:
     url, _ = server
-    with httpx.stream("POST", f"{url}/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "[[stub:fail-midstream]]"}], "stream": True}) as resp:
+    with httpx.stream(
+        "POST",
+        f"{url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "[[stub:fail-midstream]]"}], "stream": True},
+    ) as resp:
         lines = [line for line in resp.iter_lines() if line]
     assert resp.status_code == 200
     assert json.loads(lines[-1][6:])["error"]["code"] == "model_error"
@@ -123,8 +152,7 @@ def test_dev_token_mode_rejects_other_tokens(tmp_path: Path) -> None:
 def test_prompt_with_email_and_phone_is_stored_redacted(server: tuple[str, Any], settings: Any) -> None:
     url, _ = server
     prompt = "I am jane.doe@example.com and my phone is +1 415 555 0100; what is my balance?"
-    completion = client(url).chat.completions.create(model="stub-model",
-                                                     messages=[{"role": "user", "content": prompt}])
+    completion = client(url).chat.completions.create(model="stub-model", messages=[{"role": "user", "content": prompt}])
     records = wait_for(lambda: interaction_records(settings))
     assert len(records) == 1
     record = records[0]
@@ -158,8 +186,12 @@ def test_first_token_is_not_delayed_by_storage(tmp_path: Path) -> None:
 
     s = local_settings(tmp_path, storage_timeout_s=30.0)
     app = create_app(s, records=BlockingStore(s.local_bucket_dir))
-    with serve(app) as url, httpx.stream("POST", f"{url}/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "hi"}], "stream": True}) as resp:
+    with (
+        serve(app) as url,
+        httpx.stream(
+            "POST", f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "stream": True}
+        ) as resp,
+    ):
         lines = []
         for line in resp.iter_lines():
             if line:
@@ -178,8 +210,9 @@ def test_client_disconnect_stores_partial_answer(tmp_path: Path) -> None:
     s = local_settings(tmp_path, stub_tokens_per_s=20.0)
     app = create_app(s)
     with serve(app) as url:
-        with httpx.stream("POST", f"{url}/v1/chat/completions", json={
-                "messages": [{"role": "user", "content": "hi"}], "stream": True}) as resp:
+        with httpx.stream(
+            "POST", f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "stream": True}
+        ) as resp:
             seen = 0
             for line in resp.iter_lines():
                 if line and '"content":"' in line and '"content":""' not in line:
@@ -197,8 +230,10 @@ def test_feedback_roundtrip(server: tuple[str, Any], settings: Any) -> None:
     url, _ = server
     completion = client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     wait_for(lambda: interaction_records(settings))
-    resp = httpx.post(f"{url}/v1/feedback", json={"completion_id": completion.id, "rating": "down",
-                                                  "comment": "wrong, mail me at bob@example.org"})
+    resp = httpx.post(
+        f"{url}/v1/feedback",
+        json={"completion_id": completion.id, "rating": "down", "comment": "wrong, mail me at bob@example.org"},
+    )
     assert resp.status_code == 200
     assert resp.json()["status"] == "recorded" and resp.json()["completion_id"] == completion.id
     files = list((settings.local_bucket_dir / "feedback").rglob("*.json"))

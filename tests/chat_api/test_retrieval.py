@@ -27,9 +27,22 @@ from retrieval.local import LocalBm25Retriever
 FEE_QUESTION = "How much is the late-cancellation fee?"
 FEE_SOURCE = "knowledge/clinic/appointments.md"
 #: PII planted in the sample knowledge documents (tests/retrieval lists them all); none may leave the index.
-SAMPLE_PII = ("Dana Whitfield", "Whitfield", "dana.whitfield@harborview-clinic.example", "555-0134", "Oyelaran",
-              "privacy@harborview-clinic.example", "617 555 0199", "Kowalczyk", "robert.kowalczyk@mailbox.example",
-              "617-555-0187", "Moretti", "angela.moretti@example.net", "00482913", "03/14/1968")
+SAMPLE_PII = (
+    "Dana Whitfield",
+    "Whitfield",
+    "dana.whitfield@harborview-clinic.example",
+    "555-0134",
+    "Oyelaran",
+    "privacy@harborview-clinic.example",
+    "617 555 0199",
+    "Kowalczyk",
+    "robert.kowalczyk@mailbox.example",
+    "617-555-0187",
+    "Moretti",
+    "angela.moretti@example.net",
+    "00482913",
+    "03/14/1968",
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +102,9 @@ def client(url: str) -> OpenAI:
 def test_answer_cites_the_document_holding_the_fact(rag: tuple[str, Any, RecordingStub, Any]) -> None:
     url, _, backend, _ = rag
     completion = client(url).chat.completions.create(
-        model="stub-model", messages=[{"role": "system", "content": "Be brief."},
-                                      {"role": "user", "content": FEE_QUESTION}])
+        model="stub-model",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": FEE_QUESTION}],
+    )
     citations = completion.model_extra["citations"]  # type: ignore[index]
     assert citations[0]["source"] == FEE_SOURCE
     assert citations[0]["title"] == "Booking, changing and cancelling appointments"
@@ -109,8 +123,11 @@ def test_answer_cites_the_document_holding_the_fact(rag: tuple[str, Any, Recordi
 def test_stream_ends_with_a_citations_chunk_the_sdk_accepts(rag: tuple[str, Any, RecordingStub, Any]) -> None:
     url, _, _, _ = rag
     stream = client(url).chat.completions.create(
-        model="stub-model", messages=[{"role": "user", "content": FEE_QUESTION}], stream=True,
-        stream_options={"include_usage": True})
+        model="stub-model",
+        messages=[{"role": "user", "content": FEE_QUESTION}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     chunks = list(stream)  # every chunk, the citations one included, goes through the SDK's parser
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "This is a deterministic stub answer from the secure LLM pipeline."
@@ -124,8 +141,11 @@ def test_stream_ends_with_a_citations_chunk_the_sdk_accepts(rag: tuple[str, Any,
 def test_stream_wire_order_without_usage(rag: tuple[str, Any, RecordingStub, Any]) -> None:
     """What web/src/sse.ts reads: content chunks, the finish chunk, the citations chunk, ``[DONE]``."""
     url, _, _, _ = rag
-    with httpx.stream("POST", f"{url}/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": FEE_QUESTION}], "stream": True}) as resp:
+    with httpx.stream(
+        "POST",
+        f"{url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": FEE_QUESTION}], "stream": True},
+    ) as resp:
         lines = [line for line in resp.iter_lines() if line]
     assert lines[-1] == "data: [DONE]"
     events = [json.loads(line[6:]) for line in lines[:-1]]
@@ -157,24 +177,38 @@ def test_the_retriever_only_sees_the_redacted_query(rag: tuple[str, Any, Recordi
     assert backend.seen[0][-1]["content"] == question  # the model still gets the question as asked
 
 
-def test_sample_pii_is_neither_indexed_nor_cited(rag: tuple[str, Any, RecordingStub, Any],
-                                                 knowledge_home: lifecycle.Paths) -> None:
+def test_sample_pii_is_neither_indexed_nor_cited(
+    rag: tuple[str, Any, RecordingStub, Any], knowledge_home: lifecycle.Paths
+) -> None:
     raw = "\n".join(p.read_text(encoding="utf-8") for p in knowledge_home.knowledge_raw_dir.rglob("*") if p.is_file())
     assert all(v in raw for v in SAMPLE_PII)  # the raw documents do carry it (else this test proves nothing)
-    stored = "\n".join(p.read_text(encoding="utf-8") for folder in (knowledge_home.rag_index,
-                                                                    knowledge_home.knowledge_sanitized_dir)
-                       for p in folder.rglob("*") if p.is_file())
+    stored = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in (knowledge_home.rag_index, knowledge_home.knowledge_sanitized_dir)
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
     assert [v for v in SAMPLE_PII if v in stored] == []
     url, _, _, _ = rag
-    questions = ["Who is the privacy officer and how do I contact them?", "Who is the billing coordinator?",
-                 "What does a typical prescription refill message read like?", "walk-in flu clinic feedback",
-                 "What is the date of birth and MRN in the refill example?"]
+    questions = [
+        "Who is the privacy officer and how do I contact them?",
+        "Who is the billing coordinator?",
+        "What does a typical prescription refill message read like?",
+        "walk-in flu clinic feedback",
+        "What is the date of birth and MRN in the refill example?",
+    ]
     bodies = []
     for question in questions:
         for stream in (False, True):
-            resp = httpx.post(f"{url}/v1/chat/completions", json={
-                "messages": [{"role": "user", "content": question}], "stream": stream,
-                "retrieval": {"top_k": 20}}, timeout=30)
+            resp = httpx.post(
+                f"{url}/v1/chat/completions",
+                json={
+                    "messages": [{"role": "user", "content": question}],
+                    "stream": stream,
+                    "retrieval": {"top_k": 20},
+                },
+                timeout=30,
+            )
             assert resp.status_code == 200
             bodies.append(resp.text)
     everything = "\n".join(bodies)
@@ -185,13 +219,17 @@ def test_sample_pii_is_neither_indexed_nor_cited(rag: tuple[str, Any, RecordingS
 def test_filters_restrict_the_sources(rag: tuple[str, Any, RecordingStub, Any]) -> None:
     url, _, _, _ = rag
     completion = client(url).chat.completions.create(
-        model="m", messages=[{"role": "user", "content": "fee appointment refill privacy"}],
-        extra_body={"retrieval": {"top_k": 10, "filters": {"source_prefix": "knowledge/policies/"}}})
+        model="m",
+        messages=[{"role": "user", "content": "fee appointment refill privacy"}],
+        extra_body={"retrieval": {"top_k": 10, "filters": {"source_prefix": "knowledge/policies/"}}},
+    )
     sources = [c["source"] for c in completion.model_extra["citations"]]  # type: ignore[index]
     assert sources and all(s.startswith("knowledge/policies/") for s in sources)
     completion = client(url).chat.completions.create(
-        model="m", messages=[{"role": "user", "content": "fee appointment refill privacy"}],
-        extra_body={"retrieval": {"filters": {"attributes": {"doc_type": "html"}}}})
+        model="m",
+        messages=[{"role": "user", "content": "fee appointment refill privacy"}],
+        extra_body={"retrieval": {"filters": {"attributes": {"doc_type": "html"}}}},
+    )
     sources = [c["source"] for c in completion.model_extra["citations"]]  # type: ignore[index]
     assert sources and all(s.endswith(".html") for s in sources)
 
@@ -199,7 +237,8 @@ def test_filters_restrict_the_sources(rag: tuple[str, Any, RecordingStub, Any]) 
 def test_retrieval_can_be_turned_off_per_request(rag: tuple[str, Any, RecordingStub, Any]) -> None:
     url, _, backend, retriever = rag
     completion = client(url).chat.completions.create(
-        model="m", messages=[{"role": "user", "content": FEE_QUESTION}], extra_body={"retrieval": {"enabled": False}})
+        model="m", messages=[{"role": "user", "content": FEE_QUESTION}], extra_body={"retrieval": {"enabled": False}}
+    )
     assert "citations" not in (completion.model_extra or {})
     assert retriever.queries == [] and backend.seen == [[{"role": "user", "content": FEE_QUESTION}]]
 
@@ -219,22 +258,38 @@ def test_not_configured_answers_without_citations(tmp_path: Path) -> None:
     from chat_api.app import create_app
 
     with TestClient(create_app(local_settings(tmp_path, rag_default_on=True))) as c:
-        resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}],
-                                                     "retrieval": {"enabled": True}})
+        resp = c.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": FEE_QUESTION}], "retrieval": {"enabled": True}},
+        )
     assert resp.status_code == 200 and "citations" not in resp.json()
 
 
-@pytest.mark.parametrize("value", [
-    "yes", 1, [], {"enabled": "true"}, {"top_k": 0}, {"top_k": 21}, {"top_k": True}, {"top_k": 2.5},
-    {"filters": []}, {"filters": {"prefix": "x"}}, {"filters": {"source_prefix": ""}},
-    {"filters": {"attributes": {"doc_type": {"in": ["html"]}}}}, {"filters": {"attributes": {"k": []}}},
-    {"enable": True},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yes",
+        1,
+        [],
+        {"enabled": "true"},
+        {"top_k": 0},
+        {"top_k": 21},
+        {"top_k": True},
+        {"top_k": 2.5},
+        {"filters": []},
+        {"filters": {"prefix": "x"}},
+        {"filters": {"source_prefix": ""}},
+        {"filters": {"attributes": {"doc_type": {"in": ["html"]}}}},
+        {"filters": {"attributes": {"k": []}}},
+        {"enable": True},
+    ],
+)
 def test_bad_retrieval_values_are_400s(rag: tuple[str, Any, RecordingStub, Any], value: Any) -> None:
     url, _, backend, _ = rag
     with pytest.raises(openai.BadRequestError) as info:
-        client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}],
-                                            extra_body={"retrieval": value})
+        client(url).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], extra_body={"retrieval": value}
+        )
     error = info.value.response.json()["error"]
     assert error["param"] == "retrieval" and error["type"] == "invalid_request_error"
     assert error["message"].startswith("retrieval")
@@ -252,8 +307,9 @@ def test_failing_retriever_never_fails_the_chat(tmp_path: Path) -> None:
     app = create_app(s, retriever=Broken())
     with TestClient(app) as c:
         resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}]})
-        streamed = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}],
-                                                        "stream": True})
+        streamed = c.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}], "stream": True}
+        )
     assert resp.status_code == 200 and resp.json()["citations"] == []
     assert resp.json()["choices"][0]["message"]["content"].startswith("This is")
     assert streamed.status_code == 200 and streamed.text.endswith("data: [DONE]\n\n")
@@ -286,8 +342,9 @@ def test_hung_retriever_is_cut_at_the_deadline(tmp_path: Path) -> None:
 def test_metrics_per_retrieval(tmp_path: Path, knowledge_home: lifecycle.Paths) -> None:
     from chat_api.app import create_app
 
-    app = create_app(local_settings(tmp_path, rag_default_on=True),
-                     retriever=LocalBm25Retriever.load(knowledge_home.rag_index))
+    app = create_app(
+        local_settings(tmp_path, rag_default_on=True), retriever=LocalBm25Retriever.load(knowledge_home.rag_index)
+    )
     with TestClient(app) as c:
         c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}]})
         c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "zzzz qqqq"}]})
@@ -300,23 +357,49 @@ def test_metrics_per_retrieval(tmp_path: Path, knowledge_home: lifecycle.Paths) 
 
 TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=30)
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), TEXT)
-JSON = st.recursive(SCALAR, lambda kids: st.one_of(st.lists(kids, max_size=4),
-                                                   st.dictionaries(TEXT, kids, max_size=4)), max_leaves=12)
-ATTRIBUTES = st.one_of(JSON, st.dictionaries(st.one_of(TEXT, st.sampled_from(["doc_type", "folder", "source"])),
-                                             st.one_of(SCALAR, st.lists(SCALAR, max_size=3), JSON), max_size=3))
-FILTERS = st.one_of(JSON, st.fixed_dictionaries({}, optional={
-    "source_prefix": st.one_of(TEXT, st.sampled_from(["knowledge/", "knowledge/clinic", "knowledge/x.md"]), JSON),
-    "attributes": ATTRIBUTES}))
-RETRIEVAL = st.one_of(JSON, st.fixed_dictionaries({}, optional={
-    "enabled": st.one_of(st.booleans(), JSON), "top_k": st.one_of(st.integers(-3, 25), JSON), "filters": FILTERS}))
+JSON = st.recursive(
+    SCALAR, lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(TEXT, kids, max_size=4)), max_leaves=12
+)
+ATTRIBUTES = st.one_of(
+    JSON,
+    st.dictionaries(
+        st.one_of(TEXT, st.sampled_from(["doc_type", "folder", "source"])),
+        st.one_of(SCALAR, st.lists(SCALAR, max_size=3), JSON),
+        max_size=3,
+    ),
+)
+FILTERS = st.one_of(
+    JSON,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "source_prefix": st.one_of(
+                TEXT, st.sampled_from(["knowledge/", "knowledge/clinic", "knowledge/x.md"]), JSON
+            ),
+            "attributes": ATTRIBUTES,
+        },
+    ),
+)
+RETRIEVAL = st.one_of(
+    JSON,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "enabled": st.one_of(st.booleans(), JSON),
+            "top_k": st.one_of(st.integers(-3, 25), JSON),
+            "filters": FILTERS,
+        },
+    ),
+)
 
 
 @pytest.fixture(scope="module")
 def rag_client(tmp_path_factory: pytest.TempPathFactory, knowledge_home: lifecycle.Paths) -> Iterator[TestClient]:
     from chat_api.app import create_app
 
-    s = local_settings(tmp_path_factory.mktemp("prop"), rag_local_index=str(knowledge_home.rag_index),
-                       rag_default_on=True)
+    s = local_settings(
+        tmp_path_factory.mktemp("prop"), rag_local_index=str(knowledge_home.rag_index), rag_default_on=True
+    )
     with TestClient(create_app(s), raise_server_exceptions=False) as c:
         yield c
 
@@ -324,10 +407,8 @@ def rag_client(tmp_path_factory: pytest.TempPathFactory, knowledge_home: lifecyc
 @hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(retrieval=RETRIEVAL, question=st.one_of(TEXT, st.just(FEE_QUESTION)), stream=st.booleans())
 def test_no_retrieval_value_gives_a_5xx(rag_client: TestClient, retrieval: Any, question: str, stream: bool) -> None:
-    body = json.dumps({"messages": [{"role": "user", "content": question}], "retrieval": retrieval,
-                       "stream": stream})
-    resp = rag_client.post("/v1/chat/completions", content=body.encode(),
-                           headers={"content-type": "application/json"})
+    body = json.dumps({"messages": [{"role": "user", "content": question}], "retrieval": retrieval, "stream": stream})
+    resp = rag_client.post("/v1/chat/completions", content=body.encode(), headers={"content-type": "application/json"})
     assert resp.status_code < 500, resp.text
     if resp.status_code >= 400:
         assert set(resp.json()["error"]) == {"message", "type", "param", "code"}
@@ -339,16 +420,22 @@ def test_no_retrieval_value_gives_a_5xx(rag_client: TestClient, retrieval: Any, 
 # --------------------------------------------------------------------------- the AWS path (Bedrock Knowledge Base)
 
 
-def test_settings_from_the_stack_environment_select_the_knowledge_base(monkeypatch: pytest.MonkeyPatch,
-                                                                        tmp_path: Path) -> None:
+def test_settings_from_the_stack_environment_select_the_knowledge_base(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """What the FrontDoor construct sets -> settings -> ``bedrock-agent-runtime`` ``Retrieve`` with the redacted
     query, ``top_k`` and the translated filter; the KB's results become the citations."""
     from chat_api import backends
     from chat_api.app import create_app
     from chat_api.settings import ChatSettings
 
-    env = {"KNOWLEDGE_BASE_ID": "KB12345678", "RAG_DEFAULT_ON": "true", "RAG_TOP_K": "3",
-           "LOCAL_LAKE_DIR": str(tmp_path / "lake"), "CONVERSATIONS_SQLITE": str(tmp_path / "c.sqlite3")}
+    env = {
+        "KNOWLEDGE_BASE_ID": "KB12345678",
+        "RAG_DEFAULT_ON": "true",
+        "RAG_TOP_K": "3",
+        "LOCAL_LAKE_DIR": str(tmp_path / "lake"),
+        "CONVERSATIONS_SQLITE": str(tmp_path / "c.sqlite3"),
+    }
     s = ChatSettings.from_env(env)
     assert (s.knowledge_base_id, s.rag_default_on, s.rag_top_k) == ("KB12345678", True, 3)
     calls: list[dict[str, Any]] = []
@@ -356,17 +443,23 @@ def test_settings_from_the_stack_environment_select_the_knowledge_base(monkeypat
     class FakeAgentRuntime:
         def retrieve(self, **kwargs: Any) -> dict[str, Any]:
             calls.append(kwargs)
-            return {"retrievalResults": [{
-                "content": {"text": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at billing."},
-                "location": {"s3Location": {"uri": "s3://sanitized-bucket/knowledge/clinic/appointments.md"}},
-                "metadata": {"source": FEE_SOURCE, "title": "Appointments", "doc_type": "markdown"},
-                "score": 0.61}]}
+            return {
+                "retrievalResults": [
+                    {
+                        "content": {"text": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at billing."},
+                        "location": {"s3Location": {"uri": "s3://sanitized-bucket/knowledge/clinic/appointments.md"}},
+                        "metadata": {"source": FEE_SOURCE, "title": "Appointments", "doc_type": "markdown"},
+                        "score": 0.61,
+                    }
+                ]
+            }
 
     monkeypatch.setattr(backends, "_aws_client", lambda service, *a: FakeAgentRuntime())
     with TestClient(create_app(s)) as c:
-        body = {"messages": [{"role": "user", "content": f"I'm ann@example.com. {FEE_QUESTION}"}],
-                "retrieval": {"filters": {"source_prefix": "knowledge/clinic/",
-                                          "attributes": {"doc_type": "markdown"}}}}
+        body = {
+            "messages": [{"role": "user", "content": f"I'm ann@example.com. {FEE_QUESTION}"}],
+            "retrieval": {"filters": {"source_prefix": "knowledge/clinic/", "attributes": {"doc_type": "markdown"}}},
+        }
         resp = c.post("/v1/chat/completions", json=body)
     assert resp.status_code == 200
     (call,) = calls
@@ -375,12 +468,20 @@ def test_settings_from_the_stack_environment_select_the_knowledge_base(monkeypat
     assert "ann@example.com" not in query and "[EMAIL_ADDRESS]" in query
     vector = call["retrievalConfiguration"]["vectorSearchConfiguration"]
     assert vector["numberOfResults"] == 3
-    assert vector["filter"] == {"andAll": [
-        {"listContains": {"key": "path_prefixes", "value": "knowledge/clinic/"}},
-        {"equals": {"key": "doc_type", "value": "markdown"}}]}
-    assert resp.json()["citations"] == [{"source": FEE_SOURCE, "title": "Appointments", "score": 0.61,
-                                         "snippet": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at "
-                                                    "billing."}]
+    assert vector["filter"] == {
+        "andAll": [
+            {"listContains": {"key": "path_prefixes", "value": "knowledge/clinic/"}},
+            {"equals": {"key": "doc_type", "value": "markdown"}},
+        ]
+    }
+    assert resp.json()["citations"] == [
+        {
+            "source": FEE_SOURCE,
+            "title": "Appointments",
+            "score": 0.61,
+            "snippet": "Appointments cancelled late incur a fee of $25. Ask [PERSON] at billing.",
+        }
+    ]
 
 
 def test_no_retrieval_before_the_no_model_503(tmp_path: Path) -> None:
@@ -393,8 +494,9 @@ def test_no_retrieval_before_the_no_model_503(tmp_path: Path) -> None:
             asked.append(query)
             return []
 
-    s = local_settings(tmp_path, rag_default_on=True).with_(backend="sagemaker", endpoint_name="e",
-                                                            live_model_package_arn="none")
+    s = local_settings(tmp_path, rag_default_on=True).with_(
+        backend="sagemaker", endpoint_name="e", live_model_package_arn="none"
+    )
     with TestClient(create_app(s, retriever=Spy())) as c:
         resp = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": FEE_QUESTION}]})
     assert resp.status_code == 503 and resp.json()["error"]["code"] == "no_model_deployed"

@@ -57,13 +57,31 @@ def test_schema_is_api_gateway_draft4(path: Path) -> None:
 
 ACCEPTED = [
     {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
-    {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": [{"type": "text",
-                                                                                         "text": "hi"}]}],
-     "stream": True, "stream_options": {"include_usage": True}, "max_tokens": 16, "temperature": 0.2, "top_p": 0.9,
-     "stop": ["\n"], "user": "u-1", "conversation_id": "conv_" + "a" * 32},
-    {"messages": [{"role": "developer", "content": "x"}, {"role": "user", "content": "y"},
-                  {"role": "assistant", "content": "z"}, {"role": "user", "content": "again"}],
-     "max_completion_tokens": 8, "stop": "END", "retrieval": {"enabled": True, "top_k": 3}},
+    {
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        ],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": 16,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "stop": ["\n"],
+        "user": "u-1",
+        "conversation_id": "conv_" + "a" * 32,
+    },
+    {
+        "messages": [
+            {"role": "developer", "content": "x"},
+            {"role": "user", "content": "y"},
+            {"role": "assistant", "content": "z"},
+            {"role": "user", "content": "again"},
+        ],
+        "max_completion_tokens": 8,
+        "stop": "END",
+        "retrieval": {"enabled": True, "top_k": 3},
+    },
 ]
 
 
@@ -75,8 +93,9 @@ def test_the_gateway_model_accepts_what_the_app_accepts(tmp_path: Path, body: di
 
     validator("chat_completion_request")(body)
     with TestClient(create_app(local_settings(tmp_path))) as c:
-        resp = c.post("/v1/chat/completions", json={**body, "conversation_id": None} if "conversation_id" in body
-                      else body)
+        resp = c.post(
+            "/v1/chat/completions", json={**body, "conversation_id": None} if "conversation_id" in body else body
+        )
     assert resp.status_code == 200, resp.text
 
 
@@ -89,7 +108,10 @@ def test_answers_match_the_response_schemas(tmp_path: Path) -> None:
         fb = c.post("/v1/feedback", json={"completion_id": cid, "rating": "up"})
         validator("chat_feedback_request")({"completion_id": cid, "rating": "up"})
         validator("feedback_response")(fb.json())
-        for resp in (c.post("/v1/chat/completions", content=b"{"), c.get("/v1/nowhere"),
-                     c.post("/v1/feedback", json={"completion_id": "chatcmpl-" + "0" * 24, "rating": 1})):
+        for resp in (
+            c.post("/v1/chat/completions", content=b"{"),
+            c.get("/v1/nowhere"),
+            c.post("/v1/feedback", json={"completion_id": "chatcmpl-" + "0" * 24, "rating": 1}),
+        ):
             assert resp.status_code >= 400
             validator("error_response")(resp.json())

@@ -40,7 +40,8 @@ def test_added_changed_deleted_and_unsupported_documents(tmp_path: Path) -> None
     lifecycle.knowledge(paths)
     raw = paths.knowledge_raw_dir
     (raw / "clinic" / "parking.md").write_text(
-        "# Parking\n\nThe clinic garage costs $3 per hour. Questions: Jane Roe, jane.roe@example.com.\n")
+        "# Parking\n\nThe clinic garage costs $3 per hour. Questions: Jane Roe, jane.roe@example.com.\n"
+    )
     (raw / "app" / "troubleshooting.md").unlink()
     (raw / "scan.pdf").write_bytes(b"%PDF-1.7 ...")
     result = lifecycle.knowledge(paths)
@@ -81,6 +82,7 @@ def test_prepare_runs_the_knowledge_stage_unless_no_rag(tmp_path: Path, monkeypa
         def stage(*args: object, **kwargs: object) -> lifecycle.StageResult:
             calls.append(name)
             return lifecycle.StageResult(name, True, "", {})
+
         return stage
 
     for name in ("make_raw", "sanitize", "knowledge"):
@@ -91,7 +93,10 @@ def test_prepare_runs_the_knowledge_stage_unless_no_rag(tmp_path: Path, monkeypa
     calls.clear()
     cli.prepare(cli.parse_args(["prepare", "--backend", "stub", "--no-rag"]), paths)
     assert calls == ["make_raw", "sanitize"]
-    summary = cli.summary(cli.parse_args(["serve", "--backend", "stub"]), paths,
-                          {"knowledge": lifecycle.StageResult("knowledge", False, "", {"documents": 9})},
-                          "http://127.0.0.1:8000")
+    summary = cli.summary(
+        cli.parse_args(["serve", "--backend", "stub"]),
+        paths,
+        {"knowledge": lifecycle.StageResult("knowledge", False, "", {"documents": 9})},
+        "http://127.0.0.1:8000",
+    )
     assert "9 documents indexed" in summary and str(paths.knowledge_raw_dir) in summary

@@ -34,12 +34,18 @@ def test_raw_data_carries_pii_and_sanitize_removes_it(tmp_path: Path) -> None:
     assert lifecycle.make_raw(paths).skipped and lifecycle.sanitize(paths).skipped
 
 
-@pytest.mark.parametrize(("metric", "value", "threshold", "passed"), [
-    ("rougeL", 0.31, 0.2, True), ("rougeL", 0.1, 0.2, False), ("perplexity", 80.0, 100.0, True),
-    ("eval_loss", 3.0, 2.0, False),
-])
-def test_gate_applies_the_pipeline_rule(tmp_path: Path, metric: str, value: float, threshold: float,
-                                        passed: bool) -> None:
+@pytest.mark.parametrize(
+    ("metric", "value", "threshold", "passed"),
+    [
+        ("rougeL", 0.31, 0.2, True),
+        ("rougeL", 0.1, 0.2, False),
+        ("perplexity", 80.0, 100.0, True),
+        ("eval_loss", 3.0, 2.0, False),
+    ],
+)
+def test_gate_applies_the_pipeline_rule(
+    tmp_path: Path, metric: str, value: float, threshold: float, passed: bool
+) -> None:
     paths = Paths(tmp_path)
     paths.evaluation.parent.mkdir(parents=True)
     paths.evaluation.write_text(json.dumps({"metrics": {metric: value}}))
@@ -65,11 +71,21 @@ def test_retrain_data_uses_served_interactions_minus_negative_feedback(tmp_path:
     paths = Paths(tmp_path)
     lifecycle.make_raw(paths)
     lifecycle.sanitize(paths)
-    s = ChatSettings(backend="stub", storage="local", lake_dir=str(paths.lake), local_bucket_name="interactions",
-                     sqlite_path=str(paths.conversations))
+    s = ChatSettings(
+        backend="stub",
+        storage="local",
+        lake_dir=str(paths.lake),
+        local_bucket_name="interactions",
+        sqlite_path=str(paths.conversations),
+    )
     with TestClient(create_app(s)) as c:
-        ids = [c.post("/v1/chat/completions", json={"messages": [
-            {"role": "user", "content": f"question {i} from ann@example.com"}]}).json()["id"] for i in range(3)]
+        ids = [
+            c.post(
+                "/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": f"question {i} from ann@example.com"}]},
+            ).json()["id"]
+            for i in range(3)
+        ]
         assert c.post("/v1/feedback", json={"completion_id": ids[0], "rating": "down"}).status_code == 200
         assert c.post("/v1/feedback", json={"completion_id": ids[1], "rating": "up"}).status_code == 200
     result = lifecycle.interactions_to_training(paths, min_rating=0)

@@ -99,8 +99,15 @@ def redact_messages(messages: list[Message]) -> tuple[list[dict[str, str]], dict
 class ChatService:
     """State shared by the routes: settings, backend, stores, metrics, worker pools."""
 
-    def __init__(self, s: ChatSettings, backend: Backend, records: RecordStore, conversations: ConversationStore,
-                 metrics: Metrics, retriever: Retriever | None = None) -> None:
+    def __init__(
+        self,
+        s: ChatSettings,
+        backend: Backend,
+        records: RecordStore,
+        conversations: ConversationStore,
+        metrics: Metrics,
+        retriever: Retriever | None = None,
+    ) -> None:
         self.s = s
         self.backend = backend
         self.records = records
@@ -117,8 +124,9 @@ class ChatService:
         """Run a blocking storage call with a deadline: ``min(storage_timeout_s, remaining invocation time -
         margin)``. On timeout or error the ``<what>Failures`` metric is emitted (before the deadline) and the error
         re-raised as ``TimeoutError``/the original exception."""
-        budget = min(self.s.storage_timeout_s, remaining_s(inv.deadline, self.s.storage_timeout_s)
-                     - self.s.deadline_margin_s)
+        budget = min(
+            self.s.storage_timeout_s, remaining_s(inv.deadline, self.s.storage_timeout_s) - self.s.deadline_margin_s
+        )
         if budget <= 0:
             self.metrics.add(f"{what}Failures")
             raise TimeoutError(f"no time left for {what}")
@@ -162,19 +170,25 @@ class ChatService:
         t0 = time.perf_counter()
         self.metrics.add("ChatRequests")
         inv = self.invocation(request)
-        req = parse_chat_request(await self.read_json(request), max_messages=self.s.max_messages,
-                                 max_prompt_chars=self.s.max_prompt_chars, max_tokens_cap=self.s.max_tokens_cap,
-                                 default_max_tokens=self.s.default_max_tokens)
+        req = parse_chat_request(
+            await self.read_json(request),
+            max_messages=self.s.max_messages,
+            max_prompt_chars=self.s.max_prompt_chars,
+            max_tokens_cap=self.s.max_tokens_cap,
+            default_max_tokens=self.s.default_max_tokens,
+        )
         return await self.complete(req, inv, t0, request)
 
-    async def complete(self, req: ChatRequest, inv: Invocation, t0: float, request: Request,
-                       legacy: bool = False) -> Response:
+    async def complete(
+        self, req: ChatRequest, inv: Invocation, t0: float, request: Request, legacy: bool = False
+    ) -> Response:
         """Run one completion (streamed or buffered) and store it."""
         existing: dict[str, Any] | None = None
         if req.conversation_id:
             try:
-                existing = await self.bounded(inv, "ConversationRead", self.conversations.get, inv.caller,
-                                              req.conversation_id)
+                existing = await self.bounded(
+                    inv, "ConversationRead", self.conversations.get, inv.caller, req.conversation_id
+                )
             except Exception:
                 raise self.unavailable() from None
             if existing is None:
@@ -190,9 +204,18 @@ class ChatService:
         grounded, wanted = await self.grounding.run(req, skip=legacy)
         citations = grounded.citations
         stream = self.backend.stream(grounded.model_request)
-        ctx = {"t0": t0, "inv": inv, "req": req, "completion_id": completion_id, "conversation_id": conversation_id,
-               "existing": existing, "redaction": redaction, "citations": citations,
-               "model_req": grounded.model_request, "retrieval": grounded.record(wanted.top_k)}
+        ctx = {
+            "t0": t0,
+            "inv": inv,
+            "req": req,
+            "completion_id": completion_id,
+            "conversation_id": conversation_id,
+            "existing": existing,
+            "redaction": redaction,
+            "citations": citations,
+            "model_req": grounded.model_request,
+            "retrieval": grounded.record(wanted.top_k),
+        }
         try:
             first = await anext(stream)
         except StopAsyncIteration:
@@ -202,8 +225,9 @@ class ChatService:
             raise self.upstream(exc) from None
         headers = {"X-Conversation-Id": conversation_id, "X-Request-Id": inv.request_id or completion_id}
         if req.stream:
-            return SSEResponse(self.sse(stream, first, ctx), media_type="text/event-stream",
-                               headers={**SSE_HEADERS, **headers})
+            return SSEResponse(
+                self.sse(stream, first, ctx), media_type="text/event-stream", headers={**SSE_HEADERS, **headers}
+            )
         parts: list[str] = []
         final: Final | None = None
         item: str | Final = first
@@ -229,14 +253,22 @@ class ChatService:
         model = self.backend.model_id
         if legacy:
             body: dict[str, Any] = {
-                "request_id": completion_id, "output": text, "model": model, "stop_reason": final.finish_reason,
-                "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
-                          "total_tokens": usage.prompt_tokens + usage.completion_tokens},
-                "latency_ms": round((time.perf_counter() - t0) * 1000, 1), "conversation_id": conversation_id,
+                "request_id": completion_id,
+                "output": text,
+                "model": model,
+                "stop_reason": final.finish_reason,
+                "usage": {
+                    "input_tokens": usage.prompt_tokens,
+                    "output_tokens": usage.completion_tokens,
+                    "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+                },
+                "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                "conversation_id": conversation_id,
             }
         else:
-            body = completion(completion_id, model, int(time.time()), text, final.finish_reason, usage,
-                              conversation_id, citations)
+            body = completion(
+                completion_id, model, int(time.time()), text, final.finish_reason, usage, conversation_id, citations
+            )
         payload = json.dumps(body, ensure_ascii=False).encode()
         done = final
 
@@ -249,11 +281,15 @@ class ChatService:
                 with anyio.CancelScope(shield=True):
                     await self.store(ctx, text, done, "completed", ttft)
 
-        return SSEResponse(send_then_store(), media_type="application/json",
-                           headers={**BASE_HEADERS, **headers, "Content-Length": str(len(payload))})
+        return SSEResponse(
+            send_then_store(),
+            media_type="application/json",
+            headers={**BASE_HEADERS, **headers, "Content-Length": str(len(payload))},
+        )
 
-    async def sse(self, stream: AsyncGenerator[str | Final, None], first: str | Final, ctx: dict[str, Any]
-                  ) -> AsyncIterator[bytes]:
+    async def sse(
+        self, stream: AsyncGenerator[str | Final, None], first: str | Final, ctx: dict[str, Any]
+    ) -> AsyncIterator[bytes]:
         """SSE body: role chunk, content deltas, finish, usage, citations, ``[DONE]``; stores when it ends."""
         req: ChatRequest = ctx["req"]
         enc = ChunkEncoder(ctx["completion_id"], self.backend.model_id, ctx["conversation_id"])
@@ -299,8 +335,7 @@ class ChatService:
             with anyio.CancelScope(shield=True):
                 with contextlib.suppress(Exception):
                     await stream.aclose()
-                await self.store(ctx, "".join(parts), final if status == "completed" else Final(status), status,
-                                 ttft)
+                await self.store(ctx, "".join(parts), final if status == "completed" else Final(status), status, ttft)
 
     def usage_of(self, req: ChatRequest, text: str, final: Final) -> Usage:
         """The backend's usage, or an estimate (characters / 4) marked ``estimated``."""
@@ -328,8 +363,9 @@ class ChatService:
             ctx["redaction"] = self.redactor.submit(redact_messages, list(req.messages))
         try:
             loop = asyncio.get_running_loop()
-            messages, in_counts = await asyncio.wait_for(asyncio.wrap_future(ctx["redaction"]),
-                                                         timeout=max(0.05, self.s.storage_timeout_s))
+            messages, in_counts = await asyncio.wait_for(
+                asyncio.wrap_future(ctx["redaction"]), timeout=max(0.05, self.s.storage_timeout_s)
+            )
             output, out_counts = await loop.run_in_executor(self.redactor, _redact, text)
         except Exception as exc:
             self.metrics.add("InteractionLogFailures")
@@ -373,8 +409,14 @@ class ChatService:
         results = await asyncio.gather(
             self.bounded(inv, "InteractionLog", self.records.put, key, record),
             self.bounded(inv, "ConversationWrite", self.conversations.put, inv.caller, conversation),
-            self.bounded(inv, "CompletionOwner", self.conversations.add_completion, inv.caller,
-                         ctx["completion_id"], ctx["conversation_id"]),
+            self.bounded(
+                inv,
+                "CompletionOwner",
+                self.conversations.add_completion,
+                inv.caller,
+                ctx["completion_id"],
+                ctx["conversation_id"],
+            ),
             return_exceptions=True,
         )
         if not any(isinstance(r, BaseException) for r in results):
@@ -382,8 +424,9 @@ class ChatService:
         self.metrics.flush()
         return usage
 
-    def conversation_record(self, ctx: dict[str, Any], messages: list[dict[str, str]], output: str,
-                            now: datetime) -> dict[str, Any]:
+    def conversation_record(
+        self, ctx: dict[str, Any], messages: list[dict[str, str]], output: str, now: datetime
+    ) -> dict[str, Any]:
         """The conversation after this turn: redacted request messages + the redacted answer."""
         existing = ctx["existing"] or {}
         previous = existing.get("messages") or []
@@ -397,8 +440,13 @@ class ChatService:
         first_user = next((m["content"] for m in messages if m["role"] == "user"), "Conversation")
         title = existing.get("title") or (" ".join(first_user.split())[:TITLE_CHARS] or "Conversation")
         ts = int(now.timestamp())
-        return {"id": ctx["conversation_id"], "title": title, "created_at": existing.get("created_at", ts),
-                "updated_at": ts, "messages": merged}
+        return {
+            "id": ctx["conversation_id"],
+            "title": title,
+            "created_at": existing.get("created_at", ts),
+            "updated_at": ts,
+            "messages": merged,
+        }
 
     def upstream(self, exc: BaseException) -> ChatError:
         """Map a backend failure (unknown ones become a 502 and are logged by type)."""
@@ -411,8 +459,12 @@ class ChatService:
 
     def unavailable(self) -> ChatError:
         """503 ``storage_unavailable`` with ``Retry-After``."""
-        return ChatError(503, "storage_unavailable", "Storage is unavailable; retry later.",
-                         headers={"Retry-After": str(self.s.retry_after_s)})
+        return ChatError(
+            503,
+            "storage_unavailable",
+            "Storage is unavailable; retry later.",
+            headers={"Retry-After": str(self.s.retry_after_s)},
+        )
 
     # ------------------------------------------------------------------ other endpoints
 
@@ -427,10 +479,17 @@ class ChatService:
         params = body.get("parameters") or {}
         if not isinstance(params, dict):
             raise invalid("parameters must be an object.", "parameters")
-        chat_body = {"messages": [{"role": "user", "content": body["prompt"]}],
-                     **{k: v for k, v in params.items() if k in ("max_tokens", "temperature", "top_p", "stop")}}
-        req = parse_chat_request(chat_body, max_messages=1, max_prompt_chars=self.s.max_prompt_chars,
-                                 max_tokens_cap=self.s.max_tokens_cap, default_max_tokens=self.s.default_max_tokens)
+        chat_body = {
+            "messages": [{"role": "user", "content": body["prompt"]}],
+            **{k: v for k, v in params.items() if k in ("max_tokens", "temperature", "top_p", "stop")},
+        }
+        req = parse_chat_request(
+            chat_body,
+            max_messages=1,
+            max_prompt_chars=self.s.max_prompt_chars,
+            max_tokens_cap=self.s.max_tokens_cap,
+            default_max_tokens=self.s.default_max_tokens,
+        )
         if not body["prompt"].strip():
             raise invalid("prompt must contain non-whitespace characters.", "prompt")
         return await self.complete(req, inv, t0, request, legacy=True)
@@ -438,9 +497,20 @@ class ChatService:
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``."""
         self.invocation(request)
-        return JSONResponse({"object": "list", "data": [{"id": self.backend.model_id, "object": "model",
-                                                         "created": self.started,
-                                                         "owned_by": "secure-llm-pipeline"}]}, headers=BASE_HEADERS)
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": self.backend.model_id,
+                        "object": "model",
+                        "created": self.started,
+                        "owned_by": "secure-llm-pipeline",
+                    }
+                ],
+            },
+            headers=BASE_HEADERS,
+        )
 
     async def feedback(self, request: Request) -> Response:
         """``POST /v1/feedback``: only the caller who received the completion may rate it (others: 404)."""
@@ -462,8 +532,9 @@ class ChatService:
         if not valid_id(completion_id, "chatcmpl-"):
             raise not_found
         try:
-            owned = await self.bounded(inv, "FeedbackOwner", self.conversations.owns_completion, inv.caller,
-                                       completion_id)
+            owned = await self.bounded(
+                inv, "FeedbackOwner", self.conversations.owns_completion, inv.caller, completion_id
+            )
         except Exception:
             raise self.unavailable() from None
         if not owned:
@@ -471,21 +542,35 @@ class ChatService:
         now = datetime.now(UTC)
         feedback_id = uuid.uuid4().hex
         redacted, counts = _redact(comment) if comment else (None, {})
-        record = {"schema_version": SCHEMA_VERSION, "type": "feedback", "feedback_id": feedback_id,
-                  "request_id": completion_id, "completion_id": completion_id, "caller": inv.caller,
-                  "timestamp": now.isoformat(timespec="milliseconds"), "rating": RATINGS[rating],
-                  "comment": redacted, "pii_counts": {"comment": counts}}
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "type": "feedback",
+            "feedback_id": feedback_id,
+            "request_id": completion_id,
+            "completion_id": completion_id,
+            "caller": inv.caller,
+            "timestamp": now.isoformat(timespec="milliseconds"),
+            "rating": RATINGS[rating],
+            "comment": redacted,
+            "pii_counts": {"comment": counts},
+        }
         from frontdoor import storage
 
         try:
-            await self.bounded(inv, "FeedbackLog", self.records.put,
-                               storage.feedback_key(completion_id, feedback_id, now, self.s.feedback_prefix), record)
+            await self.bounded(
+                inv,
+                "FeedbackLog",
+                self.records.put,
+                storage.feedback_key(completion_id, feedback_id, now, self.s.feedback_prefix),
+                record,
+            )
         except Exception:
             raise self.unavailable() from None
         finally:
             self.metrics.flush()
-        return JSONResponse({"status": "recorded", "completion_id": completion_id, "feedback_id": feedback_id},
-                            headers=BASE_HEADERS)
+        return JSONResponse(
+            {"status": "recorded", "completion_id": completion_id, "feedback_id": feedback_id}, headers=BASE_HEADERS
+        )
 
     def _conversation_id(self, request: Request) -> str:
         cid = request.path_params["conversation_id"]
@@ -572,17 +657,29 @@ def error_response(error: ChatError, metrics: Metrics) -> Response:
     return JSONResponse(error.body(), status_code=error.status, headers={**BASE_HEADERS, **error.headers})
 
 
-def create_app(s: ChatSettings | None = None, *, backend: Backend | None = None, records: RecordStore | None = None,
-               conversations: ConversationStore | None = None, metrics: Metrics | None = None,
-               retriever: Retriever | None = None, serve_web: bool = False) -> Starlette:
+def create_app(
+    s: ChatSettings | None = None,
+    *,
+    backend: Backend | None = None,
+    records: RecordStore | None = None,
+    conversations: ConversationStore | None = None,
+    metrics: Metrics | None = None,
+    retriever: Retriever | None = None,
+    serve_web: bool = False,
+) -> Starlette:
     """Build the app; adapters default to those named by the settings (``retriever``: a
     :class:`retrieval.Retriever`, default :func:`chat_api.grounding.build_retriever`). ``serve_web``:
     ``/config.json`` and the static UI from ``s.static_dir`` (when that folder exists)."""
     s = s or ChatSettings.from_env()
     metrics = metrics or Metrics(emf=s.emf_metrics)
-    svc = ChatService(s, backend or backends_mod.build_backend(s), records or build_record_store(s),
-                      conversations or build_conversation_store(s), metrics,
-                      retriever if retriever is not None else build_retriever(s))
+    svc = ChatService(
+        s,
+        backend or backends_mod.build_backend(s),
+        records or build_record_store(s),
+        conversations or build_conversation_store(s),
+        metrics,
+        retriever if retriever is not None else build_retriever(s),
+    )
 
     async def on_chat_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ChatError)
@@ -591,8 +688,12 @@ def create_app(s: ChatSettings | None = None, *, backend: Backend | None = None,
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
-        error = ChatError(exc.status_code, code, "No such route." if exc.status_code == 404 else str(exc.detail),
-                          headers=dict(exc.headers or {}))
+        error = ChatError(
+            exc.status_code,
+            code,
+            "No such route." if exc.status_code == 404 else str(exc.detail),
+            headers=dict(exc.headers or {}),
+        )
         return error_response(error, metrics)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -619,13 +720,21 @@ def create_app(s: ChatSettings | None = None, *, backend: Backend | None = None,
             routes.append(Mount("/", app=StaticFiles(directory=s.static_dir, html=True), name="web"))
     middleware = []
     if s.cors_allowed_origins:
-        middleware.append(Middleware(
-            CORSMiddleware, allow_origins=list(s.cors_allowed_origins), allow_methods=["GET", "POST", "PATCH",
-                                                                                       "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"],
-            expose_headers=["X-Request-Id", "Retry-After", "X-Conversation-Id"], max_age=600))
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers={
-        ChatError: on_chat_error, HTTPException: on_http_error, Exception: on_unexpected})
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(s.cors_allowed_origins),
+                allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                allow_headers=["Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"],
+                expose_headers=["X-Request-Id", "Retry-After", "X-Conversation-Id"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={ChatError: on_chat_error, HTTPException: on_http_error, Exception: on_unexpected},
+    )
     app.state.chat = svc
     return app
 

@@ -107,9 +107,13 @@ async def iterate_in_thread(make_iter: Callable[[], Iterable[T]]) -> AsyncIterat
 
 def no_model_deployed(s: ChatSettings) -> ChatError:
     """503 ``no_model_deployed`` with ``Retry-After``: the SageMaker endpoint has no promoted model yet."""
-    return ChatError(503, "no_model_deployed",
-                     "No model has been deployed yet: approve a model package to promote it",
-                     headers={"Retry-After": str(s.retry_after_s)}, metric="NoModelDeployed")
+    return ChatError(
+        503,
+        "no_model_deployed",
+        "No model has been deployed yet: approve a model package to promote it",
+        headers={"Retry-After": str(s.retry_after_s)},
+        metric="NoModelDeployed",
+    )
 
 
 def _endpoint_missing(exc: BaseException) -> bool:
@@ -120,7 +124,8 @@ def _endpoint_missing(exc: BaseException) -> bool:
     error = response.get("Error") or {}
     message = str(error.get("Message") or "").lower()
     return error.get("Code") in ("ValidationError", "ValidationException") and (
-        "endpoint" in message and ("not found" in message or "could not find" in message))
+        "endpoint" in message and ("not found" in message or "could not find" in message)
+    )
 
 
 def map_upstream(exc: BaseException, s: ChatSettings) -> ChatError | None:
@@ -139,8 +144,9 @@ def map_upstream(exc: BaseException, s: ChatSettings) -> ChatError | None:
 
 
 def _bad_upstream(what: str) -> ChatError:
-    return ChatError(502, "model_error", f"The model returned an unusable response ({what}).",
-                     metric="UpstreamModelErrors")
+    return ChatError(
+        502, "model_error", f"The model returned an unusable response ({what}).", metric="UpstreamModelErrors"
+    )
 
 
 # --------------------------------------------------------------------------- stub
@@ -152,8 +158,14 @@ class StubBackend:
     (503 ``model_warming_up``), ``[[stub:fail-midstream]]`` (error after two deltas), ``[[stub:echo]]`` (reply with the
     last user message). ``echo=True``: always reply with the last user message."""
 
-    def __init__(self, model_id: str = "stub-model", reply: str = "", tokens_per_s: float = 0.0,
-                 retry_after_s: int = 2, echo: bool = False) -> None:
+    def __init__(
+        self,
+        model_id: str = "stub-model",
+        reply: str = "",
+        tokens_per_s: float = 0.0,
+        retry_after_s: int = 2,
+        echo: bool = False,
+    ) -> None:
         self.model_id = model_id
         self.echo = echo
         self.reply = reply or "This is a deterministic stub answer from the secure LLM pipeline."
@@ -171,11 +183,17 @@ class StubBackend:
         last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         retry = {"Retry-After": str(self.retry_after_s)}
         if "[[stub:throttle]]" in last:
-            raise ChatError(429, "rate_limit_exceeded", "The model is busy; retry later.", headers=retry,
-                            metric="UpstreamThrottled")
+            raise ChatError(
+                429, "rate_limit_exceeded", "The model is busy; retry later.", headers=retry, metric="UpstreamThrottled"
+            )
         if "[[stub:unavailable]]" in last:
-            raise ChatError(503, "model_warming_up", "The model is scaling out from zero; retry later.",
-                            headers=retry, metric="UpstreamUnavailable")
+            raise ChatError(
+                503,
+                "model_warming_up",
+                "The model is scaling out from zero; retry later.",
+                headers=retry,
+                metric="UpstreamUnavailable",
+            )
         echo = self.echo or "[[stub:echo]]" in last
         reply = last.replace("[[stub:echo]]", "").strip() if echo else self.reply
         delay = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
@@ -244,9 +262,13 @@ def openai_messages(messages: list[Message]) -> list[dict[str, str]]:
 
 def openai_payload(request: ChatRequest, model: str) -> dict[str, Any]:
     """Upstream request body (streaming, usage requested)."""
-    payload: dict[str, Any] = {"model": model, "messages": openai_messages(request.messages),
-                               "max_tokens": request.max_tokens, "stream": True,
-                               "stream_options": {"include_usage": True}}
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": openai_messages(request.messages),
+        "max_tokens": request.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     for name in ("temperature", "top_p", "seed"):
         if getattr(request, name) is not None:
             payload[name] = getattr(request, name)
@@ -299,11 +321,17 @@ class OpenAICompatibleBackend:
                 if text:
                     yield text
         except httpx.TimeoutException:
-            raise ChatError(504, "upstream_timeout", "The model did not answer in time.",
-                            metric="UpstreamTimeouts") from None
+            raise ChatError(
+                504, "upstream_timeout", "The model did not answer in time.", metric="UpstreamTimeouts"
+            ) from None
         except httpx.TransportError:
-            raise ChatError(503, "model_unavailable", "The model server cannot be reached; retry later.",
-                            headers=retry, metric="UpstreamUnavailable") from None
+            raise ChatError(
+                503,
+                "model_unavailable",
+                "The model server cannot be reached; retry later.",
+                headers=retry,
+                metric="UpstreamUnavailable",
+            ) from None
         yield Final(state.get("finish", "stop"), state.get("usage"), None)
 
 
@@ -324,11 +352,17 @@ def _sse_line(line: str, state: dict[str, Any]) -> str | None:
 def _http_error(status: int, retry_after: str) -> ChatError:
     retry = {"Retry-After": retry_after}
     if status == 429:
-        return ChatError(429, "rate_limit_exceeded", "The model is busy; retry later.", headers=retry,
-                         metric="UpstreamThrottled")
+        return ChatError(
+            429, "rate_limit_exceeded", "The model is busy; retry later.", headers=retry, metric="UpstreamThrottled"
+        )
     if status in (502, 503, 504):
-        return ChatError(503, "model_unavailable", "The model is not available; retry later.", headers=retry,
-                         metric="UpstreamUnavailable")
+        return ChatError(
+            503,
+            "model_unavailable",
+            "The model is not available; retry later.",
+            headers=retry,
+            metric="UpstreamUnavailable",
+        )
     return ChatError(502, "upstream_error", f"The model backend answered HTTP {status}.", metric="UpstreamErrors")
 
 
@@ -378,9 +412,12 @@ class BedrockBackend:
         if system:
             out["system"] = system
         if self.s.guardrail_id:
-            out["guardrailConfig"] = {"guardrailIdentifier": self.s.guardrail_id,
-                                      "guardrailVersion": self.s.guardrail_version or "DRAFT",
-                                      "streamProcessingMode": self.s.guardrail_stream_mode, "trace": "disabled"}
+            out["guardrailConfig"] = {
+                "guardrailIdentifier": self.s.guardrail_id,
+                "guardrailVersion": self.s.guardrail_version or "DRAFT",
+                "streamProcessingMode": self.s.guardrail_stream_mode,
+                "trace": "disabled",
+            }
         return out
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
@@ -419,15 +456,18 @@ class SageMakerBackend:
     def client(self) -> Any:
         """``sagemaker-runtime`` client with the configured timeouts."""
         s = self.s
-        return _aws_client("sagemaker-runtime", s.model_connect_timeout_s, s.model_read_timeout_s,
-                           s.model_max_attempts)
+        return _aws_client("sagemaker-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
 
     def request(self, request: ChatRequest) -> dict[str, Any]:
         """Keyword arguments of ``invoke_endpoint_with_response_stream``."""
         body = openai_payload(request, self.model_id)
         body.pop("model")
-        out: dict[str, Any] = {"EndpointName": self.s.endpoint_name, "Body": json.dumps(body).encode(),
-                               "ContentType": "application/json", "Accept": "text/event-stream"}
+        out: dict[str, Any] = {
+            "EndpointName": self.s.endpoint_name,
+            "Body": json.dumps(body).encode(),
+            "ContentType": "application/json",
+            "Accept": "text/event-stream",
+        }
         if self.s.inference_component_name:
             out["InferenceComponentName"] = self.s.inference_component_name
         return out
@@ -499,8 +539,11 @@ class LocalModelBackend:
     def prompt(self, messages: list[Message]) -> str:
         """The chat template when the tokenizer has one, else ``role: content`` lines and ``assistant:``."""
         if getattr(self.tokenizer, "chat_template", None):
-            return str(self.tokenizer.apply_chat_template(openai_messages(messages), tokenize=False,
-                                                          add_generation_prompt=True))
+            return str(
+                self.tokenizer.apply_chat_template(
+                    openai_messages(messages), tokenize=False, add_generation_prompt=True
+                )
+            )
         return "".join(f"{m.role}: {m.content}\n" for m in messages) + "assistant:"
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | Final, None]:
@@ -511,12 +554,19 @@ class LocalModelBackend:
 
         def generate() -> Iterator[str]:
             with self.lock:
-                inputs = self.tokenizer(self.prompt(request.messages), return_tensors="pt", truncation=True,
-                                        max_length=max(16, getattr(self.model.config, "max_position_embeddings",
-                                                                   512) - request.max_tokens))
+                inputs = self.tokenizer(
+                    self.prompt(request.messages),
+                    return_tensors="pt",
+                    truncation=True,
+                    max_length=max(16, getattr(self.model.config, "max_position_embeddings", 512) - request.max_tokens),
+                )
                 streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-                kwargs: dict[str, Any] = {**inputs, "max_new_tokens": request.max_tokens, "streamer": streamer,
-                                          "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id}
+                kwargs: dict[str, Any] = {
+                    **inputs,
+                    "max_new_tokens": request.max_tokens,
+                    "streamer": streamer,
+                    "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+                }
                 if request.temperature:
                     kwargs.update(do_sample=True, temperature=request.temperature, top_p=request.top_p or 1.0)
                 else:

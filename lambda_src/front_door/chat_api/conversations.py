@@ -25,7 +25,7 @@ def _trim(messages: list[dict[str, Any]]) -> str:
     """JSON of ``messages`` trimmed (oldest first, keeping the last two) to fit :data:`MAX_ITEM_BYTES`."""
     data = json.dumps(messages, ensure_ascii=False)
     while len(data.encode("utf-8", "surrogatepass")) > MAX_ITEM_BYTES and len(messages) > 2:
-        messages = messages[max(1, len(messages) // 4):]
+        messages = messages[max(1, len(messages) // 4) :]
         data = json.dumps(messages, ensure_ascii=False)
     return data
 
@@ -89,19 +89,26 @@ class SqliteConversationStore:
         with self.lock:
             row = self.db.execute(
                 "SELECT id, title, created_at, updated_at, messages FROM conversations "
-                "WHERE owner = ? AND id = ? AND expires_at > ?", (owner, conversation_id, self._live())
+                "WHERE owner = ? AND id = ? AND expires_at > ?",
+                (owner, conversation_id, self._live()),
             ).fetchone()
         if row is None:
             return None
-        return {"id": row[0], "title": row[1], "created_at": row[2], "updated_at": row[3],
-                "messages": json.loads(row[4] or "[]")}
+        return {
+            "id": row[0],
+            "title": row[1],
+            "created_at": row[2],
+            "updated_at": row[3],
+            "messages": json.loads(row[4] or "[]"),
+        }
 
     def list(self, owner: str) -> list[dict[str, Any]]:
         """See :class:`ConversationStore`."""
         with self.lock:
             rows = self.db.execute(
                 "SELECT id, title, created_at, updated_at FROM conversations WHERE owner = ? AND expires_at > ? "
-                "ORDER BY updated_at DESC, id LIMIT ?", (owner, self._live(), LIST_LIMIT)
+                "ORDER BY updated_at DESC, id LIMIT ?",
+                (owner, self._live(), LIST_LIMIT),
             ).fetchall()
         return [{"id": r[0], "title": r[1], "created_at": r[2], "updated_at": r[3]} for r in rows]
 
@@ -111,8 +118,15 @@ class SqliteConversationStore:
         with self.lock:
             self.db.execute(
                 "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (owner, c["id"], c["title"], c["created_at"], c["updated_at"], _trim(c["messages"]),
-                 c["updated_at"] + self.ttl_s),
+                (
+                    owner,
+                    c["id"],
+                    c["title"],
+                    c["created_at"],
+                    c["updated_at"],
+                    _trim(c["messages"]),
+                    c["updated_at"] + self.ttl_s,
+                ),
             )
 
     def rename(self, owner: str, conversation_id: str, title: str) -> dict[str, Any] | None:
@@ -129,22 +143,28 @@ class SqliteConversationStore:
     def delete(self, owner: str, conversation_id: str) -> bool:
         """See :class:`ConversationStore`."""
         with self.lock:
-            cur = self.db.execute("DELETE FROM conversations WHERE owner = ? AND id = ? AND expires_at > ?",
-                                  (owner, conversation_id, self._live()))
+            cur = self.db.execute(
+                "DELETE FROM conversations WHERE owner = ? AND id = ? AND expires_at > ?",
+                (owner, conversation_id, self._live()),
+            )
         return cur.rowcount > 0
 
     def add_completion(self, owner: str, completion_id: str, conversation_id: str) -> None:
         """See :class:`ConversationStore`."""
         now = int(time.time())
         with self.lock:
-            self.db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
-                            (owner, completion_id, conversation_id, now, now + self.ttl_s))
+            self.db.execute(
+                "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
+                (owner, completion_id, conversation_id, now, now + self.ttl_s),
+            )
 
     def owns_completion(self, owner: str, completion_id: str) -> bool:
         """See :class:`ConversationStore`."""
         with self.lock:
-            row = self.db.execute("SELECT 1 FROM completions WHERE owner = ? AND id = ? AND expires_at > ?",
-                                  (owner, completion_id, self._live())).fetchone()
+            row = self.db.execute(
+                "SELECT 1 FROM completions WHERE owner = ? AND id = ? AND expires_at > ?",
+                (owner, completion_id, self._live()),
+            ).fetchone()
         return row is not None
 
 
@@ -163,14 +183,17 @@ class DynamoConversationStore:
         if self._client is None:
             from frontdoor import clients
 
-            self._client = clients._client("dynamodb", min(1.0, self.s.storage_timeout_s), self.s.storage_timeout_s,
-                                           2)
+            self._client = clients._client("dynamodb", min(1.0, self.s.storage_timeout_s), self.s.storage_timeout_s, 2)
         return self._client
 
     @staticmethod
     def _conv(item: dict[str, Any], with_messages: bool) -> dict[str, Any]:
-        out = {"id": item["sk"]["S"].removeprefix("conv#"), "title": item.get("title", {}).get("S", ""),
-               "created_at": int(item["created_at"]["N"]), "updated_at": int(item["updated_at"]["N"])}
+        out = {
+            "id": item["sk"]["S"].removeprefix("conv#"),
+            "title": item.get("title", {}).get("S", ""),
+            "created_at": int(item["created_at"]["N"]),
+            "updated_at": int(item["updated_at"]["N"]),
+        }
         if with_messages:
             out["messages"] = json.loads(item.get("messages", {}).get("S", "[]"))
         return out
@@ -180,14 +203,18 @@ class DynamoConversationStore:
 
     def get(self, owner: str, conversation_id: str) -> dict[str, Any] | None:
         """See :class:`ConversationStore`."""
-        item = self.client().get_item(TableName=self.table, Key=_key(owner, f"conv#{conversation_id}"),
-                                      ConsistentRead=True).get("Item")
+        item = (
+            self.client()
+            .get_item(TableName=self.table, Key=_key(owner, f"conv#{conversation_id}"), ConsistentRead=True)
+            .get("Item")
+        )
         return self._conv(item, True) if item is not None and self._alive(item) else None
 
     def list(self, owner: str) -> list[dict[str, Any]]:
         """See :class:`ConversationStore`."""
         resp = self.client().query(
-            TableName=self.table, KeyConditionExpression="#o = :o AND begins_with(sk, :p)",
+            TableName=self.table,
+            KeyConditionExpression="#o = :o AND begins_with(sk, :p)",
             ExpressionAttributeNames={"#o": "owner", "#t": "title"},
             ExpressionAttributeValues={":o": {"S": owner}, ":p": {"S": "conv#"}},
             ProjectionExpression="sk, #t, created_at, updated_at, expires_at",
@@ -198,11 +225,17 @@ class DynamoConversationStore:
     def put(self, owner: str, conversation: dict[str, Any]) -> None:
         """See :class:`ConversationStore`."""
         c = conversation
-        self.client().put_item(TableName=self.table, Item={
-            **_key(owner, f"conv#{c['id']}"), "title": {"S": c["title"]},
-            "created_at": {"N": str(c["created_at"])}, "updated_at": {"N": str(c["updated_at"])},
-            "messages": {"S": _trim(c["messages"])}, "expires_at": {"N": str(c["updated_at"] + self.ttl_s)},
-        })
+        self.client().put_item(
+            TableName=self.table,
+            Item={
+                **_key(owner, f"conv#{c['id']}"),
+                "title": {"S": c["title"]},
+                "created_at": {"N": str(c["created_at"])},
+                "updated_at": {"N": str(c["updated_at"])},
+                "messages": {"S": _trim(c["messages"])},
+                "expires_at": {"N": str(c["updated_at"] + self.ttl_s)},
+            },
+        )
 
     def rename(self, owner: str, conversation_id: str, title: str) -> dict[str, Any] | None:
         """See :class:`ConversationStore`."""
@@ -211,12 +244,17 @@ class DynamoConversationStore:
         now = int(time.time())
         try:
             self.client().update_item(
-                TableName=self.table, Key=_key(owner, f"conv#{conversation_id}"),
+                TableName=self.table,
+                Key=_key(owner, f"conv#{conversation_id}"),
                 UpdateExpression="SET #t = :t, updated_at = :u, expires_at = :e",
                 ConditionExpression="attribute_exists(sk) AND expires_at > :now",
                 ExpressionAttributeNames={"#t": "title"},
-                ExpressionAttributeValues={":t": {"S": title}, ":u": {"N": str(now)},
-                                           ":e": {"N": str(now + self.ttl_s)}, ":now": {"N": str(now)}},
+                ExpressionAttributeValues={
+                    ":t": {"S": title},
+                    ":u": {"N": str(now)},
+                    ":e": {"N": str(now + self.ttl_s)},
+                    ":now": {"N": str(now)},
+                },
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -226,22 +264,31 @@ class DynamoConversationStore:
 
     def delete(self, owner: str, conversation_id: str) -> bool:
         """See :class:`ConversationStore`."""
-        resp = self.client().delete_item(TableName=self.table, Key=_key(owner, f"conv#{conversation_id}"),
-                                         ReturnValues="ALL_OLD")
+        resp = self.client().delete_item(
+            TableName=self.table, Key=_key(owner, f"conv#{conversation_id}"), ReturnValues="ALL_OLD"
+        )
         return self._alive(resp.get("Attributes"))
 
     def add_completion(self, owner: str, completion_id: str, conversation_id: str) -> None:
         """See :class:`ConversationStore`."""
         now = int(time.time())
-        self.client().put_item(TableName=self.table, Item={
-            **_key(owner, f"cmpl#{completion_id}"), "conversation_id": {"S": conversation_id},
-            "created_at": {"N": str(now)}, "expires_at": {"N": str(now + self.ttl_s)},
-        })
+        self.client().put_item(
+            TableName=self.table,
+            Item={
+                **_key(owner, f"cmpl#{completion_id}"),
+                "conversation_id": {"S": conversation_id},
+                "created_at": {"N": str(now)},
+                "expires_at": {"N": str(now + self.ttl_s)},
+            },
+        )
 
     def owns_completion(self, owner: str, completion_id: str) -> bool:
         """See :class:`ConversationStore`."""
-        item = self.client().get_item(TableName=self.table, Key=_key(owner, f"cmpl#{completion_id}"),
-                                      ConsistentRead=True).get("Item")
+        item = (
+            self.client()
+            .get_item(TableName=self.table, Key=_key(owner, f"cmpl#{completion_id}"), ConsistentRead=True)
+            .get("Item")
+        )
         return self._alive(item)
 
 

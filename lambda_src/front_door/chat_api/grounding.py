@@ -99,15 +99,20 @@ class Grounded:
         """The ``retrieval`` field of the stored interaction (None when retrieval did not run)."""
         if self.citations is None:
             return None
-        return {"top_k": top_k, "latency_ms": round(self.latency_ms or 0.0, 1), "error": self.error,
-                "passages": len(self.citations)}
+        return {
+            "top_k": top_k,
+            "latency_ms": round(self.latency_ms or 0.0, 1),
+            "error": self.error,
+            "passages": len(self.citations),
+        }
 
 
 class GroundingStep:
     """Resolves the ``retrieval`` extension and runs :func:`retrieval.ground` for one request."""
 
-    def __init__(self, s: ChatSettings, retriever: Retriever | None, metrics: Metrics,
-                 redact: Callable[[str], str]) -> None:
+    def __init__(
+        self, s: ChatSettings, retriever: Retriever | None, metrics: Metrics, redact: Callable[[str], str]
+    ) -> None:
         self.s = s
         self.metrics = metrics
         self.retriever = RedactedQueryRetriever(retriever, redact) if retriever is not None else None
@@ -120,8 +125,9 @@ class GroundingStep:
 
     def resolve(self, req: ChatRequest) -> RetrievalRequest:
         """The request's ``retrieval`` object against the deployment defaults (already validated: never raises)."""
-        return RetrievalRequest.from_body(req.retrieval, default_enabled=self.s.rag_default_on,
-                                          default_top_k=self.s.rag_top_k)
+        return RetrievalRequest.from_body(
+            req.retrieval, default_enabled=self.s.rag_default_on, default_top_k=self.s.rag_top_k
+        )
 
     async def run(self, req: ChatRequest, *, skip: bool = False) -> tuple[Grounded, RetrievalRequest]:
         """Retrieve and ground when retrieval is on for this request; otherwise (or ``skip``: the legacy
@@ -135,7 +141,8 @@ class GroundingStep:
         try:
             grounding: Grounding = await asyncio.wait_for(
                 loop.run_in_executor(self.pool, ground, messages, self.retriever, wanted),
-                timeout=self.s.retrieval_timeout_s)
+                timeout=self.s.retrieval_timeout_s,
+            )
         except Exception as exc:  # the deadline (ground() itself never raises for retriever failures)
             grounding = Grounding(messages, [], (time.perf_counter() - started) * 1000, type(exc).__name__)
         if not grounding.ran:  # nothing to search for (no user text)
@@ -145,5 +152,6 @@ class GroundingStep:
         if grounding.error:
             self.metrics.add(RETRIEVAL_ERRORS_METRIC)
         model_request = dataclasses.replace(
-            req, messages=[Message(str(m["role"]), str(m["content"])) for m in grounding.messages])
+            req, messages=[Message(str(m["role"]), str(m["content"])) for m in grounding.messages]
+        )
         return Grounded(model_request, grounding.citations, grounding.latency_ms, grounding.error), wanted

@@ -26,8 +26,9 @@ class MalformedEvent(ChatError):
     """The platform (not the caller) sent something unusable: 400, counted as ``MalformedEvents``."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(400, "malformed_event", f"The request context is malformed ({what}).",
-                         metric="MalformedEvents")
+        super().__init__(
+            400, "malformed_event", f"The request context is malformed ({what}).", metric="MalformedEvents"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,16 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "
 class ChatError(ApiError):
     """An API error answered in OpenAI's shape ``{"error": {"message", "type", "param", "code"}}``."""
 
-    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
-                 headers: dict[str, str] | None = None, metric: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+        metric: str | None = None,
+    ) -> None:
         super().__init__(status, code, message, dict(headers or {}), metric)
         self.param = param
 
@@ -84,8 +92,11 @@ def decode_json(raw: bytes) -> Any:
         raise invalid("The request body is not valid JSON (UTF-8).", code="invalid_json") from None
     where = first_unencodable(data)
     if where is not None:
-        raise invalid(f"{where or 'body'} contains a lone UTF-16 surrogate (not valid Unicode text).",
-                      param=where or None, code="invalid_unicode")
+        raise invalid(
+            f"{where or 'body'} contains a lone UTF-16 surrogate (not valid Unicode text).",
+            param=where or None,
+            code="invalid_unicode",
+        )
     return data
 
 
@@ -203,8 +214,11 @@ def _content(value: Any, where: str) -> str:
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
                 raise invalid("Each content part must be an object with a type.", f"{where}[{i}]")
             if part["type"] != "text":
-                raise invalid(f"Content parts of type {part['type']!r} are not supported (text only).",
-                              f"{where}[{i}].type", "unsupported_content")
+                raise invalid(
+                    f"Content parts of type {part['type']!r} are not supported (text only).",
+                    f"{where}[{i}].type",
+                    "unsupported_content",
+                )
             if not isinstance(part.get("text"), str):
                 raise invalid("A text part needs a string text.", f"{where}[{i}].text")
             texts.append(part["text"])
@@ -217,8 +231,9 @@ def parse_messages(value: Any, max_messages: int) -> list[Message]:
     if not isinstance(value, list) or not value:
         raise invalid("messages must be a non-empty array.", "messages")
     if len(value) > max_messages:
-        raise invalid(f"messages has {len(value)} items; at most {max_messages} are accepted.", "messages",
-                      "too_many_messages")
+        raise invalid(
+            f"messages has {len(value)} items; at most {max_messages} are accepted.", "messages", "too_many_messages"
+        )
     out: list[Message] = []
     for i, item in enumerate(value):
         where = f"messages[{i}]"
@@ -226,8 +241,11 @@ def parse_messages(value: Any, max_messages: int) -> list[Message]:
             raise invalid("Each message must be an object.", where)
         role = item.get("role")
         if not isinstance(role, str) or role not in ROLES:
-            raise invalid("role must be one of system, developer, user, assistant (tools are not supported).",
-                          f"{where}.role", "unsupported_role" if isinstance(role, str) else "invalid_request")
+            raise invalid(
+                "role must be one of system, developer, user, assistant (tools are not supported).",
+                f"{where}.role",
+                "unsupported_role" if isinstance(role, str) else "invalid_request",
+            )
         for key in ("tool_calls", "function_call", "audio", "tool_call_id"):
             if item.get(key) is not None:
                 raise invalid(f"{key} is not supported.", f"{where}.{key}", "unsupported_parameter")
@@ -248,8 +266,9 @@ def parse_retrieval(value: Any) -> dict[str, Any] | None:
     return dict(value)
 
 
-def parse_chat_request(body: Any, *, max_messages: int, max_prompt_chars: int, max_tokens_cap: int,
-                       default_max_tokens: int) -> ChatRequest:
+def parse_chat_request(
+    body: Any, *, max_messages: int, max_prompt_chars: int, max_tokens_cap: int, default_max_tokens: int
+) -> ChatRequest:
     """Validate a chat completion request body against the OpenAI format and the configured limits."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
@@ -269,13 +288,15 @@ def parse_chat_request(body: Any, *, max_messages: int, max_prompt_chars: int, m
             raise invalid(f"{name} is not supported (only 0).", name, "unsupported_parameter")
     fmt = body.get("response_format")
     if fmt is not None and fmt != {"type": "text"}:
-        raise invalid("Only response_format {\"type\": \"text\"} is supported.", "response_format",
-                      "unsupported_parameter")
+        raise invalid('Only response_format {"type": "text"} is supported.', "response_format", "unsupported_parameter")
     messages = parse_messages(body.get("messages"), max_messages)
     chars = sum(len(m.content) for m in messages)
     if chars > max_prompt_chars:
-        raise invalid(f"The messages have {chars} characters; the limit is {max_prompt_chars}.", "messages",
-                      "context_length_exceeded")
+        raise invalid(
+            f"The messages have {chars} characters; the limit is {max_prompt_chars}.",
+            "messages",
+            "context_length_exceeded",
+        )
     max_tokens = _int(body, "max_completion_tokens")
     max_tokens = _int(body, "max_tokens") if max_tokens is None else max_tokens
     param = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
@@ -344,7 +365,7 @@ def new_conversation_id() -> str:
 
 def valid_id(value: str, prefix: str) -> bool:
     """Whether ``value`` looks like an id this API issued (prefix + 32 lowercase hex)."""
-    rest = value[len(prefix):]
+    rest = value[len(prefix) :]
     return value.startswith(prefix) and len(rest) == 32 and all(c in "0123456789abcdef" for c in rest)
 
 
@@ -358,20 +379,37 @@ class Usage:
 
     def as_openai(self) -> dict[str, int]:
         """OpenAI ``usage`` object."""
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
 
 
-def completion(completion_id: str, model: str, created: int, text: str, finish_reason: str, usage: Usage,
-               conversation_id: str, citations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def completion(
+    completion_id: str,
+    model: str,
+    created: int,
+    text: str,
+    finish_reason: str,
+    usage: Usage,
+    conversation_id: str,
+    citations: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A ``chat.completion`` object (plus the ``conversation_id``/``citations`` extensions)."""
     out: dict[str, Any] = {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                     "finish_reason": finish_reason}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+        ],
         "usage": usage.as_openai(),
         "conversation_id": conversation_id,
     }
@@ -392,13 +430,16 @@ class ChunkEncoder:
 
     def role(self) -> bytes:
         """The first chunk: the assistant role with empty content."""
-        return self._event('"choices":[{"index":0,"delta":{"role":"assistant","content":""},'
-                           '"logprobs":null,"finish_reason":null}]')
+        return self._event(
+            '"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]'
+        )
 
     def content(self, text: str) -> bytes:
         """A content delta."""
-        return self._event(f'"choices":[{{"index":0,"delta":{{"content":{json.dumps(text, ensure_ascii=False)}}},'
-                           '"logprobs":null,"finish_reason":null}]')
+        return self._event(
+            f'"choices":[{{"index":0,"delta":{{"content":{json.dumps(text, ensure_ascii=False)}}},'
+            '"logprobs":null,"finish_reason":null}]'
+        )
 
     def finish(self, reason: str) -> bytes:
         """The chunk carrying ``finish_reason``."""

@@ -69,8 +69,9 @@ class S3RecordStore:
     def put(self, key: str, record: dict[str, Any]) -> None:
         """``PutObject`` (SSE-KMS with ``kms_key_id``, else the bucket default)."""
         extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.s.kms_key_id} if self.s.kms_key_id else {}
-        self.client().put_object(Bucket=self.s.interactions_bucket, Key=key, Body=dumps(record),
-                                 ContentType="application/json", **extra)
+        self.client().put_object(
+            Bucket=self.s.interactions_bucket, Key=key, Body=dumps(record), ContentType="application/json", **extra
+        )
 
 
 def build_record_store(s: ChatSettings) -> RecordStore:

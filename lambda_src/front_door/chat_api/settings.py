@@ -160,7 +160,9 @@ class ChatSettings:
             kms_key_id=_opt(env, "KMS_KEY_ID"),
             lake_dir=env.get("LOCAL_LAKE_DIR") or ".local/lake",
             conversations=_choice(
-                env, "CONVERSATIONS_STORE", "dynamodb" if env.get("CONVERSATIONS_TABLE") else "sqlite",
+                env,
+                "CONVERSATIONS_STORE",
+                "dynamodb" if env.get("CONVERSATIONS_TABLE") else "sqlite",
                 CONVERSATION_STORES,
             ),
             conversations_table=_opt(env, "CONVERSATIONS_TABLE"),
@@ -170,8 +172,9 @@ class ChatSettings:
             rag_local_index=_opt(env, FrontDoorEnv.RAG_LOCAL_INDEX),
             rag_default_on=rag.enabled,
             rag_top_k=rag.top_k,
-            identity=_choice(env, "IDENTITY_MODE", "apigateway" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "local",
-                             IDENTITY_MODES),
+            identity=_choice(
+                env, "IDENTITY_MODE", "apigateway" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "local", IDENTITY_MODES
+            ),
             dev_token=_opt(env, "DEV_TOKEN"),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576),
             max_prompt_chars=_int(env, "PROMPT_MAX_CHARS", 32_000),
