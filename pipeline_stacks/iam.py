@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -47,4 +48,29 @@ def vpc_network_interface_statement(sid: str = "VpcNetworkInterfaces") -> iam.Po
             "ec2:DescribeSecurityGroups",
         ],
         resources=["*"],
+    )
+
+
+def cloudwatch_logs_key_statement(stack: cdk.Stack, sid: str) -> iam.PolicyStatement:
+    """A KMS key-policy statement letting CloudWatch Logs use the key for this account's log groups only.
+
+    The service principal is the regional ``logs.<region>.amazonaws.com``; the condition is on the encryption
+    context CloudWatch Logs sends, the ARN of a log group in this stack's account and region
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    """
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources=["*"],
+        conditions={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            }
+        },
     )

@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from pipeline_stacks import compliance
-from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.iam import ManagedPolicyRole, cloudwatch_logs_key_statement
 from pipeline_stacks.overrides import consolidate_props
 
 
@@ -457,21 +457,4 @@ class DataLake(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsInThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        key.add_to_resource_policy(cloudwatch_logs_key_statement(stack, "AllowCloudWatchLogsInThisAccount"))

@@ -38,7 +38,6 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as cpactions
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -48,7 +47,8 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from pipeline_stacks import compliance
-from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.iam import ManagedPolicyRole, cloudwatch_logs_key_statement
+from pipeline_stacks.stepfunctions import object_created_rule
 
 #: The script the smoke-test step runs (repository-relative).
 SMOKE_TEST_SCRIPT = "tools/smoke_test.py"
@@ -230,22 +230,7 @@ class DeliveryPipeline(Construct):
             removal_policy=p.removal_policy,
         )
         self.artifact_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowBuildLogGroupsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+            cloudwatch_logs_key_statement(stack, "AllowBuildLogGroupsOfThisAccount")
         )
         self.access_logs_bucket = s3.Bucket(
             self,
@@ -454,25 +439,17 @@ class DeliveryPipeline(Construct):
     def _acknowledge_generated(self) -> None:
         """Acknowledge what CDK Pipelines generates (roles, CodeBuild projects), and start on S3 uploads."""
         if self.source_bucket is not None:
-            role = ManagedPolicyRole(
-                self,
-                "SourceTriggerRole",
-                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                description=f"{self.props.pipeline_name}: start the pipeline on a new source object",
-            )
-            events.Rule(
+            object_created_rule(
                 self,
                 "OnSourceUpload",
+                role_id="SourceTriggerRole",
+                role_description=f"{self.props.pipeline_name}: start the pipeline on a new source object",
                 description="A new version of the source zip starts the delivery pipeline",
-                event_pattern=events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [self.source_bucket.bucket_name]},
-                        "object": {"key": [self._s3_source_key]},
-                    },
-                ),
-                targets=[targets.CodePipeline(self.code_pipeline, event_role=role)],
+                detail={
+                    "bucket": {"name": [self.source_bucket.bucket_name]},
+                    "object": {"key": [self._s3_source_key]},
+                },
+                target=lambda role: targets.CodePipeline(self.code_pipeline, event_role=role),
             )
         compliance.acknowledge_matching(self, "DeliveryPipeline.role_wildcards", compliance.PIPELINE_WILDCARD_FINDINGS)
         for child in _own_constructs(self):

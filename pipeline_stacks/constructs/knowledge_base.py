@@ -48,6 +48,7 @@ from constructs import Construct
 from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.stepfunctions import batched_single_flight_state_machine, object_created_rule
 
 VECTOR_STORES = ("s3_vectors", "opensearch_serverless", "aurora_pgvector", "kendra")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
@@ -526,74 +527,37 @@ class KnowledgeBase(Construct):
         poll_wait.next(poll)
         poll.next(done)
 
-        read = sfn.Pass.jsonata(
-            self,
-            "ReadRequest",
-            assign={
-                "fromUpload": "{% $states.input.`detail-type` = 'Object Created' %}",
-                "requestedAt": "{% $toMillis($exists($states.input.time) ? $states.input.time "
-                ": $states.context.Execution.StartTime) %}",
-                "jobId": "",
-            },
-        )
-        route = sfn.Choice.jsonata(self, "FromUpload")
-        if props.batch_window.to_seconds() > 0:
-            settle = sfn.Wait.jsonata(self, "SettleBurst", time=sfn.WaitTime.duration(props.batch_window))
-            settle.next(start)
-            route.when(sfn.Condition.jsonata("{% $fromUpload %}"), settle)
-        route.otherwise(start)
-        read.next(route)
-
-        role = ManagedPolicyRole(
-            self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description=f"State machine {self.name}-ingestion: starts and watches knowledge-base ingestion jobs",
-        )
-        timeout = cdk.Duration.seconds(
-            props.batch_window.to_seconds() + 2 * props.ingestion_timeout.to_seconds() + 3600
-        )
         assert self.state_machine_log_group is not None
-        state_machine = sfn.StateMachine(
+        return batched_single_flight_state_machine(
             self,
             "IngestionStateMachine",
+            first=start,
+            batch_window=props.batch_window,
+            assign={"jobId": ""},
             state_machine_name=f"{self.name}-ingestion",
             comment="Knowledge base: batched single-flight ingestion of new sanitized documents",
-            definition_body=sfn.DefinitionBody.from_chainable(read),
-            query_language=sfn.QueryLanguage.JSONATA,
-            role=role,
-            timeout=timeout,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.state_machine_log_group,
-                level=sfn.LogLevel.ALL,
-                include_execution_data=False,  # inputs name documents
+            role_description=f"State machine {self.name}-ingestion: starts and watches knowledge-base ingestion jobs",
+            timeout=cdk.Duration.seconds(
+                props.batch_window.to_seconds() + 2 * props.ingestion_timeout.to_seconds() + 3600
             ),
+            log_group=self.state_machine_log_group,
+            acknowledgment="KnowledgeBase.state_machine_role",
         )
-        compliance.acknowledge(role, "KnowledgeBase.state_machine_role")
-        return state_machine
 
     def _upload_rule(self, props: KnowledgeBaseProps) -> events.Rule:
-        assert self.state_machine is not None
-        role = ManagedPolicyRole(
-            self,
-            "UploadRuleRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"EventBridge: start the ingestion state machine of {self.name}",
-        )
-        return events.Rule(
+        state_machine = self.state_machine
+        assert state_machine is not None
+        return object_created_rule(
             self,
             "UploadRule",
+            role_id="UploadRuleRole",
+            role_description=f"EventBridge: start the ingestion state machine of {self.name}",
             description="New sanitized knowledge documents start (batched) knowledge-base ingestion",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [self.data_lake.sanitized_bucket.bucket_name]},
-                    "object": {"key": [{"prefix": props.knowledge_prefix}]},
-                },
-            ),
-            targets=[targets.SfnStateMachine(self.state_machine, role=role)],
+            detail={
+                "bucket": {"name": [self.data_lake.sanitized_bucket.bucket_name]},
+                "object": {"key": [{"prefix": props.knowledge_prefix}]},
+            },
+            target=lambda role: targets.SfnStateMachine(state_machine, role=role),
         )
 
     # ------------------------------------------------------------------ hooks

@@ -39,6 +39,7 @@ from pipeline_contract import NO_MODEL, PromotionEnv, PromotionEvent
 from pipeline_stacks import bundling, compliance
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.stepfunctions import put_event_task
 
 #: ``NO_MODEL`` (``pipeline_contract``): value of the live-model parameter before the first promotion.
 EVENT_SOURCE = PromotionEvent.SOURCE
@@ -371,27 +372,13 @@ class PromotionWorkflow(Construct):
         return task
 
     def _event(self, construct_id: str, detail_type: str, detail: dict[str, Any]) -> tasks.EventBridgePutEvents:
-        task = tasks.EventBridgePutEvents(
+        return put_event_task(
             self,
             construct_id,
-            entries=[
-                tasks.EventBridgePutEventsEntry(
-                    source=EVENT_SOURCE,
-                    detail_type=detail_type,
-                    detail=sfn.TaskInput.from_object(
-                        {
-                            **detail,
-                            "endpointName": self.props.endpoint_name,
-                            "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
-                            "stateMachineArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
-                        }
-                    ),
-                )
-            ],
-            result_path=sfn.JsonPath.DISCARD,
+            source=EVENT_SOURCE,
+            detail_type=detail_type,
+            detail={**detail, "endpointName": self.props.endpoint_name},
         )
-        task.add_retry(errors=["States.TaskFailed"], max_attempts=3, interval=cdk.Duration.seconds(2), backoff_rate=2)
-        return task
 
     def _failure(self, name: str, reason: str, error: str, cause_path: str | None = None) -> sfn.IChainable:
         emit = self._event(

@@ -46,6 +46,7 @@ from pipeline_contract import SanitizationMetric as M
 from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.stepfunctions import batched_single_flight_state_machine, object_created_rule
 
 #: CloudWatch namespace of the job's metrics and the partition column it writes (from ``pipeline_contract``).
 METRICS_NAMESPACE = M.NAMESPACE
@@ -765,66 +766,34 @@ class PiiSanitization(Construct):
         )
         start_run.next(sfn.Succeed.jsonata(self, "Sanitized"))
 
-        read = sfn.Pass.jsonata(
+        return batched_single_flight_state_machine(
             self,
-            "ReadRequest",
+            "StateMachine",
+            first=start_run,
+            batch_window=props.batch_window,
             assign={
-                "fromUpload": "{% $states.input.`detail-type` = 'Object Created' %}",
-                "requestedAt": "{% $toMillis($exists($states.input.time) ? $states.input.time "
-                ": $states.context.Execution.StartTime) %}",
                 "runArguments": "{% $merge([{}, $exists($states.input.raw_path) ? {'--raw_path': "
                 "$states.input.raw_path, '--job-bookmark-option': 'job-bookmark-disable'} : {}, "
                 "$exists($states.input.ingestion_date) ? {'--ingestion_date': $states.input.ingestion_date} : {}]) %}",
             },
-        )
-        route = sfn.Choice.jsonata(self, "FromUpload")
-        if props.batch_window.to_seconds() > 0:
-            settle = sfn.Wait.jsonata(self, "SettleBurst", time=sfn.WaitTime.duration(props.batch_window))
-            settle.next(start_run)
-            route.when(sfn.Condition.jsonata("{% $fromUpload %}"), settle)
-        route.otherwise(start_run)
-        read.next(route)
-
-        role = ManagedPolicyRole(
-            self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description=f"State machine {prefix}-sanitization: runs Glue job {self.job_name}",
-        )
-        timeout = cdk.Duration.seconds(self._run_budget().to_seconds() * 2 + props.batch_window.to_seconds() + 3600)
-        state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
             state_machine_name=f"{prefix}-sanitization",
             comment="Data pipeline: batched single-flight runs of the PII sanitization Glue job",
-            definition_body=sfn.DefinitionBody.from_chainable(read),
-            query_language=sfn.QueryLanguage.JSONATA,
-            role=role,
-            timeout=timeout,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.state_machine_log_group,
-                level=sfn.LogLevel.ALL,
-                include_execution_data=False,  # inputs/outputs may name PHI-bearing objects
-            ),
+            role_description=f"State machine {prefix}-sanitization: runs Glue job {self.job_name}",
+            timeout=cdk.Duration.seconds(self._run_budget().to_seconds() * 2 + props.batch_window.to_seconds() + 3600),
+            log_group=self.state_machine_log_group,
+            acknowledgment="PiiSanitization.state_machine_role",
         )
-        compliance.acknowledge(role, "PiiSanitization.state_machine_role")
-        return state_machine
 
     def _upload_rule(self, props: PiiSanitizationProps) -> events.Rule:
         detail: dict[str, Any] = {"bucket": {"name": [self.lake.raw_bucket.bucket_name]}}
         if props.raw_prefix:
             detail["object"] = {"key": [{"prefix": p} for p in (props.raw_prefix, props.knowledge_prefix) if p]}
-        role = ManagedPolicyRole(
-            self,
-            "UploadRuleRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"EventBridge: start the sanitization state machine for {self.job_name}",
-        )
-        return events.Rule(
+        return object_created_rule(
             self,
             "UploadRule",
+            role_id="UploadRuleRole",
+            role_description=f"EventBridge: start the sanitization state machine for {self.job_name}",
             description="New raw objects start the (batched) sanitization pipeline",
-            event_pattern=events.EventPattern(source=["aws.s3"], detail_type=["Object Created"], detail=detail),
-            targets=[targets.SfnStateMachine(self.state_machine, role=role)],
+            detail=detail,
+            target=lambda role: targets.SfnStateMachine(self.state_machine, role=role),
         )

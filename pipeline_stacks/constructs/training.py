@@ -46,6 +46,7 @@ from pipeline_stacks import compliance, images, training_metrics, validation
 from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
+from pipeline_stacks.stepfunctions import put_event_task
 
 #: ``source`` of every event the pipeline puts on the default event bus.
 EVENT_SOURCE = EventDetailType.SOURCE
@@ -534,26 +535,7 @@ class TrainingPipeline(Construct):
     def _put_event(
         self, construct_id: str, detail_type: str, detail: Mapping[str, object]
     ) -> tasks.EventBridgePutEvents:
-        task = tasks.EventBridgePutEvents(
-            self,
-            construct_id,
-            entries=[
-                tasks.EventBridgePutEventsEntry(
-                    source=EVENT_SOURCE,
-                    detail_type=detail_type,
-                    detail=sfn.TaskInput.from_object(
-                        {
-                            **detail,
-                            "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
-                            "stateMachineArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
-                        }
-                    ),
-                )
-            ],
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        task.add_retry(errors=["States.TaskFailed"], max_attempts=3, interval=cdk.Duration.seconds(2), backoff_rate=2)
-        return task
+        return put_event_task(self, construct_id, source=EVENT_SOURCE, detail_type=detail_type, detail=detail)
 
     def _sanitize_task(self) -> sfn.TaskStateBase | None:
         p = self.props
