@@ -214,9 +214,11 @@ AGE_SUFFIX_RE = lazy_re(
 )
 # Recall profile: a bare number next to a name: "Irina (50) and ...", "Fatima Al-Masri, 24, of TRONDHEIM",
 # "Rhiannon, ninety-six, and".
+# (the first character, a blank or a comma, is consumed before the look-behinds: the regex engine then skips to
+# candidate positions in C instead of trying every position; same matches as with a leading look-behind)
 AGE_APPOSITION_RE = lazy_re(
-    rf"(?<=[^\W\d_])(?:[ \t]\((?P<p>\d{{1,3}})\)|,[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t](?=of\b|and\b|from\b|who\b|"
-    rf"a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
+    rf"[ \t,](?<=[^\W\d_][ \t,])(?:(?<=[ \t])\((?P<p>\d{{1,3}})\)|(?<=,)[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t]"
+    rf"(?=of\b|and\b|from\b|who\b|a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
 )
 
 
