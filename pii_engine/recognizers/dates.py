@@ -194,6 +194,13 @@ AGE_WORDS_RE = lazy_re(
 )
 _AGE_WORDS_GATE = ("year", "aged", "turn", "you're", "you are", "is now", "age of", "lat ", "anni ", "edad", "idade",
                    "ålder")  # fmt: skip
+_AGE_WORDS_GATE_RE = lazy_re(literal_alternation(_AGE_WORDS_GATE))  # one scan instead of 12 substring tests
+# The same pattern without (?i:...), run on the lower-cased text when the text is ASCII: there case-insensitive
+# matching on the text and case-sensitive matching of the (lower-case) pattern on its lower-case form agree, with the
+# same offsets, and the regex engine can reject a branch on its first literal (3x faster on texts past the gate).
+assert AGE_WORDS_RE.source.startswith("(?i:") and AGE_WORDS_RE.source.endswith(")")
+assert AGE_WORDS_RE.source == AGE_WORDS_RE.source.lower().replace("(?p<", "(?P<")
+_AGE_WORDS_LOWER_RE = lazy_re(AGE_WORDS_RE.source[4:-1])
 _AGE_SUFFIX_GATE = lazy_re(
     literal_alternation(
         ("years", "yrs", "j.", "jahre", "éves", "ετών", "tuổi", "år", "let", "anos", "años", "ans", "jaar", "vuotta",
@@ -207,17 +214,20 @@ AGE_SUFFIX_RE = lazy_re(
 )
 # Recall profile: a bare number next to a name: "Irina (50) and ...", "Fatima Al-Masri, 24, of TRONDHEIM",
 # "Rhiannon, ninety-six, and".
+# (the first character, a blank or a comma, is consumed before the look-behinds: the regex engine then skips to
+# candidate positions in C instead of trying every position; same matches as with a leading look-behind)
 AGE_APPOSITION_RE = lazy_re(
-    rf"(?<=[^\W\d_])(?:[ \t]\((?P<p>\d{{1,3}})\)|,[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t](?=of\b|and\b|from\b|who\b|"
-    rf"a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
+    rf"[ \t,](?<=[^\W\d_][ \t,])(?:(?<=[ \t])\((?P<p>\d{{1,3}})\)|(?<=,)[ \t](?P<c>\d{{1,3}}|{_NUM_WORD}),[ \t]"
+    rf"(?=of\b|and\b|from\b|who\b|a\b|an\b|the\b|still\b|lives\b|[a-z]+ed\b))"
 )
 
 
 def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
     """Ages in words and in the layouts :func:`find_age` does not know (:data:`AGE_WORDS_RE`, :data:`AGE_SUFFIX_RE`)."""
     lower = doc.lower
-    if any(map(lower.__contains__, _AGE_WORDS_GATE)):
-        for m in AGE_WORDS_RE.finditer(text):
+    if _AGE_WORDS_GATE_RE.search(lower) is not None:
+        fast = text.isascii() and "[" not in text  # ``lower`` is text.lower() (no placeholder blanked)
+        for m in (_AGE_WORDS_LOWER_RE.finditer(lower) if fast else AGE_WORDS_RE.finditer(text)):
             key = m.lastgroup
             if key is None:
                 continue

@@ -97,6 +97,8 @@ LINE_ITEM_RE = lazy_re(_LINE_ITEM)
 LINE_ITEM_SCAN_RE = lazy_re(r"[,\n][ \t]*(?:[A-Z]{1,2}-)?" + _LINE_ITEM)  # "LV-1050 Riga", "CH-8001 Zürich"
 _IE_HINTS = ("ireland", "éire", "eire", "dublin", "cork", "galway", "limerick", "eircode", "co. ")
 _IE_HINTS_RE = lazy_re(literal_alternation(_IE_HINTS))
+# Either gate's words: one scan tells that neither occurs (the common case); only then are both looked up apart.
+_RARE_GATES_RE = lazy_re(literal_alternation((*_NUMBER_FIRST_GATE, *_IE_HINTS)))
 EIRCODE_RE = lazy_re(
     r"[ACDEFHKNPRTVWXY](?<![\w-][A-Z])\d[\dW][ ](?=[\w]*\d)(?=[\w]*[A-Z])[A-Z\d]{4}(?![\w-])"
 )
@@ -164,7 +166,8 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
             and POSTCODE_PLACE_RE.match(text, _skip_unit(text, m.end())) is not None
         ):
             yield Span("STREET_ADDRESS", k, m.end(), 0.7)
-    if _NUMBER_FIRST_GATE_RE.search(doc.lower) is not None:
+    rare = _RARE_GATES_RE.search(doc.lower) is not None
+    if rare and _NUMBER_FIRST_GATE_RE.search(doc.lower) is not None:
         for m in NUMBER_FIRST_RE.finditer(text):
             yield Span("STREET_ADDRESS", m.start(), m.end(), 0.8)
     for m in _anchored(LINE_ITEM_RE, LINE_ITEM_SCAN_RE, text):
@@ -183,7 +186,7 @@ def find_intl_addresses(text: str, doc: Doc) -> Iterator[Span]:
                 continue
         yield Span("ZIP_CODE", m.start("pc"), m.end("pc"), 0.8)
         yield Span("LOCATION", m.start("city"), m.end("city"), 0.75)
-    if _IE_HINTS_RE.search(doc.lower) is not None:
+    if rare and _IE_HINTS_RE.search(doc.lower) is not None:
         for m in EIRCODE_RE.finditer(text):
             yield Span("ZIP_CODE", m.start(), m.end(), 0.7)
 

@@ -91,6 +91,12 @@ class SanitizationConfig(_Section):
         default_factory=list, description=f"Entity types to detect (empty: all {len(PII_ENTITY_TYPES)})."
     )
     min_score: float = Field(0.5, ge=0.0, le=1.0, description="Minimum detection confidence for a span to be redacted.")
+    pii_profile: Literal["balanced", "recall"] = Field(
+        "recall",
+        description="PII engine profile (the job's --pii_profile): 'recall' (default; training data: also lone "
+        "unknown capitalised names, lower-case places) or 'balanced' (fewer false positives). "
+        "See docs/pii-engine.md 'Profiles'.",
+    )
     default_mode: Literal["mask", "hash", "drop"] = Field(
         "mask",
         description="How detected entities are redacted: mask (<TYPE>), hash (HMAC pseudonym), "

@@ -181,6 +181,18 @@ def test_glue_job_arguments(data: Template, ids: dict[str, str]) -> None:
     assert json.dumps(_job(data)["Command"]["ScriptLocation"]).endswith('.py"]]}')
 
 
+def test_default_pii_profile_job_argument_is_recall(data: Template) -> None:
+    # the app's default (sanitization.pii_profile) reaches the job: training data is sanitized for recall
+    assert _job(data)["DefaultArguments"]["--pii_profile"] == "recall"
+
+
+def test_pii_profile_config_key_reaches_the_job_options() -> None:
+    cfg = validate_config({"env_name": "dev", "sanitization": {"pii_profile": "balanced"}}).sanitization
+    options = cfg.to_props(SanitizeOptions)
+    assert options.pii_profile == "balanced" and options.job_arguments()["--pii_profile"] == "balanced"
+    assert validate_config({"env_name": "dev"}).sanitization.to_props(SanitizeOptions).pii_profile == "recall"
+
+
 def test_security_configuration_encrypts_s3_logs_and_bookmarks_with_the_lake_key(
     data: Template, ids: dict[str, str]
 ) -> None:
@@ -563,6 +575,10 @@ def test_props_reject_inconsistent_values() -> None:
         (
             {"existing_hash_key_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"},
             r"pattern",
+        ),
+        (
+            {"pii_profile": "strict"},
+            r"sanitization\.pii_profile = 'strict'.*'balanced' or 'recall'",
         ),
         (
             {"trigger": "cron"},
