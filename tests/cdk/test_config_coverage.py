@@ -252,6 +252,9 @@ BASES: dict[str, dict[str, Any]] = {
     "serving.initial_instance_count": {**SAGEMAKER, "serving.max_instance_count": 3},
     "serving.min_instance_count": {**SAGEMAKER, "serving.initial_instance_count": 2, "serving.max_instance_count": 3},
     "serving.scale_to_zero": {**SAGEMAKER, "serving.data_capture_percent": 0},
+    # data capture persists raw payloads: only without PHI (serving.phi_workload=false)
+    "serving.data_capture_percent": {**SAGEMAKER, "serving.phi_workload": False},
+    "serving.phi_workload": SAGEMAKER,  # off: data capture at its default 10% appears
     "serving.deployment_step_percent": {**SAGEMAKER, "serving.deployment_strategy": "linear"},
     "monitoring.thresholds.endpoint_latency_p99_ms": SAGEMAKER,
     "monitoring.thresholds.endpoint_5xx": SAGEMAKER,
@@ -276,7 +279,7 @@ BASES: dict[str, dict[str, Any]] = {
     **{f"delivery.{key}": DELIVERY for key in ("pipeline_name", "s3_object_key")},
     "delivery.branch": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
     # the smoke test (and its env) exists after a stage whose API uses IAM auth
-    "delivery.smoke_allow_no_model": {**DELIVERY, "serving.auth": "iam"},
+    "delivery.smoke_allow_no_model": {**DELIVERY, "serving.auth": "iam", "web.enabled": False},
     "delivery.connection_arn": DELIVERY,
     "delivery.repository": {**DELIVERY, "delivery.connection_arn": CONNECTION, "delivery.repository": "acme/llm"},
     "delivery.accounts.dev": {**DELIVERY, **PINNED},

@@ -69,6 +69,7 @@ def iam_dev(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     """prod's pipeline with a dev environment whose API uses IAM auth: the smoke test runs after dev."""
     environments = copy.deepcopy(cdk_json_context()["llm-pipeline:environments"])
     environments["dev"]["serving"]["auth"] = "iam"
+    environments["dev"].setdefault("web", {})["enabled"] = False  # the web app signs in through Cognito
     return synth_pipeline(
         tmp_path_factory.mktemp("iam-dev"),
         env="prod",
