@@ -99,9 +99,7 @@ MONTHS = {
 class Values:
     """Per-record value factory bound to one Faker locale and a shared RNG."""
 
-    def __init__(
-        self, fake: Faker, rng: random.Random, locale: str, pool: dict[str, Faker]
-    ) -> None:
+    def __init__(self, fake: Faker, rng: random.Random, locale: str, pool: dict[str, Faker]) -> None:
         self.f, self.r, self.locale, self.pool = fake, rng, locale, pool
 
     def name(self) -> str:
@@ -122,16 +120,10 @@ class Values:
 
     def iban(self) -> str:
         i = self.pool[self.r.choice(IBAN_LOCALES)].iban()
-        return (
-            " ".join(i[k : k + 4] for k in range(0, len(i), 4))
-            if self.r.random() < 0.4
-            else i
-        )
+        return " ".join(i[k : k + 4] for k in range(0, len(i), 4)) if self.r.random() < 0.4 else i
 
     def date(self) -> str:
-        d = self.f.date_between(
-            start_date=date(1930, 1, 1), end_date=date(2024, 12, 31)
-        )
+        d = self.f.date_between(start_date=date(1930, 1, 1), end_date=date(2024, 12, 31))
         if self.locale in MONTHS and self.r.random() < 0.5:
             month = MONTHS[self.locale][d.month - 1]
             return {
@@ -153,9 +145,7 @@ class Values:
         return d.strftime(fmt)
 
     def datetime(self) -> str:
-        dt = self.f.date_time_between(
-            start_date=datetime(2019, 1, 1), end_date=datetime(2025, 12, 31)
-        )
+        dt = self.f.date_time_between(start_date=datetime(2019, 1, 1), end_date=datetime(2025, 12, 31))
         return self.r.choice(
             [
                 dt.strftime("%Y-%m-%d %H:%M"),
@@ -168,10 +158,7 @@ class Values:
         r = self.r
         return r.choice(
             [
-                lambda: (
-                    r.choice(string.ascii_uppercase)
-                    + "".join(r.choices(string.digits, k=7))
-                ),
+                lambda: r.choice(string.ascii_uppercase) + "".join(r.choices(string.digits, k=7)),
                 lambda: "".join(r.choices(string.digits, k=9)),
                 lambda: (
                     r.choice(string.ascii_uppercase)
@@ -181,10 +168,7 @@ class Values:
                     + "-"
                     + "".join(r.choices(string.digits, k=4))
                 ),
-                lambda: (
-                    r.choice(string.ascii_uppercase)
-                    + "".join(r.choices(string.digits, k=12))
-                ),
+                lambda: r.choice(string.ascii_uppercase) + "".join(r.choices(string.digits, k=12)),
             ]
         )()
 
@@ -201,34 +185,22 @@ class Values:
 
     def mrn(self) -> str:
         digits = "".join(self.r.choices(string.digits, k=self.r.randint(6, 10)))
-        return self.r.choice(
-            [digits, f"MR{digits}", f"MRN-{digits}", f"{digits[:3]}-{digits[3:]}"]
-        )
+        return self.r.choice([digits, f"MR{digits}", f"MRN-{digits}", f"{digits[:3]}-{digits[3:]}"])
 
     def akid(self) -> str:
-        return self.r.choice(["AKIA", "ASIA"]) + "".join(
-            self.r.choices(string.ascii_uppercase + "234567", k=16)
-        )
+        return self.r.choice(["AKIA", "ASIA"]) + "".join(self.r.choices(string.ascii_uppercase + "234567", k=16))
 
     def secret(self) -> str:
-        return "".join(
-            self.r.choices(string.ascii_letters + string.digits + "/+", k=40)
-        )
+        return "".join(self.r.choices(string.ascii_letters + string.digits + "/+", k=40))
 
     def age(self) -> str:
         return str(self.r.randint(1, 99))
 
     def country(self) -> str:
-        return (
-            self.pool["en_US"].country() if self.r.random() < 0.5 else self.f.country()
-        )
+        return self.pool["en_US"].country() if self.r.random() < 0.5 else self.f.country()
 
     def state(self) -> str:
-        return (
-            self.f.state()
-            if self.locale in ("en_US", "en_IN", "de_DE")
-            else self.f.city()
-        )
+        return self.f.state() if self.locale in ("en_US", "en_IN", "de_DE") else self.f.city()
 
     def address(self) -> str:
         """Composite address template (sub-slots carry their own gold types)."""
@@ -479,16 +451,11 @@ def hard_negatives(n: int, seed: int = 4321) -> list[str]:
         rows = ["| id | qty | unit_price | total | sku |", "|---|---|---|---|---|"]
         for _ in range(num(2, 5)):
             q, p = num(1, 500), num(100, 99999) / 100
-            rows.append(
-                f"| {num(10000, 9999999)} | {q} | {p:.2f} | {q * p:.2f} | {num(100000000, 9999999999)} |"
-            )
+            rows.append(f"| {num(10000, 9999999)} | {q} | {p:.2f} | {q * p:.2f} | {num(100000000, 9999999999)} |")
         return "\n".join(rows)
 
     def matrix() -> str:
-        return "\n".join(
-            " ".join(str(num(0, 99999)) for _ in range(num(4, 8)))
-            for _ in range(num(2, 4))
-        )
+        return "\n".join(" ".join(str(num(0, 99999)) for _ in range(num(4, 8))) for _ in range(num(2, 4)))
 
     def csv() -> str:
         return "\n".join(
@@ -513,16 +480,12 @@ def hard_negatives(n: int, seed: int = 4321) -> list[str]:
         lambda: (
             f"## [{ver()}] - 2024-{num(1, 12):02d}-{num(1, 28):02d}\n### Fixed\n- Retry on HTTP {r.choice([429, 500, 502, 503])} (#{num(100, 9999)})\n- Bump numpy to {ver()}"
         ),
-        lambda: (
-            f"Released v{ver()} (build {num(10**7, 10**9)}), commit {_hex(r, 7)}, see PR #{num(100, 99999)}"
-        ),
+        lambda: f"Released v{ver()} (build {num(10**7, 10**9)}), commit {_hex(r, 7)}, see PR #{num(100, 99999)}",
         lambda: (
             f"commit {_hex(r, 40)}\nMerge: {_hex(r, 7)} {_hex(r, 7)}\n\n    Refactor parser; closes #{num(10, 9999)}"
         ),
         lambda: f"sha256:{_hex(r, 64)}  dist/pkg-{ver()}.tar.gz\nmd5 {_hex(r, 32)}",
-        lambda: (
-            f"request_id={uuid()} trace={_hex(r, 32)} span={_hex(r, 16)} status=200 latency_ms={num(1, 5000)}"
-        ),
+        lambda: f"request_id={uuid()} trace={_hex(r, 32)} span={_hex(r, 16)} status=200 latency_ms={num(1, 5000)}",
         lambda: (
             f"ts={num(1_600_000_000, 1_800_000_000)} epoch_ms={num(1_600_000_000_000, 1_800_000_000_000)} seq={num(0, 10**9)} offset={num(0, 10**12)}"
         ),
@@ -631,11 +594,7 @@ def evaluate(
                 rep.misses[etype].append(f"{rec.text[s:e]!r}  <-  {rec.text!r}")
             if etype == "PERSON" and person_known is not None:
                 kind = "known" if person_known(rec.text[s:e]) else "unknown"
-                for key in (
-                    (kind, f"{kind}, no cue word")
-                    if rec.template in CUE_FREE
-                    else (kind,)
-                ):
+                for key in (kind, f"{kind}, no cue word") if rec.template in CUE_FREE else (kind,):
                     rep.person_split[(key, "total")] += 1
                     rep.person_split[(key, "found")] += all(covered[s:e])
         for pt, ps, pe in pred:
@@ -654,9 +613,7 @@ def evaluate(
 
 
 def format_report(rep: Report, types: Iterable[str]) -> str:
-    lines = [
-        f"{'type':24} {'gold':>5} {'P':>6} {'R':>6} {'F1':>6} {'full':>6} {'negFP':>6}"
-    ]
+    lines = [f"{'type':24} {'gold':>5} {'P':>6} {'R':>6} {'F1':>6} {'full':>6} {'negFP':>6}"]
     for t in types:
         if rep.n_gold[t] or rep.n_pred[t] or rep.neg_fp[t]:
             p, rc, f1 = rep.prf(t)

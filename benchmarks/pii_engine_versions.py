@@ -45,7 +45,7 @@ def load_baseline(name: str, checkout: Path, profile: str, scratch: Path) -> Cal
             sys.path.append(str(scratch))
         mod = importlib.import_module(alias)
         config = mod.EngineConfig(profile=profile) if "profile" in mod.EngineConfig.__dataclass_fields__ else None
-        return mod.Engine(config).detect  # type: ignore[no-any-return]
+        return mod.Engine(config).detect
     if not (checkout / "glue_jobs" / "pii").is_dir():
         raise SystemExit(f"{checkout}: neither pii_engine/ nor glue_jobs/pii/")
     # the old package has the name this checkout uses for its alias; it resolves its data and lazy imports by
@@ -55,7 +55,7 @@ def load_baseline(name: str, checkout: Path, profile: str, scratch: Path) -> Cal
     sys.path.insert(0, str(checkout))
     mod = importlib.import_module("glue_jobs.pii")
     assert Path(mod.__file__ or "").resolve().is_relative_to(checkout.resolve()), mod.__file__
-    return mod.Engine().detect  # type: ignore[no-any-return]
+    return mod.Engine().detect
 
 
 def main() -> None:

@@ -41,20 +41,50 @@ DATA = ROOT / "benchmarks" / "data" / "pii_heldout"
 Span = tuple[str, int, int]
 
 STRUCTURED = (
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "IP_ADDRESS", "MAC_ADDRESS",
-    "URL", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "MEDICAL_RECORD_NUMBER",
-    "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "US_SSN",
+    "US_ITIN",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "MAC_ADDRESS",
+    "URL",
+    "US_DRIVER_LICENSE",
+    "US_PASSPORT",
+    "US_BANK_NUMBER",
+    "ABA_ROUTING_NUMBER",
+    "MEDICAL_RECORD_NUMBER",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
 )
 # the engine docs' "numeric identifier types"; ZIP_CODE/AGE hits on code are reported next to them, not in them
 NUMERIC_ID = (
-    "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "IBAN_CODE", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER",
-    "MEDICAL_RECORD_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "US_SSN",
+    "US_ITIN",
+    "IBAN_CODE",
+    "US_BANK_NUMBER",
+    "ABA_ROUTING_NUMBER",
+    "MEDICAL_RECORD_NUMBER",
+    "US_DRIVER_LICENSE",
+    "US_PASSPORT",
 )
 NOT_HIPAA_SUBS = ("country", "region")  # LOCATION sub-types that are not HIPAA geographic identifiers
 NOT_HIPAA_TYPES = ("AWS_ACCESS_KEY", "AWS_SECRET_KEY")
 ORDER = (
-    "PERSON", "STREET_ADDRESS", "LOCATION", "ZIP_CODE", "AGE", "DATE_TIME", *STRUCTURED,
-    "NATIONAL_ID", "HEALTH_PLAN_ID", "VEHICLE_ID", "DEVICE_ID",
+    "PERSON",
+    "STREET_ADDRESS",
+    "LOCATION",
+    "ZIP_CODE",
+    "AGE",
+    "DATE_TIME",
+    *STRUCTURED,
+    "NATIONAL_ID",
+    "HEALTH_PLAN_ID",
+    "VEHICLE_ID",
+    "DEVICE_ID",
 )
 
 
@@ -112,8 +142,11 @@ class Metrics:
     def strict(self, etype: str) -> tuple[float | None, float | None, float | None]:
         p = self._ratio(self.strict_tp[etype], self.n_pred[etype])
         r = self._ratio(self.strict_tp[etype], self.n_gold[etype])
-        f = 2 * p * r / (p + r) if p is not None and r is not None and p + r else (0.0 if p is not None
-                                                                                    and r is not None else None)
+        f = (
+            2 * p * r / (p + r)
+            if p is not None and r is not None and p + r
+            else (0.0 if p is not None and r is not None else None)
+        )
         return p, r, f
 
     def strict_micro(self) -> tuple[float | None, float | None, float | None]:
@@ -206,7 +239,11 @@ def cli_detect(texts: Sequence[str], module: str, extra_args: Sequence[str] = ()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
         [sys.executable, "-m", module, "detect", *extra_args],
-        input=payload.encode(), capture_output=True, cwd=ROOT, env=env, check=False,
+        input=payload.encode(),
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{module} detect exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
@@ -230,8 +267,13 @@ def _keys(g: Gold) -> list[str]:
     if g.type == "LOCATION" and g.sub:
         keys.append(f"LOCATION ({g.sub})")
     if g.type == "PERSON":
-        keys.append("PERSON (first name alone)" if g.sub == "first_only" else
-                    "PERSON (surname alone)" if g.sub == "last_only" else "PERSON (full name)")
+        keys.append(
+            "PERSON (first name alone)"
+            if g.sub == "first_only"
+            else "PERSON (surname alone)"
+            if g.sub == "last_only"
+            else "PERSON (full name)"
+        )
     if g.type == "STREET_ADDRESS" and g.sub == "unit":
         keys.append("STREET_ADDRESS (unit line)")
     if g.type == "AGE" and g.sub == "words":
@@ -264,7 +306,7 @@ def score_records(
             if (g.type, g.start, g.end) in exact:
                 m.strict_tp[g.type] += 1
             if not full:
-                m.misses.setdefault(g.type, []).append(f"{rec.text[g.start:g.end]!r}  <-  {rec.text!r}")
+                m.misses.setdefault(g.type, []).append(f"{rec.text[g.start : g.end]!r}  <-  {rec.text!r}")
             if is_hipaa(g):
                 no_engine = g.sub == "no_engine_type"
                 m.hipaa["total_all"] += 1
@@ -291,7 +333,7 @@ def score_negatives(texts: Sequence[str], preds: Sequence[Sequence[Span]], kind:
         for t, s, e in pred:
             hits[t] += 1
             # shown by --show-misses FP_prose / FP_code (dev split only, like every miss)
-            m.misses.setdefault(f"FP_{kind}", []).append(f"{t} {text[s:e]!r}  <-  {text[max(0, s - 60):e + 30]!r}")
+            m.misses.setdefault(f"FP_{kind}", []).append(f"{t} {text[s:e]!r}  <-  {text[max(0, s - 60) : e + 30]!r}")
     return m
 
 
@@ -332,12 +374,18 @@ def evaluate_faker_devset(
     m = score_records([LabelledRecord(r.text, [Gold(t, s, e) for t, s, e in r.gold]) for r in records], preds)
     score_negatives(list(negatives), [cache[t] for t in negatives], "code", m)
     mine = m.as_dict()
-    return {"types": types, "all_gold_full": tf / tg if tg else None, "hard_negative_spans": sum(rep.neg_fp.values()),
-            "hipaa_full": mine["hipaa_full"], "structured_strict_micro": mine["structured_strict_micro"],
-            "hard_negative_chars": mine["code_chars"],
-            "hard_negative_detections_per_10k": m.per_10k("code"),
-            "hard_negative_numeric_id_per_10k": mine["code_numeric_id_per_10k"],
-            "n_records": n_records, "seed": seed}
+    return {
+        "types": types,
+        "all_gold_full": tf / tg if tg else None,
+        "hard_negative_spans": sum(rep.neg_fp.values()),
+        "hipaa_full": mine["hipaa_full"],
+        "structured_strict_micro": mine["structured_strict_micro"],
+        "hard_negative_chars": mine["code_chars"],
+        "hard_negative_detections_per_10k": m.per_10k("code"),
+        "hard_negative_numeric_id_per_10k": mine["code_numeric_id_per_10k"],
+        "n_records": n_records,
+        "seed": seed,
+    }
 
 
 # ------------------------------------------------------------------------------------------------ output
@@ -348,8 +396,12 @@ def _f(x: float | None) -> str:
 
 
 def markdown_single(name: str, d: dict[str, Any]) -> str:
-    lines = [f"### {name}", "", "| type | gold | recall | full | strict P | strict R | strict F1 | overlap P |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### {name}",
+        "",
+        "| type | gold | recall | full | strict P | strict R | strict F1 | overlap P |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for t, row in d["types"].items():
         note = " (no engine type)" if t in ("NATIONAL_ID", "HEALTH_PLAN_ID", "VEHICLE_ID", "DEVICE_ID") else ""
         lines.append(
@@ -403,13 +455,19 @@ def markdown_side_by_side(cols: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cli-module", default="pii_engine",
-                    help="module whose `python -m MODULE detect` is run (falls back to glue_jobs.pii)")
+    ap.add_argument(
+        "--cli-module",
+        default="pii_engine",
+        help="module whose `python -m MODULE detect` is run (falls back to glue_jobs.pii)",
+    )
     ap.add_argument("--split", choices=("heldout", "dev", "both"), default="heldout")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="write all figures here as JSON")
-    ap.add_argument("--side-by-side", action="store_true",
-                    help="also score the Faker dev set (benchmarks/pii_devset.py) and print the columns side by side")
+    ap.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="also score the Faker dev set (benchmarks/pii_devset.py) and print the columns side by side",
+    )
     ap.add_argument("--devset-records", type=int, default=2000)
     ap.add_argument("--devset-negatives", type=int, default=1000)
     ap.add_argument("--devset-seed", type=int, default=1234)
@@ -438,8 +496,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             module, args.devset_records, args.devset_negatives, args.devset_seed, extra
         )
         print("\n### side by side\n")
-        print(markdown_side_by_side({"Faker dev set": results["Faker dev set"],
-                                     **{k: v for k, v in results.items() if k != "Faker dev set"}}))
+        print(
+            markdown_side_by_side(
+                {
+                    "Faker dev set": results["Faker dev set"],
+                    **{k: v for k, v in results.items() if k != "Faker dev set"},
+                }
+            )
+        )
     if args.json:
         args.json.write_text(json.dumps({"cli_module": module, "results": results}, indent=2, ensure_ascii=False))
         print(f"\nJSON: {args.json}")

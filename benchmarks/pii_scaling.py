@@ -68,8 +68,8 @@ def old_drop_placeholder_overlaps(spans: list[Span], holes: list[tuple[int, int]
 def old_algorithm() -> Iterator[None]:
     """Run the engine with the pre-fix pairwise algorithms patched in."""
     saved = engine_mod.resolve_overlaps, engine_mod.drop_placeholder_overlaps
-    engine_mod.resolve_overlaps = old_resolve_overlaps  # type: ignore[assignment]
-    engine_mod.drop_placeholder_overlaps = old_drop_placeholder_overlaps  # type: ignore[assignment]
+    engine_mod.resolve_overlaps = old_resolve_overlaps
+    engine_mod.drop_placeholder_overlaps = old_drop_placeholder_overlaps
     try:
         yield
     finally:

@@ -6,13 +6,15 @@ Presidio's ``AnalyzerEngine`` in the same run, and the throughput ratio plus bot
 the entity types Presidio's pattern recognizers cover are printed.
 
 Presidio is built without any downloaded model: its NLP engine is ``spacy.blank("en")`` (tokenizer only, so
-context words still work; lemmas are the lower-cased tokens), which leaves the regex/checksum "pattern recognizers" and no NER. PERSON/LOCATION
-therefore are not compared. Run pinned to one core, e.g. ``taskset -c 0 python benchmarks/pii_throughput.py``.
+context words still work; lemmas are the lower-cased tokens), which leaves the regex/checksum "pattern
+recognizers" and no NER. PERSON/LOCATION therefore are not compared. Run pinned to one core, e.g.
+``taskset -c 0 python benchmarks/pii_throughput.py``.
 
 The throughput ratio is the median over interleaved rounds (ours, then Presidio, on the same sample), which keeps
 it stable on a shared, loaded machine.
 
-Usage: python benchmarks/pii_throughput.py [--records N] [--negatives N] [--repeat R] [--sample N] [--rounds R] [--no-presidio]
+Usage: python benchmarks/pii_throughput.py [--records N] [--negatives N] [--repeat R] [--sample N] [--rounds R]
+       [--no-presidio]
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pii_devset
+
 from pii_engine import ENTITY_TYPES
 
 # Presidio entity names that correspond to ours (everything else it emits is ignored).
@@ -72,7 +75,7 @@ def presidio_detector() -> Callable[[str], list[tuple[str, int, int]]] | None:
             token.lemma_ = token.lower_
         return doc
 
-    class BlankSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+    class BlankSpacyNlpEngine(SpacyNlpEngine):
         """Tokenizer-only spaCy pipeline: pattern recognizers and context words, no NER model."""
 
         def __init__(self) -> None:
@@ -89,17 +92,13 @@ def presidio_detector() -> Callable[[str], list[tuple[str, int, int]]] | None:
     entities = list(PRESIDIO_TYPES)
 
     def det(text: str) -> list[tuple[str, int, int]]:
-        results: Any = analyzer.analyze(
-            text=text, language="en", entities=entities
-        )  # Presidio's default threshold
+        results: Any = analyzer.analyze(text=text, language="en", entities=entities)  # Presidio's default threshold
         return [(PRESIDIO_TYPES[r.entity_type], r.start, r.end) for r in results]
 
     return det
 
 
-def throughput(
-    det: Callable[[str], Iterable[Any]], texts: list[str], repeat: int
-) -> tuple[float, float, float]:
+def throughput(det: Callable[[str], Any], texts: list[str], repeat: int) -> tuple[float, float, float]:
     """(records/s, MB/s, seconds) for ``repeat`` passes over ``texts`` (best pass).
 
     Time is this process's CPU time (``time.process_time``), so other load on a shared machine does not count;
@@ -153,9 +152,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=2000)
     ap.add_argument("--negatives", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument(
-        "--sample", type=int, default=500, help="records per interleaved ratio round"
-    )
+    ap.add_argument("--sample", type=int, default=500, help="records per interleaved ratio round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--profile", default="balanced", help="engine profile: balanced or recall")
@@ -169,7 +166,8 @@ def main() -> None:
     ours(texts[0])  # load gazetteers / compile patterns outside the timed loop
     rps, mbps, secs = throughput(ours, texts, args.repeat)
     print(
-        f"records: {len(texts)} ({sum(len(t.encode()) for t in texts) / 1e6:.2f} MB), best of {args.repeat} passes, one thread, CPU time"
+        f"records: {len(texts)} ({sum(len(t.encode()) for t in texts) / 1e6:.2f} MB), "
+        f"best of {args.repeat} passes, one thread, CPU time"
     )
     print(f"ours:     {rps:10.0f} records/s  {mbps:7.3f} MB/s  ({secs:.2f} s/pass)")
     normalization_overhead(texts, args.rounds)
@@ -182,7 +180,7 @@ def main() -> None:
     # Interleave the two engines on the same sample so machine load drifts affect both alike; report the median.
     sample = texts[:: max(1, len(texts) // args.sample)]
     ratios, p_rates = [], []
-    from pii_engine import ENTITY_TYPES, Engine, EngineConfig
+    from pii_engine import Engine, EngineConfig
 
     extra = {"profile": args.profile} if args.profile != "balanced" else {}
     same_types = Engine(EngineConfig(entities=frozenset(PRESIDIO_TYPES), **extra))
@@ -197,7 +195,8 @@ def main() -> None:
         p_rates.append((p_rps, p_mbps))
     p_rps, p_mbps = sorted(p_rates)[len(p_rates) // 2]
     print(
-        f"presidio: {p_rps:10.0f} records/s  {p_mbps:7.3f} MB/s  (median of {args.rounds} rounds on {len(sample)} records)"
+        f"presidio: {p_rps:10.0f} records/s  {p_mbps:7.3f} MB/s  "
+        f"(median of {args.rounds} rounds on {len(sample)} records)"
     )
     print(
         f"ratio ours (all {len(ENTITY_TYPES)} types)/presidio (median of {args.rounds} interleaved rounds): "
@@ -209,18 +208,18 @@ def main() -> None:
     )
 
     types = list(PRESIDIO_TYPES)
-    rep_ours = pii_devset.evaluate(
-        records, negatives, lambda t: [s for s in ours(t) if s[0] in PRESIDIO_TYPES]
-    )
+    rep_ours = pii_devset.evaluate(records, negatives, lambda t: [s for s in ours(t) if s[0] in PRESIDIO_TYPES])
     rep_pres = pii_devset.evaluate(records, negatives, presidio)
     print(
-        f"\n{'type':20} {'gold':>5}  {'ours P':>6} {'R':>6} {'F1':>6} {'negFP':>5}   {'presidio P':>10} {'R':>6} {'F1':>6} {'negFP':>5}"
+        f"\n{'type':20} {'gold':>5}  {'ours P':>6} {'R':>6} {'F1':>6} {'negFP':>5}   "
+        f"{'presidio P':>10} {'R':>6} {'F1':>6} {'negFP':>5}"
     )
     for t in types:
         po, ro, fo = rep_ours.prf(t)
         pp, rp, fp = rep_pres.prf(t)
         print(
-            f"{t:20} {rep_ours.n_gold[t]:5d}  {po:6.3f} {ro:6.3f} {fo:6.3f} {rep_ours.neg_fp[t]:5d}   {pp:10.3f} {rp:6.3f} {fp:6.3f} {rep_pres.neg_fp[t]:5d}"
+            f"{t:20} {rep_ours.n_gold[t]:5d}  {po:6.3f} {ro:6.3f} {fo:6.3f} {rep_ours.neg_fp[t]:5d}   "
+            f"{pp:10.3f} {rp:6.3f} {fp:6.3f} {rep_pres.neg_fp[t]:5d}"
         )
 
 

@@ -19,9 +19,7 @@ from pii_engine.model import ENTITY_TYPES, PROFILES, EngineConfig, Mode
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m pii_engine", description=__doc__.split("\n\n")[0]
-    )
+    p = argparse.ArgumentParser(prog="python -m pii_engine", description=__doc__.split("\n\n")[0])
     p.add_argument("command", choices=("detect", "redact"))
     p.add_argument(
         "--mode",
@@ -34,9 +32,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="PII_HASH_KEY",
         help="environment variable holding the HMAC key",
     )
-    p.add_argument(
-        "--entities", help=f"comma-separated subset of: {','.join(ENTITY_TYPES)}"
-    )
+    p.add_argument("--entities", help=f"comma-separated subset of: {','.join(ENTITY_TYPES)}")
     p.add_argument("--min-score", type=float, default=0.5)
     p.add_argument(
         "--second-tier",
@@ -80,7 +76,7 @@ def run(
         return 2
     try:
         engine = Engine(config)
-    except Exception as exc:  # noqa: BLE001 - e.g. the Comprehend tier has no region/credentials; report, exit 2
+    except Exception as exc:
         print(f"error: cannot start the engine: {exc}", file=sys.stderr)
         return 2
     for lineno, line in enumerate(stdin, 1):
@@ -88,9 +84,7 @@ def run(
             record = json.loads(line)
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise TypeError('expected an object with a string "text"')
-            field = (
-                record.get("field") if isinstance(record.get("field"), str) else None
-            )
+            field = record.get("field") if isinstance(record.get("field"), str) else None
             if args.command == "detect":
                 spans = engine.detect(record["text"], field=field)
                 out: dict[str, object] = {

@@ -63,9 +63,7 @@ CONTEXT_WORDS: dict[str, str] = {
     ),
     "US_SSN": _ctx(r"ssn", r"social security", r"ss#", r"ss #", r"soc sec"),
     "US_ITIN": _ctx(r"itin", r"taxpayer", r"tax id", r"tin"),
-    "ABA_ROUTING_NUMBER": _ctx(
-        r"routing", r"aba", r"rtn", r"transit", r"routing no", r"rt#"
-    ),
+    "ABA_ROUTING_NUMBER": _ctx(r"routing", r"aba", r"rtn", r"transit", r"routing no", r"rt#"),
     "US_BANK_NUMBER": _ctx(
         r"account",
         r"acct",
@@ -88,9 +86,7 @@ CONTEXT_WORDS: dict[str, str] = {
         r"f[üu]hrerschein",
         r"permis",
     ),
-    "US_PASSPORT": _ctx(
-        r"passport", r"passport no", r"reisepass", r"passeport", r"pasaporte"
-    ),
+    "US_PASSPORT": _ctx(r"passport", r"passport no", r"reisepass", r"passeport", r"pasaporte"),
     "MEDICAL_RECORD_NUMBER": _ctx(
         r"mrn",
         r"medical record",
@@ -143,25 +139,14 @@ def _letter_first(alts: list[tuple[str, str]]) -> str:
     """
     by_letter: dict[str, list[str]] = {}
     for name, w in alts:
-        assert (
-            w[:1].isascii()
-            and w[:1].isalpha()
-            and w[1:2] not in ("", "?", "*", "+", "{")
-        ), w
+        assert w[:1].isascii() and w[:1].isalpha() and w[1:2] not in ("", "?", "*", "+", "{"), w
         rest = f"(?P<{name}>{w[1:]})" if name else w[1:]
         by_letter.setdefault(w[0], []).append(rest)
-    return (
-        "(?:"
-        + "|".join(
-            f"{c}(?<![a-z]{c})(?:{'|'.join(rests)})" for c, rests in by_letter.items()
-        )
-        + _CTX_TAIL
-    )
+    return "(?:" + "|".join(f"{c}(?<![a-z]{c})(?:{'|'.join(rests)})" for c, rests in by_letter.items()) + _CTX_TAIL
 
 
 CONTEXT: dict[str, LazyPattern] = {
-    t: lazy_re(_letter_first([("", w) for w in words.split("|")]))
-    for t, words in CONTEXT_WORDS.items()
+    t: lazy_re(_letter_first([("", w) for w in words.split("|")])) for t, words in CONTEXT_WORDS.items()
 }
 
 # Words right before a number that make it something other than a phone number / identifier.
@@ -179,9 +164,7 @@ def tail_words(window: str, k: int = 3) -> tuple[list[str], str]:
     """The last ``k`` words of ``window`` (outer quotes/brackets removed) and the punctuation trailing them."""
     body = window.rstrip(_TAIL_STRIP)
     # rsplit(None, k)[-k:] == split()[-k:], without splitting the whole window
-    return [w.strip(_WORD_STRIP) for w in body.rsplit(None, k)[-k:]], window[
-        len(body) :
-    ]
+    return [w.strip(_WORD_STRIP) for w in body.rsplit(None, k)[-k:]], window[len(body) :]
 
 
 # JSON field names (normalised: lower-case alphanumerics; substring match) that act as context for a type.
@@ -265,9 +248,7 @@ class Doc:
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""
         body = self.lower[max(0, start - 24) : start].rstrip(_TAIL_STRIP)
-        last = body.rsplit(
-            None, 1
-        )  # as tail_words(window, 1), inlined (called for most number candidates)
+        last = body.rsplit(None, 1)  # as tail_words(window, 1), inlined (called for most number candidates)
         if not last:
             return False
         w = last[-1].strip(_WORD_STRIP)
@@ -290,17 +271,13 @@ class Doc:
         """True if a context word for ``etype`` is near the span (mostly before it) or the field hints it."""
         if etype in self.hints:
             return True
-        window = (
-            self.lower[max(0, start - width) : start] + " " + self.lower[end : end + 16]
-        )
+        window = self.lower[max(0, start - width) : start] + " " + self.lower[end : end + 16]
         return CONTEXT[etype].search(window) is not None
 
 
 Recognizer = Callable[[str, Doc], Iterable[Span]]
 
-JSON_KV_RE = lazy_re(
-    r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']"
-)
+JSON_KV_RE = lazy_re(r"(?=[\"'])[\"']([A-Za-z_][\w -]{0,40})[\"']\s*:\s*[\"']([^\"'\n]{1,120})[\"']")
 EQ_KV_RE = lazy_re(r"([A-Za-z_](?<!\w[A-Za-z_])\w{0,40})=([^;&,\s][^;&,\n]{0,119})")
 FREE_TEXT_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 

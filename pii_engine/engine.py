@@ -17,9 +17,7 @@ from pii_engine.registry import ENTITY_TYPES, HASH_ALNUM_TYPES, PRIORITY
 _RANK = {t: i for i, t in enumerate(PRIORITY)}
 _START = attrgetter("start")
 
-PLACEHOLDER_RE = re.compile(
-    r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]"
-)
+PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(ENTITY_TYPES) + r")(?::[0-9a-f]{16})?\]")
 _ALNUM_TYPES = HASH_ALNUM_TYPES
 _NON_ALNUM = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -53,9 +51,7 @@ def resolve_overlaps(spans: list[Span]) -> list[Span]:
     if all(a.end <= b.start for a, b in pairwise(by_start)):
         STATS["comparisons"] += n
         return by_start  # nothing overlaps (the common case)
-    ordered = sorted(
-        spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start)
-    )
+    ordered = sorted(spans, key=lambda s: (s.start - s.end, -s.score, _RANK[s.type], s.start))
     starts = [s.start for s in by_start]
     tree = [-1] * (n + 1)  # 1-based Fenwick tree of prefix maxima of kept ends (-1: none; offsets are >= 0)
     kept: list[Span] = []
@@ -113,9 +109,7 @@ class Engine:
         self.config = config or EngineConfig()
         wanted = self.config.entities
         self._all_types = wanted == frozenset(ENTITY_TYPES)
-        self._recognizers = [
-            rec for rec, types in RECOGNIZERS.values() if types & wanted
-        ]
+        self._recognizers = [rec for rec, types in RECOGNIZERS.values() if types & wanted]
         self._recall = self.config.profile == "recall"
         self._second = None
         if self.config.second_tier:
@@ -145,20 +139,11 @@ class Engine:
         """Entities in already normalised ``text``."""
         if not text:
             return []
-        lower = (
-            PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        )
-        doc = context.Doc(
-            lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall
-        )
+        lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
+        doc = context.Doc(lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall)
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
-            cands = [
-                span
-                for rec in self._recognizers
-                for span in rec(text, doc)
-                if span.score >= min_score
-            ]
+            cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]
         else:
             cands = [
                 span
@@ -167,11 +152,7 @@ class Engine:
                 if span.type in wanted and span.score >= min_score
             ]
         if self._second is not None:
-            cands.extend(
-                s
-                for s in self._second.detect(text)
-                if s.type in wanted and s.score >= min_score
-            )
+            cands.extend(s for s in self._second.detect(text) if s.type in wanted and s.score >= min_score)
         for etype in _FIELD_WHOLE_VALUE:
             if etype in doc.hints and etype in wanted:
                 stripped = text.strip()
@@ -180,9 +161,7 @@ class Engine:
                     cands.append(Span(etype, start, start + len(stripped), 0.8))
                 break
         if "[" in text and cands:
-            cands = drop_placeholder_overlaps(
-                cands, [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
-            )
+            cands = drop_placeholder_overlaps(cands, [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)])
         return resolve_overlaps(cands)
 
     def _placeholder(self, span: Span, value: str) -> str:
@@ -190,13 +169,9 @@ class Engine:
             import hashlib  # lazy: mask mode (the default) never needs it
             import hmac
 
-            assert (
-                self.config.hash_key is not None
-            )  # guaranteed by EngineConfig validation
+            assert self.config.hash_key is not None  # guaranteed by EngineConfig validation
             msg = f"{span.type}:{normalise_value(span.type, value)}".encode()
-            digest = hmac.new(self.config.hash_key, msg, hashlib.sha256).hexdigest()[
-                :16
-            ]
+            digest = hmac.new(self.config.hash_key, msg, hashlib.sha256).hexdigest()[:16]
             return f"[{span.type}:{digest}]"
         return f"[{span.type}]"
 

@@ -21,10 +21,10 @@ class Span:
 
 
 _SET_TYPE, _SET_START, _SET_END, _SET_SCORE = (
-    Span.type.__set__,  # type: ignore[attr-defined]
-    Span.start.__set__,  # type: ignore[attr-defined]
-    Span.end.__set__,  # type: ignore[attr-defined]
-    Span.score.__set__,  # type: ignore[attr-defined]
+    Span.type.__set__,  # type: ignore[attr-defined,misc]
+    Span.start.__set__,  # type: ignore[attr-defined,misc]
+    Span.end.__set__,  # type: ignore[attr-defined,misc]
+    Span.score.__set__,  # type: ignore[attr-defined,misc]
 )
 
 
@@ -40,7 +40,7 @@ def _span_init(self: Span, type: str, start: int, end: int, score: float) -> Non
 Span.__init__ = _span_init  # type: ignore[method-assign]
 
 
-class Mode(str, enum.Enum):
+class Mode(str, enum.Enum):  # noqa: UP042 -- str() and format() of members are part of the CLI/job output
     """What happens to a detected span when redacting."""
 
     MASK = "mask"
@@ -48,14 +48,10 @@ class Mode(str, enum.Enum):
     DROP = "drop"
 
 
-def _check_entities(
-    names: frozenset[str] | set[str] | Mapping[str, Mode], what: str
-) -> None:
+def _check_entities(names: frozenset[str] | set[str] | Mapping[str, Mode], what: str) -> None:
     unknown = sorted(set(names) - set(ENTITY_TYPES))
     if unknown:
-        raise ValueError(
-            f"unknown {what} {unknown}; allowed: {', '.join(ENTITY_TYPES)}"
-        )
+        raise ValueError(f"unknown {what} {unknown}; allowed: {', '.join(ENTITY_TYPES)}")
 
 
 #: Detection profiles: ``balanced`` (precision and recall; interactive paths) and ``recall`` (recall-first for
@@ -85,9 +81,7 @@ class EngineConfig:
             or not isinstance(self.min_score, (int, float))
             or not 0.0 <= self.min_score <= 1.0
         ):
-            raise ValueError(
-                f"min_score must be a number in [0.0, 1.0], got {self.min_score!r}"
-            )
+            raise ValueError(f"min_score must be a number in [0.0, 1.0], got {self.min_score!r}")
         allowed_modes = ", ".join(m.value for m in Mode)
         try:
             default_mode = Mode(self.default_mode)
@@ -96,14 +90,10 @@ class EngineConfig:
             raise ValueError(f"{exc}; allowed modes: {allowed_modes}") from None
         object.__setattr__(self, "default_mode", default_mode)
         object.__setattr__(self, "entity_modes", MappingProxyType(modes))
-        if self.hash_key is not None and (
-            not isinstance(self.hash_key, bytes) or not self.hash_key
-        ):
+        if self.hash_key is not None and (not isinstance(self.hash_key, bytes) or not self.hash_key):
             raise ValueError("hash_key must be non-empty bytes")
         if self.hash_key is None and Mode.HASH in {default_mode, *modes.values()}:
-            raise ValueError(
-                "hash mode requires hash_key (load it from Secrets Manager; never hard-code it)"
-            )
+            raise ValueError("hash mode requires hash_key (load it from Secrets Manager; never hard-code it)")
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; allowed: {', '.join(PROFILES)}")
         if self.second_tier is not None:

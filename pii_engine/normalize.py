@@ -26,8 +26,8 @@ Rewrites, in order of precedence at a position:
   ligatures.
 
 The fast path costs almost nothing: pure-ASCII text without ``%``, ``&``, a bracketed ``[at]``/``(dot)``-style
-separator or the word ``dot`` is returned as is (``None``) after three substring tests and one regex search; non-ASCII text already in NFKC form
-without format characters, dash variants or full stops is also returned as is.
+separator or the word ``dot`` is returned as is (``None``) after three substring tests and one regex search;
+non-ASCII text already in NFKC form without format characters, dash variants or full stops is also returned as is.
 
 Hand-written (no library maps offsets through NFKC, entity decoding and %-decoding together); the per-chunk
 transforms themselves are the standard library's (:mod:`unicodedata`, :mod:`html`, :mod:`urllib.parse`).
@@ -68,8 +68,10 @@ _SPELLED = lazy_re(_SEP_WORD.format(w="(?:at|@|dot|\\.)"), re.IGNORECASE)
 
 # %-escapes worth decoding: identifier characters (0-9 A-Z a-z @ . + - _) and UTF-8 multi-byte sequences.
 _PCT_ID = r"%(?:[346][0-9A-Fa-f]|[57][0-9Aa]|2[BbDdEe]|5[Ff]|40)"
-_PCT_UTF8 = r"%[CDcd][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f])|%[Ee][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){2}" \
+_PCT_UTF8 = (
+    r"%[CDcd][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f])|%[Ee][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){2}"
     r"|%[Ff][0-7](?:%[89ABab][0-9A-Fa-f]){3}"
+)
 
 OBF_EMAIL = lazy_re(_OBF_EMAIL, re.IGNORECASE)
 _PARTS = (

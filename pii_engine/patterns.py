@@ -57,4 +57,3 @@ def literal_alternation(words: Iterable[str]) -> str:
 # Patterns that must not start right after some characters consume their first character and then look
 # behind over two characters ("\d(?<![\w.]\d)" rather than "(?=\d)(?<![\w.])"): a pattern that starts with a
 # character class lets the regex engine skip to candidate positions in C instead of trying every position.
-

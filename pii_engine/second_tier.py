@@ -67,9 +67,7 @@ class ComprehendSecondTier:
         "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER": "US_ITIN",
     }
 
-    def __init__(
-        self, client: Any = None, language_code: str = "en", max_chars: int = 25_000
-    ) -> None:
+    def __init__(self, client: Any = None, language_code: str = "en", max_chars: int = 25_000) -> None:
         """``max_chars``: chunk size; 25,000 code points are at most 100 KB of UTF-8."""
         if client is None:
             import boto3  # lazy: the rule tier must not pay for boto3 at import time
@@ -85,9 +83,7 @@ class ComprehendSecondTier:
             chunk = text[offset : offset + self.max_chars]
             if not chunk.strip():
                 continue
-            resp = self.client.detect_pii_entities(
-                Text=chunk, LanguageCode=self.language_code
-            )
+            resp = self.client.detect_pii_entities(Text=chunk, LanguageCode=self.language_code)
             for ent in resp.get("Entities", []):
                 etype = self.TYPE_MAP.get(ent["Type"])
                 if etype is not None:

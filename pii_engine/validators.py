@@ -123,9 +123,7 @@ def card_issuer_ok(digits: str) -> bool:
     if 300 <= p3 <= 305 or p2 in (36, 38, 39) or p4 == 3095:
         return 14 <= n <= 19  # Diners Club
     if 3528 <= p4 <= 3589 or p2 == 35:
-        return (
-            16 <= n <= 19
-        )  # JCB (35xx; 3528-3589 are the assigned ranges, 3500-3527 is accepted as JCB-like)
+        return 16 <= n <= 19  # JCB (35xx; 3528-3589 are the assigned ranges, 3500-3527 is accepted as JCB-like)
     if p4 in (2131, 1800):
         return n == 15  # legacy JCB
     if p2 == 62 or p2 == 81:
@@ -137,12 +135,7 @@ def card_issuer_ok(digits: str) -> bool:
 
 def card_ok(digits: str) -> bool:
     """Length 13-19, not a repeated digit, known issuer, valid Luhn."""
-    return (
-        12 <= len(digits) <= 19
-        and len(set(digits)) > 1
-        and card_issuer_ok(digits)
-        and luhn_ok(digits)
-    )
+    return 12 <= len(digits) <= 19 and len(set(digits)) > 1 and card_issuer_ok(digits) and luhn_ok(digits)
 
 
 def iban_ok(compact: str) -> bool:
@@ -166,9 +159,7 @@ def ssn_ok(area: str, group: str, serial: str) -> bool:
 def itin_ok(area: str, group: str, serial: str) -> bool:
     """IRS ITIN: 9xx-GG-xxxx with group 50-65, 70-88, 90-92 or 94-99."""
     g = int(group)
-    return area[0] == "9" and (
-        50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99
-    )
+    return area[0] == "9" and (50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99)
 
 
 def aba_ok(digits: str) -> bool:
@@ -179,9 +170,7 @@ def aba_ok(digits: str) -> bool:
     if not (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80):
         return False
     d = [int(c) for c in digits]
-    return (
-        3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
-    ) % 10 == 0
+    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
 
 
 def ipv4_ok(text: str) -> bool:

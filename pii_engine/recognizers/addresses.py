@@ -15,9 +15,7 @@ _US_STATES = (
     "OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|AS|GU|MP|PR|VI|UM|AA|AE|AP"
 )
 US_STATE_ABBR = frozenset(_US_STATES.split("|"))
-US_STATE_ALT = literal_alternation(
-    sorted(US_STATE_ABBR)
-)  # two letters each: one can match at a position
+US_STATE_ALT = literal_alternation(sorted(US_STATE_ABBR))  # two letters each: one can match at a position
 ZIP_RE = lazy_re(
     r"(?=[A-Z\d])(?<![\w-])(?:(?:" + US_STATE_ALT + r")\.?,?\s+(?P<us>\d{5}(?:-\d{4})?)"
     r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
@@ -43,12 +41,8 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
             j = m.start()
             while j and text[j - 1] in " \t":
                 j -= 1
-            if (j == 0 or text[j - 1] in ",\n") and _CITY_AFTER_ZIP.match(
-                text, m.end()
-            ):
-                yield Span(
-                    "ZIP_CODE", m.start(), m.end(), 0.7
-                )  # "10115 Berlin" (DE/FR/ES order)
+            if (j == 0 or text[j - 1] in ",\n") and _CITY_AFTER_ZIP.match(text, m.end()):
+                yield Span("ZIP_CODE", m.start(), m.end(), 0.7)  # "10115 Berlin" (DE/FR/ES order)
             elif text[max(0, m.start() - 2) : m.start()] == ", " and text[max(0, m.start() - 3)].isalpha():
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.55)  # "Jaén, 28761"
         elif _PIN_BEFORE.search(text, max(0, m.start() - 4), m.start()):
@@ -57,8 +51,6 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
         for m in ZIP_CTX_RE.finditer(text):
             if doc.has_context("ZIP_CODE", m.start(), m.end(), 24):
                 yield Span("ZIP_CODE", m.start(), m.end(), 0.85)
-
-
 
 
 # ------------------------------------------------------------------------------------------------ addresses
@@ -117,18 +109,14 @@ _DE_SUFFIXES = (
     "pfad",
     "markt",
 )
-_DE_NUMBER = lazy_re(
-    r"(?P<dot>\.)?[ \t]+\d{1,4}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?(?![\w-])"
-)
+_DE_NUMBER = lazy_re(r"(?P<dot>\.)?[ \t]+\d{1,4}[ ]?[a-z]?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?(?![\w-])")
 _ES_WAYS = frozenset(
     """calle vial avenida avda paseo plaza camino carretera ronda rambla pasaje pasadizo travesía
         glorieta callejón cañada cuesta urbanización vía via acceso alameda bajada calleja senda
         sector partida polígono
     """.split()  # noqa: SIM905
 )
-_ES_ABBR_BEFORE = lazy_re(
-    r"(?:C\.|C/)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?$"
-)
+_ES_ABBR_BEFORE = lazy_re(r"(?:C\.|C/)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?$")
 _ES_REST = lazy_re(
     rf"(?:C\.|C/|{U}{L}+\.?)[ \t]*(?:(?:de[ ]la|de[ ]los|de[ ]las|del|de)[ \t]+)?{CAP}(?:{_HS}(?:(?:de|del|la|y)[ \t]+)?{CAP}){{0,3}}"
     rf",?[ \t]*(?:n[º°o]\.?[ ]?)?\d{{1,4}}(?:{_HS}(?:Puerta|Piso|Esc\.?|Portal|Bajo|Apto?\.?){_HS}\d{{1,3}}){{0,3}}"
@@ -189,10 +177,7 @@ def _suffix_word_re() -> str:
     for w in sorted(_SUFFIX_WORDS):
         assert len(w) > 1 and w[0].isascii() and w[0].isupper(), w
         by_first.setdefault(w[0], []).append(w[1:])
-    alts = (
-        f"{c}(?<!{inner}{c})(?:{literal_alternation(rests)})"
-        for c, rests in by_first.items()
-    )
+    alts = (f"{c}(?<!{inner}{c})(?:{literal_alternation(rests)})" for c, rests in by_first.items())
     return f"(?:{'|'.join(alts)})(?!{inner})"
 
 
@@ -204,9 +189,7 @@ def _find_addresses(text: str, lower: str) -> Iterator[Span]:
     if _SUFFIX_WORD_RE.search(text) is not None:  # a suffix word somewhere
         for m in _EN_HEAD.finditer(text):
             suffix_end = None
-            for i, w in enumerate(
-                _EN_WORD.finditer(text, m.start("words"), m.end("words"))
-            ):
+            for i, w in enumerate(_EN_WORD.finditer(text, m.start("words"), m.end("words"))):
                 if i and w.group() in _SUFFIX_WORDS:
                     suffix_end = w.end()
             if suffix_end is not None:
@@ -227,12 +210,7 @@ def _code_before(text: str, start: int) -> bool:
     k = start
     while k and text[k - 1] in " \t":
         k -= 1
-    if (
-        k == start
-        or k < 5
-        or not text[k - 5 : k].isdigit()
-        or (k > 5 and text[k - 6].isalnum())
-    ):
+    if k == start or k < 5 or not text[k - 5 : k].isdigit() or (k > 5 and text[k - 6].isalnum()):
         return False
     j = k - 5
     while j and text[j - 1] in " \t":
@@ -268,9 +246,7 @@ def _run_addresses(
     code = _CODE_AFTER_CITY.match(text, re_)
     if code:
         names = [t for t in toks if not t.is_particle][-4:]
-        yield Span(
-            "LOCATION", names[0].start, re_, 0.85 if code.group("state") else 0.7
-        )
+        yield Span("LOCATION", names[0].start, re_, 0.85 if code.group("state") else 0.7)
         if code.group("state"):
             yield Span("LOCATION", code.start("state"), code.end("state"), 0.8)
         elif code.group("pin"):
@@ -290,11 +266,7 @@ def _run_addresses(
                 yield Span("STREET_ADDRESS", begin, num.end(), 0.85)
                 break
     es_start = rs if first in _ES_WAYS else None
-    if (
-        es_start is None
-        and es_abbr
-        and ("C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs])
-    ):
+    if es_start is None and es_abbr and ("C." in text[max(0, rs - 14) : rs] or "C/" in text[max(0, rs - 14) : rs]):
         abbr = _ES_ABBR_BEFORE.search(text, max(0, rs - 14), rs)
         es_start = abbr.start() if abbr else None
     if es_start is not None:

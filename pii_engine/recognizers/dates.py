@@ -33,15 +33,10 @@ DATE_NUM_RE = lazy_re(
 
 # Textual dates are matched from the month name (found with str.find on its stem), then extended left to a day.
 DATE_TXT_RE = lazy_re(
-    r"(?:"
-    + _MONTHS
-    + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?"
-    + _TIME,
+    r"(?:" + _MONTHS + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:]))?(?:,?\s+(?:de\s+)?\d{4})?" + _TIME,
     re.IGNORECASE,
 )
-_DAY_BEFORE = lazy_re(
-    r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE
-)
+_DAY_BEFORE = lazy_re(r"(?<![\w.:/-])\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?$", re.IGNORECASE)
 # Three-letter stems of the month names above (lower-cased); a text without any has no textual date.
 _MONTH_STEMS = (
     "jan",
@@ -87,9 +82,7 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in _rescan(DATE_NUM_RE, text, number_starts(text, doc)["date"]):
         if m.group("iso") or m.group("ymd"):
-            y, mo, d = (
-                int(x) for x in _DASH_SLASH.split(m.group("iso") or m.group("ymd"))
-            )
+            y, mo, d = (int(x) for x in _DASH_SLASH.split(m.group("iso") or m.group("ymd")))
             if not _valid_ymd(y, mo, d):
                 continue
             yield Span("DATE_TIME", m.start(), m.end(), 0.9)
@@ -117,13 +110,8 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                 # A bare "May"/"Mar 3" in prose is ambiguous: need a digit, and a capital or a year.
                 if (
                     any(ch.isdigit() for ch in t)
-                    and (
-                        _FOUR_DIGITS.search(t)
-                        or any(ch.isupper() for ch in t if ch.isalpha())
-                    )
-                    and not (
-                        t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:])
-                    )
+                    and (_FOUR_DIGITS.search(t) or any(ch.isupper() for ch in t if ch.isalpha()))
+                    and not (t[:3].lower() == "may" and not any(ch.isdigit() for ch in t[3:]))
                 ):
                     yield Span("DATE_TIME", start, m.end(), 0.85)
 
@@ -227,7 +215,7 @@ def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
     lower = doc.lower
     if _AGE_WORDS_GATE_RE.search(lower) is not None:
         fast = text.isascii() and "[" not in text  # ``lower`` is text.lower() (no placeholder blanked)
-        for m in (_AGE_WORDS_LOWER_RE.finditer(lower) if fast else AGE_WORDS_RE.finditer(text)):
+        for m in _AGE_WORDS_LOWER_RE.finditer(lower) if fast else AGE_WORDS_RE.finditer(text):
             key = m.lastgroup
             if key is None:
                 continue

@@ -59,7 +59,9 @@ _ROMAN = frozenset("i ii iii iv v vi vii viii ix x xi xii".split())  # noqa: SIM
 
 _NUM = r"\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
 # a house number after a blank (the word before it, and an optional "No:" / "nº", are checked in Python)
-NAME_NUMBER_RE = lazy_re(r"\d(?<=(?:[^\W\d_]|[.:º°])[ \t]\d)\d{0,3}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?(?![\w/-]|[.,:]\d)")
+NAME_NUMBER_RE = lazy_re(
+    r"\d(?<=(?:[^\W\d_]|[.:º°])[ \t]\d)\d{0,3}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?(?![\w/-]|[.,:]\d)"
+)
 _NO_TOKENS = ("No:", "No.", "No", "Nr.", "Nr", "nº", "n°", "no.", "č.")
 _WORD_BACK = lazy_re(r"[^\W\d_][\w'’.-]*$")
 _WORDS = lazy_re(r"[^\W\d_][\w'’.-]*")
@@ -99,9 +101,7 @@ _IE_HINTS = ("ireland", "éire", "eire", "dublin", "cork", "galway", "limerick",
 _IE_HINTS_RE = lazy_re(literal_alternation(_IE_HINTS))
 # Either gate's words: one scan tells that neither occurs (the common case); only then are both looked up apart.
 _RARE_GATES_RE = lazy_re(literal_alternation((*_NUMBER_FIRST_GATE, *_IE_HINTS)))
-EIRCODE_RE = lazy_re(
-    r"[ACDEFHKNPRTVWXY](?<![\w-][A-Z])\d[\dW][ ](?=[\w]*\d)(?=[\w]*[A-Z])[A-Z\d]{4}(?![\w-])"
-)
+EIRCODE_RE = lazy_re(r"[ACDEFHKNPRTVWXY](?<![\w-][A-Z])\d[\dW][ ](?=[\w]*\d)(?=[\w]*[A-Z])[A-Z\d]{4}(?![\w-])")
 
 
 def _street_start(text: str, end: int, line_start: int) -> int | None:

@@ -212,24 +212,16 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
         or (
             n > 1
             and last in _STRONG_TAILS
-            and (
-                f"{words[-2]} {last}" in _STRONG_CUES
-                or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES)
-            )
+            and (f"{words[-2]} {last}" in _STRONG_CUES or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES))
         )
         or window.rstrip().endswith(("--", "\u2014"))
     )
     strong_place = last in _LOC_STRONG or (
         n > 1
         and last in _LOC_TAILS
-        and (
-            f"{words[-2]} {last}" in _LOC_STRONG
-            or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _LOC_STRONG)
-        )
+        and (f"{words[-2]} {last}" in _LOC_STRONG or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _LOC_STRONG))
     )
-    return _new(
-        _Cues, (person, bare and last in _WEAK_CUES, last in _LOC_PREPS, strong_place)
-    )
+    return _new(_Cues, (person, bare and last in _WEAK_CUES, last in _LOC_PREPS, strong_place))
 
 
 _CUE_AFTER = lazy_re(
@@ -277,9 +269,7 @@ _PLACE_SUFFIXES = (
     "nagar",
     "garh",
 )
-_HYPHEN_PLACE = lazy_re(
-    r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-"
-)
+_HYPHEN_PLACE = lazy_re(r"-(?:sur|sous|lès|les|la|le|en|de|du|aux|au|am|an|im|upon|on)-")
 _PLACE_PREFIX = frozenset(
     {
         "north",
@@ -342,10 +332,7 @@ COMMON = frozenset(
 )
 
 
-_SKIP_SINGLE = (
-    COMMON | TITLES | CUE_WORDS
-)  # a lone capitalised word from these is never an entity itself
-
+_SKIP_SINGLE = COMMON | TITLES | CUE_WORDS  # a lone capitalised word from these is never an entity itself
 
 
 # ------------------------------------------------------------------------------------------------ people and places
@@ -416,9 +403,12 @@ def _loose_person(words: list[str], g: Gazetteers, recall: bool) -> float:
         return 0.6 if recall and _unknown(w, g) else 0.0
     if any(_known_first(w, g) for w in words) and not place:
         return 0.75 if recall else 0.65
-    if recall and not place and all(
-        _unknown(w, g) or w in g.first or w in g.last for w in words
-    ) and any(_unknown(w, g) for w in words):
+    if (
+        recall
+        and not place
+        and all(_unknown(w, g) or w in g.first or w in g.last for w in words)
+        and any(_unknown(w, g) for w in words)
+    ):
         return 0.65
     return 0.0
 
@@ -434,11 +424,7 @@ def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> f
             return 0.45
         return 0.75
     last = words[-1]
-    if (
-        len(words) >= 2
-        and words[0] in _PLACE_PREFIX
-        and (_is_namey(last, g) or last.endswith(_PLACE_SUFFIXES))
-    ):
+    if len(words) >= 2 and words[0] in _PLACE_PREFIX and (_is_namey(last, g) or last.endswith(_PLACE_SUFFIXES)):
         return 0.8 if prep or strong else 0.6
     if strong and len(words) <= 3:
         return 0.8
@@ -463,19 +449,10 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
         bare = t.word.rstrip(".")
         if t.is_particle and not cur:
             continue
-        if (
-            bare in COMMON
-            and len(cur) == 1
-            and cur[0].word in g.first
-            and bare in g.last
-        ):
+        if bare in COMMON and len(cur) == 1 and cur[0].word in g.first and bare in g.last:
             cur.append(t)
             continue
-        if (
-            bare in TITLES
-            or bare in CUE_WORDS
-            or (bare in COMMON and not t.is_particle)
-        ):
+        if bare in TITLES or bare in CUE_WORDS or (bare in COMMON and not t.is_particle):
             while cur and cur[-1].is_particle:
                 cur.pop()
             if cur:
@@ -552,9 +529,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     es_abbr = "C." in text or "C/" in text
     for m in RUN_RE.finditer(text):
         run = m.group()
-        if (
-            " " not in run and "\t" not in run
-        ):  # single word: skip sentence starters, titles, cue words fast
+        if " " not in run and "\t" not in run:  # single word: skip sentence starters, titles, cue words fast
             word = run.lower()
             if word in _SKIP_SINGLE:
                 continue
@@ -564,9 +539,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         if len(toks) > 1 or toks[0].word not in COMMON:
             if french is None and toks[0].word not in _FR_WAYS:
                 french = _FR_WAY_HINT_RE.search(lower) is not None
-            yield from _run_addresses(
-                text, lower, toks, doc.has_digit, bool(french), es_abbr
-            )
+            yield from _run_addresses(text, lower, toks, doc.has_digit, bool(french), es_abbr)
         # multi-word gazetteer places starting at run tokens ("Sri Lanka", "Isle of Man", "Rio de Janeiro");
         # longest first, and at most one place of a given length can equal the text there
         for t in toks:
@@ -593,17 +566,10 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             weak_cue = not cue and not titled_run and cues.weak
             words = [t.word for t in piece if not t.is_particle]
             prep, strong = cues.prep, cues.strong_place
-            region_after = (
-                _AFTER_REGION.match(text, end) if text.startswith(",", end) else None
-            )
-            if region_after and (
-                region_after.group(1).split(",")[0].strip().lower().rstrip(".")
-                in g.regions
-            ):
+            region_after = _AFTER_REGION.match(text, end) if text.startswith(",", end) else None
+            if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
                 strong = True
-            pscore = _score_person(
-                words, g, cue and not strong, weak_cue and not strong
-            )
+            pscore = _score_person(words, g, cue and not strong, weak_cue and not strong)
             if not pscore and not titled_run:
                 pscore = _loose_person(words, g, doc.recall)
                 if (
@@ -622,22 +588,14 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             i = 0
             while i < len(ws):
                 for j in range(min(len(ws), i + 4), i, -1):
-                    lscore = _place_score(
-                        words[i:j], g, prep and i == 0, strong and i == 0
-                    )
+                    lscore = _place_score(words[i:j], g, prep and i == 0, strong and i == 0)
                     if lscore:
                         yield Span("LOCATION", ws[i].start, ws[j - 1].end, lscore)
                         i = j - 1
                         break
                 i += 1
     yield from _cased_places(text, lower, g, doc.recall)
-    if (
-        "name" in lower
-        or "i am" in lower
-        or "i'm" in lower
-        or "this is" in lower
-        or "call me" in lower
-    ):
+    if "name" in lower or "i am" in lower or "i'm" in lower or "this is" in lower or "call me" in lower:
         for m in _LOWER_NAME_CUE.finditer(lower):
             if m.group(1) in g.first:
                 end = m.end(2) if m.group(2) and m.group(2) in g.last else m.end(1)

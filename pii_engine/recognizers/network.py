@@ -31,7 +31,6 @@ MAC_RE = lazy_re(
 )
 
 
-
 def find_email(text: str, doc: Doc) -> Iterator[Span]:
     if "@" not in text:
         return
@@ -80,12 +79,8 @@ def find_mac(text: str, doc: Doc) -> Iterator[Span]:
 
 # --------------------------------------------------------------------------------------------- aws
 
-AWS_ACCESS_RE = lazy_re(
-    r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|ROA|IDA|GPA|NPA|NVA|IPA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])"
-)
-AWS_SECRET_RE = lazy_re(
-    r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])"
-)
+AWS_ACCESS_RE = lazy_re(r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|ROA|IDA|GPA|NPA|NVA|IPA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+AWS_SECRET_RE = lazy_re(r"[A-Za-z0-9/+](?<![A-Za-z0-9/+=][A-Za-z0-9/+])[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])")
 
 
 def find_aws(text: str, doc: Doc) -> Iterator[Span]:
@@ -96,11 +91,7 @@ def find_aws(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in AWS_SECRET_RE.finditer(text):
         s = m.group()
-        if not (
-            any(c.isupper() for c in s)
-            and any(c.islower() for c in s)
-            and any(c.isdigit() for c in s)
-        ):
+        if not (any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)):
             continue
         if doc.has_context("AWS_SECRET_KEY", m.start(), m.end(), 60):
             yield Span("AWS_SECRET_KEY", m.start(), m.end(), 0.95)

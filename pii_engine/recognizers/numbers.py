@@ -76,9 +76,7 @@ def find_ssn_itin(text: str, doc: Doc) -> Iterator[Span]:
             yield Span(etype, start, end, 0.55)
 
 
-IBAN_RE = lazy_re(
-    r"([A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII
-)
+IBAN_RE = lazy_re(r"([A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2})((?:[ -]?[A-Z0-9]){11,30})", re.ASCII)
 
 
 def find_iban(text: str, doc: Doc) -> Iterator[Span]:
@@ -111,21 +109,15 @@ PHONE_RE = lazy_re(
     r"(?![\w/-]|[.:,]\d)"
 )
 _PHONE_SEP = lazy_re(r"[ .\-/\u00a0]")
-NANP_RE = lazy_re(
-    r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}"
-)
-DATE_SHAPE_RE = lazy_re(
-    r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
-)
+NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
+DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
 _PHONE_PUNCT = str.maketrans("", "", " .-/()+\u00a0")
 _PHONE_SEPS = str.maketrans("", "", " .-/\u00a0")
 
 
-def _phone_score(
-    s: str, intl: bool, has_paren: bool, ctx: Any, check_shape: bool = True
-) -> float:
+def _phone_score(s: str, intl: bool, has_paren: bool, ctx: Any, check_shape: bool = True) -> float:
     """Score a candidate phone string (without extension); 0.0 if it does not look like a phone number.
 
     ``ctx`` is truthy when a phone context word is nearby (evaluated only by the shapes that need it).
@@ -158,9 +150,7 @@ def find_phone(text: str, doc: Doc) -> Iterator[Span]:
         return
     for m in PHONE_RE.finditer(text):
         intl_s, paren_s, body_s, ext_s = m.group("intl", "paren", "body", "ext")
-        plain = (
-            intl_s is None and paren_s is None
-        )  # the match is the body (and extension)
+        plain = intl_s is None and paren_s is None  # the match is the body (and extension)
         if plain and len(body_s) < 7:
             continue
         # (pure checks, cheapest first)
@@ -226,9 +216,7 @@ _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
     ),
     (
         "MEDICAL_RECORD_NUMBER",
-        lazy_re(
-            r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"
-        ),
+        lazy_re(r"(?=[A-Z\d])(?<![\w-])(?:[A-Z]{1,4}-?)?\d{3,12}(?:-\d{1,8})?(?![\w-])"),
         0.85,
     ),
     (
@@ -246,11 +234,7 @@ _WEAK: tuple[tuple[str, LazyPattern, float], ...] = (
 
 _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
 # As CONTEXT, one group per (type, word) in that order; _WEAK_GATE_TYPE maps the group back to its type.
-_WEAK_GATE_WORDS = [
-    (f"{t}__{i}", w)
-    for t in sorted(_WEAK_TYPES)
-    for i, w in enumerate(CONTEXT_WORDS[t].split("|"))
-]
+_WEAK_GATE_WORDS = [(f"{t}__{i}", w) for t in sorted(_WEAK_TYPES) for i, w in enumerate(CONTEXT_WORDS[t].split("|"))]
 _WEAK_GATE_TYPE = {name: name.rsplit("__", 1)[0] for name, _ in _WEAK_GATE_WORDS}
 _WEAK_GATE = lazy_re(_letter_first(_WEAK_GATE_WORDS))
 
@@ -266,11 +250,7 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit or _WEAK_DIGITS.search(text) is None:
         return
     present = set(doc.hints & _WEAK_TYPES)
-    present.update(
-        _WEAK_GATE_TYPE[m.lastgroup]
-        for m in _WEAK_GATE.finditer(doc.lower)
-        if m.lastgroup
-    )
+    present.update(_WEAK_GATE_TYPE[m.lastgroup] for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
     if not present:
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}
@@ -284,11 +264,7 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
             if etype == "ABA_ROUTING_NUMBER" and not v.aba_ok(s):
                 continue
             if etype in ("US_SSN", "US_ITIN"):
-                ok = (
-                    v.itin_ok(s[:3], s[3:5], s[5:])
-                    if etype == "US_ITIN"
-                    else v.ssn_ok(s[:3], s[3:5], s[5:])
-                )
+                ok = v.itin_ok(s[:3], s[3:5], s[5:]) if etype == "US_ITIN" else v.ssn_ok(s[:3], s[3:5], s[5:])
                 if not ok:
                     continue
             pos = doc.context_pos(etype, m.start())

@@ -22,8 +22,8 @@ def test_imports_resolve_to_the_engine_and_warn() -> None:
         "from glue_jobs.pii import Engine, ENTITY_TYPES; from glue_jobs.pii.names import gazetteers; "
         "import glue_jobs.pii.patterns as p; "
         "assert Engine is pii_engine.Engine and ENTITY_TYPES == pii_engine.ENTITY_TYPES; "
-        "assert gazetteers is pii_engine.recognizers.names.gazetteers and p is sys.modules['pii_engine.patterns']"
-        .replace("import pii_engine,", "import sys, pii_engine,")
+        "assert gazetteers is pii_engine.recognizers.names.gazetteers "
+        "and p is sys.modules['pii_engine.patterns']".replace("import pii_engine,", "import sys, pii_engine,")
     )
     assert proc.returncode == 0, proc.stderr
     assert "DeprecationWarning" in proc.stderr and "pii_engine" in proc.stderr

@@ -18,9 +18,7 @@ from pii_engine.second_tier import ComprehendSecondTier, register, registered
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(
-    args: list[str], stdin: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "PII_HASH_KEY"}
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
@@ -48,9 +46,7 @@ def test_cli_detect_keeps_lines_aligned() -> None:
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == len(lines)
-    assert out[0]["entities"] == [
-        {"type": "EMAIL_ADDRESS", "start": 5, "end": 18, "score": 0.95}
-    ]
+    assert out[0]["entities"] == [{"type": "EMAIL_ADDRESS", "start": 5, "end": 18, "score": 0.95}]
     assert "error" in out[1] and "line 2" in out[1]["error"]
     assert "error" in out[2]
     assert out[3] == {"entities": []}
@@ -72,16 +68,12 @@ def test_cli_redact_mask_and_hash_key_from_env() -> None:
 
 
 def test_cli_hash_without_key_fails_cleanly() -> None:
-    proc = run_cli(
-        ["redact", "--mode", "hash", "--hash-key-env", "MY_KEY"], '{"text": "x"}\n'
-    )
+    proc = run_cli(["redact", "--mode", "hash", "--hash-key-env", "MY_KEY"], '{"text": "x"}\n')
     assert proc.returncode == 2 and "MY_KEY" in proc.stderr and proc.stdout == ""
 
 
 def test_cli_drop_flag() -> None:
-    proc = run_cli(
-        ["redact", "--mode", "drop"], '{"text": "ssn 123-45-6789"}\n{"text": "clean"}\n'
-    )
+    proc = run_cli(["redact", "--mode", "drop"], '{"text": "ssn 123-45-6789"}\n{"text": "clean"}\n')
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert out == [{"text": "ssn [US_SSN]", "drop": True}, {"text": "clean"}]
 
@@ -126,9 +118,7 @@ def test_comprehend_maps_types_and_offsets(
     with stubber:
         result = engine.detect(text)
     stubber.assert_no_pending_responses()
-    assert [(s.type, text[s.start : s.end]) for s in result] == [
-        ("PERSON", "zorblax quuxington")
-    ]
+    assert [(s.type, text[s.start : s.end]) for s in result] == [("PERSON", "zorblax quuxington")]
 
 
 def test_comprehend_chunks_and_errors_propagate(
@@ -140,11 +130,7 @@ def test_comprehend_chunks_and_errors_propagate(
     for chunk in ("aaaaaaaaaa", "bbbbbbbbbb", "cc"):
         stubber.add_response(
             "detect_pii_entities",
-            {
-                "Entities": [
-                    {"Type": "SSN", "Score": 0.8, "BeginOffset": 1, "EndOffset": 2}
-                ]
-            },
+            {"Entities": [{"Type": "SSN", "Score": 0.8, "BeginOffset": 1, "EndOffset": 2}]},
             {"Text": chunk, "LanguageCode": "en"},
         )
     stubber.add_client_error("detect_pii_entities", "ThrottlingException")

@@ -19,9 +19,7 @@ def report():  # type: ignore[no-untyped-def]
     sys.modules["pii_devset"] = devset
     spec.loader.exec_module(devset)
     det, known = devset.engine_detector()
-    return devset.evaluate(
-        devset.generate(500, seed=7), devset.hard_negatives(400, seed=8), det, known
-    )
+    return devset.evaluate(devset.generate(500, seed=7), devset.hard_negatives(400, seed=8), det, known)
 
 
 @pytest.mark.parametrize(
@@ -61,9 +59,5 @@ def test_numeric_identifiers_silent_on_hard_negatives(report) -> None:  # type: 
         "AWS_ACCESS_KEY",
     ]
     fired = sum(report.neg_fp[t] for t in numeric)
-    assert fired <= report.n_neg * 0.005, {
-        t: report.neg_fp[t] for t in numeric if report.neg_fp[t]
-    }
-    assert (
-        report.neg_fp["PERSON"] + report.neg_fp["STREET_ADDRESS"] <= report.n_neg * 0.01
-    )
+    assert fired <= report.n_neg * 0.005, {t: report.neg_fp[t] for t in numeric if report.neg_fp[t]}
+    assert report.neg_fp["PERSON"] + report.neg_fp["STREET_ADDRESS"] <= report.n_neg * 0.01

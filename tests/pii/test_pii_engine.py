@@ -70,19 +70,11 @@ def test_ssn_and_itin_rules() -> None:
 
 def test_aba_checksum() -> None:
     assert v.aba_ok("021000021") and v.aba_ok("011000015")
-    assert (
-        not v.aba_ok("021000022")
-        and not v.aba_ok("991000021")
-        and not v.aba_ok("12345")
-    )
+    assert not v.aba_ok("021000022") and not v.aba_ok("991000021") and not v.aba_ok("12345")
 
 
 def test_ip_validators() -> None:
-    assert (
-        v.ipv4_ok("192.168.0.1")
-        and not v.ipv4_ok("256.1.1.1")
-        and not v.ipv4_ok("01.2.3.4")
-    )
+    assert v.ipv4_ok("192.168.0.1") and not v.ipv4_ok("256.1.1.1") and not v.ipv4_ok("01.2.3.4")
     assert v.ipv6_ok("2001:db8::1") and not v.ipv6_ok("12:30:45")
 
 
@@ -260,9 +252,7 @@ def test_overlap_rule_longest_then_score_then_priority() -> None:
     c, d = Span("PERSON", 5, 9, 0.6), Span("LOCATION", 5, 9, 0.8)
     assert resolve_overlaps([c, d]) == [d]  # same length: higher score
     e, f = Span("LOCATION", 5, 9, 0.8), Span("PERSON", 5, 9, 0.8)
-    assert (
-        resolve_overlaps([e, f]) == [f] == resolve_overlaps([f, e])
-    )  # tie: fixed type priority
+    assert resolve_overlaps([e, f]) == [f] == resolve_overlaps([f, e])  # tie: fixed type priority
     spans = resolve_overlaps(
         [
             Span("AGE", 20, 22, 0.9),
@@ -293,9 +283,7 @@ def test_hash_mode_consistent_and_keyed() -> None:
     b = redact("ssn: 123 45 6789", mode=Mode.HASH, hash_key=k1)
     c = redact("SSN 123-45-6789", mode="hash", hash_key=k2)
     assert a.startswith("SSN [US_SSN:") and len(a.split(":")[1]) == 17
-    assert (
-        a.split(" ")[1] == b.split(" ")[1]
-    )  # same value, different formatting -> same token (joins work)
+    assert a.split(" ")[1] == b.split(" ")[1]  # same value, different formatting -> same token (joins work)
     assert a != c  # keyed
     assert redact("Mail A@Example.com", mode="hash", hash_key=k1) == redact(
         "mail a@example.com", mode="hash", hash_key=k1
@@ -326,9 +314,7 @@ def test_placeholders_not_redetected() -> None:
 
 def test_entity_subset_and_min_score() -> None:
     engine = Engine(EngineConfig(entities=frozenset({"EMAIL_ADDRESS"})))
-    assert [s.type for s in engine.detect("a@example.com 123-45-6789")] == [
-        "EMAIL_ADDRESS"
-    ]
+    assert [s.type for s in engine.detect("a@example.com 123-45-6789")] == ["EMAIL_ADDRESS"]
     strict = Engine(EngineConfig(min_score=0.99))
     assert strict.detect("call (415) 555-2671") == []
 
@@ -339,11 +325,7 @@ def test_entity_subset_and_min_score() -> None:
 def test_config_defaults() -> None:
     cfg = EngineConfig()
     assert cfg.entities == frozenset(ENTITY_TYPES)
-    assert (
-        cfg.min_score == 0.5
-        and cfg.default_mode is Mode.MASK
-        and cfg.second_tier is None
-    )
+    assert cfg.min_score == 0.5 and cfg.default_mode is Mode.MASK and cfg.second_tier is None
 
 
 @pytest.mark.parametrize(
@@ -362,22 +344,17 @@ def test_config_defaults() -> None:
 def test_config_validation(kwargs: dict, needle: str) -> None:
     with pytest.raises(ValueError, match=needle) as exc:
         EngineConfig(**kwargs)
-    if "entities" in kwargs or "entity_modes" in kwargs and "SSN" in str(kwargs):
+    if "entities" in kwargs or ("entity_modes" in kwargs and "SSN" in str(kwargs)):
         assert "EMAIL_ADDRESS" in str(exc.value)  # lists the allowed names
 
 
 def test_config_and_engine_hashable_and_picklable() -> None:
     cfg = EngineConfig(entity_modes={"US_SSN": Mode.HASH}, hash_key=b"k")
-    assert hash(cfg) == hash(
-        EngineConfig(entity_modes={"US_SSN": Mode.HASH}, hash_key=b"k")
-    )
+    assert hash(cfg) == hash(EngineConfig(entity_modes={"US_SSN": Mode.HASH}, hash_key=b"k"))
     clone = pickle.loads(pickle.dumps(cfg))
     assert clone == cfg and clone.mode_for("US_SSN") is Mode.HASH
     engine = pickle.loads(pickle.dumps(Engine(cfg)))
-    assert (
-        engine.redact("ssn 123-45-6789").text
-        == Engine(cfg).redact("ssn 123-45-6789").text
-    )
+    assert engine.redact("ssn 123-45-6789").text == Engine(cfg).redact("ssn 123-45-6789").text
 
 
 def test_module_redact_requires_key_for_hash() -> None:
@@ -438,10 +415,9 @@ def test_context_patterns_match_plain_alternation() -> None:
         + context._CTX_TAIL
     )
     for text in texts:
-        assert [
-            (m.span(), numbers._WEAK_GATE_TYPE[m.lastgroup])
-            for m in numbers._WEAK_GATE.finditer(text)
-        ] == [(m.span(), m.lastgroup) for m in gate.finditer(text)]
+        assert [(m.span(), numbers._WEAK_GATE_TYPE[m.lastgroup]) for m in numbers._WEAK_GATE.finditer(text)] == [
+            (m.span(), m.lastgroup) for m in gate.finditer(text)
+        ]
 
 
 def test_every_registered_type_has_a_recognizer_and_a_rank() -> None:

@@ -84,7 +84,8 @@ def test_cli_detect_speaks_the_documented_jsonl_contract(tmp_path: Path, monkeyp
     pkg = tmp_path / "fakepii"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "__main__.py").write_text(textwrap.dedent("""
+    (pkg / "__main__.py").write_text(
+        textwrap.dedent("""
         import json, sys
         assert sys.argv[1:] == ["detect"]
         for line in sys.stdin:
@@ -92,7 +93,8 @@ def test_cli_detect_speaks_the_documented_jsonl_contract(tmp_path: Path, monkeyp
             i = t.find("@")
             ents = [] if i < 0 else [{"type": "EMAIL_ADDRESS", "start": i - 1, "end": i + 2, "score": 0.9}]
             print(json.dumps({"entities": ents}))
-    """))
+    """)
+    )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     out = h.cli_detect(["no pii\nsecond line", "mail a@b now", "ünïcode"], "fakepii")
     assert out == [[], [("EMAIL_ADDRESS", 5, 8)], []]

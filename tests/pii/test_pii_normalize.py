@@ -35,7 +35,11 @@ OBFUSCATED = {
     "underscores in card": ("card ", "4111_1111_1111_1111", "CREDIT_CARD"),
     "slashes in card": ("card ", "4111/1111/1111/1111", "CREDIT_CARD"),
     "full-width at sign": ("mail ", "john.smith\uff20example.com", "EMAIL_ADDRESS"),
-    "full-width address": ("mail ", "\uff4a\uff4f\uff48\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d", "EMAIL_ADDRESS"),
+    "full-width address": (
+        "mail ",
+        "\uff4a\uff4f\uff48\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+        "EMAIL_ADDRESS",
+    ),
     "ideographic full stop": ("mail ", "john.smith@example\u3002com", "EMAIL_ADDRESS"),
     "internationalized domain": ("mail ", "jan@b\u00fccher.example", "EMAIL_ADDRESS"),
     "internationalized domain (CJK)": ("mail ", "taro@\u4f8b\u3048.\u30c6\u30b9\u30c8", "EMAIL_ADDRESS"),
@@ -82,7 +86,12 @@ def test_structural_url_escapes_stay_encoded() -> None:
 def test_hash_of_an_obfuscated_value_equals_the_hash_of_the_plain_value() -> None:
     engine = Engine(EngineConfig(default_mode=Mode.HASH, hash_key=b"k"))
     plain = engine.redact("mail john@example.com").text
-    for variant in ("john%40example.com", "john&#64;example.com", "jo\u200bhn\uff20example.com", "john [at] example.com"):
+    for variant in (
+        "john%40example.com",
+        "john&#64;example.com",
+        "jo\u200bhn\uff20example.com",
+        "john [at] example.com",
+    ):
         assert engine.redact(f"mail {variant}").text == plain
 
 
@@ -110,9 +119,11 @@ PLAIN = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_chara
 TRICKY = st.lists(
     st.one_of(
         st.sampled_from(
-            list("ab1 .-@%&;#[]()x4")
-            + ["\u200b", "\u200d", "\u00ad", "\u2013", "\u2212", "\u00a0", "\uff20", "\u3002", "\ufb01", "\u00bd"]
-            + ["e\u0301", "&#64;", "%40", "%C3%A9", "%ZZ", " at ", " dot ", "[at]", "(dot)", "&amp;", "\u2126"]
+            [
+                *"ab1 .-@%&;#[]()x4",
+                *["\u200b", "\u200d", "\u00ad", "\u2013", "\u2212", "\u00a0", "\uff20", "\u3002", "\ufb01", "\u00bd"],
+                *["e\u0301", "&#64;", "%40", "%C3%A9", "%ZZ", " at ", " dot ", "[at]", "(dot)", "&amp;", "\u2126"],
+            ]
         ),
         st.characters(),
     ),
@@ -167,8 +178,12 @@ def test_text_without_anything_to_normalise_is_untouched(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(
-        [("ssn", "123-45-6789"), ("mail", "john.smith@example.com"), ("card", "4111 1111 1111 1111"),
-         ("phone", "(555) 010-0199")]
+        [
+            ("ssn", "123-45-6789"),
+            ("mail", "john.smith@example.com"),
+            ("card", "4111 1111 1111 1111"),
+            ("phone", "(555) 010-0199"),
+        ]
     ),
     st.data(),
 )

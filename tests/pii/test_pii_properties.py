@@ -60,9 +60,7 @@ TEXTS = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=12).map("".join),
 )
-SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -72,9 +70,7 @@ def test_spans_valid(text: str) -> None:
     for s in spans:
         assert 0 <= s.start < s.end <= len(text)
         assert s.type in ENTITY_TYPES and 0.5 <= s.score <= 1.0
-    assert all(
-        a.end <= b.start for a, b in itertools.pairwise(spans)
-    )  # sorted and non-overlapping
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))  # sorted and non-overlapping
 
 
 @SETTINGS
@@ -88,9 +84,7 @@ def test_redaction_idempotent_all_modes(text: str) -> None:
 @SETTINGS
 @given(
     TEXTS,
-    st.sampled_from(
-        [None, "name", "mrn", "passport_number", "city", "address", "notes", ""]
-    ),
+    st.sampled_from([None, "name", "mrn", "passport_number", "city", "address", "notes", ""]),
 )
 def test_field_hints_never_crash(text: str, field: str | None) -> None:
     result = MASK.redact(text, field=field)
