@@ -9,6 +9,8 @@ PY        := $(VENV)/bin/python
 UV        := $(VENV)/bin/uv
 ENV       ?= dev
 CDK_OUT   ?= cdk.out
+# pytest-xdist: one worker per core (each synthesizes its own apps once; the suite is CPU-bound).
+PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 # uv ignores pip's config: point it at the machine's local CPU torch wheel when there is one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
@@ -88,10 +90,10 @@ synth: deps
 	$(PY) tools/synth_summary.py $(CDK_OUT)
 
 test: deps-test web-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: deps-test web-test
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.deps-test
 	$(VENV)/bin/ruff check .
