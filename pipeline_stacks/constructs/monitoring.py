@@ -304,12 +304,12 @@ class PipelineMonitoring(Construct):
         )
 
     def _rate(self, label: str, part: cloudwatch.IMetric, whole: cloudwatch.IMetric) -> cloudwatch.MathExpression:
-        # The expression takes its inputs' own period (they must agree) instead of overriding it.
-        period = part.period if isinstance(part, cloudwatch.Metric) else self._period
+        # The rate alarms evaluate monitoring.thresholds.period_minutes windows: the expression's period overrides
+        # the periods of both inputs, so part and whole always agree.
         return cloudwatch.MathExpression(
             expression="IF(whole > 0, 100 * part / whole, 0)",
             using_metrics={"part": part, "whole": whole},
-            period=period,
+            period=self._period,
             label=label,
         )
 
