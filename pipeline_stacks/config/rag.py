@@ -11,11 +11,9 @@ from pipeline_contract import RetrievalLimits
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import _Section
 
-#: Vector stores that synthesize today. ``opensearch_serverless``/``aurora_pgvector`` are refused with the reason.
-RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra")
+#: Vector stores that synthesize today. ``aurora_pgvector`` is refused with the reason.
+RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra", "opensearch_serverless")
 _NOT_YET = {
-    "opensearch_serverless": "its vector index must exist before the knowledge base (AWS::OpenSearchServerless::Index "
-    "with the deploying role's data-access permission) and the collection bills OCUs around the clock",
     "aurora_pgvector": "its pgvector table must be created by SQL (RDS Data API custom resource) before the knowledge "
     "base, and Aurora Serverless v2 bills its minimum ACUs unless it auto-pauses",
 }
@@ -47,11 +45,16 @@ class RagConfig(_Section):
         description="Deploy the knowledge base (data stack), the sanitization job's document pass, the chat app's "
         "retrieve permission and the ingestion alarms. The default vector store (S3 Vectors) costs ~nothing idle.",
     )
-    vector_store: Literal["s3_vectors", "kendra"] = Field(
+    vector_store: Literal["s3_vectors", "kendra", "opensearch_serverless"] = Field(
         "s3_vectors",
-        description="s3_vectors (no idle cost: storage and queries billed per use) or kendra (an existing Kendra "
-        "GenAI index, billed per index-hour; its own connectors ingest). opensearch_serverless and aurora_pgvector "
-        "are not supported yet (docs/rag.md).",
+        description="s3_vectors (no idle cost: storage and queries billed per use), kendra (an existing Kendra "
+        "GenAI index, billed per index-hour; its own connectors ingest) or opensearch_serverless (a vector "
+        "collection: minimum OCUs billed around the clock, docs/rag.md). aurora_pgvector is not supported yet.",
+    )
+    opensearch_standby_replicas: bool = Field(
+        False,
+        description="vector_store='opensearch_serverless' only: standby replicas in a second AZ (production "
+        "redundancy; doubles the minimum OCUs). False = dev/test sizing.",
     )
     kendra_index_arn: str | None = Field(
         None,
@@ -117,6 +120,11 @@ class RagConfig(_Section):
             raise ValueError(
                 "rag.kendra_index_arn is not set but rag.vector_store='kendra'; allowed: the ARN of an existing "
                 "Kendra GenAI index (arn:aws:kendra:<region>:<account>:index/<36-character id>)"
+            )
+        if self.opensearch_standby_replicas and self.vector_store != "opensearch_serverless":
+            raise ValueError(
+                f"rag.opensearch_standby_replicas=True but rag.vector_store={self.vector_store!r}; allowed: false, "
+                "or vector_store='opensearch_serverless'"
             )
         if self.vector_store != "kendra" and self.kendra_index_arn:
             raise ValueError(

@@ -20,14 +20,18 @@ Vector stores (``KnowledgeBaseProps.vector_store``; CloudFormation L1 resources,
   with this construct's key. No idle cost: storage, PUTs and queries are billed per use.
 * ``kendra``: an existing Amazon Kendra GenAI index (``kendra_index_arn``) as a retriever; Kendra's own
   connectors ingest the documents, so there is no Bedrock data source or ingestion trigger here.
-* ``opensearch_serverless`` and ``aurora_pgvector``: not supported yet (``NotImplementedError`` naming what is
-  missing): both need the vector index/table created *inside* the store before the knowledge base can be created
-  (an ``AWS::OpenSearchServerless::Index`` whose data-access policy must name the deploying role, or SQL run through
-  the RDS Data API by a custom resource) and both bill idle capacity (OCUs / ACUs) around the clock.
+* ``opensearch_serverless``: a VECTORSEARCH collection (``AWS::OpenSearchServerless::Collection``) encrypted with
+  this construct's key (encryption policy), reachable publicly with IAM auth or only from the VPC endpoints in
+  ``opensearch_vpc_endpoint_ids`` (network policy), a data-access policy for the KB role and for the CloudFormation
+  execution role (which creates the ``AWS::OpenSearchServerless::Index``: faiss/HNSW ``knn_vector`` field, chunk text,
+  metadata). Bills at least 1 OCU for indexing and 1 for search around the clock (0.5 each without standby replicas).
+* ``aurora_pgvector``: not supported yet (``NotImplementedError`` naming what is missing): the pgvector table must be
+  created by SQL through the RDS Data API before the knowledge base, and Aurora bills its minimum ACUs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +44,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchserverless as aoss
 from aws_cdk import aws_s3vectors as s3vectors
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -60,13 +65,22 @@ NON_FILTERABLE_METADATA_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"
 #: Ingestion job states (``GetIngestionJob``) that end a job unsuccessfully.
 INGESTION_FAILED_STATES = ("FAILED", "STOPPED")
 _KENDRA_INDEX_ARN = re.compile(validation.KENDRA_INDEX_ARN_PATTERN)
+#: OpenSearch Serverless index and field names (the names the Bedrock console uses for a quick-created store).
+AOSS_INDEX_NAME = "bedrock-knowledge-base-default-index"
+AOSS_VECTOR_FIELD = "bedrock-knowledge-base-default-vector"
+AOSS_TEXT_FIELD = "AMAZON_BEDROCK_TEXT_CHUNK"
+AOSS_METADATA_FIELD = "AMAZON_BEDROCK_METADATA"
+#: Data-access permissions Bedrock needs on the collection and its index (Bedrock user guide, "Prerequisites for
+#: your own vector store": OpenSearch Serverless), and what CloudFormation needs to create/update/delete the index.
+AOSS_KB_COLLECTION_PERMISSIONS = (
+    "aoss:DescribeCollectionItems",
+    "aoss:CreateCollectionItems",
+    "aoss:UpdateCollectionItems",
+)
+AOSS_KB_INDEX_PERMISSIONS = ("aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument")
+AOSS_DEPLOYER_INDEX_PERMISSIONS = ("aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex", "aoss:DeleteIndex")
+_AOSS_VPC_ENDPOINT_ID = re.compile(r"vpce-[0-9a-z]{8,17}")
 _UNSUPPORTED = {
-    "opensearch_serverless": (
-        "vector_store='opensearch_serverless' is not supported yet: the collection's vector index must exist "
-        "before the knowledge base (AWS::OpenSearchServerless::Index, created with the deploying role's data-access "
-        "permission) and the collection bills at least 1 OCU for indexing and 1 for search around the clock "
-        "(docs/rag.md). Use 's3_vectors' (no idle cost) or 'kendra'."
-    ),
     "aurora_pgvector": (
         "vector_store='aurora_pgvector' is not supported yet: the pgvector extension, table and indexes must be "
         "created by SQL (RDS Data API custom resource) before the knowledge base, and Aurora Serverless v2 bills its "
@@ -103,6 +117,14 @@ class KnowledgeBaseProps:
     ingestion_timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.hours(2))
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
+    #: OpenSearch Serverless only: standby replicas in a second AZ (doubles the minimum OCUs; off = dev sizing).
+    opensearch_standby_replicas: bool = False
+    #: OpenSearch Serverless only: OpenSearch Serverless VPC endpoint ids (``vpce-...``); set -> the collection is
+    #: reachable only from them (and Bedrock), unset -> public endpoint, IAM/data-access-policy authenticated.
+    opensearch_vpc_endpoint_ids: tuple[str, ...] = ()
+    #: OpenSearch Serverless only: the role CloudFormation deploys with (it creates the index, so the data-access
+    #: policy names it); None -> the execution role of the stack's ``DefaultStackSynthesizer``.
+    opensearch_deployer_role_arn: str | None = None
 
     def __post_init__(self) -> None:
         def fail(key: str, value: Any, allowed: str) -> None:
@@ -137,6 +159,13 @@ class KnowledgeBaseProps:
             fail("chunk_overlap_percent", self.chunk_overlap_percent, "1..99")
         if self.poll_interval.to_seconds() < 10:
             fail("poll_interval", self.poll_interval.to_human_string(), ">= 10 seconds")
+        for endpoint in self.opensearch_vpc_endpoint_ids:
+            if not _AOSS_VPC_ENDPOINT_ID.fullmatch(endpoint):
+                fail("opensearch_vpc_endpoint_ids", endpoint, "OpenSearch Serverless VPC endpoint ids (vpce-...)")
+        if self.vector_store != "opensearch_serverless" and (
+            self.opensearch_vpc_endpoint_ids or self.opensearch_standby_replicas or self.opensearch_deployer_role_arn
+        ):
+            fail("opensearch_*", self.vector_store, "opensearch_* props only with vector_store='opensearch_serverless'")
 
 
 class KnowledgeBase(Construct):
@@ -200,6 +229,9 @@ class KnowledgeBase(Construct):
         self.state_machine: sfn.StateMachine | None = None
         self.state_machine_log_group: logs.LogGroup | None = None
         self.upload_rule: events.Rule | None = None
+        self.collection: aoss.CfnCollection | None = None
+        self.opensearch_index: aoss.CfnIndex | None = None
+        self.opensearch_policies: dict[str, aoss.CfnSecurityPolicy | aoss.CfnAccessPolicy] = {}
 
         if props.vector_store == "kendra":
             assert props.kendra_index_arn
@@ -211,6 +243,8 @@ class KnowledgeBase(Construct):
                 ),
             )
             storage = None
+        elif props.vector_store == "opensearch_serverless":
+            configuration, storage = self._opensearch_store(props)
         else:
             configuration, storage = self._s3_vectors_store(props)
 
@@ -224,6 +258,8 @@ class KnowledgeBase(Construct):
             storage_configuration=storage,
         )
         self.knowledge_base.node.add_dependency(self.role.policy)
+        if self.opensearch_index is not None:
+            self.knowledge_base.node.add_dependency(self.opensearch_index)
         self.knowledge_base_id = self.knowledge_base.attr_knowledge_base_id
         self.knowledge_base_arn = self.knowledge_base.attr_knowledge_base_arn
         self.data_source_id: str | None = None
@@ -242,7 +278,7 @@ class KnowledgeBase(Construct):
             self.state_machine = self._state_machine(props)
             if props.trigger_on_upload:
                 self.upload_rule = self._upload_rule(props)
-        if props.vector_store == "s3_vectors":
+        if props.vector_store in ("s3_vectors", "opensearch_serverless"):
             compliance.acknowledge(self.role, "KnowledgeBase.role_actions")
             compliance.acknowledge_objects(
                 self.role, "KnowledgeBase.role_objects", data_lake.sanitized_bucket, (props.knowledge_prefix,)
@@ -351,6 +387,195 @@ class KnowledgeBase(Construct):
         # Vectors and transient ingestion data are encrypted with this construct's key.
         self.key.grant_encrypt_decrypt(self.role)
         return configuration, storage
+
+    # ------------------------------------------------------------------ vector store: OpenSearch Serverless
+
+    def _opensearch_store(
+        self, props: KnowledgeBaseProps
+    ) -> tuple[
+        bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty,
+        bedrock.CfnKnowledgeBase.StorageConfigurationProperty,
+    ]:
+        """A VECTORSEARCH collection, its encryption/network/data-access policies and the vector index."""
+        stack = cdk.Stack.of(self)
+        name = self._aoss_name()
+        collection_rule = {"ResourceType": "collection", "Resource": [f"collection/{name}"]}
+        encryption = aoss.CfnSecurityPolicy(
+            self,
+            "CollectionEncryptionPolicy",
+            name=name,
+            type="encryption",
+            description=f"{self.name}: encrypt the vector collection with the knowledge base's KMS key",
+            policy=stack.to_json_string({"Rules": [collection_rule], "AWSOwnedKey": False, "KmsARN": self.key.key_arn}),
+        )
+        network_rule: dict[str, Any] = {"Rules": [collection_rule]}
+        if props.opensearch_vpc_endpoint_ids:
+            network_rule |= {
+                "AllowFromPublic": False,
+                "SourceVPCEs": list(props.opensearch_vpc_endpoint_ids),
+                "SourceServices": ["bedrock.amazonaws.com"],
+            }
+        else:
+            network_rule["AllowFromPublic"] = True
+        network = aoss.CfnSecurityPolicy(
+            self,
+            "CollectionNetworkPolicy",
+            name=name,
+            type="network",
+            description=f"{self.name}: collection endpoint only (no dashboards); IAM-authenticated",
+            policy=stack.to_json_string([network_rule]),
+        )
+        self.collection = aoss.CfnCollection(
+            self,
+            "Collection",
+            name=name,
+            type="VECTORSEARCH",
+            description=f"{self.name}: vectors of PII/PHI-sanitized knowledge documents",
+            standby_replicas="ENABLED" if props.opensearch_standby_replicas else "DISABLED",
+        )
+        self.collection.node.add_dependency(encryption)
+        self.collection.node.add_dependency(network)
+        self.collection.apply_removal_policy(props.removal_policy)
+        deployer = props.opensearch_deployer_role_arn or self._deployer_role_arn()
+        index_resource = f"index/{name}/*"
+        access = aoss.CfnAccessPolicy(
+            self,
+            "CollectionAccessPolicy",
+            name=name,
+            type="data",
+            description=f"{self.name}: the knowledge base reads/writes vectors; CloudFormation manages the index",
+            policy=stack.to_json_string(
+                [
+                    {
+                        "Description": "Bedrock knowledge base role",
+                        "Rules": [
+                            {**collection_rule, "Permission": list(AOSS_KB_COLLECTION_PERMISSIONS)},
+                            {
+                                "ResourceType": "index",
+                                "Resource": [index_resource],
+                                "Permission": list(AOSS_KB_INDEX_PERMISSIONS),
+                            },
+                        ],
+                        "Principal": [self.role.role_arn],
+                    },
+                    {
+                        "Description": "CloudFormation execution role (AWS::OpenSearchServerless::Index)",
+                        "Rules": [
+                            {
+                                "ResourceType": "index",
+                                "Resource": [index_resource],
+                                "Permission": list(AOSS_DEPLOYER_INDEX_PERMISSIONS),
+                            }
+                        ],
+                        "Principal": [deployer],
+                    },
+                ]
+            ),
+        )
+        self.opensearch_policies = {"encryption": encryption, "network": network, "data": access}
+        field_type = aoss.CfnIndex.PropertyMappingProperty
+        self.opensearch_index = aoss.CfnIndex(
+            self,
+            "VectorIndex",
+            collection_endpoint=self.collection.attr_collection_endpoint,
+            index_name=AOSS_INDEX_NAME,
+            settings=aoss.CfnIndex.IndexSettingsProperty(
+                index=aoss.CfnIndex.IndexProperty(knn=True, knn_algo_param_ef_search=512)
+            ),
+            mappings=aoss.CfnIndex.MappingsProperty(
+                properties={
+                    AOSS_VECTOR_FIELD: field_type(
+                        type="knn_vector",
+                        dimension=props.embedding_dimensions,
+                        method=aoss.CfnIndex.MethodProperty(
+                            name="hnsw",
+                            engine="faiss",
+                            # Bedrock's embeddings are unit-length: inner product ranks as cosine does.
+                            space_type="innerproduct" if props.distance_metric == "cosine" else "l2",
+                            parameters=aoss.CfnIndex.ParametersProperty(ef_construction=512, m=16),
+                        ),
+                    ),
+                    AOSS_TEXT_FIELD: field_type(type="text", index=True),
+                    AOSS_METADATA_FIELD: field_type(type="text", index=False),
+                }
+            ),
+        )
+        self.opensearch_index.node.add_dependency(self.collection)
+        self.opensearch_index.node.add_dependency(access)
+        self.opensearch_index.apply_removal_policy(props.removal_policy)
+        # IAM side of OpenSearch Serverless: data-plane calls need aoss:APIAccessAll on the collection.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="CollectionDataPlane", actions=["aoss:APIAccessAll"], resources=[self.collection.attr_arn]
+            )
+        )
+        self._grant_embedding_and_sources(props)
+        configuration = bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
+            type="VECTOR",
+            vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
+                embedding_model_arn=self._embedding_model_arn(),
+                embedding_model_configuration=bedrock.CfnKnowledgeBase.EmbeddingModelConfigurationProperty(
+                    bedrock_embedding_model_configuration=bedrock.CfnKnowledgeBase.BedrockEmbeddingModelConfigurationProperty(
+                        dimensions=props.embedding_dimensions, embedding_data_type="FLOAT32"
+                    )
+                ),
+            ),
+        )
+        storage = bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="OPENSEARCH_SERVERLESS",
+            opensearch_serverless_configuration=bedrock.CfnKnowledgeBase.OpenSearchServerlessConfigurationProperty(
+                collection_arn=self.collection.attr_arn,
+                vector_index_name=AOSS_INDEX_NAME,
+                field_mapping=bedrock.CfnKnowledgeBase.OpenSearchServerlessFieldMappingProperty(
+                    vector_field=AOSS_VECTOR_FIELD, text_field=AOSS_TEXT_FIELD, metadata_field=AOSS_METADATA_FIELD
+                ),
+            ),
+        )
+        return configuration, storage
+
+    def _aoss_name(self) -> str:
+        """Collection/policy name: ``^[a-z][a-z0-9-]{2,31}$``, from ``self.name`` (hashed when too long)."""
+        name = "" if cdk.Token.is_unresolved(self.name) else re.sub(r"[^a-z0-9-]+", "-", self.name.lower())
+        name = name.strip("-")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{2,31}", name):
+            digest = hashlib.sha256((name or self.node.path).encode()).hexdigest()[:8]
+            name = f"{(name if name[:1].isalpha() else 'kb-' + name)[:23].rstrip('-')}-{digest}"
+        return name
+
+    def _deployer_role_arn(self) -> str:
+        synthesizer = cdk.Stack.of(self).synthesizer
+        if not isinstance(synthesizer, cdk.DefaultStackSynthesizer):
+            raise ValueError(
+                "KnowledgeBaseProps.opensearch_deployer_role_arn=None with a stack synthesizer that is not "
+                "DefaultStackSynthesizer; allowed: the ARN of the role CloudFormation deploys with"
+            )
+        return cdk.Fn.sub(synthesizer.cloud_formation_execution_role_arn)
+
+    def _grant_embedding_and_sources(self, props: KnowledgeBaseProps) -> None:
+        """Embedding model, the sanitized knowledge prefix (+ lake key) and this construct's key, for the KB role."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeEmbeddingModel", actions=["bedrock:InvokeModel"], resources=[self._embedding_model_arn()]
+            )
+        )
+        bucket = self.data_lake.sanitized_bucket
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadSanitizedKnowledge",
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{props.knowledge_prefix}*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListSanitizedBucket",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"aws:ResourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        self.data_lake.key.grant_decrypt(self.role)
+        self.key.grant_encrypt_decrypt(self.role)
 
     def _embedding_model_arn(self) -> str:
         return cdk.Stack.of(self).format_arn(

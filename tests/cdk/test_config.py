@@ -120,18 +120,24 @@ def test_rag_is_on_in_dev_and_prod_with_opt_in_retrieval() -> None:
 KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-89ab-0123456789ab"
 
 
+def test_rag_opensearch_serverless_is_a_vector_store_option() -> None:
+    rag = _load(**{"rag.vector_store": "opensearch_serverless", "rag.opensearch_standby_replicas": "true"}).rag
+    assert (rag.vector_store, rag.opensearch_standby_replicas) == ("opensearch_serverless", True)
+    assert _load().rag.opensearch_standby_replicas is False
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         (
-            {"rag.vector_store": "opensearch_serverless"},
-            r"rag\.vector_store = 'opensearch_serverless': .*is not supported yet.*allowed: s3_vectors, kendra",
-        ),
-        (
             {"rag.vector_store": "aurora_pgvector"},
-            r"rag\.vector_store = 'aurora_pgvector': .*is not supported yet.*allowed: s3_vectors, kendra",
+            r"rag\.vector_store = 'aurora_pgvector': .*is not supported yet.*allowed: s3_vectors, kendra, opens",
         ),
-        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'s3_vectors' or 'kendra'"),
+        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'kendra' or 'opensearch_serverless'"),
+        (
+            {"rag.opensearch_standby_replicas": "true"},
+            r"rag\.opensearch_standby_replicas=True but rag\.vector_store='s3_vectors'; allowed: false, or",
+        ),
         ({"rag.vector_store": "kendra"}, r"rag\.kendra_index_arn is not set but rag\.vector_store='kendra'; allowed"),
         ({"rag.kendra_index_arn": KENDRA_INDEX}, r"rag\.kendra_index_arn='arn:.*' is set but .*'s3_vectors'"),
         ({"rag.kendra_index_arn": "index/abc", "rag.vector_store": "kendra"}, r"rag\.kendra_index_arn = 'index/abc'"),

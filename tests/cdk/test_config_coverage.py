@@ -271,6 +271,7 @@ BASES: dict[str, dict[str, Any]] = {
     "training.use_spot": {"training.max_wait_seconds": 86400},
     "serving.throttle_burst": {},
     "rag.kendra_index_arn": KENDRA,
+    "rag.opensearch_standby_replicas": {"rag.vector_store": "opensearch_serverless"},
     "promotion.enabled": SAGEMAKER,
     "promotion.parameter_name": PROMOTION,
     "training.champion_challenger": PROMOTION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -83,6 +84,11 @@ def kendra(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
     )
 
 
+@pytest.fixture(scope="module")
+def aoss(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
+    return _synth(tmp_path_factory.mktemp("kb-aoss"), KnowledgeBaseProps(vector_store="opensearch_serverless"))
+
+
 def _only(template: Template, type_: str) -> dict[str, Any]:
     found = template.find_resources(type_)
     assert len(found) == 1, f"{type_}: {list(found)}"
@@ -103,13 +109,14 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def test_nag_clean_in_all_three_packs(s3v: KbApp, kendra: KbApp) -> None:
+def test_nag_clean_in_all_three_packs(s3v: KbApp, kendra: KbApp, aoss: KbApp) -> None:
     assert s3v.findings() == []
     assert kendra.findings() == []
+    assert aoss.findings() == []
 
 
-def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp) -> None:
-    templates = [str(p) for app in (s3v, kendra) for p in sorted(app.outdir.glob("*.template.json"))]
+def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp, aoss: KbApp) -> None:
+    templates = [str(p) for app in (s3v, kendra, aoss) for p in sorted(app.outdir.glob("*.template.json"))]
     proc = subprocess.run(
         [
             str(Path(sys.executable).with_name("cfn-lint")),
@@ -128,7 +135,7 @@ def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp) -> None:
 
 
 def test_s3_vectors_store_is_kms_encrypted_with_bedrock_keys_not_filterable(s3v: KbApp) -> None:
-    key_arn = {"Fn::GetAtt": [s3v.serving.find_resources("AWS::KMS::Key").popitem()[0], "Arn"]}
+    key_arn = {"Fn::GetAtt": [next(iter(s3v.serving.find_resources("AWS::KMS::Key"))), "Arn"]}
     bucket = _only(s3v.serving, "AWS::S3Vectors::VectorBucket")
     assert bucket["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": key_arn}
     index = _only(s3v.serving, "AWS::S3Vectors::Index")
@@ -346,9 +353,130 @@ def test_props_validation_names_key_value_and_allowed(kwargs: dict[str, Any], me
         KnowledgeBaseProps(**kwargs)
 
 
-@pytest.mark.parametrize("store", ["opensearch_serverless", "aurora_pgvector"])
+@pytest.mark.parametrize("store", ["aurora_pgvector"])
 def test_not_yet_supported_vector_stores_say_so(store: str) -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S", env=ENV)
     with pytest.raises(NotImplementedError, match=f"vector_store='{store}' is not supported yet"):
         KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(vector_store=store))
+
+
+def _policy(template: Template, type_: str, policy_type: str) -> Any:
+    (policy,) = [
+        p["Properties"] for p in template.find_resources(type_).values() if p["Properties"]["Type"] == policy_type
+    ]
+    document = policy["Policy"]
+    if isinstance(document, dict):  # Fn::Join of JSON text and references: references become "<Ref>"
+        document = "".join(p if isinstance(p, str) else "<" + next(iter(p)) + ">" for p in document["Fn::Join"][1])
+    return policy["Name"], json.loads(document)
+
+
+def test_opensearch_collection_policies_and_index(aoss: KbApp) -> None:
+    collection = _only(aoss.serving, "AWS::OpenSearchServerless::Collection")
+    assert (collection["Type"], collection["StandbyReplicas"], collection["Name"]) == (
+        "VECTORSEARCH",
+        "DISABLED",
+        "serving-knowledge",
+    )
+    rule = {"ResourceType": "collection", "Resource": ["collection/serving-knowledge"]}
+    name, encryption = _policy(aoss.serving, "AWS::OpenSearchServerless::SecurityPolicy", "encryption")
+    assert name == "serving-knowledge"
+    assert encryption == {"Rules": [rule], "AWSOwnedKey": False, "KmsARN": "<Fn::GetAtt>"}
+    _, network = _policy(aoss.serving, "AWS::OpenSearchServerless::SecurityPolicy", "network")
+    assert network == [{"Rules": [rule], "AllowFromPublic": True}]
+    _, access = _policy(aoss.serving, "AWS::OpenSearchServerless::AccessPolicy", "data")
+    kb_rules, deployer_rules = access
+    assert kb_rules["Principal"] == ["<Fn::GetAtt>"]
+    assert {r["ResourceType"]: r["Permission"] for r in kb_rules["Rules"]} == {
+        "collection": ["aoss:DescribeCollectionItems", "aoss:CreateCollectionItems", "aoss:UpdateCollectionItems"],
+        "index": ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument"],
+    }
+    assert deployer_rules["Principal"] == ["<Fn::Sub>"]
+    assert deployer_rules["Rules"] == [
+        {
+            "ResourceType": "index",
+            "Resource": ["index/serving-knowledge/*"],
+            "Permission": ["aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex", "aoss:DeleteIndex"],
+        }
+    ]
+    (access_id,) = aoss.serving.find_resources("AWS::OpenSearchServerless::AccessPolicy")
+    (deployer_arn,) = [
+        p for p in aoss.serving.to_json()["Resources"][access_id]["Properties"]["Policy"]["Fn::Join"][1]
+        if isinstance(p, dict) and "Fn::Sub" in p
+    ]  # fmt: skip
+    assert deployer_arn["Fn::Sub"].endswith(":role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1")
+    indexes = aoss.serving.find_resources("AWS::OpenSearchServerless::Index")
+    ((index_id, index),) = indexes.items()
+    assert set(index["DependsOn"]) == {
+        next(iter(aoss.serving.find_resources("AWS::OpenSearchServerless::Collection"))),
+        access_id,
+    }
+    fields = index["Properties"]["Mappings"]["Properties"]
+    vector = fields["bedrock-knowledge-base-default-vector"]
+    assert (vector["Type"], vector["Dimension"]) == ("knn_vector", 1024)
+    assert (vector["Method"]["Engine"], vector["Method"]["Name"]) == ("faiss", "hnsw")
+    assert fields["AMAZON_BEDROCK_TEXT_CHUNK"]["Type"] == "text"
+    assert fields["AMAZON_BEDROCK_METADATA"] == {"Type": "text", "Index": False}
+    assert index["Properties"]["Settings"]["Index"]["Knn"] is True
+    kb = aoss.serving.find_resources("AWS::Bedrock::KnowledgeBase")
+    assert index_id in next(iter(kb.values()))["DependsOn"]
+
+
+def test_opensearch_knowledge_base_storage_and_role(aoss: KbApp) -> None:
+    kb = _only(aoss.serving, "AWS::Bedrock::KnowledgeBase")
+    collection_id = next(iter(aoss.serving.find_resources("AWS::OpenSearchServerless::Collection")))
+    assert kb["StorageConfiguration"] == {
+        "Type": "OPENSEARCH_SERVERLESS",
+        "OpensearchServerlessConfiguration": {
+            "CollectionArn": {"Fn::GetAtt": [collection_id, "Arn"]},
+            "VectorIndexName": "bedrock-knowledge-base-default-index",
+            "FieldMapping": {
+                "VectorField": "bedrock-knowledge-base-default-vector",
+                "TextField": "AMAZON_BEDROCK_TEXT_CHUNK",
+                "MetadataField": "AMAZON_BEDROCK_METADATA",
+            },
+        },
+    }
+    statements = _role_statements(aoss.serving, "KnowledgeRole")
+    by_action = {a: s for s in statements for a in _actions(s)}
+    assert by_action["aoss:APIAccessAll"]["Resource"] == {"Fn::GetAtt": [collection_id, "Arn"]}
+    assert {"bedrock:InvokeModel", "s3:GetObject", "s3:ListBucket", "kms:Decrypt"} <= set(by_action)
+    assert not any(a.startswith("s3vectors:") for a in by_action)
+    assert aoss.serving.find_resources("AWS::S3Vectors::Index") == {}
+    assert aoss.serving.find_resources("AWS::Bedrock::DataSource") != {}
+
+
+def test_opensearch_private_network_standby_and_long_names() -> None:
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "A-Very-Long-Stack-Name-For-The-Serving-Tier", env=ENV)
+    props = KnowledgeBaseProps(
+        vector_store="opensearch_serverless",
+        opensearch_standby_replicas=True,
+        opensearch_vpc_endpoint_ids=("vpce-0123456789abcdef0",),
+        opensearch_deployer_role_arn="arn:aws:iam::123456789012:role/deployer",
+        distance_metric="euclidean",
+    )
+    KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=props)
+    template = Template.from_stack(stack)
+    collection = _only(template, "AWS::OpenSearchServerless::Collection")
+    assert collection["StandbyReplicas"] == "ENABLED"
+    assert re.fullmatch(r"[a-z][a-z0-9-]{2,31}", collection["Name"]), collection["Name"]
+    _, network = _policy(template, "AWS::OpenSearchServerless::SecurityPolicy", "network")
+    assert network[0]["AllowFromPublic"] is False
+    assert network[0]["SourceVPCEs"] == ["vpce-0123456789abcdef0"]
+    _, access = _policy(template, "AWS::OpenSearchServerless::AccessPolicy", "data")
+    assert access[1]["Principal"] == ["arn:aws:iam::123456789012:role/deployer"]
+    index = _only(template, "AWS::OpenSearchServerless::Index")
+    assert index["Mappings"]["Properties"]["bedrock-knowledge-base-default-vector"]["Method"]["SpaceType"] == "l2"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"opensearch_standby_replicas": True}, "opensearch_\\*"),
+        ({"vector_store": "opensearch_serverless", "opensearch_vpc_endpoint_ids": ("sg-1",)}, "vpc_endpoint_ids"),
+    ],
+)
+def test_opensearch_props_validation(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        KnowledgeBaseProps(**kwargs)
