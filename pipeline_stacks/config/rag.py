@@ -11,13 +11,11 @@ from pipeline_contract import RetrievalLimits
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import _Section
 
-#: Vector stores that synthesize today. ``opensearch_serverless``/``aurora_pgvector`` are refused with the reason.
-RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra")
+#: Vector stores that synthesize today. ``opensearch_serverless`` is refused with the reason.
+RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra", "aurora_pgvector")
 _NOT_YET = {
     "opensearch_serverless": "its vector index must exist before the knowledge base (AWS::OpenSearchServerless::Index "
     "with the deploying role's data-access permission) and the collection bills OCUs around the clock",
-    "aurora_pgvector": "its pgvector table must be created by SQL (RDS Data API custom resource) before the knowledge "
-    "base, and Aurora Serverless v2 bills its minimum ACUs unless it auto-pauses",
 }
 
 
@@ -47,11 +45,27 @@ class RagConfig(_Section):
         description="Deploy the knowledge base (data stack), the sanitization job's document pass, the chat app's "
         "retrieve permission and the ingestion alarms. The default vector store (S3 Vectors) costs ~nothing idle.",
     )
-    vector_store: Literal["s3_vectors", "kendra"] = Field(
+    vector_store: Literal["s3_vectors", "kendra", "aurora_pgvector"] = Field(
         "s3_vectors",
-        description="s3_vectors (no idle cost: storage and queries billed per use) or kendra (an existing Kendra "
-        "GenAI index, billed per index-hour; its own connectors ingest). opensearch_serverless and aurora_pgvector "
-        "are not supported yet (docs/rag.md).",
+        description="s3_vectors (no idle cost: storage and queries billed per use), kendra (an existing Kendra "
+        "GenAI index, billed per index-hour; its own connectors ingest) or aurora_pgvector (Aurora PostgreSQL "
+        "Serverless v2 with pgvector: storage always billed, ACUs while not paused). opensearch_serverless is not "
+        "supported yet (docs/rag.md).",
+    )
+    aurora_min_capacity: float = Field(
+        0,
+        ge=0,
+        le=256,
+        multiple_of=0.5,
+        description="aurora_pgvector: minimum Aurora Serverless v2 ACUs; 0 lets the cluster auto-pause when idle "
+        "(the first query after a pause waits for it to resume, ~15 s).",
+    )
+    aurora_max_capacity: float = Field(
+        2,
+        ge=1,
+        le=256,
+        multiple_of=0.5,
+        description="aurora_pgvector: maximum Aurora Serverless v2 ACUs (ingestion bursts scale up to it).",
     )
     kendra_index_arn: str | None = Field(
         None,
@@ -113,6 +127,11 @@ class RagConfig(_Section):
             model_key="rag.embedding_model",
             dimensions_key="rag.embedding_dimensions",
         )
+        if self.aurora_max_capacity < self.aurora_min_capacity:
+            raise ValueError(
+                f"rag.aurora_max_capacity={self.aurora_max_capacity} is below rag.aurora_min_capacity="
+                f"{self.aurora_min_capacity}; allowed: >= aurora_min_capacity"
+            )
         if self.vector_store == "kendra" and not self.kendra_index_arn:
             raise ValueError(
                 "rag.kendra_index_arn is not set but rag.vector_store='kendra'; allowed: the ARN of an existing "

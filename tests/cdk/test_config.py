@@ -125,13 +125,15 @@ KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-8
     [
         (
             {"rag.vector_store": "opensearch_serverless"},
-            r"rag\.vector_store = 'opensearch_serverless': .*is not supported yet.*allowed: s3_vectors, kendra",
+            r"rag\.vector_store = 'opensearch_serverless': .*is not supported yet.*allowed: s3_vectors, kendra, "
+            r"aurora_pgvector",
         ),
+        ({"rag.aurora_min_capacity": 0.3}, r"rag\.aurora_min_capacity = 0\.3"),
         (
-            {"rag.vector_store": "aurora_pgvector"},
-            r"rag\.vector_store = 'aurora_pgvector': .*is not supported yet.*allowed: s3_vectors, kendra",
+            {"rag.aurora_min_capacity": 4, "rag.aurora_max_capacity": 2},
+            r"rag\.aurora_max_capacity=2(\.0)? is below rag\.aurora_min_capacity=4",
         ),
-        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'s3_vectors' or 'kendra'"),
+        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'s3_vectors', 'kendra' or 'aurora_pg"),
         ({"rag.vector_store": "kendra"}, r"rag\.kendra_index_arn is not set but rag\.vector_store='kendra'; allowed"),
         ({"rag.kendra_index_arn": KENDRA_INDEX}, r"rag\.kendra_index_arn='arn:.*' is set but .*'s3_vectors'"),
         ({"rag.kendra_index_arn": "index/abc", "rag.vector_store": "kendra"}, r"rag\.kendra_index_arn = 'index/abc'"),
