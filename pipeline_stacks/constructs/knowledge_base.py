@@ -187,6 +187,8 @@ class KnowledgeBase(Construct):
         props = props or KnowledgeBaseProps()
         if props.vector_store in _UNSUPPORTED:
             raise NotImplementedError(_UNSUPPORTED[props.vector_store])
+        if vpc is not None and props.vector_store != "aurora_pgvector":
+            raise ValueError(f"vpc is only used by vector_store='aurora_pgvector', not {props.vector_store!r}")
         self.props = props
         self.data_lake = data_lake
         stack = cdk.Stack.of(self)
@@ -463,8 +465,13 @@ class KnowledgeBase(Construct):
             serverless_v2_min_capacity=props.aurora_min_capacity,
             serverless_v2_max_capacity=props.aurora_max_capacity,
             vpc=self.vpc,
-            # our own VPC: its isolated subnets; a caller's VPC: CDK's default (private subnets)
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED) if vpc is None else None,
+            # isolated subnets (ours, or the caller's when it has them), else the caller's private subnets: the
+            # Data API needs no network path from us, so no subnet needs egress
+            vpc_subnets=ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
+                if vpc is None or vpc.isolated_subnets
+                else ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ),
             port=PGVECTOR_PORT,
             enable_data_api=True,
             storage_encrypted=True,

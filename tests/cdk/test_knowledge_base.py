@@ -481,3 +481,20 @@ def test_pgvector_capacity_props_are_validated() -> None:
         KnowledgeBaseProps(vector_store="aurora_pgvector", aurora_min_capacity=0.3)
     with pytest.raises(ValueError, match="aurora_max_capacity"):
         KnowledgeBaseProps(vector_store="aurora_pgvector", aurora_min_capacity=4, aurora_max_capacity=2)
+
+
+def test_pgvector_uses_the_callers_vpc_and_refuses_a_vpc_it_would_ignore() -> None:
+    from aws_cdk import aws_ec2 as ec2
+
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "S", env=ENV)
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    lake = DataLake(stack, "Lake")
+    kb = KnowledgeBase(stack, "Kb", data_lake=lake, vpc=vpc, props=KnowledgeBaseProps(vector_store="aurora_pgvector"))
+    assert kb.vpc is vpc
+    template = Template.from_stack(stack)
+    assert len(template.find_resources("AWS::EC2::VPC")) == 1
+    subnet_group = _only(template, "AWS::RDS::DBSubnetGroup")
+    assert all("VpcIsolated" in json.dumps(ref) for ref in subnet_group["SubnetIds"])  # not the public ones
+    with pytest.raises(ValueError, match="vpc is only used by vector_store='aurora_pgvector'"):
+        KnowledgeBase(stack, "Other", data_lake=lake, vpc=vpc)
