@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -11,12 +11,8 @@ from pipeline_contract import RetrievalLimits
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import _Section
 
-#: Vector stores that synthesize today. ``aurora_pgvector`` is refused with the reason.
-RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra", "opensearch_serverless")
-_NOT_YET = {
-    "aurora_pgvector": "its pgvector table must be created by SQL (RDS Data API custom resource) before the knowledge "
-    "base, and Aurora Serverless v2 bills its minimum ACUs unless it auto-pauses",
-}
+#: Vector stores that synthesize today (all the options docs/rag.md describes).
+RAG_VECTOR_STORES: tuple[str, ...] = ("s3_vectors", "kendra", "opensearch_serverless", "aurora_pgvector")
 
 
 class ChunkingConfig(_Section):
@@ -45,16 +41,32 @@ class RagConfig(_Section):
         description="Deploy the knowledge base (data stack), the sanitization job's document pass, the chat app's "
         "retrieve permission and the ingestion alarms. The default vector store (S3 Vectors) costs ~nothing idle.",
     )
-    vector_store: Literal["s3_vectors", "kendra", "opensearch_serverless"] = Field(
+    vector_store: Literal["s3_vectors", "kendra", "opensearch_serverless", "aurora_pgvector"] = Field(
         "s3_vectors",
         description="s3_vectors (no idle cost: storage and queries billed per use), kendra (an existing Kendra "
-        "GenAI index, billed per index-hour; its own connectors ingest) or opensearch_serverless (a vector "
-        "collection: minimum OCUs billed around the clock, docs/rag.md). aurora_pgvector is not supported yet.",
+        "GenAI index, billed per index-hour; its own connectors ingest), opensearch_serverless (a vector "
+        "collection: minimum OCUs billed around the clock) or aurora_pgvector (Aurora PostgreSQL Serverless v2 "
+        "with pgvector: storage always billed, ACUs while not paused); docs/rag.md.",
     )
     opensearch_standby_replicas: bool = Field(
         False,
         description="vector_store='opensearch_serverless' only: standby replicas in a second AZ (production "
         "redundancy; doubles the minimum OCUs). False = dev/test sizing.",
+    )
+    aurora_min_capacity: float = Field(
+        0,
+        ge=0,
+        le=256,
+        multiple_of=0.5,
+        description="aurora_pgvector: minimum Aurora Serverless v2 ACUs; 0 lets the cluster auto-pause when idle "
+        "(the first query after a pause waits for it to resume, ~15 s).",
+    )
+    aurora_max_capacity: float = Field(
+        2,
+        ge=1,
+        le=256,
+        multiple_of=0.5,
+        description="aurora_pgvector: maximum Aurora Serverless v2 ACUs (ingestion bursts scale up to it).",
     )
     kendra_index_arn: str | None = Field(
         None,
@@ -92,16 +104,6 @@ class RagConfig(_Section):
         description="How long an upload-triggered ingestion waits for the rest of a burst before starting one job.",
     )
 
-    @field_validator("vector_store", mode="before")
-    @classmethod
-    def _not_yet(cls, value: Any) -> Any:
-        if value in _NOT_YET:
-            raise ValueError(
-                f"vector_store={value!r} is not supported yet: {_NOT_YET[value]} (docs/rag.md); "
-                f"allowed: {', '.join(RAG_VECTOR_STORES)}"
-            )
-        return value
-
     @field_validator("knowledge_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
@@ -116,6 +118,11 @@ class RagConfig(_Section):
             model_key="rag.embedding_model",
             dimensions_key="rag.embedding_dimensions",
         )
+        if self.aurora_max_capacity < self.aurora_min_capacity:
+            raise ValueError(
+                f"rag.aurora_max_capacity={self.aurora_max_capacity} is below rag.aurora_min_capacity="
+                f"{self.aurora_min_capacity}; allowed: >= aurora_min_capacity"
+            )
         if self.vector_store == "kendra" and not self.kendra_index_arn:
             raise ValueError(
                 "rag.kendra_index_arn is not set but rag.vector_store='kendra'; allowed: the ARN of an existing "

@@ -25,8 +25,10 @@ Vector stores (``KnowledgeBaseProps.vector_store``; CloudFormation L1 resources,
   ``opensearch_vpc_endpoint_ids`` (network policy), a data-access policy for the KB role and for the CloudFormation
   execution role (which creates the ``AWS::OpenSearchServerless::Index``: faiss/HNSW ``knn_vector`` field, chunk text,
   metadata). Bills at least 1 OCU for indexing and 1 for search around the clock (0.5 each without standby replicas).
-* ``aurora_pgvector``: not supported yet (``NotImplementedError`` naming what is missing): the pgvector table must be
-  created by SQL through the RDS Data API before the knowledge base, and Aurora bills its minimum ACUs.
+* ``aurora_pgvector``: Aurora PostgreSQL Serverless v2 (L2 ``rds.DatabaseCluster``, Data API, encrypted with this
+  construct's key) in ``vpc`` or an isolated VPC of its own without NAT; the pgvector table is created by SQL run
+  through the RDS Data API (``AwsCustomResource``) before the knowledge base. ``aurora_min_capacity=0`` auto-pauses
+  the cluster when idle (storage is still billed).
 """
 
 from __future__ import annotations
@@ -39,15 +41,19 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchserverless as aoss
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3vectors as s3vectors
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from pipeline_stacks import compliance, validation
@@ -80,13 +86,11 @@ AOSS_KB_COLLECTION_PERMISSIONS = (
 AOSS_KB_INDEX_PERMISSIONS = ("aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument")
 AOSS_DEPLOYER_INDEX_PERMISSIONS = ("aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex", "aoss:DeleteIndex")
 _AOSS_VPC_ENDPOINT_ID = re.compile(r"vpce-[0-9a-z]{8,17}")
-_UNSUPPORTED = {
-    "aurora_pgvector": (
-        "vector_store='aurora_pgvector' is not supported yet: the pgvector extension, table and indexes must be "
-        "created by SQL (RDS Data API custom resource) before the knowledge base, and Aurora Serverless v2 bills its "
-        "minimum ACUs unless it auto-pauses (docs/rag.md). Use 's3_vectors' (no idle cost) or 'kendra'."
-    ),
-}
+#: Aurora pgvector layout (the one Bedrock documents for Aurora PostgreSQL knowledge bases).
+PGVECTOR_DATABASE = "bedrock_vectors"
+PGVECTOR_SCHEMA = "bedrock_integration"
+PGVECTOR_TABLE = f"{PGVECTOR_SCHEMA}.bedrock_kb"
+PGVECTOR_PORT = 5433
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +103,7 @@ class KnowledgeBaseProps:
     (``chunk_max_tokens``), ``HIERARCHICAL`` (parent ``chunk_max_tokens * 3``, child ``chunk_max_tokens``) or
     ``NONE`` (one chunk per document: the sanitization job keeps paragraphs, so small pages work well whole).
     ``trigger_on_upload``: start ingestion when sanitized documents land, after ``batch_window``.
+    ``aurora_min_capacity``/``aurora_max_capacity``: Aurora Serverless v2 ACUs (``aurora_pgvector``; 0 = auto-pause).
     """
 
     name_prefix: str | None = None
@@ -125,6 +130,8 @@ class KnowledgeBaseProps:
     #: OpenSearch Serverless only: the role CloudFormation deploys with (it creates the index, so the data-access
     #: policy names it); None -> the execution role of the stack's ``DefaultStackSynthesizer``.
     opensearch_deployer_role_arn: str | None = None
+    aurora_min_capacity: float = 0
+    aurora_max_capacity: float = 2
 
     def __post_init__(self) -> None:
         def fail(key: str, value: Any, allowed: str) -> None:
@@ -166,6 +173,16 @@ class KnowledgeBaseProps:
             self.opensearch_vpc_endpoint_ids or self.opensearch_standby_replicas or self.opensearch_deployer_role_arn
         ):
             fail("opensearch_*", self.vector_store, "opensearch_* props only with vector_store='opensearch_serverless'")
+        for key, capacity, low in (
+            ("aurora_min_capacity", self.aurora_min_capacity, 0),
+            ("aurora_max_capacity", self.aurora_max_capacity, 1),
+        ):
+            if not low <= capacity <= 256 or (capacity * 2) % 1:
+                fail(key, capacity, f"{low}..256 in steps of 0.5 (Aurora Serverless v2 ACUs; 0 = auto-pause)")
+        if self.aurora_max_capacity < self.aurora_min_capacity:
+            fail(
+                "aurora_max_capacity", self.aurora_max_capacity, f">= aurora_min_capacity ({self.aurora_min_capacity})"
+            )
 
 
 class KnowledgeBase(Construct):
@@ -175,7 +192,8 @@ class KnowledgeBase(Construct):
     ``data_source`` (L1 ``CfnDataSource``; None for Kendra), ``data_source_id``, ``role`` (the KB service role),
     ``key`` (KMS key of the vector store and of transient ingestion data), ``vector_bucket``/``vector_index``
     (L1, S3 Vectors only), ``state_machine`` (ingestion; None for Kendra), ``state_machine_log_group``,
-    ``upload_rule`` (None without ``trigger_on_upload``).
+    ``upload_rule`` (None without ``trigger_on_upload``); Aurora only (else None/empty): ``vpc``,
+    ``database_cluster``, ``database_secret``, ``table_statements`` (the SQL), ``table_setup`` (its custom resources).
 
     Monitoring hooks: :meth:`metric_failed_ingestions`, :meth:`metric_timed_out_ingestions`,
     :meth:`metric_succeeded_ingestions`. Runtime access: :meth:`grant_retrieve`.
@@ -188,12 +206,13 @@ class KnowledgeBase(Construct):
         *,
         data_lake: DataLake,
         key: kms.IKey | None = None,
+        vpc: ec2.IVpc | None = None,
         props: KnowledgeBaseProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = props or KnowledgeBaseProps()
-        if props.vector_store in _UNSUPPORTED:
-            raise NotImplementedError(_UNSUPPORTED[props.vector_store])
+        if vpc is not None and props.vector_store != "aurora_pgvector":
+            raise ValueError(f"vpc is only used by vector_store='aurora_pgvector', not {props.vector_store!r}")
         self.props = props
         self.data_lake = data_lake
         stack = cdk.Stack.of(self)
@@ -232,6 +251,11 @@ class KnowledgeBase(Construct):
         self.collection: aoss.CfnCollection | None = None
         self.opensearch_index: aoss.CfnIndex | None = None
         self.opensearch_policies: dict[str, aoss.CfnSecurityPolicy | aoss.CfnAccessPolicy] = {}
+        self.vpc: ec2.IVpc | None = None
+        self.database_cluster: rds.DatabaseCluster | None = None
+        self.table_setup: list[cr.AwsCustomResource] = []
+        self.table_statements: tuple[str, ...] = ()
+        self.database_secret: secretsmanager.ISecret | None = None
 
         if props.vector_store == "kendra":
             assert props.kendra_index_arn
@@ -245,6 +269,9 @@ class KnowledgeBase(Construct):
             storage = None
         elif props.vector_store == "opensearch_serverless":
             configuration, storage = self._opensearch_store(props)
+        elif props.vector_store == "aurora_pgvector":
+            storage = self._pgvector_store(props, vpc)
+            configuration = self._vector_configuration_and_grants(props)
         else:
             configuration, storage = self._s3_vectors_store(props)
 
@@ -260,6 +287,8 @@ class KnowledgeBase(Construct):
         self.knowledge_base.node.add_dependency(self.role.policy)
         if self.opensearch_index is not None:
             self.knowledge_base.node.add_dependency(self.opensearch_index)
+        if self.table_setup:
+            self.knowledge_base.node.add_dependency(self.table_setup[-1])
         self.knowledge_base_id = self.knowledge_base.attr_knowledge_base_id
         self.knowledge_base_arn = self.knowledge_base.attr_knowledge_base_arn
         self.data_source_id: str | None = None
@@ -278,7 +307,7 @@ class KnowledgeBase(Construct):
             self.state_machine = self._state_machine(props)
             if props.trigger_on_upload:
                 self.upload_rule = self._upload_rule(props)
-        if props.vector_store in ("s3_vectors", "opensearch_serverless"):
+        if props.vector_store in ("s3_vectors", "opensearch_serverless", "aurora_pgvector"):
             compliance.acknowledge(self.role, "KnowledgeBase.role_actions")
             compliance.acknowledge_objects(
                 self.role, "KnowledgeBase.role_objects", data_lake.sanitized_bucket, (props.knowledge_prefix,)
@@ -342,6 +371,20 @@ class KnowledgeBase(Construct):
                 resources=[self.vector_index.attr_index_arn],
             )
         )
+        storage = bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="S3_VECTORS",
+            s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
+                index_arn=self.vector_index.attr_index_arn,
+                vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
+            ),
+        )
+        return self._vector_configuration_and_grants(props), storage
+
+    def _vector_configuration_and_grants(
+        self, props: KnowledgeBaseProps
+    ) -> bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty:
+        """The VECTOR configuration (embedding model) and the role's ingestion grants, shared by vector stores."""
+        stack = cdk.Stack.of(self)
         configuration = bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
             type="VECTOR",
             vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
@@ -351,13 +394,6 @@ class KnowledgeBase(Construct):
                         dimensions=props.embedding_dimensions, embedding_data_type="FLOAT32"
                     )
                 ),
-            ),
-        )
-        storage = bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
-            type="S3_VECTORS",
-            s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
-                index_arn=self.vector_index.attr_index_arn,
-                vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
             ),
         )
         self.role.add_to_policy(
@@ -386,7 +422,202 @@ class KnowledgeBase(Construct):
         self.data_lake.key.grant_decrypt(self.role)
         # Vectors and transient ingestion data are encrypted with this construct's key.
         self.key.grant_encrypt_decrypt(self.role)
-        return configuration, storage
+        return configuration
+
+    # ------------------------------------------------------------------ vector store: Aurora PostgreSQL (pgvector)
+
+    def _pgvector_store(
+        self, props: KnowledgeBaseProps, vpc: ec2.IVpc | None
+    ) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:
+        """Aurora PostgreSQL Serverless v2 with the Data API, the pgvector table created by SQL before the KB.
+
+        The layout is the one Bedrock documents for Aurora (schema ``bedrock_integration``, table ``bedrock_kb``:
+        ``id uuid``, ``embedding vector(<dims>)``, ``chunks text``, ``metadata json``; an HNSW cosine index on the
+        vectors and a GIN full-text index on the chunks). Bedrock and the table-creating custom resource reach the
+        cluster through the RDS Data API only, so the cluster lives in isolated subnets without NAT.
+        """
+        stack = cdk.Stack.of(self)
+        if vpc is None:
+            self.vpc = ec2.Vpc(
+                self,
+                "Vpc",
+                max_azs=2,
+                nat_gateways=0,
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(name="db", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+                ],
+                restrict_default_security_group=False,
+            )
+            self.vpc.add_flow_log(
+                "FlowLogs",
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                    logs.LogGroup(
+                        self,
+                        "FlowLogGroup",
+                        encryption_key=self.data_lake.key,
+                        retention=props.log_retention,
+                        removal_policy=props.removal_policy,
+                    ),
+                    ManagedPolicyRole(
+                        self,
+                        "FlowLogRole",
+                        assumed_by=iam.ServicePrincipal(
+                            "vpc-flow-logs.amazonaws.com",
+                            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                        ),
+                        description=f"VPC flow logs of {self.name}: write to its flow-log group",
+                    ),
+                ),
+            )
+            compliance.acknowledge(self.vpc, "KnowledgeBase.pgvector_vpc")
+        else:
+            self.vpc = vpc
+        retain = props.removal_policy == cdk.RemovalPolicy.RETAIN
+        cluster_identifier = f"{self.name}-vectors".lower()
+        # The exported PostgreSQL log, created here: encrypted, with our retention (no LogRetention function).
+        self.database_log_group = logs.LogGroup(
+            self,
+            "DatabaseLogs",
+            log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
+            encryption_key=self.data_lake.key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+        self.database_cluster = rds.DatabaseCluster(
+            self,
+            "Database",
+            cluster_identifier=cluster_identifier,
+            engine=rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_16_9),
+            credentials=rds.Credentials.from_generated_secret(
+                "bedrock_admin", encryption_key=self.key, secret_name=f"{self.name}-aurora-credentials"
+            ),
+            default_database_name=PGVECTOR_DATABASE,
+            writer=rds.ClusterInstance.serverless_v2("Writer", auto_minor_version_upgrade=True),
+            serverless_v2_min_capacity=props.aurora_min_capacity,
+            serverless_v2_max_capacity=props.aurora_max_capacity,
+            vpc=self.vpc,
+            # isolated subnets (ours, or the caller's when it has them), else the caller's private subnets: the
+            # Data API needs no network path from us, so no subnet needs egress
+            vpc_subnets=ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
+                if vpc is None or vpc.isolated_subnets
+                else ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ),
+            port=PGVECTOR_PORT,
+            enable_data_api=True,
+            storage_encrypted=True,
+            storage_encryption_key=self.key,
+            iam_authentication=True,
+            deletion_protection=retain,
+            removal_policy=props.removal_policy,
+            cloudwatch_logs_exports=["postgresql"],
+            backup=rds.BackupProps(retention=cdk.Duration.days(7)),
+            monitoring_interval=cdk.Duration.seconds(60),
+            copy_tags_to_snapshot=True,
+        )
+        self.database_cluster.node.add_dependency(self.database_log_group)
+        compliance.acknowledge(self.database_cluster, "KnowledgeBase.pgvector_cluster")
+        secret = self.database_cluster.secret
+        assert secret is not None
+        self.database_secret = secret
+        cluster_arn = self.database_cluster.cluster_arn
+
+        dims = props.embedding_dimensions
+        table = PGVECTOR_TABLE
+        self.table_statements = (
+            "CREATE EXTENSION IF NOT EXISTS vector",
+            f"CREATE SCHEMA IF NOT EXISTS {PGVECTOR_SCHEMA}",
+            f"CREATE TABLE IF NOT EXISTS {table} (id uuid PRIMARY KEY, embedding vector({dims}), chunks text, "
+            "metadata json)",
+            f"CREATE INDEX IF NOT EXISTS bedrock_kb_embedding_idx ON {table} USING hnsw (embedding vector_cosine_ops)",
+            f"CREATE INDEX IF NOT EXISTS bedrock_kb_chunks_idx ON {table} USING gin (to_tsvector('simple', chunks))",
+        )
+        # One role for the (stack-singleton) SDK-call function: only these statements, no AWS-managed policy.
+        sql_logs = logs.LogGroup(
+            self,
+            "TableSetupLogs",
+            encryption_key=self.data_lake.key,
+            retention=props.log_retention,
+            removal_policy=props.removal_policy,
+        )
+        self.table_setup_role = ManagedPolicyRole(
+            self,
+            "TableSetupRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{self.name}: creates the pgvector table through the RDS Data API at deployment",
+        )
+        for statement in (
+            iam.PolicyStatement(sid="RunTableSql", actions=["rds-data:ExecuteStatement"], resources=[cluster_arn]),
+            iam.PolicyStatement(
+                sid="ReadDatabaseSecret", actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]
+            ),
+            iam.PolicyStatement(sid="DecryptDatabaseSecret", actions=["kms:Decrypt"], resources=[self.key.key_arn]),
+            iam.PolicyStatement(
+                sid="WriteLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[sql_logs.log_group_arn],
+            ),
+        ):
+            self.table_setup_role.add_to_policy(statement)
+        previous: Construct = self.database_cluster
+        for index, sql in enumerate(self.table_statements):
+            call = cr.AwsSdkCall(
+                service="rds-data",
+                action="ExecuteStatement",
+                parameters={
+                    "resourceArn": cluster_arn,
+                    "secretArn": secret.secret_arn,
+                    "database": PGVECTOR_DATABASE,
+                    "sql": sql,
+                },
+                physical_resource_id=cr.PhysicalResourceId.of(f"{self.name}-pgvector-{index}"),
+            )
+            step = cr.AwsCustomResource(
+                self,
+                f"TableSetup{index}",
+                on_create=call,
+                on_update=call,
+                role=self.table_setup_role,
+                install_latest_aws_sdk=False,
+                log_group=sql_logs,
+                timeout=cdk.Duration.minutes(5),
+            )
+            step.node.add_dependency(previous)
+            step.node.add_dependency(self.table_setup_role.policy)
+            previous = step
+            self.table_setup.append(step)
+        # The custom resources share one singleton provider function per stack.
+        provider = stack.node.find_child("AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", ""))
+        compliance.acknowledge(provider, "KnowledgeBase.pgvector_sql_function")
+
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeVectorCluster", actions=["rds:DescribeDBClusters"], resources=[cluster_arn]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="QueryVectorTable",
+                actions=["rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement"],
+                resources=[cluster_arn],
+            )
+        )
+        secret.grant_read(self.role)
+        return bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="RDS",
+            rds_configuration=bedrock.CfnKnowledgeBase.RdsConfigurationProperty(
+                resource_arn=cluster_arn,
+                credentials_secret_arn=secret.secret_arn,
+                database_name=PGVECTOR_DATABASE,
+                table_name=table,
+                field_mapping=bedrock.CfnKnowledgeBase.RdsFieldMappingProperty(
+                    primary_key_field="id",
+                    vector_field="embedding",
+                    text_field="chunks",
+                    metadata_field="metadata",
+                ),
+            ),
+        )
 
     # ------------------------------------------------------------------ vector store: OpenSearch Serverless
 

@@ -129,11 +129,15 @@ def test_rag_opensearch_serverless_is_a_vector_store_option() -> None:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
+        ({"rag.aurora_min_capacity": 0.3}, r"rag\.aurora_min_capacity = 0\.3"),
         (
-            {"rag.vector_store": "aurora_pgvector"},
-            r"rag\.vector_store = 'aurora_pgvector': .*is not supported yet.*allowed: s3_vectors, kendra, opens",
+            {"rag.aurora_min_capacity": 4, "rag.aurora_max_capacity": 2},
+            r"rag\.aurora_max_capacity=2(\.0)? is below rag\.aurora_min_capacity=4",
         ),
-        ({"rag.vector_store": "pinecone"}, r"rag\.vector_store = 'pinecone'.*'kendra' or 'opensearch_serverless'"),
+        (
+            {"rag.vector_store": "pinecone"},
+            r"rag\.vector_store = 'pinecone'.*'opensearch_serverless' or 'aurora_pgvector'",
+        ),
         (
             {"rag.opensearch_standby_replicas": "true"},
             r"rag\.opensearch_standby_replicas=True but rag\.vector_store='s3_vectors'; allowed: false, or",

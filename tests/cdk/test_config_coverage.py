@@ -194,6 +194,8 @@ CHANGES: dict[str, dict[str, Any]] = {
         "rag.kendra_index_arn": f"arn:aws:kendra:us-east-1:{ACCOUNT}:index/99999999-0123-4567-89ab-0123456789ab"
     },
     "rag.embedding_model": {"rag.embedding_model": "cohere.embed-english-v3"},
+    "rag.aurora_min_capacity": {"rag.aurora_min_capacity": 0.5},
+    "rag.aurora_max_capacity": {"rag.aurora_max_capacity": 8},
     "rag.embedding_dimensions": {"rag.embedding_dimensions": 512},
     "rag.knowledge_prefix": {"rag.knowledge_prefix": "docs/"},
     "promotion.enabled": {"serving.model_package_arn": None, "promotion.enabled": True},
@@ -272,6 +274,8 @@ BASES: dict[str, dict[str, Any]] = {
     "serving.throttle_burst": {},
     "rag.kendra_index_arn": KENDRA,
     "rag.opensearch_standby_replicas": {"rag.vector_store": "opensearch_serverless"},
+    "rag.aurora_min_capacity": {"rag.vector_store": "aurora_pgvector"},
+    "rag.aurora_max_capacity": {"rag.vector_store": "aurora_pgvector"},
     "promotion.enabled": SAGEMAKER,
     "promotion.parameter_name": PROMOTION,
     "training.champion_challenger": PROMOTION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -353,14 +354,6 @@ def test_props_validation_names_key_value_and_allowed(kwargs: dict[str, Any], me
         KnowledgeBaseProps(**kwargs)
 
 
-@pytest.mark.parametrize("store", ["aurora_pgvector"])
-def test_not_yet_supported_vector_stores_say_so(store: str) -> None:
-    app = cdk.App()
-    stack = cdk.Stack(app, "S", env=ENV)
-    with pytest.raises(NotImplementedError, match=f"vector_store='{store}' is not supported yet"):
-        KnowledgeBase(stack, "Kb", data_lake=DataLake(stack, "Lake"), props=KnowledgeBaseProps(vector_store=store))
-
-
 def _policy(template: Template, type_: str, policy_type: str) -> Any:
     (policy,) = [
         p["Properties"] for p in template.find_resources(type_).values() if p["Properties"]["Type"] == policy_type
@@ -480,3 +473,148 @@ def test_opensearch_private_network_standby_and_long_names() -> None:
 def test_opensearch_props_validation(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         KnowledgeBaseProps(**kwargs)
+
+
+# ---------------------------------------------------------------- Aurora PostgreSQL (pgvector)
+
+
+@pytest.fixture(scope="module")
+def pgvector(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
+    return _synth(
+        tmp_path_factory.mktemp("kb-pgvector"),
+        KnowledgeBaseProps(vector_store="aurora_pgvector", embedding_dimensions=512, aurora_max_capacity=4),
+    )
+
+
+def test_pgvector_app_is_nag_and_cfn_lint_clean(pgvector: KbApp) -> None:
+    assert pgvector.findings() == []
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--regions", "us-east-1", "--"]
+        + [str(p) for p in sorted(pgvector.outdir.glob("*.template.json"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+
+
+def test_pgvector_cluster_is_encrypted_serverless_with_the_data_api(pgvector: KbApp) -> None:
+    key_arn = {"Fn::GetAtt": [next(iter(pgvector.serving.find_resources("AWS::KMS::Key"))), "Arn"]}
+    cluster = _only(pgvector.serving, "AWS::RDS::DBCluster")
+    assert cluster["Engine"] == "aurora-postgresql" and cluster["EngineVersion"].startswith("16.")
+    assert cluster["EnableHttpEndpoint"] is True
+    assert (cluster["StorageEncrypted"], cluster["KmsKeyId"]) == (True, key_arn)
+    assert cluster["EnableIAMDatabaseAuthentication"] is True
+    assert cluster["DeletionProtection"] is True  # RETAIN by default
+    assert cluster["EnableCloudwatchLogsExports"] == ["postgresql"]
+    assert cluster["BackupRetentionPeriod"] >= 7
+    assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0, "MaxCapacity": 4}
+    assert _only(pgvector.serving, "AWS::RDS::DBInstance")["DBInstanceClass"] == "db.serverless"
+    secret = _only(pgvector.serving, "AWS::SecretsManager::Secret")
+    assert secret["KmsKeyId"] == key_arn
+    # no NAT or internet gateway: Bedrock and the table setup reach the cluster through the Data API
+    assert not pgvector.serving.find_resources("AWS::EC2::NatGateway")
+    assert not pgvector.serving.find_resources("AWS::EC2::InternetGateway")
+
+
+def _custom_resource_id(step: Any) -> str:
+    cfn = next(
+        c for c in step.node.find_all() if isinstance(c, cdk.CfnResource) and c.cfn_resource_type == "Custom::AWS"
+    )
+    return str(cdk.Stack.of(step).get_logical_id(cfn))
+
+
+def test_pgvector_table_is_created_by_chained_data_api_statements(pgvector: KbApp) -> None:
+    resources = pgvector.serving.find_resources("Custom::AWS")
+    statements: dict[str, str] = {}
+    for logical_id, resource in resources.items():
+        rendered = json.dumps(resource["Properties"]["Create"])
+        assert '\\"service\\":\\"rds-data\\"' in rendered and '\\"action\\":\\"ExecuteStatement\\"' in rendered
+        statements[logical_id] = rendered
+    assert pgvector.kb.table_statements == (
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        "CREATE SCHEMA IF NOT EXISTS bedrock_integration",
+        "CREATE TABLE IF NOT EXISTS bedrock_integration.bedrock_kb (id uuid PRIMARY KEY, embedding vector(512), "
+        "chunks text, metadata json)",
+        "CREATE INDEX IF NOT EXISTS bedrock_kb_embedding_idx ON bedrock_integration.bedrock_kb USING hnsw "
+        "(embedding vector_cosine_ops)",
+        "CREATE INDEX IF NOT EXISTS bedrock_kb_chunks_idx ON bedrock_integration.bedrock_kb USING gin "
+        "(to_tsvector('simple', chunks))",
+    )
+    order = [_custom_resource_id(step) for step in pgvector.kb.table_setup]
+    for sql, logical_id in zip(pgvector.kb.table_statements, order, strict=True):
+        assert json.dumps(sql)[1:-1].replace('"', '\\"') in statements[logical_id]
+    # each statement waits for the previous one; the first for the writer instance; the KB for the last
+    template = pgvector.serving.to_json()["Resources"]
+    for before, after in itertools.pairwise(order):
+        assert before in template[after]["DependsOn"]
+    writer = next(iter(pgvector.serving.find_resources("AWS::RDS::DBInstance")))
+    assert writer in template[order[0]]["DependsOn"]
+    kb_id = next(iter(pgvector.serving.find_resources("AWS::Bedrock::KnowledgeBase")))
+    assert order[-1] in template[kb_id]["DependsOn"]
+
+
+def test_pgvector_table_setup_role_is_least_privilege(pgvector: KbApp) -> None:
+    statements = _role_statements(pgvector.serving, "KnowledgeTableSetupRole")
+    by_sid = {s["Sid"]: s for s in statements}
+    assert set(by_sid) == {"RunTableSql", "ReadDatabaseSecret", "DecryptDatabaseSecret", "WriteLogs"}
+    assert by_sid["RunTableSql"]["Action"] == "rds-data:ExecuteStatement"
+    assert ":cluster:" in json.dumps(by_sid["RunTableSql"]["Resource"])
+    assert by_sid["ReadDatabaseSecret"]["Action"] == "secretsmanager:GetSecretValue"
+    assert all("*" not in json.dumps(s["Resource"]) for s in statements)
+    role = next(
+        r
+        for k, r in pgvector.serving.find_resources("AWS::IAM::Role").items()
+        if k.startswith("KnowledgeTableSetupRole")
+    )
+    assert "ManagedPolicyArns" not in role["Properties"]  # no AWS-managed Lambda policy
+
+
+def test_pgvector_knowledge_base_storage_and_role(pgvector: KbApp) -> None:
+    kb = _only(pgvector.serving, "AWS::Bedrock::KnowledgeBase")
+    storage = kb["StorageConfiguration"]
+    assert storage["Type"] == "RDS"
+    rds_config = storage["RdsConfiguration"]
+    assert rds_config["DatabaseName"] == "bedrock_vectors"
+    assert rds_config["TableName"] == "bedrock_integration.bedrock_kb"
+    assert rds_config["FieldMapping"] == {
+        "PrimaryKeyField": "id",
+        "VectorField": "embedding",
+        "TextField": "chunks",
+        "MetadataField": "metadata",
+    }
+    vector = kb["KnowledgeBaseConfiguration"]["VectorKnowledgeBaseConfiguration"]
+    assert vector["EmbeddingModelConfiguration"]["BedrockEmbeddingModelConfiguration"]["Dimensions"] == 512
+    statements = _role_statements(pgvector.serving, "KnowledgeRole")
+    by_sid = {s.get("Sid"): s for s in statements}
+    assert by_sid["DescribeVectorCluster"]["Action"] == "rds:DescribeDBClusters"
+    assert set(_actions(by_sid["QueryVectorTable"])) == {"rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement"}
+    cluster_arn = rds_config["ResourceArn"]
+    assert by_sid["DescribeVectorCluster"]["Resource"] == cluster_arn == by_sid["QueryVectorTable"]["Resource"]
+    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+    assert [s["Resource"] for s in secret_reads] == [rds_config["CredentialsSecretArn"]]
+    assert pgvector.kb.data_source is not None and pgvector.kb.state_machine is not None
+
+
+def test_pgvector_capacity_props_are_validated() -> None:
+    with pytest.raises(ValueError, match="aurora_min_capacity"):
+        KnowledgeBaseProps(vector_store="aurora_pgvector", aurora_min_capacity=0.3)
+    with pytest.raises(ValueError, match="aurora_max_capacity"):
+        KnowledgeBaseProps(vector_store="aurora_pgvector", aurora_min_capacity=4, aurora_max_capacity=2)
+
+
+def test_pgvector_uses_the_callers_vpc_and_refuses_a_vpc_it_would_ignore() -> None:
+    from aws_cdk import aws_ec2 as ec2
+
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "S", env=ENV)
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    lake = DataLake(stack, "Lake")
+    kb = KnowledgeBase(stack, "Kb", data_lake=lake, vpc=vpc, props=KnowledgeBaseProps(vector_store="aurora_pgvector"))
+    assert kb.vpc is vpc
+    template = Template.from_stack(stack)
+    assert len(template.find_resources("AWS::EC2::VPC")) == 1
+    subnet_group = _only(template, "AWS::RDS::DBSubnetGroup")
+    assert all("VpcIsolated" in json.dumps(ref) for ref in subnet_group["SubnetIds"])  # not the public ones
+    with pytest.raises(ValueError, match="vpc is only used by vector_store='aurora_pgvector'"):
+        KnowledgeBase(stack, "Other", data_lake=lake, vpc=vpc)
