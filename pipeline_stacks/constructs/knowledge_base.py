@@ -740,18 +740,7 @@ class KnowledgeBase(Construct):
                 sid="CollectionDataPlane", actions=["aoss:APIAccessAll"], resources=[self.collection.attr_arn]
             )
         )
-        self._grant_embedding_and_sources(props)
-        configuration = bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
-            type="VECTOR",
-            vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
-                embedding_model_arn=self._embedding_model_arn(),
-                embedding_model_configuration=bedrock.CfnKnowledgeBase.EmbeddingModelConfigurationProperty(
-                    bedrock_embedding_model_configuration=bedrock.CfnKnowledgeBase.BedrockEmbeddingModelConfigurationProperty(
-                        dimensions=props.embedding_dimensions, embedding_data_type="FLOAT32"
-                    )
-                ),
-            ),
-        )
+        configuration = self._vector_configuration_and_grants(props)
         storage = bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
             type="OPENSEARCH_SERVERLESS",
             opensearch_serverless_configuration=bedrock.CfnKnowledgeBase.OpenSearchServerlessConfigurationProperty(
@@ -781,32 +770,6 @@ class KnowledgeBase(Construct):
                 "DefaultStackSynthesizer; allowed: the ARN of the role CloudFormation deploys with"
             )
         return cdk.Fn.sub(synthesizer.cloud_formation_execution_role_arn)
-
-    def _grant_embedding_and_sources(self, props: KnowledgeBaseProps) -> None:
-        """Embedding model, the sanitized knowledge prefix (+ lake key) and this construct's key, for the KB role."""
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="InvokeEmbeddingModel", actions=["bedrock:InvokeModel"], resources=[self._embedding_model_arn()]
-            )
-        )
-        bucket = self.data_lake.sanitized_bucket
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadSanitizedKnowledge",
-                actions=["s3:GetObject"],
-                resources=[bucket.arn_for_objects(f"{props.knowledge_prefix}*")],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListSanitizedBucket",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringEquals": {"aws:ResourceAccount": cdk.Stack.of(self).account}},
-            )
-        )
-        self.data_lake.key.grant_decrypt(self.role)
-        self.key.grant_encrypt_decrypt(self.role)
 
     def _embedding_model_arn(self) -> str:
         return cdk.Stack.of(self).format_arn(
