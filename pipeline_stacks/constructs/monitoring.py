@@ -304,11 +304,14 @@ class PipelineMonitoring(Construct):
         )
 
     def _rate(self, label: str, part: cloudwatch.IMetric, whole: cloudwatch.IMetric) -> cloudwatch.MathExpression:
-        # The rate alarms evaluate monitoring.thresholds.period_minutes windows: the expression's period overrides
-        # the periods of both inputs, so part and whole always agree.
+        # The rate alarms evaluate monitoring.thresholds.period_minutes windows: both inputs are re-periodised to it,
+        # so part and whole always agree with the expression (no silent override).
+        def at_period(metric: cloudwatch.IMetric) -> cloudwatch.IMetric:
+            return metric.with_(period=self._period) if isinstance(metric, cloudwatch.Metric) else metric
+
         return cloudwatch.MathExpression(
             expression="IF(whole > 0, 100 * part / whole, 0)",
-            using_metrics={"part": part, "whole": whole},
+            using_metrics={"part": at_period(part), "whole": at_period(whole)},
             period=self._period,
             label=label,
         )
