@@ -587,16 +587,22 @@ class ChatService:
             raise self.unavailable() from None
         return JSONResponse({"object": "list", "data": items}, headers=BASE_HEADERS)
 
+    async def _own_conversation(self, inv: Any, operation: str, call: Any, *args: Any) -> Any:
+        """A conversation-store call for the caller, bounded by the deadline: 503 when the store fails, 404 when the
+        caller has no such conversation (another caller's id included: existence is never confirmed)."""
+        try:
+            result = await self.bounded(inv, operation, call, inv.caller, *args)
+        except Exception:
+            raise self.unavailable() from None
+        if not result:
+            raise ChatError(404, "conversation_not_found", "No such conversation.")
+        return result
+
     async def get_conversation(self, request: Request) -> Response:
         """``GET /v1/conversations/{id}`` (messages as stored: redacted)."""
         inv = self.invocation(request)
         cid = self._conversation_id(request)
-        try:
-            item = await self.bounded(inv, "ConversationRead", self.conversations.get, inv.caller, cid)
-        except Exception:
-            raise self.unavailable() from None
-        if item is None:
-            raise ChatError(404, "conversation_not_found", "No such conversation.")
+        item = await self._own_conversation(inv, "ConversationRead", self.conversations.get, cid)
         return JSONResponse(item, headers=BASE_HEADERS)
 
     async def patch_conversation(self, request: Request) -> Response:
@@ -608,24 +614,14 @@ class ChatService:
         if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_CHARS:
             raise invalid(f"title must be a non-blank string of at most {MAX_TITLE_CHARS} characters.", "title")
         redacted = _redact(title.strip())[0]
-        try:
-            item = await self.bounded(inv, "ConversationWrite", self.conversations.rename, inv.caller, cid, redacted)
-        except Exception:
-            raise self.unavailable() from None
-        if item is None:
-            raise ChatError(404, "conversation_not_found", "No such conversation.")
+        item = await self._own_conversation(inv, "ConversationWrite", self.conversations.rename, cid, redacted)
         return JSONResponse(item, headers=BASE_HEADERS)
 
     async def delete_conversation(self, request: Request) -> Response:
         """``DELETE /v1/conversations/{id}``."""
         inv = self.invocation(request)
         cid = self._conversation_id(request)
-        try:
-            deleted = await self.bounded(inv, "ConversationWrite", self.conversations.delete, inv.caller, cid)
-        except Exception:
-            raise self.unavailable() from None
-        if not deleted:
-            raise ChatError(404, "conversation_not_found", "No such conversation.")
+        await self._own_conversation(inv, "ConversationWrite", self.conversations.delete, cid)
         return JSONResponse({"id": cid, "object": "conversation.deleted", "deleted": True}, headers=BASE_HEADERS)
 
     async def config_json(self, request: Request) -> Response:
