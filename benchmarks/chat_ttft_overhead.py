@@ -84,6 +84,24 @@ uvicorn.run(baseline() if sys.argv[1] == "baseline" else front_door(), host="127
 """
 
 
+def chat_scope(body: bytes) -> dict[str, Any]:
+    """The ASGI scope of ``POST /v1/chat/completions`` with a JSON ``body`` (as uvicorn builds it)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
+
+
 async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
     """Call an ASGI app directly (no sockets): ``(ttft_ms, last_chunk_ms, content_chunks)``."""
     import asyncio
@@ -112,21 +130,7 @@ async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
                 last = time.perf_counter()
                 first = first or last
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    }
-    await app(scope, receive, send)
+    await app(chat_scope(body), receive, send)
     assert first is not None
     return (first - t0) * 1000, (last - t0) * 1000, chunks
 
