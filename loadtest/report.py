@@ -87,7 +87,7 @@ class RunResult:
         records: list[RequestRecord] = []
         with requests_csv.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                records.append(_record_from_row(row))
+                records.append(RequestRecord.from_row(row))
         auto = data.get("autoscaling")
         return cls(
             config=data["config"],
@@ -98,31 +98,6 @@ class RunResult:
             autoscaling=AutoscalingData.from_dict(auto) if auto else None,
             notes=data.get("notes", []),
         )
-
-
-def _record_from_row(row: dict[str, str]) -> RequestRecord:
-    def opt(value: str) -> float | None:
-        return float(value) if value not in ("", "None") else None
-
-    return RequestRecord(
-        seq=int(row["seq"]),
-        stage=int(row["stage"]),
-        users=int(row["users"]),
-        prompt_set=row["prompt_set"],
-        t_start=float(row["t_start"]),
-        t_end=float(row["t_end"]),
-        status=int(row["status"]),
-        outcome=row["outcome"],
-        error_key=row["error_key"],
-        error_message=row["error_message"],
-        ttft_s=opt(row["ttft_s"]),
-        e2e_s=float(row["e2e_s"]),
-        itl_s=opt(row["itl_s"]),
-        output_tokens=int(row["output_tokens"]),
-        token_source=row["token_source"],
-        content_chunks=int(row["content_chunks"]),
-        tokens_per_s=opt(row["tokens_per_s"]),
-    )
 
 
 # ---------------------------------------------------------------- files
