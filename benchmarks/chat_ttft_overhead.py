@@ -29,10 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import chat_scope, compare, pct, receive_once
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / "lambda_src" / "front_door"
@@ -84,38 +86,8 @@ uvicorn.run(baseline() if sys.argv[1] == "baseline" else front_door(), host="127
 """
 
 
-def chat_scope(body: bytes) -> dict[str, Any]:
-    """The ASGI scope of ``POST /v1/chat/completions`` with a JSON ``body`` (as uvicorn builds it)."""
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    }
-
-
 async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
     """Call an ASGI app directly (no sockets): ``(ttft_ms, last_chunk_ms, content_chunks)``."""
-    import asyncio
-
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # the client never disconnects
-        return {}
-
     t0 = time.perf_counter()
     first: float | None = None
     last = t0
@@ -130,7 +102,7 @@ async def drive(app: Any, body: bytes) -> tuple[float, float, int]:
                 last = time.perf_counter()
                 first = first or last
 
-    await app(chat_scope(body), receive, send)
+    await app(chat_scope(body), receive_once(body), send)
     assert first is not None
     return (first - t0) * 1000, (last - t0) * 1000, chunks
 
@@ -166,23 +138,7 @@ def in_process(requests: int, tokens: int) -> dict[str, Any]:
                         ttft[kind].append(first)
                         if n > 1:
                             chunk[kind].append((last - first) / (n - 1))
-            row: dict[str, Any] = {}
-            for q in (50, 99):
-                b, f = pct(ttft["baseline"], q), pct(ttft["front_door"], q)
-                row[f"p{q}"] = {
-                    "baseline_ms": round(b, 3),
-                    "front_door_ms": round(f, 3),
-                    "overhead_ms": round(f - b, 3),
-                    "ratio": round(f / b, 2),
-                }
-            if mode == "stream":
-                b, f = statistics.median(chunk["baseline"]), statistics.median(chunk["front_door"])
-                row["per_chunk"] = {
-                    "baseline_ms": round(b, 4),
-                    "front_door_ms": round(f, 4),
-                    "overhead_ms": round(f - b, 4),
-                }
-            out[mode] = row
+            out[mode] = overhead_row(ttft, chunk, mode == "stream", statistics.median, digits=3, ratio_digits=2)
 
     asyncio.run(run())
     return out
@@ -245,10 +201,26 @@ def _content(chunk: dict[str, Any]) -> str:
     return str((choices[0].get("delta") or {}).get("content") or "") if choices else ""
 
 
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+def overhead_row(
+    ttft: dict[str, list[float]],
+    per_chunk: dict[str, list[float]],
+    stream: bool,
+    chunk_stat: Callable[[list[float]], float],
+    *,
+    digits: int,
+    ratio_digits: int,
+) -> dict[str, Any]:
+    """TTFT p50/p99 of ``front_door`` against ``baseline`` (and, streaming, ``chunk_stat`` of the chunk intervals,
+    one more digit)."""
+    row: dict[str, Any] = {
+        f"p{q}": compare(pct(ttft["baseline"], q), pct(ttft["front_door"], q), digits=digits, ratio_digits=ratio_digits)
+        for q in (50, 99)
+    }
+    if stream:
+        row["per_chunk"] = compare(
+            chunk_stat(per_chunk["baseline"]), chunk_stat(per_chunk["front_door"]), digits=digits + 1
+        )
+    return row
 
 
 def cold_start(runs: int) -> dict[str, float]:
@@ -346,23 +318,9 @@ def main(argv: list[str] | None = None) -> int:
                         ttft[kind].append(first)
                         if chunks > 1:
                             per_chunk[kind].append((total - first) / (chunks - 1))
-                row: dict[str, Any] = {}
-                for q in (50, 99):
-                    b, f = pct(ttft["baseline"], q), pct(ttft["front_door"], q)
-                    row[f"p{q}"] = {
-                        "baseline_ms": round(b, 2),
-                        "front_door_ms": round(f, 2),
-                        "overhead_ms": round(f - b, 2),
-                        "ratio": round(f / b, 3),
-                    }
-                if mode == "stream":
-                    b, f = statistics.mean(per_chunk["baseline"]), statistics.mean(per_chunk["front_door"])
-                    row["per_chunk"] = {
-                        "baseline_ms": round(b, 3),
-                        "front_door_ms": round(f, 3),
-                        "overhead_ms": round(f - b, 3),
-                    }
-                results[mode] = row
+                results[mode] = overhead_row(
+                    ttft, per_chunk, mode == "stream", statistics.mean, digits=2, ratio_digits=3
+                )
     finally:
         for proc, _ in servers.values():
             proc.terminate()

@@ -31,23 +31,13 @@ for _path in (ROOT, ROOT / "lambda_src" / "front_door"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from chat_ttft_overhead import chat_scope  # the same ASGI request as the front-door TTFT benchmark
+from _common import chat_scope, compare, pct, receive_once  # shared with the front-door TTFT benchmark
 
 QUESTION = "How much is the late-cancellation fee if I cancel less than 24 hours before?"
 
 
 async def ttft(app: Any, body: bytes) -> float:
     """Milliseconds from the request to the first content delta (ASGI called directly)."""
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()
-        return {}
-
     t0 = time.perf_counter()
     first: float | None = None
 
@@ -60,15 +50,9 @@ async def ttft(app: Any, body: bytes) -> float:
         ):
             first = time.perf_counter()
 
-    await app(chat_scope(body), receive, send)
+    await app(chat_scope(body), receive_once(body), send)
     assert first is not None
     return (first - t0) * 1000
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,13 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         "retrieval_latency_mean_ms": round(counts["RetrievalLatency"] / retrievals, 3),
     }
     for q in (50, 99):
-        b, r = pct(times["baseline"], q), pct(times["rag"], q)
-        out[f"p{q}"] = {
-            "baseline_ms": round(b, 3),
-            "rag_ms": round(r, 3),
-            "added_ms": round(r - b, 3),
-            "ratio": round(r / b, 2),
-        }
+        out[f"p{q}"] = compare(
+            pct(times["baseline"], q), pct(times["rag"], q), digits=3, ratio_digits=2, name="rag", difference="added"
+        )
     out["mean"] = {
         "baseline_ms": round(statistics.mean(times["baseline"]), 3),
         "rag_ms": round(statistics.mean(times["rag"]), 3),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -60,6 +60,20 @@ class RequestRecord:
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON/CSV row)."""
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, str]) -> RequestRecord:
+        """The record of one ``requests.csv`` row (each column read as its field's type)."""
+        return cls(**{f.name: _CSV_READERS[str(f.type)](row[f.name]) for f in fields(cls)})
+
+
+#: How a ``requests.csv`` cell is read, by the annotation of its :class:`RequestRecord` field.
+_CSV_READERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "float | None": lambda value: float(value) if value not in ("", "None") else None,
+}
 
 
 def classify(status: int, error_key: str) -> str:

@@ -87,7 +87,7 @@ class RunResult:
         records: list[RequestRecord] = []
         with requests_csv.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                records.append(_record_from_row(row))
+                records.append(RequestRecord.from_row(row))
         auto = data.get("autoscaling")
         return cls(
             config=data["config"],
@@ -98,31 +98,6 @@ class RunResult:
             autoscaling=AutoscalingData.from_dict(auto) if auto else None,
             notes=data.get("notes", []),
         )
-
-
-def _record_from_row(row: dict[str, str]) -> RequestRecord:
-    def opt(value: str) -> float | None:
-        return float(value) if value not in ("", "None") else None
-
-    return RequestRecord(
-        seq=int(row["seq"]),
-        stage=int(row["stage"]),
-        users=int(row["users"]),
-        prompt_set=row["prompt_set"],
-        t_start=float(row["t_start"]),
-        t_end=float(row["t_end"]),
-        status=int(row["status"]),
-        outcome=row["outcome"],
-        error_key=row["error_key"],
-        error_message=row["error_message"],
-        ttft_s=opt(row["ttft_s"]),
-        e2e_s=float(row["e2e_s"]),
-        itl_s=opt(row["itl_s"]),
-        output_tokens=int(row["output_tokens"]),
-        token_source=row["token_source"],
-        content_chunks=int(row["content_chunks"]),
-        tokens_per_s=opt(row["tokens_per_s"]),
-    )
 
 
 # ---------------------------------------------------------------- files
@@ -419,18 +394,21 @@ def chart_timeline(result: RunResult, buckets: Sequence[TimeBucket]) -> Any:
     ax2 = ax.twinx()
     ax2.plot(*_users_schedule(result.stages), color="#555555", linewidth=1, label="users")
     ax2.plot(mids, rps, color="#d62728", linewidth=1, label=f"requests/s{smooth}")
-    auto = result.autoscaling
-    if auto and any(s.current is not None for s in auto.samples):
-        pts = [(s.t, s.current) for s in auto.samples if s.current is not None]
-        ax2.step(
-            [p[0] for p in pts], [p[1] for p in pts], where="post", color="#9467bd", linewidth=2, label="instances"
-        )
+    if result.autoscaling:
+        _count_steps(ax2, result.autoscaling, "current", "#9467bd", "instances")
     ax2.set_ylabel("users / requests/s / instances")
     _headroom(ax2, [*rps, *[float(u) for u in _users_schedule(result.stages)[1]]], 1.3)
     ax2.grid(False)
     _legend(ax, ax2)
     ax.set_title("Load and throughput over time")
     return fig
+
+
+def _count_steps(ax: Any, auto: AutoscalingData, count: str, color: str, label: str) -> None:
+    """Step line of one sampled count (``current`` instances or ``copies_current``) where it was observed."""
+    pts = [(s.t, getattr(s, count)) for s in auto.samples if getattr(s, count) is not None]
+    if pts:
+        ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", color=color, linewidth=2, label=label)
 
 
 def chart_autoscaling(result: RunResult) -> Any:
@@ -454,26 +432,8 @@ def chart_autoscaling(result: RunResult) -> Any:
     _stage_bounds(ax, result.stages)
     _scaling_marks(ax, auto)
     ax2 = ax.twinx()
-    pts_i = [(s.t, s.current) for s in auto.samples if s.current is not None]
-    if pts_i:
-        ax2.step(
-            [p[0] for p in pts_i],
-            [p[1] for p in pts_i],
-            where="post",
-            color="#9467bd",
-            linewidth=2,
-            label="instances (DescribeEndpoint)",
-        )
-    pts_c = [(s.t, s.copies_current) for s in auto.samples if s.copies_current is not None]
-    if pts_c:
-        ax2.step(
-            [p[0] for p in pts_c],
-            [p[1] for p in pts_c],
-            where="post",
-            color="#e377c2",
-            linewidth=2,
-            label="model copies",
-        )
+    _count_steps(ax2, auto, "current", "#9467bd", "instances (DescribeEndpoint)")
+    _count_steps(ax2, auto, "copies_current", "#e377c2", "model copies")
     ax2.plot(*_users_schedule(result.stages), color="#555555", linewidth=1, label="users")
     ax2.set_ylabel("instances / copies / users")
     ax2.set_ylim(bottom=0)

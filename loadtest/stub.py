@@ -38,6 +38,16 @@ class StubConfig:
     model: str = "stub-model"
 
 
+#: The numeric :class:`StubConfig` fields the command line sets, with their help (type and default: the field's).
+OPTIONS = {
+    "token_rate": "tokens/s per generation (default 50)",
+    "prefill_ms": "delay before the first token (default 20)",
+    "prefill_ms_per_kchar": "extra prefill per 1,000 prompt chars",
+    "tokens": "tokens per answer (capped by max_tokens; default 32)",
+    "slots": "concurrent generations (0 = unlimited, 1 = serialised)",
+}
+
+
 def parse_inject(text: str) -> dict[str, int]:
     """``"429:5,500:7,stream:9"`` -> ``{"429": 5, "500": 7, "stream": 9}``."""
     out: dict[str, int] = {}
@@ -294,21 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest.stub", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=18431)
-    parser.add_argument("--token-rate", type=float, default=50.0, help="tokens/s per generation (default 50)")
-    parser.add_argument("--prefill-ms", type=float, default=20.0, help="delay before the first token (default 20)")
-    parser.add_argument("--prefill-ms-per-kchar", type=float, default=0.0, help="extra prefill per 1,000 prompt chars")
-    parser.add_argument("--tokens", type=int, default=32, help="tokens per answer (capped by max_tokens; default 32)")
-    parser.add_argument("--slots", type=int, default=0, help="concurrent generations (0 = unlimited, 1 = serialised)")
+    for name, help_text in OPTIONS.items():
+        default = getattr(StubConfig, name)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=help_text)
     parser.add_argument("--inject", default="", help="faults, e.g. 429:5,500:7,stream:9 (every Nth request)")
     args = parser.parse_args(argv)
-    config = StubConfig(
-        token_rate=args.token_rate,
-        prefill_ms=args.prefill_ms,
-        prefill_ms_per_kchar=args.prefill_ms_per_kchar,
-        tokens=args.tokens,
-        slots=args.slots,
-        inject=parse_inject(args.inject),
-    )
+    config = StubConfig(**{name: getattr(args, name) for name in OPTIONS}, inject=parse_inject(args.inject))
     server = StubServer((args.host, args.port), config)
     print(f"stub listening on {server.base_url}", flush=True)
     try:

@@ -30,12 +30,12 @@ from champion import Scores, compare, verdict_metrics, write_comparison
 from rouge_score import rouge_scorer
 from sm_common import (
     Collator,
+    HyperparameterParser,
     emit_metric,
     env_default,
     format_prompt,
     format_record,
     iter_batches,
-    option_names,
     read_records,
     reference_of,
     resolve_model_dir,
@@ -48,44 +48,37 @@ REPORT_NAME = "evaluation.json"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Paths default to the Processing job layout, or to the training job's ``SM_*`` variables."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-
-    def add(name: str, **kwargs: Any) -> None:
-        p.add_argument(*option_names(name), **kwargs)
-
-    add(
+    p = HyperparameterParser(description=__doc__.splitlines()[0])
+    p.option(
         "model-dir",
         default=env_default("SM_CHANNEL_MODEL", "/opt/ml/processing/model"),
         help="model directory or a dir holding model.tar.gz",
     )
-    add(
+    p.option(
         "test-dir",
         default=env_default("SM_CHANNEL_TEST", "/opt/ml/processing/test"),
         help="held-out JSON lines (text or prompt/response) for perplexity",
     )
-    add(
+    p.option(
         "prompts",
         default=env_default("SM_CHANNEL_PROMPTS", None),
         help="prompt/response JSON lines for ROUGE-L (default: the prompt records of --test-dir)",
     )
-    add("output-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/processing/evaluation"))
-    add("seq-len", type=int, default=1024)
-    add("batch-size", type=int, default=8)
-    add("max-new-tokens", type=int, default=64)
-    add("max-prompts", type=int, default=200, help="cap on generated samples")
-    add(
+    p.option("output-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/processing/evaluation"))
+    p.option("seq-len", type=int, default=1024)
+    p.option("batch-size", type=int, default=8)
+    p.option("max-new-tokens", type=int, default=64)
+    p.option("max-prompts", type=int, default=200, help="cap on generated samples")
+    p.option(
         "champion-dir",
         default=env_default("SM_CHANNEL_CHAMPION", None),
         help="the production model's artifacts: scored on the same set, compared with the candidate",
     )
-    add("gate-metric", default="rougeL", help="metric the champion comparison decides on")
-    add("lower-is-better", action="store_true", help="the gate metric improves downwards (e.g. perplexity)")
-    add("min-delta", type=float, default=0.0, help="required improvement over the champion (0: at least as good)")
-    add("max-latency-ratio", type=float, default=1.25, help="allowed candidate/champion latency per sample")
-    args, unknown = p.parse_known_args(argv)
-    if unknown:
-        print(f"WARNING ignoring unknown arguments: {unknown}", file=sys.stderr, flush=True)
-    return args
+    p.option("gate-metric", default="rougeL", help="metric the champion comparison decides on")
+    p.option("lower-is-better", action="store_true", help="the gate metric improves downwards (e.g. perplexity)")
+    p.option("min-delta", type=float, default=0.0, help="required improvement over the champion (0: at least as good)")
+    p.option("max-latency-ratio", type=float, default=1.25, help="allowed candidate/champion latency per sample")
+    return p.parse_lenient(argv)
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -54,9 +55,24 @@ def option_names(name: str) -> list[str]:
     return list(dict.fromkeys([f"--{name}", f"--{name.replace('-', '_')}"]))
 
 
-def add_bool_flag(parser: argparse.ArgumentParser, name: str, *, default: bool, help: str) -> None:
-    """``--flag`` (true), ``--flag false`` and ``--flag=True`` all work, as SageMaker passes values."""
-    parser.add_argument(*option_names(name), type=str2bool, nargs="?", const=True, default=default, help=help)
+class HyperparameterParser(argparse.ArgumentParser):
+    """Options as SageMaker passes hyperparameters: either spelling of a key, booleans as strings, and unknown keys
+    (the platform's own) warned about instead of rejected."""
+
+    def option(self, name: str, **kwargs: Any) -> None:
+        """``--a-b`` and ``--a_b`` for one option (``add_argument``'s keyword arguments)."""
+        self.add_argument(*option_names(name), **kwargs)
+
+    def flag(self, name: str, *, default: bool, help: str) -> None:
+        """``--flag`` (true), ``--flag false`` and ``--flag=True`` all work, as SageMaker passes values."""
+        self.option(name, type=str2bool, nargs="?", const=True, default=default, help=help)
+
+    def parse_lenient(self, argv: list[str] | None = None) -> argparse.Namespace:
+        """The known options; unknown arguments get a warning on stderr."""
+        args, unknown = self.parse_known_args(argv)
+        if unknown:
+            print(f"WARNING ignoring unknown arguments: {unknown}", file=sys.stderr, flush=True)
+        return args
 
 
 def env_default(name: str, fallback: str | None) -> str | None:

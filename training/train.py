@@ -16,7 +16,6 @@ import dataclasses
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,10 @@ from typing import Any
 import torch
 from sm_common import (
     Collator,
-    add_bool_flag,
+    HyperparameterParser,
     emit_metric,
     env_default,
     format_record,
-    option_names,
     read_records,
     resolve_model_dir,
     tokenize_texts,
@@ -57,70 +55,66 @@ SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|endoftext|>", "pad_tok
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Hyperparameters and SageMaker paths; ``--a-b`` and ``--a_b`` spellings are both accepted."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-
-    def add(name: str, **kwargs: Any) -> None:
-        p.add_argument(*option_names(name), **kwargs)
-
-    add(
+    p = HyperparameterParser(description=__doc__.splitlines()[0])
+    p.option(
         "model-name-or-path",
         default=env_default("SM_CHANNEL_MODEL", None),
         help="local base model dir or model.tar.gz (default: SM_CHANNEL_MODEL); never downloaded",
     )
-    add(
+    p.option(
         "model-config",
         default=None,
         help="random init instead of a base model: tiny-llama, tiny-gpt2 or a config.json path",
     )
-    add("tokenizer-vocab-size", type=int, default=512, help="vocab of the BPE trained locally with --model-config")
-    add("train-dir", default=env_default("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
-    add("validation-dir", default=env_default("SM_CHANNEL_VALIDATION", None))
-    add("model-dir", default=env_default("SM_MODEL_DIR", "/opt/ml/model"))
-    add("output-data-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
-    add("checkpoint-dir", default=env_default("CHECKPOINT_DIR", DEFAULT_CHECKPOINT_DIR))
-    add("epochs", type=float, default=1.0)
-    add("max-steps", type=int, default=-1, help="overrides --epochs when > 0")
-    add("learning-rate", type=float, default=5e-5)
-    add("weight-decay", type=float, default=0.0)
-    add("warmup-steps", type=int, default=0)
-    add("lr-scheduler", default="linear")
-    add("per-device-batch-size", type=int, default=4)
-    add("per-device-eval-batch-size", type=int, default=None)
-    add("gradient-accumulation-steps", type=int, default=1)
-    add("seq-len", type=int, default=1024)
-    add("peft", choices=("none", "lora"), default="none", help="parameter-efficient method")
-    add_bool_flag(p, "lora", default=False, help="shorthand for --peft lora")
-    add("lora-r", type=int, default=16)
-    add("lora-alpha", type=int, default=32)
-    add("lora-dropout", type=float, default=0.05)
-    add("lora-target-modules", default="auto", help="comma list, or auto (PEFT's per-architecture default)")
-    add_bool_flag(p, "merge-lora", default=True, help="merge adapters into the saved model")
-    add_bool_flag(p, "packing", default=True, help="concatenate documents and cut seq-len blocks")
-    add_bool_flag(p, "gradient-checkpointing", default=False, help="recompute activations")
-    add("bf16", choices=("auto", "true", "false"), default="auto", help="auto: on CUDA with bf16 support and on Neuron")
-    add(
+    p.option("tokenizer-vocab-size", type=int, default=512, help="vocab of the BPE trained locally with --model-config")
+    p.option("train-dir", default=env_default("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+    p.option("validation-dir", default=env_default("SM_CHANNEL_VALIDATION", None))
+    p.option("model-dir", default=env_default("SM_MODEL_DIR", "/opt/ml/model"))
+    p.option("output-data-dir", default=env_default("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
+    p.option("checkpoint-dir", default=env_default("CHECKPOINT_DIR", DEFAULT_CHECKPOINT_DIR))
+    p.option("epochs", type=float, default=1.0)
+    p.option("max-steps", type=int, default=-1, help="overrides --epochs when > 0")
+    p.option("learning-rate", type=float, default=5e-5)
+    p.option("weight-decay", type=float, default=0.0)
+    p.option("warmup-steps", type=int, default=0)
+    p.option("lr-scheduler", default="linear")
+    p.option("per-device-batch-size", type=int, default=4)
+    p.option("per-device-eval-batch-size", type=int, default=None)
+    p.option("gradient-accumulation-steps", type=int, default=1)
+    p.option("seq-len", type=int, default=1024)
+    p.option("peft", choices=("none", "lora"), default="none", help="parameter-efficient method")
+    p.flag("lora", default=False, help="shorthand for --peft lora")
+    p.option("lora-r", type=int, default=16)
+    p.option("lora-alpha", type=int, default=32)
+    p.option("lora-dropout", type=float, default=0.05)
+    p.option("lora-target-modules", default="auto", help="comma list, or auto (PEFT's per-architecture default)")
+    p.flag("merge-lora", default=True, help="merge adapters into the saved model")
+    p.flag("packing", default=True, help="concatenate documents and cut seq-len blocks")
+    p.flag("gradient-checkpointing", default=False, help="recompute activations")
+    p.option(
+        "bf16", choices=("auto", "true", "false"), default="auto", help="auto: on CUDA with bf16 support and on Neuron"
+    )
+    p.option(
         "save-dtype",
         choices=("auto", "bfloat16", "float32"),
         default="auto",
         help="auto: bfloat16 when training in bf16",
     )
-    add(
+    p.option(
         "backend",
         choices=("auto", "cpu", "cuda", "neuron"),
         default="auto",
         help="auto: from SM_CURRENT_INSTANCE_TYPE (trn* -> neuron), else CUDA when available",
     )
-    add("tensor-parallel-size", type=int, default=1, help="Neuron only (optimum-neuron)")
-    add("logging-steps", type=int, default=10)
-    add("save-steps", type=int, default=100)
-    add("eval-steps", type=int, default=None, help="default: --save-steps")
-    add("save-total-limit", type=int, default=2)
-    add_bool_flag(p, "resume", default=True, help="resume from the newest complete checkpoint-N")
-    add("dataloader-num-workers", type=int, default=0)
-    add("seed", type=int, default=42)
-    args, unknown = p.parse_known_args(argv)
-    if unknown:
-        print(f"WARNING ignoring unknown arguments: {unknown}", file=sys.stderr, flush=True)
+    p.option("tensor-parallel-size", type=int, default=1, help="Neuron only (optimum-neuron)")
+    p.option("logging-steps", type=int, default=10)
+    p.option("save-steps", type=int, default=100)
+    p.option("eval-steps", type=int, default=None, help="default: --save-steps")
+    p.option("save-total-limit", type=int, default=2)
+    p.flag("resume", default=True, help="resume from the newest complete checkpoint-N")
+    p.option("dataloader-num-workers", type=int, default=0)
+    p.option("seed", type=int, default=42)
+    args = p.parse_lenient(argv)
     if args.lora:
         args.peft = "lora"
     if not (args.model_name_or_path or args.model_config):

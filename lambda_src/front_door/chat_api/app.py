@@ -29,9 +29,10 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 from starlette.applications import Starlette
@@ -94,6 +95,25 @@ def redact_messages(messages: list[Message]) -> tuple[list[dict[str, str]], dict
             counts[k] = counts.get(k, 0) + v
         out.append({"role": m.role, "content": text})
     return out, counts
+
+
+@dataclass
+class _Answer:
+    """A model stream as it is consumed: the content parts, when the first arrived, and how it ended."""
+
+    parts: list[str] = field(default_factory=list)
+    ttft: float | None = None
+    final: Final = field(default_factory=lambda: Final("error"))
+
+    def take(self, item: str | Final) -> TypeGuard[str]:
+        """Record one stream item: true for content, false (and ``final`` set) at the end."""
+        if isinstance(item, Final):
+            self.final = item
+            return False
+        if self.ttft is None:
+            self.ttft = time.perf_counter()
+        self.parts.append(item)
+        return True
 
 
 class ChatService:
@@ -228,27 +248,20 @@ class ChatService:
             return SSEResponse(
                 self.sse(stream, first, ctx), media_type="text/event-stream", headers={**SSE_HEADERS, **headers}
             )
-        parts: list[str] = []
-        final: Final | None = None
+        answer = _Answer()
         item: str | Final = first
-        ttft: float | None = None
         try:
-            while True:
-                if isinstance(item, Final):
-                    final = item
-                    break
-                if ttft is None:
-                    ttft = time.perf_counter()
-                parts.append(item)
+            while answer.take(item):
                 item = await anext(stream)
         except StopAsyncIteration:
-            final = Final()
+            answer.final = Final()
         except Exception as exc:
             await stream.aclose()
             error = self.upstream(exc)
-            await self.store(ctx, "".join(parts), Final("error"), "error", ttft)
+            await self.store(ctx, "".join(answer.parts), Final("error"), "error", answer.ttft)
             raise error from None
-        text = "".join(parts)
+        text = "".join(answer.parts)
+        final, ttft = answer.final, answer.ttft
         usage = self.usage_of(grounded.model_request, text, final)
         model = self.backend.model_id
         if legacy:
@@ -293,30 +306,22 @@ class ChatService:
         """SSE body: role chunk, content deltas, finish, usage, citations, ``[DONE]``; stores when it ends."""
         req: ChatRequest = ctx["req"]
         enc = ChunkEncoder(ctx["completion_id"], self.backend.model_id, ctx["conversation_id"])
-        parts: list[str] = []
-        final: Final = Final("error")
+        answer = _Answer()
         status = "error"
-        ttft: float | None = None
         item: str | Final = first
         try:
             yield enc.role()
-            while True:
-                if isinstance(item, Final):
-                    final = item
-                    break
-                if ttft is None:
-                    ttft = time.perf_counter()
-                parts.append(item)
+            while answer.take(item):
                 yield enc.content(item)
                 if ctx["redaction"] is None:
                     ctx["redaction"] = self.redactor.submit(redact_messages, list(req.messages))
                 try:
                     item = await anext(stream)
                 except StopAsyncIteration:
-                    final = Final()
+                    answer.final = Final()
                     break
-            yield enc.finish(final.finish_reason)
-            usage = self.usage_of(ctx["model_req"], "".join(parts), final)
+            yield enc.finish(answer.final.finish_reason)
+            usage = self.usage_of(ctx["model_req"], "".join(answer.parts), answer.final)
             if req.include_usage:
                 yield enc.usage(usage)
             if ctx["citations"] is not None:
@@ -335,7 +340,8 @@ class ChatService:
             with anyio.CancelScope(shield=True):
                 with contextlib.suppress(Exception):
                     await stream.aclose()
-                await self.store(ctx, "".join(parts), final if status == "completed" else Final(status), status, ttft)
+                done = answer.final if status == "completed" else Final(status)
+                await self.store(ctx, "".join(answer.parts), done, status, answer.ttft)
 
     def usage_of(self, req: ChatRequest, text: str, final: Final) -> Usage:
         """The backend's usage, or an estimate (characters / 4) marked ``estimated``."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from frontdoor.errors import upstream_error
 
@@ -376,17 +376,25 @@ def _aws_client(service: str, connect_s: float, read_s: float, attempts: int) ->
     return clients._client(service, connect_s, read_s, attempts)
 
 
-class BedrockBackend:
-    """Amazon Bedrock ``ConverseStream`` (optionally with a guardrail in ``sync``/``async`` stream processing mode)."""
+class _AwsRuntimeBackend:
+    """Base of the backends that call an AWS runtime ``service`` through boto3."""
+
+    service: ClassVar[str]
 
     def __init__(self, s: ChatSettings) -> None:
         self.s = s
         self.model_id = s.model_id
 
     def client(self) -> Any:
-        """``bedrock-runtime`` client with the configured timeouts."""
+        """The ``service`` client with the configured model timeouts and attempts (one per process)."""
         s = self.s
-        return _aws_client("bedrock-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
+        return _aws_client(self.service, s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
+
+
+class BedrockBackend(_AwsRuntimeBackend):
+    """Amazon Bedrock ``ConverseStream`` (optionally with a guardrail in ``sync``/``async`` stream processing mode)."""
+
+    service = "bedrock-runtime"
 
     def request(self, request: ChatRequest) -> dict[str, Any]:
         """Keyword arguments of ``converse_stream``: system prompts apart, consecutive same-role turns merged."""
@@ -444,19 +452,15 @@ class BedrockBackend:
         yield Final(state.get("finish", "stop"), state.get("usage"), self.s.model_version)
 
 
-class SageMakerBackend:
+class SageMakerBackend(_AwsRuntimeBackend):
     """SageMaker ``InvokeEndpointWithResponseStream`` with the LMI/TGI Messages API (OpenAI chunks as SSE)."""
+
+    service = "sagemaker-runtime"
 
     def __init__(self, s: ChatSettings) -> None:
         if not s.endpoint_name:
             raise ValueError("backend 'sagemaker' needs endpoint_name (ENDPOINT_NAME)")
-        self.s = s
-        self.model_id = s.model_id
-
-    def client(self) -> Any:
-        """``sagemaker-runtime`` client with the configured timeouts."""
-        s = self.s
-        return _aws_client("sagemaker-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
+        super().__init__(s)
 
     def request(self, request: ChatRequest) -> dict[str, Any]:
         """Keyword arguments of ``invoke_endpoint_with_response_stream``."""

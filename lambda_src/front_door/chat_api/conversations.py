@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from frontdoor.clients import LazyStorageClient
+
 from chat_api.settings import ChatSettings
 
 #: DynamoDB's item limit is 400 KB; history beyond this is trimmed oldest-first.
@@ -168,23 +170,17 @@ class SqliteConversationStore:
         return row is not None
 
 
-class DynamoConversationStore:
+class DynamoConversationStore(LazyStorageClient):
     """Single table: partition key ``owner`` (the caller identity), sort key ``sk`` = ``conv#<id>`` | ``cmpl#<id>``,
     TTL attribute ``expires_at``. Messages are one JSON string attribute (trimmed to fit the 400 KB item limit)."""
 
+    service = "dynamodb"
+    s: ChatSettings
+
     def __init__(self, s: ChatSettings) -> None:
+        super().__init__(s)
         self.table = s.conversations_table
         self.ttl_s = s.conversation_ttl_days * 86400
-        self.s = s
-        self._client: Any = None
-
-    def client(self) -> Any:
-        """DynamoDB client with the storage timeouts."""
-        if self._client is None:
-            from frontdoor import clients
-
-            self._client = clients._client("dynamodb", min(1.0, self.s.storage_timeout_s), self.s.storage_timeout_s, 2)
-        return self._client
 
     @staticmethod
     def _conv(item: dict[str, Any], with_messages: bool) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from frontdoor.clients import LazyStorageClient
+
 from chat_api.settings import ChatSettings
 
 
@@ -51,20 +53,11 @@ class LocalRecordStore:
             raise
 
 
-class S3RecordStore:
+class S3RecordStore(LazyStorageClient):
     """``PutObject`` to the interactions bucket with the pipeline KMS key (when configured) and short timeouts."""
 
-    def __init__(self, s: ChatSettings) -> None:
-        self.s = s
-        self._client: Any = None
-
-    def client(self) -> Any:
-        """S3 client: connect/read timeouts bounded by the storage timeout, two attempts."""
-        if self._client is None:
-            from frontdoor import clients
-
-            self._client = clients._client("s3", min(1.0, self.s.storage_timeout_s), self.s.storage_timeout_s, 2)
-        return self._client
+    service = "s3"
+    s: ChatSettings
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         """``PutObject`` (SSE-KMS with ``kms_key_id``, else the bucket default)."""

@@ -6,7 +6,7 @@ boto3 is imported on first use, not at module import, to keep the Lambda cold im
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from frontdoor.config import settings
 
@@ -45,8 +45,38 @@ def bedrock_runtime() -> Any:
     return _client("bedrock-runtime", s.model_connect_timeout_s, s.model_read_timeout_s, s.model_max_attempts)
 
 
+def storage_client(service: str, timeout_s: float) -> Any:
+    """A storage client (S3, DynamoDB) bounded by ``timeout_s``: connect within ``min(1 s, timeout_s)``, two
+    attempts, so a slow store never stalls a response."""
+    return _client(service, min(1.0, timeout_s), timeout_s, 2)
+
+
 @cache
 def s3() -> Any:
     """S3 client for interaction/feedback records: short timeouts so logging never stalls a response."""
-    s = settings()
-    return _client("s3", min(1.0, s.storage_timeout_s), s.storage_timeout_s, 2)
+    return storage_client("s3", settings().storage_timeout_s)
+
+
+class StorageSettings(Protocol):
+    """What :class:`LazyStorageClient` reads from the settings."""
+
+    @property
+    def storage_timeout_s(self) -> float:
+        """Seconds one storage call may take."""
+        ...
+
+
+class LazyStorageClient:
+    """Base of a store that calls one storage ``service``: its :func:`storage_client`, created on first use."""
+
+    service: ClassVar[str]
+
+    def __init__(self, s: StorageSettings) -> None:
+        self.s = s
+        self._client: Any = None
+
+    def client(self) -> Any:
+        """The ``service`` client, bounded by the settings' ``storage_timeout_s``."""
+        if self._client is None:
+            self._client = storage_client(self.service, self.s.storage_timeout_s)
+        return self._client
