@@ -278,13 +278,7 @@ def python_library_asset(
 ) -> s3_assets.Asset:
     """A zip of Python packages as an S3 asset (e.g. Glue ``--extra-py-files``)."""
     bundler = LocalPythonBundling(copies, requirements=requirements, python_version=python_version, zip_name=zip_name)
-    return s3_assets.Asset(
-        scope,
-        construct_id,
-        path=str(RUNTIME_ROOT / copies[0].source),
-        asset_hash_type=cdk.AssetHashType.OUTPUT,
-        bundling=_bundling(bundler, python_version),
-    )
+    return _s3_asset(scope, construct_id, copies, _bundling(bundler, python_version))
 
 
 def source_archive_asset(
@@ -300,12 +294,19 @@ def source_archive_asset(
     container extracts it and installs its ``requirements.txt`` itself.
     """
     bundler = LocalPythonBundling(copies, tar_name=archive_name)
+    return _s3_asset(scope, construct_id, copies, _bundling(bundler, "3.12", cdk.BundlingOutput.SINGLE_FILE))
+
+
+def _s3_asset(
+    scope: Construct, construct_id: str, copies: Sequence[Copy], bundling: cdk.BundlingOptions
+) -> s3_assets.Asset:
+    """An S3 asset bundled from ``copies`` (rooted at the first copy's source), hashed on the bundled output."""
     return s3_assets.Asset(
         scope,
         construct_id,
         path=str(RUNTIME_ROOT / copies[0].source),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
-        bundling=_bundling(bundler, "3.12", cdk.BundlingOutput.SINGLE_FILE),
+        bundling=bundling,
     )
 
 

@@ -73,6 +73,19 @@ _HASH_KEY_ROTATION_REASON = (
     "full re-sanitization (see docs/sanitization-job.md), never on a schedule."
 )
 
+_GRANT_ACTION_GROUPS = tuple(
+    f"Action::{a}"
+    for a in (
+        "s3:GetObject*",
+        "s3:GetBucket*",
+        "s3:List*",
+        "s3:DeleteObject*",
+        "s3:Abort*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    )
+)
+
 _SANITIZATION: dict[str, tuple[Suppression, ...]] = {
     "PiiSanitization.hash_key_secret": (
         Suppression("AwsSolutions-SMG4", _HASH_KEY_ROTATION_REASON),
@@ -86,18 +99,7 @@ _SANITIZATION: dict[str, tuple[Suppression, ...]] = {
             "GetObject*/GetBucket*/List*, Spark output adds DeleteObject*/Abort*, SSE-KMS and the Glue "
             "security configuration need GenerateDataKey*/ReEncrypt*); each is scoped to one lake prefix or the lake "
             "key.",
-            tuple(
-                f"Action::{a}"
-                for a in (
-                    "s3:GetObject*",
-                    "s3:GetBucket*",
-                    "s3:List*",
-                    "s3:DeleteObject*",
-                    "s3:Abort*",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                )
-            ),
+            _GRANT_ACTION_GROUPS,
         ),
     ),
     "PiiSanitization.job_role_objects": (
@@ -126,18 +128,6 @@ _SANITIZATION: dict[str, tuple[Suppression, ...]] = {
     ),
 }
 
-_GRANT_ACTION_GROUPS = tuple(
-    f"Action::{a}"
-    for a in (
-        "s3:GetObject*",
-        "s3:GetBucket*",
-        "s3:List*",
-        "s3:DeleteObject*",
-        "s3:Abort*",
-        "kms:GenerateDataKey*",
-        "kms:ReEncrypt*",
-    )
-)
 
 _TRAINING: dict[str, tuple[Suppression, ...]] = {
     "TrainingPipeline.state_machine_role": (

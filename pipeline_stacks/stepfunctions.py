@@ -8,7 +8,7 @@ construct supplies the job-specific part of the definition.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -153,3 +153,46 @@ def put_event_task(
     )
     task.add_retry(errors=["States.TaskFailed"], max_attempts=3, interval=cdk.Duration.seconds(2), backoff_rate=2)
     return task
+
+
+def join_active_run(
+    scope: Construct,
+    start: sfn.TaskStateBase,
+    find_covering: sfn.TaskStateBase,
+    poll_interval: cdk.Duration,
+    *,
+    conflicts: Sequence[str],
+    active: str,
+) -> None:
+    """The single-flight path of ``start``: when it fails with one of ``conflicts`` (one run at a time), run
+    ``find_covering``, whose JSONata output ``covered`` says whether an active run that started after this
+    request exists. If one does, it reads this request's objects and the execution succeeds; otherwise (or when
+    the lookup fails) wait ``poll_interval`` and start again.
+
+    ``active`` names what runs ("ingestion job"); its last word names the states (``WaitForActiveJob``,
+    ``CoveredByActiveJob``; ``Covered`` is the choice).
+    """
+    unit = active.rsplit(" ", 1)[-1].title()
+    wait_for_active = sfn.Wait.jsonata(scope, f"WaitForActive{unit}", time=sfn.WaitTime.duration(poll_interval))
+    find_covering.add_catch(wait_for_active, errors=["States.ALL"])
+    covered = sfn.Choice.jsonata(scope, "Covered").when(
+        sfn.Condition.jsonata("{% $states.input.covered %}"),
+        sfn.Succeed.jsonata(
+            scope, f"CoveredByActive{unit}", comment=f"An active {active} reads this request's objects."
+        ),
+    )
+    covered.otherwise(wait_for_active)
+    find_covering.next(covered)
+    wait_for_active.next(start)
+    start.add_catch(find_covering, errors=list(conflicts))
+
+
+def fail_on_error(scope: Construct, task: sfn.TaskStateBase, construct_id: str, *, error: str) -> None:
+    """Catch every error ``task`` still raises into a Fail state ``construct_id`` with ``error`` and, as the cause,
+    the caught error and cause."""
+    task.add_catch(
+        sfn.Fail.jsonata(
+            scope, construct_id, error=error, cause="{% $states.input.Error & ': ' & $states.input.Cause %}"
+        ),
+        errors=["States.ALL"],
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
+import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 
@@ -29,3 +30,16 @@ class InferenceBackend(Protocol):
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant: ...
 
     def alarm_metrics(self) -> Mapping[str, cloudwatch.IMetric]: ...
+
+
+def backend_metric(
+    namespace: str, metric_name: str, dimensions: Mapping[str, str], *, statistic: str, period: cdk.Duration | None
+) -> cloudwatch.Metric:
+    """A backend's CloudWatch metric; ``period`` defaults to one minute (the backends' metric resolution)."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map=dict(dimensions),
+        statistic=statistic,
+        period=period or cdk.Duration.minutes(1),
+    )

@@ -26,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from pipeline_stacks.constructs.backend import backend_metric
 from pipeline_stacks.validation import (
     BEDROCK_MODEL_ID_PATTERN,
     BEDROCK_PROFILE_SOURCE_PREFIXES,
@@ -197,12 +198,8 @@ class BedrockModel(Construct):
         self, metric_name: str, *, statistic: str = "Sum", period: cdk.Duration | None = None
     ) -> cloudwatch.Metric:
         """An ``AWS/Bedrock`` runtime metric of this model (dimension ``ModelId``)."""
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock",
-            metric_name=metric_name,
-            dimensions_map={"ModelId": self.model_id},
-            statistic=statistic,
-            period=period or cdk.Duration.minutes(1),
+        return backend_metric(
+            "AWS/Bedrock", metric_name, {"ModelId": self.model_id}, statistic=statistic, period=period
         )
 
     # ------------------------------------------------------------------ guardrail

@@ -32,6 +32,7 @@ from pipeline_contract import InteractionRecord, Layout
 from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.log_groups import LogSettings, encrypted_log_group
 
 
 class SanitizationRunner(Protocol):
@@ -126,13 +127,7 @@ class ContinuousLearning(Construct):
             .next(sfn.Succeed(self, "Retrained"))
         )
 
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=data_lake.key,
-            retention=props.log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.log_group = encrypted_log_group(self, "Logs", data_lake.key, LogSettings(props.log_retention))
         self.role = ManagedPolicyRole(
             self,
             "Role",

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -42,6 +42,7 @@ from constructs import Construct
 
 from pipeline_contract import NO_MODEL, FrontDoorEnv
 from pipeline_stacks import compliance, validation
+from pipeline_stacks.constructs.backend import backend_metric
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 from pipeline_stacks.images import (
@@ -368,13 +369,7 @@ class ModelEndpoint(Construct):
         self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
     ) -> cloudwatch.Metric:
         """An ``AWS/SageMaker`` invocation metric of this endpoint (or its inference component)."""
-        return cloudwatch.Metric(
-            namespace="AWS/SageMaker",
-            metric_name=metric_name,
-            dimensions_map=self._dimensions(),
-            statistic=statistic,
-            period=period or cdk.Duration.minutes(1),
-        )
+        return backend_metric("AWS/SageMaker", metric_name, self._dimensions(), statistic=statistic, period=period)
 
     def metric_model_latency(self, statistic: str = "p99") -> cloudwatch.Metric:
         """``ModelLatency`` (microseconds), p99 by default."""
@@ -644,32 +639,39 @@ class ModelEndpoint(Construct):
 
     def _rollback_alarms(self) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
         d = self.props.deployment
-        latency = cloudwatch.Alarm(
-            self,
+
+        def rollback_alarm(construct_id: str, name: str, description: str, **kwargs: Any) -> cloudwatch.Alarm:
+            """``{endpoint}-{name}``: 2 breaching datapoints roll a deployment back; no data (no traffic) is fine."""
+            alarm = cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_name=f"{self.endpoint_name}-{name}",
+                alarm_description=f"{description}: rolls back a deployment",
+                datapoints_to_alarm=2,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                **kwargs,
+            )
+            compliance.acknowledge(alarm, "ModelEndpoint.rollback_alarm")
+            return alarm
+
+        latency = rollback_alarm(
             "LatencyAlarm",
-            alarm_name=f"{self.endpoint_name}-model-latency-p99",
-            alarm_description=f"p99 ModelLatency above {d.rollback_latency_p99_ms} ms: rolls back a deployment",
+            "model-latency-p99",
+            f"p99 ModelLatency above {d.rollback_latency_p99_ms} ms",
             metric=self.metric_model_latency(),
             threshold=d.rollback_latency_p99_ms * 1000,  # ModelLatency is in microseconds
             evaluation_periods=3,
-            datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        errors = cloudwatch.Alarm(
-            self,
+        errors = rollback_alarm(
             "Errors5xxAlarm",
-            alarm_name=f"{self.endpoint_name}-invocation-5xx",
-            alarm_description=f"At least {d.rollback_5xx_per_minute} 5xx per minute: rolls back a deployment",
+            "invocation-5xx",
+            f"At least {d.rollback_5xx_per_minute} 5xx per minute",
             metric=self.metric_invocation_5xx_errors(),
             threshold=d.rollback_5xx_per_minute,
             evaluation_periods=2,
-            datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        for alarm in (latency, errors):
-            compliance.acknowledge(alarm, "ModelEndpoint.rollback_alarm")
         return latency, errors
 
     # ------------------------------------------------------------------ scale to zero
@@ -721,22 +723,13 @@ class ModelEndpoint(Construct):
 
     def _copy_autoscaling(self) -> appscaling.ScalableTarget:
         assert self.inference_component is not None
-        target = appscaling.ScalableTarget(
-            self,
-            "ScalableTarget",
-            role=self._autoscaling_role(),
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            resource_id=f"inference-component/{self.inference_component_name}",
-            scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
+        target = self._scalable_target(
+            f"inference-component/{self.inference_component_name}",
+            "sagemaker:inference-component:DesiredCopyCount",
             min_capacity=0,
-            max_capacity=self.props.max_instance_count,
-        )
-        target.node.add_dependency(self.inference_component)
-        target.scale_to_track_metric(
-            "InvocationsPerCopy",
-            target_value=self.props.target_invocations_per_instance,
-            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_INVOCATIONS_PER_COPY,
-            scale_in_cooldown=cdk.Duration.minutes(10),
+            scales=self.inference_component,
+            policy_id="InvocationsPerCopy",
+            metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_INVOCATIONS_PER_COPY,
             scale_out_cooldown=cdk.Duration.minutes(2),
         )
         # At zero copies nothing emits invocation metrics: a request that found no capacity is the signal.
@@ -765,24 +758,47 @@ class ModelEndpoint(Construct):
         return target
 
     def _instance_autoscaling(self) -> appscaling.ScalableTarget:
-        p = self.props
+        return self._scalable_target(
+            f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
+            "sagemaker:variant:DesiredInstanceCount",
+            min_capacity=self.props.min_instance_count,
+            scales=self.endpoint,
+            policy_id="InvocationsPerInstance",
+            metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+            scale_out_cooldown=cdk.Duration.minutes(3),
+        )
+
+    def _scalable_target(
+        self,
+        resource_id: str,
+        dimension: str,
+        *,
+        min_capacity: int,
+        scales: Construct,
+        policy_id: str,
+        metric: appscaling.PredefinedMetric,
+        scale_out_cooldown: cdk.Duration,
+    ) -> appscaling.ScalableTarget:
+        """The scalable target of ``resource_id`` (created after ``scales``), between ``min_capacity`` and
+        ``max_instance_count``, with a target-tracking policy ``policy_id`` holding the predefined ``metric`` at
+        ``target_invocations_per_instance``; scale-in waits 10 minutes."""
         target = appscaling.ScalableTarget(
             self,
             "ScalableTarget",
             role=self._autoscaling_role(),
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT_NAME}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=p.min_instance_count,
-            max_capacity=p.max_instance_count,
+            resource_id=resource_id,
+            scalable_dimension=dimension,
+            min_capacity=min_capacity,
+            max_capacity=self.props.max_instance_count,
         )
-        target.node.add_dependency(self.endpoint)
+        target.node.add_dependency(scales)
         target.scale_to_track_metric(
-            "InvocationsPerInstance",
-            target_value=p.target_invocations_per_instance,
-            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+            policy_id,
+            target_value=self.props.target_invocations_per_instance,
+            predefined_metric=metric,
             scale_in_cooldown=cdk.Duration.minutes(10),
-            scale_out_cooldown=cdk.Duration.minutes(3),
+            scale_out_cooldown=scale_out_cooldown,
         )
         return target
 

@@ -39,6 +39,7 @@ from pipeline_stacks.constructs.api_schema import SCHEMA_DIR, load_request_schem
 from pipeline_stacks.constructs.backend import InferenceBackend
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.log_groups import encrypted_log_group
 from pipeline_stacks.overrides import consolidate_props
 
 #: The handler's Powertools defaults (``frontdoor/observability.py``).
@@ -282,12 +283,6 @@ class FrontDoor(Construct):
         self.data_lake = lake = data_lake
         self._function_overrides = function_overrides
         stack = cdk.Stack.of(self)
-        self._log_group_props: dict[str, Any] = {
-            "retention": props.log_retention,
-            "encryption_key": lake.key,
-            "removal_policy": props.removal_policy,
-        }
-
         self.role, self.function_log_group, self.function = self._function(props, lake)
         self.user_pool: cognito.IUserPool | None = None
         self.user_pool_client: cognito.UserPoolClient | None = None
@@ -308,7 +303,7 @@ class FrontDoor(Construct):
                 "Front-door Lambda: invoke the model, write redacted interactions and conversations, logs, traces"
             ),
         )
-        log_group = logs.LogGroup(self, "FunctionLogs", **self._log_group_props)
+        log_group = encrypted_log_group(self, "FunctionLogs", self.data_lake.key, props)
         log_group.grant_write(role)
         self.backend.grant_invoke(role)
         prefixes = (props.interactions_prefix, props.feedback_prefix)
@@ -469,7 +464,7 @@ class FrontDoor(Construct):
     def _rest_api(
         self, props: FrontDoorProps
     ) -> tuple[apigateway.RestApi, apigateway.Stage, logs.LogGroup, logs.LogGroup]:
-        access_logs = logs.LogGroup(self, "AccessLogs", **self._log_group_props)
+        access_logs = encrypted_log_group(self, "AccessLogs", self.data_lake.key, props)
         cors = (
             apigateway.CorsOptions(
                 allow_origins=list(props.cors_allowed_origins),
@@ -536,11 +531,12 @@ class FrontDoor(Construct):
             )
         # API Gateway creates the execution log group on first use, unencrypted and kept forever:
         # create it first, with the pipeline key and retention.
-        execution_logs = logs.LogGroup(
+        execution_logs = encrypted_log_group(
             self,
             "ExecutionLogs",
-            log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{props.stage_name}",
-            **self._log_group_props,
+            self.data_lake.key,
+            props,
+            name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{props.stage_name}",
         )
         stage.node.add_dependency(execution_logs)
         if props.manage_account_logging_role:
@@ -815,12 +811,7 @@ class FrontDoor(Construct):
         )
 
         # WAF requires the "aws-waf-logs-" name prefix and the log group ARN without ":*".
-        waf_logs = logs.LogGroup(
-            self,
-            "WafLogs",
-            log_group_name=f"aws-waf-logs-{name}",
-            **self._log_group_props,
-        )
+        waf_logs = encrypted_log_group(self, "WafLogs", self.data_lake.key, props, name=f"aws-waf-logs-{name}")
         wafv2.CfnLoggingConfiguration(
             self,
             "WafLogging",

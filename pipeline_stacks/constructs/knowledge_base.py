@@ -59,7 +59,13 @@ from constructs import Construct
 from pipeline_stacks import compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
-from pipeline_stacks.stepfunctions import batched_single_flight_state_machine, object_created_rule
+from pipeline_stacks.log_groups import encrypted_log_group
+from pipeline_stacks.stepfunctions import (
+    batched_single_flight_state_machine,
+    fail_on_error,
+    join_active_run,
+    object_created_rule,
+)
 
 VECTOR_STORES = ("s3_vectors", "opensearch_serverless", "aurora_pgvector", "kendra")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
@@ -70,6 +76,8 @@ EMBEDDING_MODELS = validation.EMBEDDING_MODELS
 NON_FILTERABLE_METADATA_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
 #: Ingestion job states (``GetIngestionJob``) that end a job unsuccessfully.
 INGESTION_FAILED_STATES = ("FAILED", "STOPPED")
+#: StartIngestionJob errors meaning another ingestion job of the data source is running (single flight).
+_START_CONFLICTS = ("BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException")
 _KENDRA_INDEX_ARN = re.compile(validation.KENDRA_INDEX_ARN_PATTERN)
 #: OpenSearch Serverless index and field names (the names the Bedrock console uses for a quick-created store).
 AOSS_INDEX_NAME = "bedrock-knowledge-base-default-index"
@@ -296,13 +304,8 @@ class KnowledgeBase(Construct):
         if props.vector_store != "kendra":
             self.data_source = self._data_source(props)
             self.data_source_id = self.data_source.attr_data_source_id
-            self.state_machine_log_group = logs.LogGroup(
-                self,
-                "IngestionLogs",
-                log_group_name=f"/aws/vendedlogs/states/{self.name}-ingestion",
-                encryption_key=data_lake.key,
-                retention=props.log_retention,
-                removal_policy=props.removal_policy,
+            self.state_machine_log_group = encrypted_log_group(
+                self, "IngestionLogs", data_lake.key, props, name=f"/aws/vendedlogs/states/{self.name}-ingestion"
             )
             self.state_machine = self._state_machine(props)
             if props.trigger_on_upload:
@@ -451,13 +454,7 @@ class KnowledgeBase(Construct):
             self.vpc.add_flow_log(
                 "FlowLogs",
                 destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                    logs.LogGroup(
-                        self,
-                        "FlowLogGroup",
-                        encryption_key=self.data_lake.key,
-                        retention=props.log_retention,
-                        removal_policy=props.removal_policy,
-                    ),
+                    encrypted_log_group(self, "FlowLogGroup", self.data_lake.key, props),
                     ManagedPolicyRole(
                         self,
                         "FlowLogRole",
@@ -475,13 +472,8 @@ class KnowledgeBase(Construct):
         retain = props.removal_policy == cdk.RemovalPolicy.RETAIN
         cluster_identifier = f"{self.name}-vectors".lower()
         # The exported PostgreSQL log, created here: encrypted, with our retention (no LogRetention function).
-        self.database_log_group = logs.LogGroup(
-            self,
-            "DatabaseLogs",
-            log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
-            encryption_key=self.data_lake.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
+        self.database_log_group = encrypted_log_group(
+            self, "DatabaseLogs", self.data_lake.key, props, name=f"/aws/rds/cluster/{cluster_identifier}/postgresql"
         )
         self.database_cluster = rds.DatabaseCluster(
             self,
@@ -533,13 +525,7 @@ class KnowledgeBase(Construct):
             f"CREATE INDEX IF NOT EXISTS bedrock_kb_chunks_idx ON {table} USING gin (to_tsvector('simple', chunks))",
         )
         # One role for the (stack-singleton) SDK-call function: only these statements, no AWS-managed policy.
-        sql_logs = logs.LogGroup(
-            self,
-            "TableSetupLogs",
-            encryption_key=self.data_lake.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
-        )
+        sql_logs = encrypted_log_group(self, "TableSetupLogs", self.data_lake.key, props)
         self.table_setup_role = ManagedPolicyRole(
             self,
             "TableSetupRole",
@@ -842,13 +828,22 @@ class KnowledgeBase(Construct):
         assert self.data_source_id is not None
         kb_arn = self.knowledge_base_arn
         ids = {"KnowledgeBaseId": self.knowledge_base_id, "DataSourceId": self.data_source_id}
-        start = tasks.CallAwsService.jsonata(
-            self,
+
+        def bedrock_agent_call(construct_id: str, action: str, **kwargs: Any) -> tasks.CallAwsService:
+            """A ``bedrockagent`` API call on this knowledge base (IAM action ``bedrock:<Action>``)."""
+            return tasks.CallAwsService.jsonata(
+                self,
+                construct_id,
+                service="bedrockagent",
+                action=action,
+                iam_action=f"bedrock:{action[0].upper()}{action[1:]}",
+                iam_resources=[kb_arn],
+                **kwargs,
+            )
+
+        start = bedrock_agent_call(
             "StartIngestionJob",
-            service="bedrockagent",
-            action="startIngestionJob",
-            iam_action="bedrock:StartIngestionJob",
-            iam_resources=[kb_arn],
+            "startIngestionJob",
             parameters={**ids, "Description": "Triggered by new sanitized knowledge documents"},
             assign={"jobId": "{% $states.result.IngestionJob.IngestionJobId %}"},
             comment="One ingestion job per data source at a time; a conflict means one is running.",
@@ -857,13 +852,9 @@ class KnowledgeBase(Construct):
             "(Status in ['STARTING', 'IN_PROGRESS']) and "
             "($type(StartedAt) = 'number' ? StartedAt : $toMillis(StartedAt)) > $requestedAt + 1000"
         )
-        find_covering = tasks.CallAwsService.jsonata(
-            self,
+        find_covering = bedrock_agent_call(
             "FindCoveringJob",
-            service="bedrockagent",
-            action="listIngestionJobs",
-            iam_action="bedrock:ListIngestionJobs",
-            iam_resources=[kb_arn],
+            "listIngestionJobs",
             parameters={
                 **ids,
                 "MaxResults": 10,
@@ -872,25 +863,8 @@ class KnowledgeBase(Construct):
             outputs={"covered": f"{{% $count($states.result.IngestionJobSummaries[{covering}]) > 0 %}}"},
             comment="Does an active job that started after this request exist? Then it reads our documents.",
         )
-        wait_for_active = sfn.Wait.jsonata(self, "WaitForActiveJob", time=sfn.WaitTime.duration(props.poll_interval))
-        find_covering.add_catch(wait_for_active, errors=["States.ALL"])
-        covered = sfn.Choice.jsonata(self, "Covered").when(
-            sfn.Condition.jsonata("{% $states.input.covered %}"),
-            sfn.Succeed.jsonata(
-                self, "CoveredByActiveJob", comment="An active ingestion job reads this request's objects."
-            ),
-        )
-        covered.otherwise(wait_for_active)
-        find_covering.next(covered)
-        wait_for_active.next(start)
-        start.add_catch(
-            find_covering, errors=["BedrockAgent.ConflictException", "BedrockAgent.ServiceQuotaExceededException"]
-        )
-        start.add_retry(
-            errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
-            interval=cdk.Duration.seconds(20),
-            backoff_rate=2,
-            max_attempts=3,
+        join_active_run(
+            self, start, find_covering, props.poll_interval, conflicts=_START_CONFLICTS, active="ingestion job"
         )
         failed = sfn.Fail.jsonata(
             self,
@@ -899,23 +873,11 @@ class KnowledgeBase(Construct):
             cause="{% 'ingestion job ' & $jobId & ' ended ' & $string($states.input.status) & ' (failed documents: ' & "
             "$string($states.input.failedDocuments) & ')' %}",
         )
-        start.add_catch(
-            sfn.Fail.jsonata(
-                self,
-                "StartFailed",
-                error="IngestionStartFailed",
-                cause="{% $states.input.Error & ': ' & $states.input.Cause %}",
-            ),
-            errors=["States.ALL"],
-        )
+        fail_on_error(self, start, "StartFailed", error="IngestionStartFailed")
         poll_wait = sfn.Wait.jsonata(self, "WaitForJob", time=sfn.WaitTime.duration(props.poll_interval))
-        poll = tasks.CallAwsService.jsonata(
-            self,
+        poll = bedrock_agent_call(
             "GetIngestionJob",
-            service="bedrockagent",
-            action="getIngestionJob",
-            iam_action="bedrock:GetIngestionJob",
-            iam_resources=[kb_arn],
+            "getIngestionJob",
             parameters={**ids, "IngestionJobId": "{% $jobId %}"},
             outputs={
                 "status": "{% $states.result.IngestionJob.Status %}",
@@ -923,12 +885,13 @@ class KnowledgeBase(Construct):
                 "$states.result.IngestionJob.Statistics.NumberOfDocumentsFailed : 0 %}",
             },
         )
-        poll.add_retry(
-            errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
-            interval=cdk.Duration.seconds(20),
-            backoff_rate=2,
-            max_attempts=3,
-        )
+        for task in (start, poll):
+            task.add_retry(
+                errors=["BedrockAgent.ThrottlingException", "BedrockAgent.InternalServerException"],
+                interval=cdk.Duration.seconds(20),
+                backoff_rate=2,
+                max_attempts=3,
+            )
         done = (
             sfn.Choice.jsonata(self, "JobDone")
             .when(sfn.Condition.jsonata(f"{{% $states.input.status in {list(INGESTION_FAILED_STATES)} %}}"), failed)

@@ -46,7 +46,13 @@ from pipeline_contract import SanitizationMetric as M
 from pipeline_stacks import bundling, compliance, validation
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole
-from pipeline_stacks.stepfunctions import batched_single_flight_state_machine, object_created_rule
+from pipeline_stacks.log_groups import encrypted_log_group
+from pipeline_stacks.stepfunctions import (
+    batched_single_flight_state_machine,
+    fail_on_error,
+    join_active_run,
+    object_created_rule,
+)
 
 #: CloudWatch namespace of the job's metrics and the partition column it writes (from ``pipeline_contract``).
 METRICS_NAMESPACE = M.NAMESPACE
@@ -283,14 +289,7 @@ class PiiSanitization(Construct):
         # (--custom-logGroup-prefix); both groups exist up front with the lake key and a retention.
         self.log_group_prefix = f"/aws-glue/jobs/{self.job_name}"
         self.log_group, self.output_log_group = (
-            logs.LogGroup(
-                self,
-                cid,
-                log_group_name=f"{self.log_group_prefix}/{suffix}",
-                encryption_key=lake.key,
-                retention=props.log_retention,
-                removal_policy=props.removal_policy,
-            )
+            encrypted_log_group(self, cid, lake.key, props, name=f"{self.log_group_prefix}/{suffix}")
             for cid, suffix in (("JobLogs", "error"), ("JobOutputLogs", "output"))
         )
         for group in (self.log_group, self.output_log_group):
@@ -359,13 +358,8 @@ class PiiSanitization(Construct):
         )
         self.table = self._catalog_table(props)
 
-        self.state_machine_log_group = logs.LogGroup(
-            self,
-            "StateMachineLogs",
-            log_group_name=f"/aws/vendedlogs/states/{prefix}-sanitization",
-            encryption_key=lake.key,
-            retention=props.log_retention,
-            removal_policy=props.removal_policy,
+        self.state_machine_log_group = encrypted_log_group(
+            self, "StateMachineLogs", lake.key, props, name=f"/aws/vendedlogs/states/{prefix}-sanitization"
         )
         self.state_machine = self._state_machine(props, prefix)
         self.upload_rule = self._upload_rule(props) if props.trigger_on_upload else None
@@ -741,29 +735,10 @@ class PiiSanitization(Construct):
             },
             comment="Does an active run that started after this request exist? Then it will read our objects.",
         )
-        wait_for_active = sfn.Wait.jsonata(self, "WaitForActiveRun", time=sfn.WaitTime.duration(_ACTIVE_RUN_POLL))
-        check.add_catch(wait_for_active, errors=["States.ALL"])
-        covered = sfn.Choice.jsonata(self, "Covered").when(
-            sfn.Condition.jsonata("{% $states.input.covered %}"),
-            sfn.Succeed.jsonata(
-                self,
-                "CoveredByActiveRun",
-                comment="An active run reads this request's objects.",
-            ),
+        join_active_run(
+            self, start_run, check, _ACTIVE_RUN_POLL, conflicts=["Glue.ConcurrentRunsExceededException"], active="run"
         )
-        covered.otherwise(wait_for_active)
-        wait_for_active.next(start_run)
-        check.next(covered)
-        start_run.add_catch(check, errors=["Glue.ConcurrentRunsExceededException"])
-        start_run.add_catch(
-            sfn.Fail.jsonata(
-                self,
-                "SanitizationFailed",
-                error="SanitizationRunFailed",
-                cause="{% $states.input.Error & ': ' & $states.input.Cause %}",
-            ),
-            errors=["States.ALL"],
-        )
+        fail_on_error(self, start_run, "SanitizationFailed", error="SanitizationRunFailed")
         start_run.next(sfn.Succeed.jsonata(self, "Sanitized"))
 
         return batched_single_flight_state_machine(

@@ -46,6 +46,7 @@ from pipeline_stacks import compliance, images, training_metrics, validation
 from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
+from pipeline_stacks.log_groups import LogSettings, encrypted_log_group
 from pipeline_stacks.stepfunctions import put_event_task
 
 #: ``source`` of every event the pipeline puts on the default event bus.
@@ -230,12 +231,8 @@ class TrainingPipeline(Construct):
         )
         self._grant_state_machine()
 
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=lake.key,
-            retention=props.log_retention,
-            removal_policy=lake.props.removal_policy,
+        self.log_group = encrypted_log_group(
+            self, "Logs", lake.key, LogSettings(props.log_retention, lake.props.removal_policy)
         )
         self.state_machine = sfn.StateMachine(
             self,

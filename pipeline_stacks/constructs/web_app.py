@@ -38,6 +38,7 @@ from constructs import Construct
 from pipeline_stacks import compliance
 from pipeline_stacks.bundling import RUNTIME_ROOT, web_dist_asset_options
 from pipeline_stacks.iam import ManagedPolicyRole
+from pipeline_stacks.log_groups import LogSettings, encrypted_log_group
 
 #: Long-lived, immutable caching for content-hashed build output; revalidation for the entry points.
 ASSET_CACHE = (s3deploy.CacheControl.from_string("public, max-age=31536000, immutable"),)
@@ -129,51 +130,52 @@ class WebApp(Construct):
             raise ValueError("WebApp: user_pool, user_pool_client and user_pool_domain go together (all or none)")
         stack = cdk.Stack.of(self)
 
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="web-site/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-old-builds",
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=props.removal_policy,
-            auto_delete_objects=props.auto_delete_objects,
+        def bucket(
+            construct_id: str,
+            ownership: s3.ObjectOwnership,
+            log_prefix: str,
+            rule_id: str,
+            *,
+            noncurrent_days: int,
+            expire_days: int | None = None,
+        ) -> s3.Bucket:
+            """A private, TLS-only, versioned bucket (S3-managed keys) with access logs under ``log_prefix``."""
+            return s3.Bucket(
+                self,
+                construct_id,
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                object_ownership=ownership,
+                enforce_ssl=True,
+                minimum_tls_version=1.2,
+                versioned=True,
+                server_access_logs_bucket=access_logs_bucket,
+                server_access_logs_prefix=log_prefix,
+                lifecycle_rules=[
+                    s3.LifecycleRule(
+                        id=rule_id,
+                        expiration=cdk.Duration.days(expire_days) if expire_days is not None else None,
+                        noncurrent_version_expiration=cdk.Duration.days(noncurrent_days),
+                        abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                    )
+                ],
+                removal_policy=props.removal_policy,
+                auto_delete_objects=props.auto_delete_objects,
+            )
+
+        self.bucket = bucket(
+            "Bucket", s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, "web-site/", "expire-old-builds", noncurrent_days=30
         )
         compliance.acknowledge(self.bucket, "WebApp.site_bucket")
 
         # CloudFront standard logging delivers with the awslogsdelivery account through ACLs.
-        self.log_bucket = s3.Bucket(
-            self,
+        self.log_bucket = bucket(
             "CloudFrontLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="web-cloudfront-logs/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-logs",
-                    expiration=cdk.Duration.days(props.log_retention_days),
-                    noncurrent_version_expiration=cdk.Duration.days(7),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=props.removal_policy,
-            auto_delete_objects=props.auto_delete_objects,
+            s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            "web-cloudfront-logs/",
+            "expire-logs",
+            noncurrent_days=7,
+            expire_days=props.log_retention_days,
         )
         compliance.acknowledge(self.log_bucket, "WebApp.cloudfront_log_bucket")
 
@@ -308,12 +310,8 @@ class WebApp(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Copies the built chat UI and its config.json into the web bucket; invalidates CloudFront",
         )
-        self.deployment_log_group = logs.LogGroup(
-            self,
-            "DeploymentLogs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            encryption_key=key,
-            removal_policy=props.removal_policy,
+        self.deployment_log_group = encrypted_log_group(
+            self, "DeploymentLogs", key, LogSettings(logs.RetentionDays.ONE_YEAR, props.removal_policy)
         )
         self.deployment_log_group.grant_write(self.deployment_role)
         if key is None:

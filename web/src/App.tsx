@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from "react";
 import { ApiError, createApi, describeError, type ChatApi, type ConversationSummary, type Model } from "./api";
 import { CognitoAuth } from "./auth";
 import { loadConfig, type AppConfig } from "./config";
@@ -262,25 +262,14 @@ function ChatApp({ config, auth }: { config: AppConfig; auth: CognitoAuth | null
   return (
     <div className={`layout${sidebarOpen ? " sidebar-open" : ""}`}>
       <header className="topbar">
-        <button
-          type="button"
-          className="menu-toggle"
-          aria-expanded={sidebarOpen}
-          aria-controls="sidebar"
-          onClick={() => setSidebarOpen((o) => !o)}
-        >
+        <ToggleButton className="menu-toggle" controls="sidebar" open={sidebarOpen} setOpen={setSidebarOpen}>
           Conversations
-        </button>
+        </ToggleButton>
         <h1>LLM chat</h1>
         <div className="topbar-actions">
-          <button
-            type="button"
-            aria-expanded={settingsOpen}
-            aria-controls="settings"
-            onClick={() => setSettingsOpen((o) => !o)}
-          >
+          <ToggleButton controls="settings" open={settingsOpen} setOpen={setSettingsOpen}>
             Settings
-          </button>
+          </ToggleButton>
           {auth && (
             <button type="button" onClick={() => auth.signOut()}>
               Sign out
@@ -377,5 +366,32 @@ function ChatApp({ config, auth }: { config: AppConfig; auth: CognitoAuth | null
         </form>
       </main>
     </div>
+  );
+}
+
+/** A button that shows or hides the element `controls` (its state in `aria-expanded`). */
+function ToggleButton({
+  controls,
+  open,
+  setOpen,
+  className,
+  children,
+}: {
+  controls: string;
+  open: boolean;
+  setOpen: (update: (open: boolean) => boolean) => void;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className={className}
+      aria-expanded={open}
+      aria-controls={controls}
+      onClick={() => setOpen((o) => !o)}
+    >
+      {children}
+    </button>
   );
 }

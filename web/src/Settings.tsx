@@ -9,8 +9,20 @@ export interface Settings {
 const KEY = "chat.settings";
 export const DEFAULT_SETTINGS: Settings = { model: "", temperature: 0.7, maxTokens: 1024 };
 
-function clamp(value: number, min: number, max: number, fallback: number): number {
-  return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+type NumericSetting = "temperature" | "maxTokens";
+
+/** The accepted range of each numeric setting (stored values and the inputs alike). */
+const RANGES: Record<NumericSetting, { min: number; max: number; step: number; integer: boolean }> = {
+  temperature: { min: 0, max: 2, step: 0.1, integer: false },
+  maxTokens: { min: 1, max: 32768, step: 1, integer: true },
+};
+
+/** `value` clamped into the setting's range (rounded for integers); `fallback` when it is not a number. */
+function inRange(name: NumericSetting, value: number, fallback: number): number {
+  const { min, max, integer } = RANGES[name];
+  if (!Number.isFinite(value)) return fallback;
+  const clamped = Math.min(max, Math.max(min, value));
+  return integer ? Math.round(clamped) : clamped;
 }
 
 /** Settings from localStorage (no personal data: model id and two numbers). */
@@ -19,12 +31,16 @@ export function loadSettings(): Settings {
     const raw = JSON.parse(localStorage.getItem(KEY) ?? "{}") as Partial<Settings>;
     return {
       model: typeof raw.model === "string" ? raw.model : DEFAULT_SETTINGS.model,
-      temperature: clamp(Number(raw.temperature ?? DEFAULT_SETTINGS.temperature), 0, 2, DEFAULT_SETTINGS.temperature),
-      maxTokens: Math.round(clamp(Number(raw.maxTokens ?? DEFAULT_SETTINGS.maxTokens), 1, 32768, DEFAULT_SETTINGS.maxTokens)),
+      temperature: stored(raw, "temperature"),
+      maxTokens: stored(raw, "maxTokens"),
     };
   } catch {
     return DEFAULT_SETTINGS;
   }
+}
+
+function stored(raw: Partial<Settings>, name: NumericSetting): number {
+  return inRange(name, Number(raw[name] ?? DEFAULT_SETTINGS[name]), DEFAULT_SETTINGS[name]);
 }
 
 export function saveSettings(settings: Settings): void {
@@ -60,32 +76,32 @@ export function SettingsPanel({ id, settings, models, onChange }: Props) {
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor="setting-temperature">Temperature</label>
-        <input
-          id="setting-temperature"
-          type="number"
-          min={0}
-          max={2}
-          step={0.1}
-          value={settings.temperature}
-          onChange={(e) => onChange({ ...settings, temperature: clamp(e.target.valueAsNumber, 0, 2, settings.temperature) })}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="setting-max-tokens">Max tokens</label>
-        <input
-          id="setting-max-tokens"
-          type="number"
-          min={1}
-          max={32768}
-          step={1}
-          value={settings.maxTokens}
-          onChange={(e) =>
-            onChange({ ...settings, maxTokens: Math.round(clamp(e.target.valueAsNumber, 1, 32768, settings.maxTokens)) })
-          }
-        />
-      </div>
+      <NumberField id="setting-temperature" label="Temperature" name="temperature" settings={settings} onChange={onChange} />
+      <NumberField id="setting-max-tokens" label="Max tokens" name="maxTokens" settings={settings} onChange={onChange} />
     </section>
+  );
+}
+
+function NumberField({
+  id,
+  label,
+  name,
+  settings,
+  onChange,
+}: Omit<Props, "models"> & { label: string; name: NumericSetting }) {
+  const { min, max, step } = RANGES[name];
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        value={settings[name]}
+        onChange={(e) => onChange({ ...settings, [name]: inRange(name, e.target.valueAsNumber, settings[name]) })}
+      />
+    </div>
   );
 }
