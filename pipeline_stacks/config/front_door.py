@@ -9,7 +9,9 @@ from pydantic import Field, field_validator, model_validator
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import (
     API_GATEWAY_STREAM_TIMEOUT_S,
+    HOSTNAME_PATTERN,
     WEB_ADAPTER_LAYER_VERSION,
+    Days,
     LogRetentionDays,
     SecurityGroupId,
     SubnetId,
@@ -86,10 +88,8 @@ class FrontDoorSettings(ServingBase):
         description="Largest max_tokens / max_completion_tokens a caller may ask for "
         "(larger -> 400 naming the parameter).",
     )
-    conversation_ttl_days: int = Field(
+    conversation_ttl_days: Days = Field(
         90,
-        ge=1,
-        le=3650,
         description="Stored conversations expire (DynamoDB TTL) this many days after their last update.",
     )
     guardrail_stream_mode: Literal["sync", "async"] = Field(
@@ -121,7 +121,7 @@ class FrontDoorSettings(ServingBase):
     )
     custom_domain_name: str | None = Field(
         None,
-        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        pattern=HOSTNAME_PATTERN,
         max_length=253,
         description="Serve the API on this hostname (regional custom domain, TLS 1.2) and disable the default "
         "execute-api endpoint; point a DNS alias at the domain's regional target after deploy.",

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline_contract import Layout
 from pipeline_stacks import validation
-from pipeline_stacks.config._base import AWS_REGIONS, _Section
+from pipeline_stacks.config._base import AWS_REGIONS, OptionalAccountId, _Section
 from pipeline_stacks.config.data_lake import DataLakeConfig
 from pipeline_stacks.config.delivery import DeliveryConfig
 from pipeline_stacks.config.monitoring import MonitoringConfig
@@ -27,9 +27,7 @@ class PipelineConfig(_Section):
         pattern=r"^[a-z][a-z0-9-]{2,23}$",
         description="Prefix for stack and resource names (3-24 chars, lowercase, digits, '-').",
     )
-    account: str | None = Field(
-        None, pattern=r"^\d{12}$", description="AWS account id; omit for an environment-agnostic synth."
-    )
+    account: OptionalAccountId = Field(None, description="AWS account id; omit for an environment-agnostic synth.")
     region: str | None = Field(None, description="AWS region; omit for an environment-agnostic synth.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)

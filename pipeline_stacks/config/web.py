@@ -7,9 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from pipeline_stacks.config._base import _Section
-
-_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+from pipeline_stacks.config._base import HOSTNAME_PATTERN, Days, _Section
 
 
 class WebConfig(_Section):
@@ -42,9 +40,7 @@ class WebConfig(_Section):
     price_class: Literal["100", "200", "all"] = Field(
         "100", description="CloudFront price class: edge locations used ('100': North America and Europe)."
     )
-    log_retention_days: int = Field(
-        365, ge=1, le=3650, description="Days CloudFront access logs of the UI are kept in their bucket."
-    )
+    log_retention_days: Days = Field(365, description="Days CloudFront access logs of the UI are kept in their bucket.")
     auth_domain_prefix: str | None = Field(
         None,
         pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -59,7 +55,7 @@ class WebConfig(_Section):
                 f"web.domain_names={self.domain_names!r} and web.certificate_arn={self.certificate_arn!r} must be "
                 "set together (or both left unset)"
             )
-        bad = [d for d in self.domain_names if not re.fullmatch(_HOSTNAME, d) or len(d) > 253]
+        bad = [d for d in self.domain_names if not re.fullmatch(HOSTNAME_PATTERN, d) or len(d) > 253]
         if bad:
             raise ValueError(f"web.domain_names: {bad!r} are not hostnames (e.g. chat.example.com)")
         codes = [c for c in self.geo_allowlist if len(c) != 2 or not c.isalpha() or not c.isupper()]
