@@ -99,8 +99,13 @@ def matching(pattern: str, allowed: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def arn(service: str, resource: str, *, region: str = r"[a-z0-9-]+") -> str:
+    """``pattern=`` of an ARN setting: :func:`pipeline_stacks.validation.arn_pattern`, anchored."""
+    return f"^{validation.arn_pattern(service, resource, region=region)}$"
+
+
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
-_KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
+_KMS_KEY_ARN = arn("kms", "key/[0-9a-fA-F-]{36}")
 #: A DNS hostname (e.g. ``chat.example.com``), lowercase; at most 253 characters in all.
 HOSTNAME_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 _ECR_IMAGE = (

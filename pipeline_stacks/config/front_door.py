@@ -15,6 +15,7 @@ from pipeline_stacks.config._base import (
     LogRetentionDays,
     SecurityGroupId,
     SubnetId,
+    arn,
 )
 from pipeline_stacks.config.serving_base import ServingBase
 
@@ -29,7 +30,7 @@ class FrontDoorSettings(ServingBase):
     )
     existing_user_pool_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$",
+        pattern=arn("cognito-idp", "userpool/[a-z0-9-]+_[0-9A-Za-z]+"),
         description="auth=cognito: authorize against this existing user pool instead of creating one.",
     )
     mfa: Literal["optional", "required"] = Field(
@@ -107,7 +108,7 @@ class FrontDoorSettings(ServingBase):
     )
     web_adapter_layer_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$",
+        pattern=arn("lambda", r"layer:[A-Za-z0-9_-]+:\d+"),
         description="Full Lambda Web Adapter layer ARN (e.g. aws-cn/GovCloud or a self-published copy); "
         "overrides web_adapter_layer_version.",
     )
@@ -128,7 +129,7 @@ class FrontDoorSettings(ServingBase):
     )
     custom_domain_certificate_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        pattern=arn("acm", "certificate/[0-9a-f-]{36}"),
         description="custom_domain_name: ACM certificate covering it, in the pipeline's region.",
     )
     lambda_vpc_id: str | None = Field(

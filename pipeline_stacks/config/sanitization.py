@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline_stacks.config._base import _FIELD_PATH, PII_ENTITY_TYPES, LogRetentionDays, WaitSeconds, _Section
+from pipeline_stacks.config._base import _FIELD_PATH, PII_ENTITY_TYPES, LogRetentionDays, WaitSeconds, _Section, arn
 
 #: Workers of a Glue job run: one driver + at least one executor, at most Glue's 299.
 GlueWorkers = Annotated[int, Field(ge=2, le=299)]
@@ -110,7 +110,7 @@ class SanitizationConfig(_Section):
     )
     existing_hash_key_secret_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$",
+        pattern=arn("secretsmanager", "secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"),
         description="Use this Secrets Manager secret (complete ARN) as the HMAC key for hash mode "
         "instead of creating one.",
     )

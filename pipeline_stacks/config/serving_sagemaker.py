@@ -24,7 +24,7 @@ SERVING_INSTANCE_PATTERN = (
 _PACKAGE_GROUP = r"[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}"
 #: A versioned model package: full ARN, or ``GROUP/VERSION`` in the pipeline's own account and region.
 MODEL_PACKAGE_PATTERN = (
-    rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_GROUP}/\d+|{_PACKAGE_GROUP}/\d+"
+    validation.arn_pattern("sagemaker", rf"model-package/{_PACKAGE_GROUP}/\d+") + rf"|{_PACKAGE_GROUP}/\d+"
 )
 _ALLOWED_SERVING_INSTANCES = (
     "ml.g5.*, ml.g6.*, ml.g6e.* (e.g. ml.g5.2xlarge), ml.p4d.24xlarge, ml.p5.48xlarge, "

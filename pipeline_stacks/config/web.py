@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from pipeline_stacks.config._base import HOSTNAME_PATTERN, Days, _Section
+from pipeline_stacks.config._base import HOSTNAME_PATTERN, Days, _Section, arn
 
 
 class WebConfig(_Section):
@@ -25,12 +25,12 @@ class WebConfig(_Section):
     )
     certificate_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$",
+        pattern=arn("acm", "certificate/[0-9a-f-]{36}", region="us-east-1"),
         description="domain_names: ACM certificate covering them, in us-east-1 (CloudFront's region).",
     )
     web_acl_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$",
+        pattern=arn("wafv2", "global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}", region="us-east-1"),
         description="A CLOUDFRONT-scope WAF web ACL (created in us-east-1) in front of the UI.",
     )
     geo_allowlist: list[str] = Field(
