@@ -29,6 +29,7 @@ _ALLOWED_TRAINING_INSTANCES = (
     f"{', '.join(TRAINIUM_TRAINING_INSTANCES)} (Trainium), ml.g5.*, ml.g6.* (xlarge..48xlarge), "
     "ml.p4d.24xlarge, ml.p5.48xlarge (GPU)"
 )
+#: Any training instance type: one of the Trainium types or the GPU families.
 _TRAINING_INSTANCE = "|".join(map(re.escape, TRAINIUM_TRAINING_INSTANCES)) + f"|{GPU_TRAINING_INSTANCE_PATTERN}"
 _S3_PREFIX = rf"^{validation.S3_PREFIX_PATTERN.pattern}$"
 _BASE_MODEL = f"tiny-llama|tiny-gpt2|{_S3_PREFIX}"
