@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -21,6 +22,8 @@ from pipeline_stacks.constructs.delivery import (
 from pipeline_stacks.constructs.github_oidc import GitHubDeployRoleProps
 from pipeline_stacks.stacks import DataStack, MonitoringStack, ServingStack, TrainingStack
 from pipeline_stacks.stacks.delivery import DeliveryStack, DeliveryStackProps, GitHubDeployStack
+
+S = TypeVar("S", bound=cdk.Stack)
 
 #: The delivery pipeline's stages, in order: (environment in cdk.json, manual approval before it, smoke test after).
 DELIVERY_STAGES: tuple[tuple[str, bool, bool], ...] = (("dev", False, True), ("prod", True, False))
@@ -70,50 +73,47 @@ def build_pipeline(
     by the smoke-test role (default: ``config.account``).
     """
     env = cdk.Environment(account=config.account, region=config.region)
-    common: dict[str, Any] = {"env": env, "termination_protection": config.is_production}
 
-    data = DataStack(
-        scope,
-        config.stack_name("data"),
-        stack_name=config.stack_name("data"),
-        config=config,
-        description=f"LLM pipeline ({config.env_name}): KMS key, S3 data lake, PII/PHI sanitization, knowledge base",
-        **common,
-    )
-    training = TrainingStack(
-        scope,
-        config.stack_name("training"),
-        stack_name=config.stack_name("training"),
-        config=config,
+    def add_stack(cls: Callable[..., S], component: str, purpose: str, **collaborators: Any) -> S:
+        """One stack of the environment, named (also in CloudFormation) ``<project>-<env>-<component>``."""
+        name = config.stack_name(component)
+        return cls(
+            scope,
+            name,
+            stack_name=name,
+            config=config,
+            description=f"LLM pipeline ({config.env_name}): {purpose}",
+            env=env,
+            termination_protection=config.is_production,
+            **collaborators,
+        )
+
+    data = add_stack(DataStack, "data", "KMS key, S3 data lake, PII/PHI sanitization, knowledge base")
+    training = add_stack(
+        TrainingStack,
+        "training",
+        "training, evaluation, quality gate, model registry",
         data_lake=data.data_lake,
         sanitize_task_factory=data.sanitization.start_run_task,
         sanitization=data.sanitization,
-        description=f"LLM pipeline ({config.env_name}): training, evaluation, quality gate, model registry",
-        **common,
     )
-    serving = ServingStack(
-        scope,
-        config.stack_name("serving"),
-        stack_name=config.stack_name("serving"),
-        config=config,
+    serving = add_stack(
+        ServingStack,
+        "serving",
+        "model serving and the API front door",
         data_lake=data.data_lake,
         knowledge_base=data.knowledge_base,
         smoke_test=_smoke_test_props(config, pipeline_account) if config.delivery.enabled else None,
-        description=f"LLM pipeline ({config.env_name}): model serving and the API front door",
-        **common,
     )
     if training.live_model is not None:
         serving.add_stack_dependency(training, "serving reads the live-model parameter the training stack creates")
-    monitoring = MonitoringStack(
-        scope,
-        config.stack_name("monitoring"),
-        stack_name=config.stack_name("monitoring"),
-        config=config,
+    monitoring = add_stack(
+        MonitoringStack,
+        "monitoring",
+        "alarms, notifications, dashboard, continuous learning",
         data=data,
         training=training,
         serving=serving,
-        description=f"LLM pipeline ({config.env_name}): alarms, notifications, dashboard, continuous learning",
-        **common,
     )
     app = scope if isinstance(scope, cdk.App) else None  # inside a pipeline Stage: the environment's stacks only
     delivery = _delivery_stack(app, config) if app is not None and config.delivery.enabled else None

@@ -18,6 +18,7 @@ __all__ = [
     "EMBEDDING_MODELS",
     "KENDRA_INDEX_ARN_PATTERN",
     "S3_PREFIX_PATTERN",
+    "arn_pattern",
     "check_cors_origins",
     "check_disjoint_prefixes",
     "check_embedding_model",
@@ -58,8 +59,16 @@ EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
     "cohere.embed-english-v3": (1024,),
     "cohere.embed-multilingual-v3": (1024,),
 }
+
+
+def arn_pattern(service: str, resource: str, *, region: str = r"[a-z0-9-]+") -> str:
+    """Regex (unanchored) of an ARN of ``service`` in any partition (aws, aws-cn, aws-us-gov), in ``region`` (a
+    regex; any by default) and a 12-digit account, whose resource part matches ``resource`` (a regex)."""
+    return rf"arn:aws[a-z-]*:{service}:{region}:\d{{12}}:{resource}"
+
+
 #: An existing Amazon Kendra index (a 36-character index id).
-KENDRA_INDEX_ARN_PATTERN = r"arn:aws[a-z-]*:kendra:[a-z0-9-]+:\d{12}:index/[a-zA-Z0-9][a-zA-Z0-9-]{35}"
+KENDRA_INDEX_ARN_PATTERN = arn_pattern("kendra", "index/[a-zA-Z0-9][a-zA-Z0-9-]{35}")
 
 _VPC_ID_PATTERNS = {"subnet": re.compile(r"subnet-[0-9a-f]{8,17}"), "sg": re.compile(r"sg-[0-9a-f]{8,17}")}
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline_contract import ENTITY_TYPES
 from pipeline_stacks import validation
@@ -83,11 +84,46 @@ class _Section(BaseModel):
         return props_cls(**copied, **explicit)
 
 
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """A field check: the value (unless ``None``) fully matches ``pattern``, else the error says what is ``allowed``.
+
+    For values whose regex is unreadable in an error (instance types, model ids): annotate the field with
+    ``Annotated[str, matching(PATTERN, "ml.g5.*, ...")]``.
+    """
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(pattern, value):
+            raise ValueError(f"allowed: {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def arn(service: str, resource: str, *, region: str = r"[a-z0-9-]+") -> str:
+    """``pattern=`` of an ARN setting: :func:`pipeline_stacks.validation.arn_pattern`, anchored."""
+    return f"^{validation.arn_pattern(service, resource, region=region)}$"
+
+
 BucketRole = Literal["raw", "sanitized", "quarantine", "artifacts", "interactions", "access_logs"]
-_KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]{36}$"
+_KMS_KEY_ARN = arn("kms", "key/[0-9a-fA-F-]{36}")
+#: A DNS hostname (e.g. ``chat.example.com``), lowercase; at most 253 characters in all.
+HOSTNAME_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+_ECR_IMAGE = (
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9][a-z0-9._/-]*(?::[\w.-]+|@sha256:[0-9a-f]{64})$"
+)
+_SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"
+
+# Constrained types of the settings that recur across sections: each constraint is declared once here.
 #: Existing network resources are referenced by id (no lookups at synth); the format is checked.
-#: Days of a CloudWatch Logs retention setting (one of :data:`LOG_RETENTION_DAYS`).
-LogRetentionDays = Annotated[int, AfterValidator(lambda days: validation.check_log_retention(days, LOG_RETENTION_DAYS))]
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
-_SCHEDULE_EXPRESSION = r"^(?:cron\([^)]+\)|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\))$"
+#: Days of a CloudWatch Logs retention setting (one of :data:`LOG_RETENTION_DAYS`).
+LogRetentionDays = Annotated[int, AfterValidator(lambda days: validation.check_log_retention(days, LOG_RETENTION_DAYS))]
+#: How long something is kept, in days: one day to ten years.
+Days = Annotated[int, Field(ge=1, le=3650)]
+#: A wait before acting (batching a burst, baking a deployment), in seconds: none to one hour.
+WaitSeconds = Annotated[int, Field(ge=0, le=3600)]
+#: An AWS account id, where the setting is optional (``None``: the pipeline's own account / env-agnostic).
+OptionalAccountId = Annotated[str | None, Field(pattern=r"^\d{12}$")]
+#: A private ECR image (tag or digest) replacing a pinned image, where the setting is optional.
+OptionalEcrImage = Annotated[str | None, Field(pattern=_ECR_IMAGE)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from pipeline_stacks.config._base import _KMS_KEY_ARN, BucketRole, _Section
+from pipeline_stacks.config._base import _KMS_KEY_ARN, BucketRole, Days, _Section
+
+#: Days before objects move to Intelligent-Tiering (0: at once).
+TieringDays = Annotated[int, Field(ge=0, le=3650)]
 
 
 class ReplicationConfig(_Section):
@@ -42,21 +45,19 @@ class DataLakeConfig(_Section):
         "(its policy must allow this account's S3, Glue, SageMaker, Lambda and CloudWatch Logs).",
         pattern=_KMS_KEY_ARN,
     )
-    raw_tiering_days: int = Field(30, ge=0, le=3650, description="Days before raw objects move to Intelligent-Tiering.")
-    sanitized_tiering_days: int = Field(
-        30, ge=0, le=3650, description="Days before sanitized objects move to Intelligent-Tiering."
+    raw_tiering_days: TieringDays = Field(30, description="Days before raw objects move to Intelligent-Tiering.")
+    sanitized_tiering_days: TieringDays = Field(
+        30, description="Days before sanitized objects move to Intelligent-Tiering."
     )
-    noncurrent_version_expiry_days: int = Field(
-        90, ge=1, le=3650, description="Days after which non-current object versions are deleted (all buckets)."
+    noncurrent_version_expiry_days: Days = Field(
+        90, description="Days after which non-current object versions are deleted (all buckets)."
     )
-    quarantine_expiry_days: int = Field(
-        30, ge=1, le=3650, description="Days quarantined records are kept for investigation before expiry."
+    quarantine_expiry_days: Days = Field(
+        30, description="Days quarantined records are kept for investigation before expiry."
     )
-    interactions_expiry_days: int = Field(
-        365, ge=1, le=3650, description="Days redacted prompts/responses/feedback are kept."
-    )
-    checkpoint_expiry_days: int = Field(
-        30, ge=1, le=3650, description="Days training checkpoints (artifacts bucket, checkpoints/) are kept."
+    interactions_expiry_days: Days = Field(365, description="Days redacted prompts/responses/feedback are kept.")
+    checkpoint_expiry_days: Days = Field(
+        30, description="Days training checkpoints (artifacts bucket, checkpoints/) are kept."
     )
     access_log_expiry_days: int = Field(
         2190, ge=90, le=3650, description="Days S3 server access logs are kept (default 6 years, the HIPAA horizon)."

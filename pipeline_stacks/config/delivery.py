@@ -6,9 +6,8 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from pipeline_stacks.config._base import _Section
+from pipeline_stacks.config._base import OptionalAccountId, _Section
 
-_ACCOUNT = r"^\d{12}$"
 _REPOSITORY = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 _CONNECTION = r"^arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:connection/[\w-]+$"
 _OIDC_PROVIDER = r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
@@ -17,15 +16,13 @@ _OIDC_PROVIDER = r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.gith
 class DeliveryAccounts(_Section):
     """Target accounts of the pipeline's stages (``delivery.accounts.*``), in the pipeline's region."""
 
-    dev: str | None = Field(
+    dev: OptionalAccountId = Field(
         None,
-        pattern=_ACCOUNT,
         description="Account of the dev stage (bootstrapped with --trust <pipeline account>); null: the pipeline's "
         "account (``account``).",
     )
-    prod: str | None = Field(
+    prod: OptionalAccountId = Field(
         None,
-        pattern=_ACCOUNT,
         description="Account of the prod stage (bootstrapped with --trust <pipeline account>); null: the pipeline's "
         "account (``account``).",
     )

@@ -9,10 +9,13 @@ from pydantic import Field, field_validator, model_validator
 from pipeline_stacks import validation
 from pipeline_stacks.config._base import (
     API_GATEWAY_STREAM_TIMEOUT_S,
+    HOSTNAME_PATTERN,
     WEB_ADAPTER_LAYER_VERSION,
+    Days,
     LogRetentionDays,
     SecurityGroupId,
     SubnetId,
+    arn,
 )
 from pipeline_stacks.config.serving_base import ServingBase
 
@@ -27,7 +30,7 @@ class FrontDoorSettings(ServingBase):
     )
     existing_user_pool_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$",
+        pattern=arn("cognito-idp", "userpool/[a-z0-9-]+_[0-9A-Za-z]+"),
         description="auth=cognito: authorize against this existing user pool instead of creating one.",
     )
     mfa: Literal["optional", "required"] = Field(
@@ -86,10 +89,8 @@ class FrontDoorSettings(ServingBase):
         description="Largest max_tokens / max_completion_tokens a caller may ask for "
         "(larger -> 400 naming the parameter).",
     )
-    conversation_ttl_days: int = Field(
+    conversation_ttl_days: Days = Field(
         90,
-        ge=1,
-        le=3650,
         description="Stored conversations expire (DynamoDB TTL) this many days after their last update.",
     )
     guardrail_stream_mode: Literal["sync", "async"] = Field(
@@ -107,7 +108,7 @@ class FrontDoorSettings(ServingBase):
     )
     web_adapter_layer_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$",
+        pattern=arn("lambda", r"layer:[A-Za-z0-9_-]+:\d+"),
         description="Full Lambda Web Adapter layer ARN (e.g. aws-cn/GovCloud or a self-published copy); "
         "overrides web_adapter_layer_version.",
     )
@@ -121,14 +122,14 @@ class FrontDoorSettings(ServingBase):
     )
     custom_domain_name: str | None = Field(
         None,
-        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        pattern=HOSTNAME_PATTERN,
         max_length=253,
         description="Serve the API on this hostname (regional custom domain, TLS 1.2) and disable the default "
         "execute-api endpoint; point a DNS alias at the domain's regional target after deploy.",
     )
     custom_domain_certificate_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        pattern=arn("acm", "certificate/[0-9a-f-]{36}"),
         description="custom_domain_name: ACM certificate covering it, in the pipeline's region.",
     )
     lambda_vpc_id: str | None = Field(

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline_contract import Layout
 from pipeline_stacks import validation
-from pipeline_stacks.config._base import AWS_REGIONS, _Section
+from pipeline_stacks.config._base import AWS_REGIONS, OptionalAccountId, _Section
 from pipeline_stacks.config.data_lake import DataLakeConfig
 from pipeline_stacks.config.delivery import DeliveryConfig
 from pipeline_stacks.config.monitoring import MonitoringConfig
@@ -27,9 +27,7 @@ class PipelineConfig(_Section):
         pattern=r"^[a-z][a-z0-9-]{2,23}$",
         description="Prefix for stack and resource names (3-24 chars, lowercase, digits, '-').",
     )
-    account: str | None = Field(
-        None, pattern=r"^\d{12}$", description="AWS account id; omit for an environment-agnostic synth."
-    )
+    account: OptionalAccountId = Field(None, description="AWS account id; omit for an environment-agnostic synth.")
     region: str | None = Field(None, description="AWS region; omit for an environment-agnostic synth.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)
@@ -50,15 +48,27 @@ class PipelineConfig(_Section):
         return value
 
     @model_validator(mode="after")
-    def _prod_keeps_data(self) -> PipelineConfig:
+    def _cross_section_rules(self) -> PipelineConfig:
+        """Rules that span sections, in this order (the first broken one is reported, naming keys, values and what
+        is allowed)."""
+        self._prod_keeps_data()
+        self._prod_front_door()
+        self._web_signs_in_with_cognito()
+        self.training.check_region(self.region)
+        self.serving.check_region(self.region)
+        self._loop_feeds_training()
+        self._knowledge_prefix_is_its_own()
+        self._model_source()
+        self._delivery_accounts()
+        return self
+
+    def _prod_keeps_data(self) -> None:
         if self.is_production and self.data_lake.removal_policy != "retain":
             raise ValueError(
                 "data_lake.removal_policy='destroy' is not allowed when env_name='prod'; allowed: 'retain'"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _prod_front_door(self) -> PipelineConfig:
+    def _prod_front_door(self) -> None:
         if self.is_production and "*" in self.serving.cors_allowed_origins:
             raise ValueError(
                 f"serving.cors_allowed_origins={self.serving.cors_allowed_origins!r} contains '*', which is not "
@@ -82,41 +92,25 @@ class PipelineConfig(_Section):
                 f"serving.cors_allowed_origins has non-TLS origins {plain!r}, which are not allowed when "
                 "env_name='prod'; allowed: https:// origins"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _web_signs_in_with_cognito(self) -> PipelineConfig:
+    def _web_signs_in_with_cognito(self) -> None:
         if self.web.enabled and self.serving.auth != "cognito":
             raise ValueError(
                 f"web.enabled=true needs serving.auth='cognito' (got {self.serving.auth!r}): the browser signs in "
                 "through the user pool; set web.enabled=false for an IAM-only API"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _training_region(self) -> PipelineConfig:
-        self.training.check_region(self.region)
-        return self
-
-    @model_validator(mode="after")
-    def _serving_region(self) -> PipelineConfig:
-        self.serving.check_region(self.region)
-        return self
-
-    @model_validator(mode="after")
-    def _loop_feeds_training(self) -> PipelineConfig:
+    def _loop_feeds_training(self) -> None:
         out, train = self.training.continuous_learning_output_prefix, self.training.train_prefix
         if self.training.continuous_learning and not out.startswith(train):
             raise ValueError(
                 f"training.continuous_learning_output_prefix={out!r} must lie under training.train_prefix={train!r} "
                 "so retraining sees the sanitized interactions"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _knowledge_prefix_is_its_own(self) -> PipelineConfig:
+    def _knowledge_prefix_is_its_own(self) -> None:
         if not self.rag.enabled:
-            return self
+            return
         kp, t = self.rag.knowledge_prefix, self.training
         raw = {"sanitization.raw_prefix": self.sanitization.raw_prefix}
         sanitized = {
@@ -134,10 +128,8 @@ class PipelineConfig(_Section):
                 f"rag.kendra_index_arn={self.rag.kendra_index_arn!r} is in region {kendra_region!r}; a knowledge base "
                 f"needs a Kendra index in the pipeline's region {self.region!r}"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _model_source(self) -> PipelineConfig:
+    def _model_source(self) -> None:
         s = self.serving
         sources = [k for k in ("model_package_arn", "model_data_prefix") if getattr(s, k) is not None]
         if self.promotion.enabled:
@@ -158,10 +150,8 @@ class PipelineConfig(_Section):
                 "(e.g. 'llm-pipeline-prod/3') or serving.model_data_prefix (e.g. 'models/NAME/'), "
                 "or promotion.enabled=true (the live model from the registry); got none"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _delivery_accounts(self) -> PipelineConfig:
+    def _delivery_accounts(self) -> None:
         targets = {k: v for k, v in self.delivery.accounts.model_dump().items() if v is not None}
         if self.delivery.enabled and targets and self.account is None:
             raise ValueError(
@@ -173,7 +163,6 @@ class PipelineConfig(_Section):
                 "training.champion_challenger=true compares candidates with the promoted (live) model, which only "
                 "promotion records; allowed: promotion.enabled=true, or training.champion_challenger=false"
             )
-        return self
 
     @property
     def live_model_parameter_name(self) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline_stacks.config._base import _FIELD_PATH, PII_ENTITY_TYPES, LogRetentionDays, _Section
+from pipeline_stacks.config._base import _FIELD_PATH, PII_ENTITY_TYPES, LogRetentionDays, WaitSeconds, _Section, arn
+
+#: Workers of a Glue job run: one driver + at least one executor, at most Glue's 299.
+GlueWorkers = Annotated[int, Field(ge=2, le=299)]
 
 
 class SanitizationConfig(_Section):
@@ -21,16 +24,12 @@ class SanitizationConfig(_Section):
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = Field(
         "G.1X", description="Glue worker type (G.1X: 4 vCPU/16 GB; G.2X: 8/32; G.4X: 16/64; G.8X: 32/128)."
     )
-    number_of_workers: int = Field(
+    number_of_workers: GlueWorkers = Field(
         2,
-        ge=2,
-        le=299,
         description="Workers of a run when auto_scaling is false (the minimum, 2, is one driver + one executor).",
     )
-    max_workers: int = Field(
+    max_workers: GlueWorkers = Field(
         10,
-        ge=2,
-        le=299,
         description="Upper bound of workers when auto_scaling is true (Glue scales between 2 and this).",
     )
     auto_scaling: bool = Field(True, description="Glue auto scaling (--enable-auto-scaling): workers follow the load.")
@@ -54,10 +53,8 @@ class SanitizationConfig(_Section):
         description="'object_created': new raw objects (EventBridge) start the state machine, batched; "
         "'on_demand': only manual / continuous-learning starts.",
     )
-    batch_window_seconds: int = Field(
+    batch_window_seconds: WaitSeconds = Field(
         300,
-        ge=0,
-        le=3600,
         description="How long an upload-triggered execution waits for the rest of a burst before starting a run.",
     )
     raw_prefix: str = Field(
@@ -113,7 +110,7 @@ class SanitizationConfig(_Section):
     )
     existing_hash_key_secret_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$",
+        pattern=arn("secretsmanager", "secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"),
         description="Use this Secrets Manager secret (complete ARN) as the HMAC key for hash mode "
         "instead of creating one.",
     )

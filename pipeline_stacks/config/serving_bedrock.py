@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import re
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from pipeline_stacks.config._base import AWS_REGIONS
+from pipeline_stacks.config._base import AWS_REGIONS, matching
 from pipeline_stacks.config.serving_base import ServingBase
 from pipeline_stacks.validation import BEDROCK_MODEL_ID_PATTERN
+
+_ALLOWED_MODEL_IDS = (
+    "a Bedrock model id 'provider.model[:version]' (e.g. 'anthropic.claude-3-haiku-20240307-v1:0') "
+    "or an inference profile id with a geography prefix (e.g. 'us.amazon.nova-lite-v1:0'); no ARNs, no wildcards"
+)
 
 
 class BedrockServing(ServingBase):
     """``serving.*`` keys of the Bedrock backend."""
 
-    bedrock_model_id: str = Field(
+    bedrock_model_id: Annotated[str, matching(BEDROCK_MODEL_ID_PATTERN, _ALLOWED_MODEL_IDS)] = Field(
         "amazon.nova-micro-v1:0",
         description="backend=bedrock: foundation model id (provider.model[:version]) or a cross-region "
         "inference profile id (us./eu./apac./jp./au./global. prefix).",
@@ -29,18 +34,6 @@ class BedrockServing(ServingBase):
         description="backend=bedrock, inference profile: destination regions the profile routes to (IAM is "
         "scoped to them); default: the documented regions of the profile's geography.",
     )
-
-    @field_validator("bedrock_model_id")
-    @classmethod
-    def _bedrock_model_id(cls, value: str) -> str:
-        if not re.fullmatch(BEDROCK_MODEL_ID_PATTERN, value):
-            raise ValueError(
-                "allowed: a Bedrock model id 'provider.model[:version]' "
-                "(e.g. 'anthropic.claude-3-haiku-20240307-v1:0') "
-                "or an inference profile id with a geography prefix (e.g. 'us.amazon.nova-lite-v1:0'); "
-                "no ARNs, no wildcards"
-            )
-        return value
 
     @field_validator("bedrock_profile_regions")
     @classmethod

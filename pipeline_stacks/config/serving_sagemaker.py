@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from pipeline_stacks import validation
-from pipeline_stacks.config._base import SecurityGroupId, SubnetId
+from pipeline_stacks.config._base import (
+    OptionalEcrImage,
+    SecurityGroupId,
+    SubnetId,
+    WaitSeconds,
+    matching,
+)
 from pipeline_stacks.config.serving_base import ServingBase
 
 #: Instance types the serving endpoint accepts (NVIDIA GPU families with LMI/TGI images, or Inferentia2).
@@ -19,24 +24,34 @@ SERVING_INSTANCE_PATTERN = (
 _PACKAGE_GROUP = r"[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}"
 #: A versioned model package: full ARN, or ``GROUP/VERSION`` in the pipeline's own account and region.
 MODEL_PACKAGE_PATTERN = (
-    rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_GROUP}/\d+|{_PACKAGE_GROUP}/\d+"
+    validation.arn_pattern("sagemaker", rf"model-package/{_PACKAGE_GROUP}/\d+") + rf"|{_PACKAGE_GROUP}/\d+"
 )
+_ALLOWED_SERVING_INSTANCES = (
+    "ml.g5.*, ml.g6.*, ml.g6e.* (e.g. ml.g5.2xlarge), ml.p4d.24xlarge, ml.p5.48xlarge, "
+    "ml.inf2.{xlarge,8xlarge,24xlarge,48xlarge}"
+)
+_ALLOWED_MODEL_PACKAGES = (
+    "a versioned model package ARN 'arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/N' "
+    "or 'GROUP/N' (a package group of this pipeline's account and region, version N)"
+)
+#: Instances of a real-time endpoint (initial count, autoscaling floor and ceiling).
+InstanceCount = Annotated[int, Field(ge=1, le=50)]
 
 
 class SageMakerServing(ServingBase):
     """``serving.*`` keys of the SageMaker endpoint backend."""
 
-    instance_type: str = Field(
+    instance_type: Annotated[str, matching(SERVING_INSTANCE_PATTERN, _ALLOWED_SERVING_INSTANCES)] = Field(
         "ml.g5.2xlarge",
         description="backend=sagemaker: endpoint instance type; ml.g5.*, ml.g6.*, ml.g6e.*, ml.p4d.24xlarge, "
         "ml.p5.48xlarge (NVIDIA GPU) or ml.inf2.* (Inferentia2, Neuron image).",
     )
-    initial_instance_count: int = Field(1, ge=1, le=50, description="backend=sagemaker: instances at creation.")
-    min_instance_count: int = Field(
-        1, ge=1, le=50, description="backend=sagemaker: autoscaling floor (ignored with scale_to_zero, which is 0)."
+    initial_instance_count: InstanceCount = Field(1, description="backend=sagemaker: instances at creation.")
+    min_instance_count: InstanceCount = Field(
+        1, description="backend=sagemaker: autoscaling floor (ignored with scale_to_zero, which is 0)."
     )
-    max_instance_count: int = Field(2, ge=1, le=50, description="backend=sagemaker: autoscaling ceiling.")
-    model_package_arn: str | None = Field(
+    max_instance_count: InstanceCount = Field(2, description="backend=sagemaker: autoscaling ceiling.")
+    model_package_arn: Annotated[str | None, matching(MODEL_PACKAGE_PATTERN, _ALLOWED_MODEL_PACKAGES)] = Field(
         None,
         description="backend=sagemaker: the model package to deploy, a versioned model package ARN "
         "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION) or GROUP/VERSION in this "
@@ -53,9 +68,8 @@ class SageMakerServing(ServingBase):
     server: Literal["lmi", "tgi"] = Field(
         "lmi", description="backend=sagemaker: serving container, DJL LMI (vLLM / transformers-neuronx) or HF TGI."
     )
-    image_uri: str | None = Field(
+    image_uri: OptionalEcrImage = Field(
         None,
-        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9][a-z0-9._/-]*(?::[\w.-]+|@sha256:[0-9a-f]{64})$",
         description="backend=sagemaker: use this ECR image instead of the pinned LMI/TGI image "
         "(required with serverless_memory_mb: serverless has no GPU, bring a small CPU image).",
     )
@@ -103,8 +117,8 @@ class SageMakerServing(ServingBase):
     deployment_step_percent: int = Field(
         10, ge=1, le=50, description="backend=sagemaker: canary size, or linear step, in % of capacity."
     )
-    deployment_wait_seconds: int = Field(
-        600, ge=0, le=3600, description="backend=sagemaker: bake time after each traffic shift before the next."
+    deployment_wait_seconds: WaitSeconds = Field(
+        600, description="backend=sagemaker: bake time after each traffic shift before the next."
     )
     rollback_latency_p99_ms: int = Field(
         20000, ge=100, le=600000, description="backend=sagemaker: p99 model latency that rolls a deployment back."
@@ -133,26 +147,6 @@ class SageMakerServing(ServingBase):
     serverless_max_concurrency: int = Field(
         5, ge=1, le=200, description="backend=sagemaker, serverless: max concurrent invocations."
     )
-
-    @field_validator("instance_type")
-    @classmethod
-    def _serving_instance(cls, value: str) -> str:
-        if not re.fullmatch(SERVING_INSTANCE_PATTERN, value):
-            raise ValueError(
-                "allowed: ml.g5.*, ml.g6.*, ml.g6e.* (e.g. ml.g5.2xlarge), ml.p4d.24xlarge, ml.p5.48xlarge, "
-                "ml.inf2.{xlarge,8xlarge,24xlarge,48xlarge}"
-            )
-        return value
-
-    @field_validator("model_package_arn")
-    @classmethod
-    def _model_package(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(MODEL_PACKAGE_PATTERN, value):
-            raise ValueError(
-                "allowed: a versioned model package ARN 'arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/N' "
-                "or 'GROUP/N' (a package group of this pipeline's account and region, version N)"
-            )
-        return value
 
     @model_validator(mode="after")
     def _backend_consistency(self) -> Self:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline_stacks import validation
-from pipeline_stacks.config._base import _SCHEDULE_EXPRESSION, SecurityGroupId, SubnetId, _Section
+from pipeline_stacks.config._base import (
+    _SCHEDULE_EXPRESSION,
+    OptionalEcrImage,
+    SecurityGroupId,
+    SubnetId,
+    _Section,
+    matching,
+)
 
 #: Training instance types: Trainium (Neuron) or NVIDIA GPU families.
 TRAINIUM_TRAINING_INSTANCES: tuple[str, ...] = (
@@ -22,10 +29,15 @@ _ALLOWED_TRAINING_INSTANCES = (
     f"{', '.join(TRAINIUM_TRAINING_INSTANCES)} (Trainium), ml.g5.*, ml.g6.* (xlarge..48xlarge), "
     "ml.p4d.24xlarge, ml.p5.48xlarge (GPU)"
 )
-_ECR_IMAGE = (
-    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9][a-z0-9._/-]*(?::[\w.-]+|@sha256:[0-9a-f]{64})$"
-)
+#: Any training instance type: one of the Trainium types or the GPU families.
+_TRAINING_INSTANCE = "|".join(map(re.escape, TRAINIUM_TRAINING_INSTANCES)) + f"|{GPU_TRAINING_INSTANCE_PATTERN}"
 _S3_PREFIX = rf"^{validation.S3_PREFIX_PATTERN.pattern}$"
+_BASE_MODEL = f"tiny-llama|tiny-gpt2|{_S3_PREFIX}"
+_ALLOWED_BASE_MODELS = (
+    "'tiny-llama', 'tiny-gpt2' or an artifacts-bucket prefix ending in '/' (e.g. 'base-models/llama-3.2-1b/')"
+)
+#: A SageMaker job's time limit: ten minutes to SageMaker's 28 days.
+JobSeconds = Annotated[int, Field(ge=600, le=2419200)]
 #: Quality-gate metrics reported by training/evaluate.py and their natural direction.
 QUALITY_GATE_DIRECTIONS: dict[str, Literal["higher_is_better", "lower_is_better"]] = {
     "rougeL": "higher_is_better",
@@ -42,25 +54,20 @@ class TrainingConfig(_Section):
     """Training pipeline settings (``training.*``)."""
 
     # compute --------------------------------------------------------------------------------
-    instance_type: str = Field(
+    instance_type: Annotated[str, matching(_TRAINING_INSTANCE, _ALLOWED_TRAINING_INSTANCES)] = Field(
         "ml.g5.2xlarge", description=f"Training instance type; allowed: {_ALLOWED_TRAINING_INSTANCES}."
     )
     instance_count: int = Field(1, ge=1, le=64, description="Training instances (>1: distributed, torchrun).")
     volume_size_gb: int = Field(100, ge=10, le=16384, description="EBS volume per training instance (GB).")
-    image_uri: str | None = Field(
+    image_uri: OptionalEcrImage = Field(
         None,
-        pattern=_ECR_IMAGE,
         description="Training image instead of the pinned DLC (must match the instance's accelerator family: "
         "a *-neuronx image on Trainium, a GPU image on GPU).",
     )
     use_spot: bool = Field(True, description="Managed spot training (resumes from S3 checkpoints on interruption).")
-    max_runtime_seconds: int = Field(
-        86400, ge=600, le=2419200, description="Training job MaxRuntimeInSeconds (compute time)."
-    )
-    max_wait_seconds: int = Field(
+    max_runtime_seconds: JobSeconds = Field(86400, description="Training job MaxRuntimeInSeconds (compute time).")
+    max_wait_seconds: JobSeconds = Field(
         172800,
-        ge=600,
-        le=2419200,
         description="use_spot: MaxWaitTimeInSeconds (runtime + waiting for spot capacity); >= max_runtime_seconds.",
     )
     network_isolation: bool = Field(
@@ -76,7 +83,7 @@ class TrainingConfig(_Section):
     )
 
     # data and model -------------------------------------------------------------------------
-    base_model: str = Field(
+    base_model: Annotated[str, matching(_BASE_MODEL, _ALLOWED_BASE_MODELS)] = Field(
         "tiny-llama",
         description="'tiny-llama' / 'tiny-gpt2' (random init, smoke test) or a prefix in the artifacts bucket "
         "holding a Hugging Face model directory, e.g. 'base-models/llama-3.2-1b/' (jobs never download models).",
@@ -177,23 +184,6 @@ class TrainingConfig(_Section):
         pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$",
         description="Sanitized-bucket prefix for sanitized interactions; must lie under train_prefix.",
     )
-
-    @field_validator("instance_type")
-    @classmethod
-    def _training_instance(cls, value: str) -> str:
-        if value not in TRAINIUM_TRAINING_INSTANCES and not re.fullmatch(GPU_TRAINING_INSTANCE_PATTERN, value):
-            raise ValueError(f"allowed: {_ALLOWED_TRAINING_INSTANCES}")
-        return value
-
-    @field_validator("base_model")
-    @classmethod
-    def _base_model(cls, value: str) -> str:
-        if value not in ("tiny-llama", "tiny-gpt2") and not re.fullmatch(_S3_PREFIX, value):
-            raise ValueError(
-                "allowed: 'tiny-llama', 'tiny-gpt2' or an artifacts-bucket prefix ending in '/' "
-                "(e.g. 'base-models/llama-3.2-1b/')"
-            )
-        return value
 
     @field_validator("extra_hyperparameters")
     @classmethod

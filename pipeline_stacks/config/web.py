@@ -7,9 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from pipeline_stacks.config._base import _Section
-
-_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+from pipeline_stacks.config._base import HOSTNAME_PATTERN, Days, _Section, arn
 
 
 class WebConfig(_Section):
@@ -27,12 +25,12 @@ class WebConfig(_Section):
     )
     certificate_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$",
+        pattern=arn("acm", "certificate/[0-9a-f-]{36}", region="us-east-1"),
         description="domain_names: ACM certificate covering them, in us-east-1 (CloudFront's region).",
     )
     web_acl_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$",
+        pattern=arn("wafv2", "global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}", region="us-east-1"),
         description="A CLOUDFRONT-scope WAF web ACL (created in us-east-1) in front of the UI.",
     )
     geo_allowlist: list[str] = Field(
@@ -42,9 +40,7 @@ class WebConfig(_Section):
     price_class: Literal["100", "200", "all"] = Field(
         "100", description="CloudFront price class: edge locations used ('100': North America and Europe)."
     )
-    log_retention_days: int = Field(
-        365, ge=1, le=3650, description="Days CloudFront access logs of the UI are kept in their bucket."
-    )
+    log_retention_days: Days = Field(365, description="Days CloudFront access logs of the UI are kept in their bucket.")
     auth_domain_prefix: str | None = Field(
         None,
         pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -59,7 +55,7 @@ class WebConfig(_Section):
                 f"web.domain_names={self.domain_names!r} and web.certificate_arn={self.certificate_arn!r} must be "
                 "set together (or both left unset)"
             )
-        bad = [d for d in self.domain_names if not re.fullmatch(_HOSTNAME, d) or len(d) > 253]
+        bad = [d for d in self.domain_names if not re.fullmatch(HOSTNAME_PATTERN, d) or len(d) > 253]
         if bad:
             raise ValueError(f"web.domain_names: {bad!r} are not hostnames (e.g. chat.example.com)")
         codes = [c for c in self.geo_allowlist if len(c) != 2 or not c.isalpha() or not c.isupper()]
