@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,31 @@ class SynthResult:
                 for construct in violation["violatingConstructs"]:
                     lines.append(f"{violation['severity']}: {violation['ruleName']} at {construct['constructPath']}")
         return lines
+
+
+def nag_findings(outdir: Path) -> list[str]:
+    """Every cdk-nag violation in ``outdir``'s ``validation-report.json``, as ``"<rule> at <construct path>"`` lines."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+def cfn_lint_errors(templates: Iterable[Path | str], region: str = "us-east-1") -> list[str]:
+    """The error lines (``:E``) cfn-lint reports for ``templates`` in ``region``; warnings are left out."""
+    paths = [str(path) for path in templates]
+    assert paths, "no templates to lint"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--regions", region, "--", *paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return [line for line in proc.stdout.splitlines() if ":E" in line]
 
 
 def synth_pipeline(outdir: Path, **context: Any) -> SynthResult:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from aws_cdk.assertions import Template
 from pipeline_stacks import compliance
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.constructs.front_door import WEB_ADAPTER_ACCOUNT, FrontDoor, FrontDoorProps
-from tests.cdk.support import cdk_json_context
+from tests.cdk.support import cdk_json_context, cfn_lint_errors, nag_findings
 from tests.cdk.test_front_door import FakeBackend
 
 
@@ -46,13 +44,7 @@ class Synth:
         self.outdir = outdir
 
     def findings(self) -> list[str]:
-        report = json.loads((self.outdir / "validation-report.json").read_text())
-        return [
-            f"{v['ruleName']} at {c['constructPath']}"
-            for p in report["pluginReports"]
-            for v in p["violations"]
-            for c in v["violatingConstructs"]
-        ]
+        return nag_findings(self.outdir)
 
 
 @pytest.fixture(scope="module")
@@ -166,21 +158,7 @@ def test_no_unsuppressed_findings_and_cfn_lint_clean(synth: Synth, tmp_path: Pat
     assert synth.findings() == []
     path = tmp_path / "chat.json"
     path.write_text(json.dumps(synth.template_json))
-    lint = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("cfn-lint")),
-            "--format",
-            "parseable",
-            "--regions",
-            "us-east-1",
-            "--",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert [line for line in lint.stdout.splitlines() if ":E" in line] == [], lint.stdout
+    assert cfn_lint_errors([path]) == []
 
 
 def _list(value: Any) -> list[Any]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from pipeline_stacks.constructs.delivery import (
     SmokeTestAccessProps,
 )
 from pipeline_stacks.stacks.delivery import DeliveryStack, DeliveryStackProps
-from tests.cdk.support import cdk_json_context
+from tests.cdk.support import cdk_json_context, cfn_lint_errors, nag_findings
 
 TOOLING, DEV, PROD = "111111111111", "222222222222", "333333333333"
 REGION = "us-east-1"
@@ -251,12 +249,7 @@ def test_connection_source_uses_codeconnections_on_the_branch(connected: tuple[P
 @pytest.mark.parametrize("fixture", ["cross_account", "connected"])
 def test_nag_clean_and_iam5_only_per_finding(fixture: str, request: pytest.FixtureRequest) -> None:
     out: Path = request.getfixturevalue(fixture)[0]
-    report = json.loads((out / "validation-report.json").read_text())
-    findings = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for p in report["pluginReports"] for v in p["violations"] for c in v["violatingConstructs"]
-    ]  # fmt: skip
-    assert findings == []
+    assert nag_findings(out) == []
     applied = [
         rule["id"]
         for path in out.rglob("*.template.json")
@@ -290,14 +283,9 @@ def test_an_unexpected_wildcard_in_a_pipeline_role_is_still_reported(tmp_path: P
 
 
 def test_cfn_lint_clean(cross_account: tuple[Path, Template]) -> None:
-    templates = sorted(str(p) for p in cross_account[0].rglob("*.template.json"))
+    templates = sorted(cross_account[0].rglob("*.template.json"))
     assert len(templates) >= 3
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    proc = subprocess.run(
-        [str(cfn_lint), "--format", "parseable", "--regions", REGION, "--", *templates],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    assert cfn_lint_errors(templates, region=REGION) == []
 
 
 def test_props_are_validated() -> None:
@@ -346,16 +334,11 @@ def test_the_whole_prod_app_deploys_from_the_pipeline_nag_and_cfn_lint_clean(tmp
     )  # fmt: skip
     compliance.add_compliance_checks(app)
     app.synth()
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    assert [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]] == []
+    assert nag_findings(tmp_path) == []
     template = Template.from_json(json.loads((tmp_path / "llm-pipeline-delivery.template.json").read_text()))
     (prod,) = [s for s in pipeline_stages(template) if s["Name"] == "prod"]
     deployed = {a["Configuration"]["StackName"] for a in prod["Actions"] if "StackName" in a.get("Configuration", {})}
     # build_pipeline passes stack_name=config.stack_name(...): the pipeline and a hand deploy manage the same stacks
     expected = {config.stack_name(c) for c in ("data", "training", "serving", "monitoring")}
     assert deployed == expected
-    templates = sorted(str(p) for p in tmp_path.rglob("*.template.json"))
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    proc = subprocess.run([str(cfn_lint), "--format", "parseable", "--regions", REGION, "--", *templates],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    assert cfn_lint_errors(sorted(tmp_path.rglob("*.template.json")), region=REGION) == []

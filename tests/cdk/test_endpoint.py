@@ -131,21 +131,34 @@ def test_blue_green_canary_with_rollback_alarms(prod: SynthResult) -> None:
     assert {"Name": "EndpointName", "Value": "llm-pipeline-prod-llm"} in latency["Dimensions"]
 
 
-def test_autoscaling_target_and_target_tracking(prod: SynthResult) -> None:
-    template = prod.template("serving")
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        {
-            "ServiceNamespace": "sagemaker",
-            "ResourceId": "endpoint/llm-pipeline-prod-llm/variant/AllTraffic",
-            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-            "MinCapacity": 2,
-            "MaxCapacity": 6,
-            # the service-linked role: no extra IAM role is created for autoscaling
-            "RoleARN": Match.string_like_regexp("AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"),
-        },
-    )
-    template.has_resource_properties(
+@pytest.mark.parametrize(
+    ("app", "resource_id", "dimension", "capacity"),
+    [
+        # instances behind the production variant
+        ("prod", "endpoint/llm-pipeline-prod-llm/variant/AllTraffic", "sagemaker:variant:DesiredInstanceCount", (2, 6)),
+        # copies of the inference component, down to zero (scale_to_zero)
+        (
+            "serving_variant",
+            "inference-component/llm-pipeline-dev-llm-ic",
+            "sagemaker:inference-component:DesiredCopyCount",
+            (0, 3),
+        ),
+    ],
+)
+def test_autoscaling_target(
+    app: str, resource_id: str, dimension: str, capacity: tuple[int, int], request: pytest.FixtureRequest
+) -> None:
+    target = _one(request.getfixturevalue(app).template("serving"), "AWS::ApplicationAutoScaling::ScalableTarget")
+    props = target["Properties"]
+    assert props["ServiceNamespace"] == "sagemaker"
+    assert (props["ResourceId"], props["ScalableDimension"]) == (resource_id, dimension)
+    assert (props["MinCapacity"], props["MaxCapacity"]) == capacity
+    # the service-linked role (its ARN a join where the account is not pinned): no IAM role is created for autoscaling
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(props["RoleARN"])
+
+
+def test_autoscaling_target_tracking(prod: SynthResult) -> None:
+    prod.template("serving").has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         {
             "PolicyType": "TargetTrackingScaling",
@@ -309,15 +322,6 @@ def test_scale_to_zero_inference_component(serving_variant: SynthResult) -> None
 
 def test_scale_to_zero_autoscaling_out_from_zero(serving_variant: SynthResult) -> None:
     template = serving_variant.template("serving")
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        {
-            "ResourceId": "inference-component/llm-pipeline-dev-llm-ic",
-            "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
-            "MinCapacity": 0,
-            "MaxCapacity": 3,
-        },
-    )
     steps = template.find_resources(
         "AWS::ApplicationAutoScaling::ScalingPolicy", {"Properties": {"PolicyType": "StepScaling"}}
     )

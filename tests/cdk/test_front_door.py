@@ -28,7 +28,7 @@ from pipeline_stacks.constructs.front_door import (
     load_request_schema,
     to_api_gateway_schema,
 )
-from tests.cdk.support import REPO_ROOT, SynthResult, cdk_json_context
+from tests.cdk.support import REPO_ROOT, SynthResult, cdk_json_context, nag_findings
 
 HANDLER_DIR = REPO_ROOT / "lambda_src" / "front_door"
 FAKE_ENDPOINT = "fake-endpoint"
@@ -121,13 +121,7 @@ class Standalone:
         self.templates = {name: Template.from_json(assembly.get_stack_by_name(name).template) for name in self.VARIANTS}
 
     def findings(self) -> list[str]:
-        report = json.loads((self.outdir / "validation-report.json").read_text())
-        return [
-            f"{v['ruleName']} at {c['constructPath']}"
-            for p in report["pluginReports"]
-            for v in p["violations"]
-            for c in v["violatingConstructs"]
-        ]
+        return nag_findings(self.outdir)
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from pipeline_stacks.constructs import (
     PiiSanitizationProps,
     PipelineMonitoring,
 )
+from tests.cdk.support import cfn_lint_errors, nag_findings
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 KENDRA_INDEX = "arn:aws:kendra:us-east-1:123456789012:index/0123abcd-0123-4567-89ab-0123456789ab"
@@ -38,13 +37,7 @@ class KbApp:
     outdir: Path
 
     def findings(self) -> list[str]:
-        report = json.loads((self.outdir / "validation-report.json").read_text())
-        return [
-            f"{v['ruleName']} at {c['constructPath']}"
-            for p in report["pluginReports"]
-            for v in p["violations"]
-            for c in v["violatingConstructs"]
-        ]
+        return nag_findings(self.outdir)
 
 
 def _synth(outdir: Path, props: KnowledgeBaseProps | None = None) -> KbApp:
@@ -117,22 +110,8 @@ def test_nag_clean_in_all_three_packs(s3v: KbApp, kendra: KbApp, aoss: KbApp) ->
 
 
 def test_cfn_lint_has_no_errors(s3v: KbApp, kendra: KbApp, aoss: KbApp) -> None:
-    templates = [str(p) for app in (s3v, kendra, aoss) for p in sorted(app.outdir.glob("*.template.json"))]
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("cfn-lint")),
-            "--format",
-            "parseable",
-            "--regions",
-            "us-east-1",
-            "--",
-            *templates,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    templates = [p for app in (s3v, kendra, aoss) for p in sorted(app.outdir.glob("*.template.json"))]
+    assert cfn_lint_errors(templates) == []
 
 
 def test_s3_vectors_store_is_kms_encrypted_with_bedrock_keys_not_filterable(s3v: KbApp) -> None:
@@ -488,14 +467,7 @@ def pgvector(tmp_path_factory: pytest.TempPathFactory) -> KbApp:
 
 def test_pgvector_app_is_nag_and_cfn_lint_clean(pgvector: KbApp) -> None:
     assert pgvector.findings() == []
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--regions", "us-east-1", "--"]
-        + [str(p) for p in sorted(pgvector.outdir.glob("*.template.json"))],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    assert cfn_lint_errors(sorted(pgvector.outdir.glob("*.template.json"))) == []
 
 
 def test_pgvector_cluster_is_encrypted_serverless_with_the_data_api(pgvector: KbApp) -> None:

@@ -17,6 +17,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
+from pipeline_stacks.iam import vpc_network_interface_statement
 from tests.cdk.policy_eval import REGION, Request, Resolver, allows
 from tests.cdk.support import SynthResult
 
@@ -94,18 +95,10 @@ TRAINING = {
     "cloudwatch:PutMetricData",
 }
 
-# Jobs in customer subnets (training.vpc_subnet_ids): SageMaker attaches ENIs with the role's credentials.
-TRAINING_IN_VPC = {
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-}
+# Jobs in customer subnets (training.vpc_subnet_ids): SageMaker attaches ENIs with the role's credentials, using
+# the network-interface and describe actions AWS documents for it: pipeline_stacks.iam's one VPC statement (checked
+# below to hold only those), and nothing else.
+TRAINING_IN_VPC = set(vpc_network_interface_statement().actions)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -213,6 +206,13 @@ def test_training_role_holds_exactly_what_its_jobs_call(app: str, request: pytes
     statements = role_statements(result.templates, stack, role_id)
     expected = TRAINING | (TRAINING_IN_VPC if app == "trainium" else set())
     assert role_actions(statements) == expected
+
+
+def test_the_vpc_statement_holds_only_network_interface_and_describe_actions() -> None:
+    """What SageMaker needs to attach ENIs in customer subnets: no wildcard, nothing that launches or changes a VPC."""
+    assert {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets"} <= TRAINING_IN_VPC
+    for action in TRAINING_IN_VPC:
+        assert "*" not in action and (action.startswith("ec2:Describe") or "NetworkInterface" in action), action
 
 
 def test_training_role_reads_only_its_own_source_asset_in_the_shared_assets_bucket(dev: SynthResult) -> None:

@@ -4,8 +4,6 @@ UpdateEndpoint equals the endpoint's own, the live-model parameter, least privil
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from pipeline_stacks.constructs.promotion import (
     live_model_package_arn,
 )
 from pipeline_stacks.iam import ManagedPolicyRole
-from tests.cdk.support import cdk_json_context
+from tests.cdk.support import cdk_json_context, cfn_lint_errors, nag_findings
 
 GROUP = "llm-pipeline"
 ENDPOINT = "llm-pipeline-prod-llm"
@@ -210,17 +208,8 @@ def test_function_may_create_only_promotion_named_resources_and_pass_only_the_en
 
 
 def test_nag_and_cfn_lint_clean(app: App) -> None:
-    report = json.loads((app.outdir / "validation-report.json").read_text())
-    findings = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for p in report["pluginReports"] for v in p["violations"] for c in v["violatingConstructs"]
-    ]  # fmt: skip
-    assert findings == []
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    templates = sorted(str(p) for p in app.outdir.glob("*.template.json"))
-    proc = subprocess.run([str(cfn_lint), "--format", "parseable", "--regions", "us-east-1", "--", *templates],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    assert nag_findings(app.outdir) == []
+    assert cfn_lint_errors(sorted(app.outdir.glob("*.template.json"))) == []
 
 
 def test_promotion_needs_rollback_alarms(tmp_path: Path) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from aws_cdk.assertions import Match, Template
 
 from pipeline_stacks import bundling, compliance
 from pipeline_stacks.constructs.web_app import WebApp, WebAppProps
+from tests.cdk.support import cfn_lint_errors, nag_findings
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/chat-ui/abcd1234-ab12-cd34-ef56-abcdef123456"
@@ -32,13 +30,7 @@ class WebSynth:
     outdir: Path
 
     def findings(self) -> list[str]:
-        report = json.loads((self.outdir / "validation-report.json").read_text())
-        return [
-            f"{v['ruleName']} at {c['constructPath']}"
-            for plugin in report["pluginReports"]
-            for v in plugin["violations"]
-            for c in v["violatingConstructs"]
-        ]
+        return nag_findings(self.outdir)
 
     def logical_id(self, construct: Any) -> str:
         return str(self.stack.resolve(self.stack.get_logical_id(construct.node.default_child)))
@@ -337,15 +329,8 @@ def test_no_geo_waf_or_certificate_acknowledgments_when_configured(custom: WebSy
 
 
 def test_cfn_lint_has_no_errors(site: WebSynth, custom: WebSynth) -> None:
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    templates = [str(p) for r in (site, custom) for p in r.outdir.glob("*.template.json")]
-    proc = subprocess.run(
-        [str(cfn_lint), "--format", "parseable", "--regions", "eu-west-1", "--", *templates],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert [line for line in proc.stdout.splitlines() if ":E" in line] == [], proc.stdout
+    templates = [p for r in (site, custom) for p in r.outdir.glob("*.template.json")]
+    assert cfn_lint_errors(templates, region="eu-west-1") == []
 
 
 # ------------------------------------------------------------------ props

@@ -62,21 +62,33 @@ def _app(tmp_path: Path, backend: str, exc: Exception, **changes: Any) -> tuple[
 # --------------------------------------------------------------------------- upstream error mapping
 
 
+# What the caller sees for each kind of upstream failure, (status, error code, metric counted), and the error codes
+# of each backend's runtime API that are that kind.
+UPSTREAM_FAILURES = {
+    (429, "throttled", "UpstreamThrottled"): {
+        "sagemaker": ["ThrottlingException"],
+        "bedrock": ["ThrottlingException", "ServiceQuotaExceededException"],
+    },
+    (503, "model_unavailable", "UpstreamUnavailable"): {
+        "sagemaker": ["ModelNotReadyException", "ServiceUnavailable"],
+        "bedrock": ["ServiceUnavailableException"],
+    },
+    (504, "upstream_timeout", "UpstreamTimeouts"): {"bedrock": ["ModelTimeoutException"]},
+    (502, "model_error", "UpstreamModelErrors"): {
+        "sagemaker": ["ModelError", "ValidationError"],
+        "bedrock": ["ModelErrorException"],
+    },
+    (502, "upstream_error", "UpstreamErrors"): {"sagemaker": ["InternalFailure"], "bedrock": ["AccessDeniedException"]},
+}
+
+
 @pytest.mark.parametrize(
     ("backend", "error_code", "status", "code", "metric"),
     [
-        ("sagemaker", "ThrottlingException", 429, "throttled", "UpstreamThrottled"),
-        ("sagemaker", "ModelNotReadyException", 503, "model_unavailable", "UpstreamUnavailable"),
-        ("sagemaker", "ServiceUnavailable", 503, "model_unavailable", "UpstreamUnavailable"),
-        ("sagemaker", "ModelError", 502, "model_error", "UpstreamModelErrors"),
-        ("sagemaker", "ValidationError", 502, "model_error", "UpstreamModelErrors"),
-        ("sagemaker", "InternalFailure", 502, "upstream_error", "UpstreamErrors"),
-        ("bedrock", "ThrottlingException", 429, "throttled", "UpstreamThrottled"),
-        ("bedrock", "ServiceQuotaExceededException", 429, "throttled", "UpstreamThrottled"),
-        ("bedrock", "ServiceUnavailableException", 503, "model_unavailable", "UpstreamUnavailable"),
-        ("bedrock", "ModelTimeoutException", 504, "upstream_timeout", "UpstreamTimeouts"),
-        ("bedrock", "ModelErrorException", 502, "model_error", "UpstreamModelErrors"),
-        ("bedrock", "AccessDeniedException", 502, "upstream_error", "UpstreamErrors"),
+        (backend, error_code, *outcome)
+        for outcome, by_backend in UPSTREAM_FAILURES.items()
+        for backend, error_codes in by_backend.items()
+        for error_code in error_codes
     ],
 )
 @pytest.mark.parametrize("stream", [False, True])

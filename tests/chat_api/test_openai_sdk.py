@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +172,18 @@ def test_prompt_with_email_and_phone_is_stored_redacted(server: tuple[str, Any],
     assert path.parent.parent.name.startswith("dt=")
 
 
-def test_first_token_is_not_delayed_by_storage(tmp_path: Path) -> None:
-    """The whole answer, [DONE] included, reaches the client while the record store is still blocked."""
+@dataclass
+class BlockedStorage:
+    """A running server whose record store holds every write until ``release`` is set; ``stored`` lists the keys
+    written since."""
+
+    url: str
+    release: threading.Event
+    stored: list[str]
+
+
+@pytest.fixture
+def blocked_storage(tmp_path: Path) -> Iterator[BlockedStorage]:
     from chat_api.app import create_app
     from chat_api.records import LocalRecordStore
 
@@ -185,23 +197,30 @@ def test_first_token_is_not_delayed_by_storage(tmp_path: Path) -> None:
             super().put(key, record)
 
     s = local_settings(tmp_path, storage_timeout_s=30.0)
-    app = create_app(s, records=BlockingStore(s.local_bucket_dir))
-    with (
-        serve(app) as url,
-        httpx.stream(
-            "POST", f"{url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "stream": True}
-        ) as resp,
-    ):
+    with serve(create_app(s, records=BlockingStore(s.local_bucket_dir))) as url:
+        try:
+            yield BlockedStorage(url, release, stored)
+        finally:
+            release.set()
+
+
+def test_first_token_is_not_delayed_by_storage(blocked_storage: BlockedStorage) -> None:
+    """The whole answer, [DONE] included, reaches the client while the record store is still blocked."""
+    with httpx.stream(
+        "POST",
+        f"{blocked_storage.url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "hi"}], "stream": True},
+    ) as resp:
         lines = []
         for line in resp.iter_lines():
             if line:
                 lines.append(line)
             if line == "data: [DONE]":
                 break
-        assert stored == []
-        release.set()
+        assert blocked_storage.stored == []
+        blocked_storage.release.set()
     assert lines[-1] == "data: [DONE]" and len(lines) >= 4
-    assert wait_for(lambda: stored)
+    assert wait_for(lambda: blocked_storage.stored)
 
 
 def test_client_disconnect_stores_partial_answer(tmp_path: Path) -> None:
@@ -264,26 +283,11 @@ def test_generate_alias_keeps_the_old_shape(server: tuple[str, Any]) -> None:
     assert body["usage"]["output_tokens"] == 3 and body["request_id"].startswith("chatcmpl-")
 
 
-def test_buffered_answer_is_not_delayed_by_storage(tmp_path: Path) -> None:
+def test_buffered_answer_is_not_delayed_by_storage(blocked_storage: BlockedStorage) -> None:
     """The whole JSON answer reaches the SDK while the record store is still blocked."""
-    from chat_api.app import create_app
-    from chat_api.records import LocalRecordStore
-
-    release = threading.Event()
-    stored: list[str] = []
-
-    class BlockingStore(LocalRecordStore):
-        def put(self, key: str, record: dict[str, Any]) -> None:
-            release.wait(10)
-            stored.append(key)
-            super().put(key, record)
-
-    s = local_settings(tmp_path, storage_timeout_s=30.0)
-    app = create_app(s, records=BlockingStore(s.local_bucket_dir))
-    with serve(app) as url:
-        try:
-            completion = client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
-            assert completion.choices[0].message.content and stored == []
-        finally:
-            release.set()
-        assert wait_for(lambda: stored)
+    completion = client(blocked_storage.url).chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert completion.choices[0].message.content and blocked_storage.stored == []
+    blocked_storage.release.set()
+    assert wait_for(lambda: blocked_storage.stored)

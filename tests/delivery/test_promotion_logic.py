@@ -34,20 +34,22 @@ DEPLOYMENT = {
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 
-@pytest.fixture
-def sagemaker() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+def _stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A ``service`` client and its Stubber; every queued response must have been used by the end of the test."""
+    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def sagemaker() -> Iterator[tuple[Any, Stubber]]:
+    yield from _stubbed("sagemaker")
 
 
 @pytest.fixture
 def ssm() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("ssm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+    yield from _stubbed("ssm")
 
 
 def package_description(status: str, group: str = GROUP, arn: str = PACKAGE) -> dict[str, Any]:

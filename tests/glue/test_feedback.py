@@ -23,6 +23,7 @@ from glue_jobs.feedback import (
 )
 from glue_jobs.sanitize_job import parse_job_args, run
 from glue_jobs.transform import STATUS_QUARANTINED, STATUS_SANITIZED, LineSanitizer, SanitizeConfig, sanitize_batches
+from tests.glue.support import local_job_args
 
 
 def _fb(request_id: Any, rating: Any, **extra: Any) -> dict[str, Any]:
@@ -172,17 +173,16 @@ def test_run_quarantines_negative_feedback_end_to_end(
     assert summary.excluded == {"req-down": -1, "req-mixed": -1, "req-even": 0, "req-ghost": -1, "req-lines": -1}
     assert load_feedback(spark, str(tmp_path / "no-feedback-yet"), 0) == FeedbackSummary()
 
-    args = {
-        "JOB_NAME": "cl-test",
-        "raw_path": str(tmp_path / "interactions"),
-        "sanitized_path": str(tmp_path / "sanitized"),
-        "quarantine_path": str(tmp_path / "quarantine"),
-        "text_fields": "prompt,output",
-        "output_format": "jsonl",
-        "ingestion_date": "2026-01-03",
-        "emit_metrics": "false",
-        "feedback_path": str(fb),
-    }
+    args = local_job_args(
+        "cl-test",
+        tmp_path / "interactions",
+        tmp_path,
+        text_fields="prompt,output",
+        output_format="jsonl",
+        ingestion_date="2026-01-03",
+        emit_metrics="false",
+        feedback_path=str(fb),
+    )
     with caplog.at_level(logging.INFO, logger="sanitize_job"):
         stats = run(spark, parse_job_args(args), None)
     assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (7, 4, {"negative_feedback": 3})

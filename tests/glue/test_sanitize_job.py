@@ -29,6 +29,7 @@ from glue_jobs.sanitize_job import (
     run,
 )
 from glue_jobs.transform import SanitizeResult, SanitizeStats
+from tests.glue.support import local_job_args
 
 REGION = "us-east-1"
 BASE = {
@@ -187,16 +188,15 @@ def _job_args(tmp_path: Path, fmt: str) -> dict[str, str]:
         "{bad",
     ]
     (raw / "part-0.jsonl").write_text("\n".join(lines) + "\n")
-    return {
-        "JOB_NAME": "sanitize-test",
-        "raw_path": str(raw),
-        "sanitized_path": str(tmp_path / "sanitized"),
-        "quarantine_path": str(tmp_path / "quarantine"),
-        "text_fields": "messages[].content",
-        "entity_modes": "US_SSN=drop",
-        "output_format": fmt,
-        "ingestion_date": "2026-01-02",
-    }
+    return local_job_args(
+        "sanitize-test",
+        raw,
+        tmp_path,
+        text_fields="messages[].content",
+        entity_modes="US_SSN=drop",
+        output_format=fmt,
+        ingestion_date="2026-01-02",
+    )
 
 
 @pytest.mark.slow
@@ -304,16 +304,15 @@ def test_run_quarantines_invalid_utf8_and_advances_the_bookmark(spark: Any, tmp_
         b'{"by_ssn": {"123-45-6789": "x"}, "card": 4111111111111111}',
     ]
     (raw / "export.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    args = {
-        "JOB_NAME": "utf8",
-        "raw_path": str(raw),
-        "sanitized_path": str(tmp_path / "sanitized"),
-        "quarantine_path": str(tmp_path / "quarantine"),
-        "scan_all_strings": "true",
-        "output_format": "jsonl",
-        "emit_metrics": "false",
-        "ingestion_date": "2026-01-02",
-    }
+    args = local_job_args(
+        "utf8",
+        raw,
+        tmp_path,
+        scan_all_strings="true",
+        output_format="jsonl",
+        emit_metrics="false",
+        ingestion_date="2026-01-02",
+    )
     cfg = parse_job_args(args, "job-bookmark-enable")
     stats = run(spark, cfg, None)
     assert (stats.records_in, stats.sanitized, dict(stats.quarantined)) == (5, 4, {"invalid_utf8": 1})

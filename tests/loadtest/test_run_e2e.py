@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
+import shlex
 import subprocess
 import sys
 import urllib.request
@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from loadtest.stub import StubConfig, StubServer, parse_inject, start_in_thread
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.processes import REPO_ROOT, run_python
 
 
 @pytest.fixture
@@ -44,36 +43,17 @@ def _stats(server: StubServer) -> dict[str, Any]:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
-def _run(target: str, out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("LOADTEST_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "loadtest", "run", "--target", target, "--out", str(out), "--progress-s", "1", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def _run(target: str, out: Path, args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m loadtest run --target <target> --out <out> --progress-s 1 <args>`` (``args`` as a shell would split
+    them), without an API key in the environment."""
+    run_args = ["run", "--target", target, "--out", str(out), "--progress-s", "1", *shlex.split(args)]
+    return run_python("-m", "loadtest", *run_args, env={"LOADTEST_API_KEY": None})
 
 
 def test_smoke_counts_statuses_tokens_and_fails_on_errors(make_stub: Any, tmp_path: Path) -> None:
     stub = make_stub(inject="429:5,500:7,stream:11")
-    done = _run(
-        stub.base_url,
-        tmp_path,
-        "--profile",
-        "smoke",
-        "--duration-s",
-        "2",
-        "--users",
-        "2",
-        "--prompt-set",
-        "short,medium",
-        "--fail-on-errors",
-        "--no-html",
-    )
+    args = "--profile smoke --duration-s 2 --users 2 --prompt-set short,medium --fail-on-errors --no-html"
+    done = _run(stub.base_url, tmp_path, args)
     assert done.returncode == 1, done.stderr
     assert "FAILED (--fail-on-errors)" in done.stderr
     assert "smoke (2 users) done:" in done.stderr  # progress line
@@ -100,22 +80,10 @@ def test_smoke_counts_statuses_tokens_and_fails_on_errors(make_stub: Any, tmp_pa
 
 def test_throttling_only_passes_with_allow_429_and_counts_chunks_without_usage(make_stub: Any, tmp_path: Path) -> None:
     stub = make_stub(inject="429:4")
-    done = _run(
-        stub.base_url,
-        tmp_path,
-        "--profile",
-        "smoke",
-        "--duration-s",
-        "2",
-        "--users",
-        "1",
-        "--no-usage",
-        "--fail-on-errors",
-        "--allow-429",
-        "--no-html",
-        "--model",
-        "stub-model",
+    args = (
+        "--profile smoke --duration-s 2 --users 1 --no-usage --fail-on-errors --allow-429 --no-html --model stub-model"
     )
+    done = _run(stub.base_url, tmp_path, args)
     assert done.returncode == 0, done.stderr
     overall = json.loads((tmp_path / "results.json").read_text())["overall"]
     served = _stats(stub)
@@ -126,25 +94,14 @@ def test_throttling_only_passes_with_allow_429_and_counts_chunks_without_usage(m
 
 
 def test_unreachable_target_is_a_connection_error(tmp_path: Path) -> None:
-    done = _run(
-        "http://127.0.0.1:9/v1",
-        tmp_path,
-        "--duration-s",
-        "1",
-        "--users",
-        "1",
-        "--fail-on-errors",
-        "--no-html",
-        "--timeout-s",
-        "2",
-    )
+    done = _run("http://127.0.0.1:9/v1", tmp_path, "--duration-s 1 --users 1 --fail-on-errors --no-html --timeout-s 2")
     assert done.returncode == 1
     overall = json.loads((tmp_path / "results.json").read_text())["overall"]
     assert overall["ok"] == 0 and set(overall["errors_by_status"]) == {"connection_error"}
 
 
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
-    done = _run("http://127.0.0.1:9/v1", tmp_path, "--auth", "api-key")
+    done = _run("http://127.0.0.1:9/v1", tmp_path, "--auth api-key")
     assert done.returncode == 2 and "LOADTEST_API_KEY" in done.stderr
 
 
@@ -152,9 +109,7 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 def test_step_profile_against_a_serialising_stub(make_stub: Any, tmp_path: Path) -> None:
     """One generation at a time (a single-CPU model): every level completes, nothing fails, tokens add up."""
     stub = make_stub(slots=1)
-    done = _run(
-        stub.base_url, tmp_path, "--profile", "step", "--levels", "1,3", "--step-s", "4", "--fail-on-errors", "--png"
-    )
+    done = _run(stub.base_url, tmp_path, "--profile step --levels 1,3 --step-s 4 --fail-on-errors --png")
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     assert [s["users"] for s in results["steps"]] == [1, 3]
@@ -204,44 +159,12 @@ def test_autoscaling_mode_reads_the_endpoint_while_loading(make_stub: Any, tmp_p
     stub = make_stub()
     script = tmp_path / "run_with_moto.py"
     script.write_text(AUTOSCALING_SCRIPT)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }
+    aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            "run",
-            "--target",
-            stub.base_url,
-            "--out",
-            str(out),
-            "--region",
-            "eu-west-1",
-            "--autoscaling-endpoint",
-            "chat",
-            "--levels",
-            "1,2",
-            "--step-s",
-            "2",
-            "--autoscaling-poll-s",
-            "1",
-            "--autoscaling-tail-s",
-            "0",
-            "--fail-on-errors",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    args = "--region eu-west-1 --autoscaling-endpoint chat --levels 1,2 --step-s 2 --autoscaling-poll-s 1"
+    args += " --autoscaling-tail-s 0 --fail-on-errors"
+    run_args = ["run", "--target", stub.base_url, "--out", str(out), *shlex.split(args)]
+    done = run_python(str(script), *run_args, env=aws, timeout=180)
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text())
     assert results["config"]["profile"] == "step"  # implied by --autoscaling-endpoint
@@ -253,18 +176,10 @@ def test_autoscaling_mode_reads_the_endpoint_while_loading(make_stub: Any, tmp_p
 
 
 def test_make_target_passes_profile_target_users_and_step() -> None:
+    variables = "PROFILE=step TARGET=http://127.0.0.1:8000/v1 USERS=6 STEP_S=30 LOADTEST_ARGS=--png"
     done = subprocess.run(
-        [
-            "make",
-            "-n",
-            "loadtest",
-            "PROFILE=step",
-            "TARGET=http://127.0.0.1:8000/v1",
-            "USERS=6",
-            "STEP_S=30",
-            "LOADTEST_ARGS=--png",
-        ],
-        cwd=REPO,
+        ["make", "-n", "loadtest", *variables.split()],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -272,20 +187,8 @@ def test_make_target_passes_profile_target_users_and_step() -> None:
     )
     command = done.stdout.replace("\\\n", " ").split("\n")
     run = next(line for line in command if "-m loadtest run" in line)
-    assert run.split()[1:] == [
-        "-m",
-        "loadtest",
-        "run",
-        "--profile",
-        "step",
-        "--target",
-        "http://127.0.0.1:8000/v1",
-        "--users",
-        "6",
-        "--step-s",
-        "30",
-        "--png",
-    ]
+    expected = "-m loadtest run --profile step --target http://127.0.0.1:8000/v1 --users 6 --step-s 30 --png"
+    assert " ".join(run.split()[1:]) == expected
 
 
 def _free_port() -> int:
@@ -303,14 +206,7 @@ def test_serve_starts_the_server_runs_smoke_and_stops_it(tmp_path: Path) -> None
     done = _run(
         f"http://127.0.0.1:{port}/v1",
         tmp_path,
-        "--serve",
-        serve,
-        "--duration-s",
-        "1",
-        "--users",
-        "1",
-        "--fail-on-errors",
-        "--no-html",
+        f"--serve {shlex.quote(serve)} --duration-s 1 --users 1 --fail-on-errors --no-html",
     )
     assert done.returncode == 0, done.stderr
     overall = json.loads((tmp_path / "results.json").read_text())["overall"]
@@ -322,6 +218,6 @@ def test_serve_starts_the_server_runs_smoke_and_stops_it(tmp_path: Path) -> None
 
 def test_serve_reports_a_server_that_dies(tmp_path: Path) -> None:
     serve = f"{sys.executable} -c 'import sys; print(\"no model\"); sys.exit(3)'"
-    done = _run("http://127.0.0.1:9/v1", tmp_path, "--serve", serve, "--duration-s", "1")
+    done = _run("http://127.0.0.1:9/v1", tmp_path, f"--serve {shlex.quote(serve)} --duration-s 1")
     assert done.returncode == 2
     assert "exited with 3" in done.stderr and "no model" in done.stderr

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
@@ -14,24 +11,12 @@ from botocore.stub import Stubber
 
 from pii_engine import Engine, EngineConfig
 from pii_engine.second_tier import ComprehendSecondTier, register, registered
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_python
 
 
 def run_cli(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "PII_HASH_KEY"}
-    full_env["PYTHONPATH"] = str(ROOT)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pii_engine", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=full_env,
-        timeout=60,
-        check=False,
-    )
+    """``python -m pii_engine <args>`` with ``stdin``, no ``PII_HASH_KEY`` unless ``env`` sets it."""
+    return run_python("-m", "pii_engine", *args, env={"PII_HASH_KEY": None, **(env or {})}, stdin=stdin, timeout=60)
 
 
 def test_cli_detect_keeps_lines_aligned() -> None:

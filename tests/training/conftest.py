@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from pipeline_stacks.training_metrics import EVALUATION_REPORT_FILENAME
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -105,6 +108,22 @@ def trained_model_dir(sm_train: ModuleType, tmp_path_factory: pytest.TempPathFac
     root = tmp_path_factory.mktemp("trained")
     sm_train.main(tiny_train_argv(root, model="tiny-llama"))
     return root / "model"
+
+
+@pytest.fixture()
+def run_evaluate(sm_evaluate: ModuleType, trained_model_dir: Path) -> Callable[..., dict[str, Any]]:
+    """Run evaluate.main briefly (64-token sequences, 8 new tokens) writing to ``out``; the model is the tiny trained
+    one and the held-out set the sample test split unless given. Checks that ``evaluation.json`` holds the report."""
+
+    def run(
+        out: Path, *extra: str, model: Path = trained_model_dir, test_dir: Path = SAMPLE_DATA / "test"
+    ) -> dict[str, Any]:
+        argv = ["--model-dir", str(model), "--test-dir", str(test_dir), "--output-dir", str(out)]
+        report: dict[str, Any] = sm_evaluate.main([*argv, "--seq-len", "64", "--max-new-tokens", "8", *extra])
+        assert json.loads((out / EVALUATION_REPORT_FILENAME).read_text()) == report
+        return report
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -63,18 +64,14 @@ def test_verdict_metric_names_are_the_ones_the_evaluation_job_extracts() -> None
 
 @pytest.mark.slow
 def test_evaluate_scores_both_models_and_names_them(
-    sm_evaluate: ModuleType,
+    run_evaluate: Callable[..., dict[str, Any]],
     trained_model_dir: Path,
-    sample_data: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "eval"
-    report = sm_evaluate.main([
-        "--model-dir", str(trained_model_dir), "--champion-dir", str(trained_model_dir),
-        "--test-dir", str(sample_data / "test"), "--output-dir", str(out), "--seq-len", "64",
-        "--max-new-tokens", "8", "--max-latency-ratio", "1000",  # no timing threshold in a unit test
-    ])  # fmt: skip
+    # candidate and champion are the same tiny trained model; no timing threshold in a unit test
+    report = run_evaluate(out, "--champion-dir", str(trained_model_dir), "--max-latency-ratio", "1000")
     comparison = report["comparison"]
     assert comparison["candidate"]["source"] == str(trained_model_dir)
     assert comparison["champion"]["name"] == "champion"

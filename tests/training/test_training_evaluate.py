@@ -2,54 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 pytest.importorskip("torch")
 
-from pipeline_stacks.training_metrics import (
-    EVALUATION_METRIC_DEFINITIONS,
-    EVALUATION_REPORT_FILENAME,
-    QUALITY_GATE_METRIC,
-)
+from pipeline_stacks.training_metrics import EVALUATION_METRIC_DEFINITIONS, QUALITY_GATE_METRIC
 
 pytestmark = pytest.mark.slow
 
 
-def evaluate(sm_evaluate: ModuleType, model: Path, test_dir: Path, out: Path, *extra: str) -> dict:
-    report = sm_evaluate.main(
-        [
-            "--model-dir",
-            str(model),
-            "--test-dir",
-            str(test_dir),
-            "--output-dir",
-            str(out),
-            "--seq-len",
-            "64",
-            "--max-new-tokens",
-            "8",
-            *extra,
-        ]
-    )
-    assert json.loads((out / EVALUATION_REPORT_FILENAME).read_text()) == report
-    return report
+Evaluate = Callable[..., dict[str, Any]]
 
 
 def test_report_shape_and_metric_lines(
-    sm_evaluate: ModuleType,
-    trained_model_dir: Path,
-    sample_data: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_evaluate: Evaluate, sample_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = evaluate(sm_evaluate, trained_model_dir, sample_data / "test", tmp_path)
+    report = run_evaluate(tmp_path)
     n_test = sum(1 for line in (sample_data / "test" / "test.jsonl").read_text().splitlines() if line.strip())
     assert set(report) == {"metrics", "samples", "eval_tokens"}
     metrics = report["metrics"]
@@ -63,37 +39,31 @@ def test_report_shape_and_metric_lines(
 
 
 def test_reads_model_tarball_like_a_processing_job(
-    sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path, tmp_path: Path
+    run_evaluate: Evaluate, trained_model_dir: Path, tmp_path: Path
 ) -> None:
     model_input = tmp_path / "model"
     model_input.mkdir()
     with tarfile.open(model_input / "model.tar.gz", "w:gz") as tar:
         for file in trained_model_dir.iterdir():
             tar.add(file, arcname=file.name)
-    direct = evaluate(sm_evaluate, trained_model_dir, sample_data / "test", tmp_path / "a")
-    packed = evaluate(sm_evaluate, model_input, sample_data / "test", tmp_path / "b")
+    direct = run_evaluate(tmp_path / "a")
+    packed = run_evaluate(tmp_path / "b", model=model_input)
     assert packed == direct  # deterministic: greedy decoding, no sampling
 
 
-def test_text_only_held_out_set_gives_null_rouge(
-    sm_evaluate: ModuleType, trained_model_dir: Path, tmp_path: Path
-) -> None:
+def test_text_only_held_out_set_gives_null_rouge(run_evaluate: Evaluate, tmp_path: Path) -> None:
     held_out = tmp_path / "heldout"
     held_out.mkdir()
     (held_out / "part-0.jsonl").write_text('{"text": "Ticket closed on <DATE_TIME>."}\n')
-    report = evaluate(sm_evaluate, trained_model_dir, held_out, tmp_path / "out")
+    report = run_evaluate(tmp_path / "out", test_dir=held_out)
     assert report["metrics"]["rougeL"] is None and report["samples"] == 0
     assert report["metrics"]["eval_loss"] > 0
 
 
-def test_separate_prompt_set(
-    sm_evaluate: ModuleType, trained_model_dir: Path, sample_data: Path, tmp_path: Path
-) -> None:
+def test_separate_prompt_set(run_evaluate: Evaluate, sample_data: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I track my parcel?", "reference": "Use the tracking link."}\n')
-    report = evaluate(
-        sm_evaluate, trained_model_dir, sample_data / "validation", tmp_path / "out", "--prompts", str(prompts)
-    )
+    report = run_evaluate(tmp_path / "out", "--prompts", str(prompts), test_dir=sample_data / "validation")
     assert report["samples"] == 1
 
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,6 +15,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback, set_seed
 
 from pipeline_stacks.training_metrics import TRAINING_METRIC_DEFINITIONS
+from tests.processes import run_python
 
 pytestmark = pytest.mark.slow
 
@@ -149,39 +147,19 @@ def test_unpacked_training_pads_per_document(run_train: Any) -> None:
 
 def test_runs_as_a_script_from_sagemaker_environment(tiny_argv: Any, sample_data: Path, tmp_path: Path) -> None:
     env = {
-        **os.environ,
         "SM_CHANNEL_TRAIN": str(sample_data / "train"),
+        "SM_CHANNEL_VALIDATION": None,
         "SM_MODEL_DIR": str(tmp_path / "model"),
         "SM_OUTPUT_DATA_DIR": str(tmp_path / "output"),
         "CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "SM_CURRENT_INSTANCE_TYPE": "ml.m5.xlarge",
         "CUDA_VISIBLE_DEVICES": "",
+        "PYTHONPATH": None,  # SageMaker runs the script from its source directory alone
     }
-    env.pop("SM_CHANNEL_VALIDATION", None)
     script = Path(__file__).resolve().parents[2] / "training" / "train.py"
-    hyperparameters = [
-        "--model_config",
-        "tiny-gpt2",
-        "--max_steps",
-        "2",
-        "--seq_len",
-        "32",
-        "--per_device_batch_size",
-        "2",
-        "--save_steps",
-        "1",
-        "--logging_steps",
-        "1",
-    ]
-    proc = subprocess.run(
-        [sys.executable, str(script), *hyperparameters],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    hyperparameters = "--model_config tiny-gpt2 --max_steps 2 --seq_len 32 --per_device_batch_size 2"
+    hyperparameters += " --save_steps 1 --logging_steps 1"
+    proc = run_python(str(script), *hyperparameters.split(), env=env, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "backend=cpu" in proc.stdout
     assert [step for _, step in parse_metrics(proc.stdout)["train_loss"]] == [1, 2]
