@@ -9,6 +9,7 @@ compliance packs (their own tests cover them): ~0.7 s per key after warm-up, ~15
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
@@ -16,11 +17,12 @@ from typing import Any, Literal, get_args, get_origin
 import aws_cdk as cdk
 import pytest
 from annotated_types import Ge, Gt, Le
+from aws_cdk import cx_api
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from pipeline_stacks.config import PipelineConfig, validate_config
-from pipeline_stacks.pipeline import build_pipeline
+from pipeline_stacks.pipeline import Pipeline, build_pipeline
 
 from .support import cdk_json_context
 
@@ -372,9 +374,14 @@ def _synth(frozen: tuple[tuple[str, str], ...]) -> dict[str, dict[str, Any]]:
 
     config = validate_config(_raw({k: json.loads(v) for k, v in frozen}))
     context = {**cdk_json_context(), "aws:cdk:bundling-stacks": []}
-    app = cdk.App(context=context)
-    pipeline = build_pipeline(app, config, compliance_checks=False)
-    assembly = app.synth()
+    # ~200 full synths: each assembly (72 MB with its staged assets) is removed once its templates are read
+    with tempfile.TemporaryDirectory(prefix="cdk.out-coverage-") as outdir:
+        app = cdk.App(outdir=outdir, context=context)
+        pipeline = build_pipeline(app, config, compliance_checks=False)
+        return _read_templates(app.synth(), pipeline)
+
+
+def _read_templates(assembly: cx_api.CloudAssembly, pipeline: Pipeline) -> dict[str, dict[str, Any]]:
     templates = {
         component: assembly.get_stack_by_name(stack.stack_name).template
         for component, stack in zip(("data", "training", "serving", "monitoring"), pipeline.stacks, strict=True)
