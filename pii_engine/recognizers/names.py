@@ -39,6 +39,10 @@ class Gazetteers:
     # by the cyclic garbage collector, unlike per-length sets: full collections stay cheap)
     multi: dict[str, tuple[int, ...]]
     multi_places: frozenset[str]  # every multi-word city/region
+    # words at which a multi-word region can be reported, and the lower-case words of en_common/_SKIP_SINGLE/_EVERYDAY_PLACES that
+    # :func:`_cased_places` never reports: with them, most texts are ruled out without a Python loop over their words
+    region_heads: frozenset[str]
+    lower_quiet: frozenset[str]
 
 
 _LOCK = threading.Lock()
@@ -64,19 +68,31 @@ def gazetteers() -> Gazetteers:
         with _LOCK:
             if _GAZ is None:
                 cities, regions = _load("cities.txt.gz"), _load("regions.txt.gz")
+                en_common = _load("en_common.txt.gz")
                 multi: dict[str, list[str]] = {}
                 for place in cities | regions:
                     if " " in place:
                         multi.setdefault(place.split(" ", 1)[0], []).append(place)
+                lengths = {k: _lengths(v) for k, v in multi.items()}
+                # the lower-case loop reports a multi-word place at a word (a maximal run of letters) when the text
+                # there is a region longer than the word: the word is then the run of letters that region starts with
+                runs = (_LETTERS.match(r) for r in regions)
+                heads = frozenset(m.group() for m in runs if m is not None and m.end() < len(m.string))
                 _GAZ = Gazetteers(
                     _load("first_names.txt.gz"),
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
                     _load("words.txt.gz"),
-                    _load("en_common.txt.gz"),
-                    {k: _lengths(v) for k, v in multi.items()},
+                    en_common,
+                    lengths,
                     frozenset(p for v in multi.values() for p in v),
+                    heads,
+                    frozenset(
+                        w
+                        for w in en_common | _SKIP_SINGLE | _EVERYDAY_PLACES
+                        if not _lower_place_word(w, heads, cities, regions, en_common)
+                    ),
                 )
     return _GAZ
 
@@ -214,7 +230,7 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
             and last in _STRONG_TAILS
             and (f"{words[-2]} {last}" in _STRONG_CUES or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES))
         )
-        or window.rstrip().endswith(("--", "\u2014"))
+        or (("-" in window or "\u2014" in window) and window.rstrip().endswith(("--", "\u2014")))
     )
     strong_place = last in _LOC_STRONG or (
         n > 1
@@ -469,12 +485,27 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
 
 
 # Country names that are also everyday lower-case words: matched only when capitalised.
+_LETTERS = lazy_re(r"[^\W\d_]+")  # the letters of _LOWER_WORD_RE
+_LETTER_RUNS = lazy_re(r"[^\W\d_]{4,}")
+_ASCII_RUNS = lazy_re(r"[a-z]{4,}")  # the same in lower-case ASCII text
 _EVERYDAY_PLACES = frozenset(
     "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
 )
 _CAPS_RE = lazy_re(rf"{U}{U}(?<![\w@./#-]{U}{U}){U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
 _LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}")
 _LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
+
+
+def _lower_place_word(
+    word: str, heads: frozenset[str], cities: frozenset[str], regions: frozenset[str], en_common: frozenset[str]
+) -> bool:
+    """Whether the lower-case loop of :func:`_cased_places` can report something at ``word``: a multi-word region
+    can start there, or it is a region or a city that it reports (the checks of that loop, without the context ones)."""
+    return (
+        word in heads
+        or (word in regions and word not in _EVERYDAY_PLACES)
+        or (word in cities and word not in en_common and word not in _SKIP_SINGLE)
+    )
 
 
 def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterator[Span]:
@@ -500,9 +531,17 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
                 break
     if not recall:
         return
+    # most texts hold no word the loop below can report (checked in C): then it need not run. Its words are whole
+    # runs of letters, found among all runs of four letters or more (in ASCII text, letters are a-z: faster)
+    runs = set(_ASCII_RUNS.findall(lower) if lower.isascii() else _LETTER_RUNS.findall(lower))
+    found = runs.difference(g.lower_quiet)  # (iterates over the smaller set, unlike -=)
+    if g.cities.isdisjoint(found) and g.regions.isdisjoint(found) and g.region_heads.isdisjoint(found):
+        return
     for m in _LOWER_WORD_RE.finditer(lower):
         word, start = m.group(), m.start()
-        for n in g.multi.get(word, ()):  # "united states", "czech republic"
+        if word not in found:
+            continue  # a quiet word
+        for n in g.multi.get(word, ()) if word in g.region_heads else ():  # "united states", "czech republic"
             if start + n > len(lower):
                 continue
             phrase = lower[start : start + n]
@@ -527,6 +566,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     multi = g.multi
     french = None  # whether the text has a French street word: looked up when a run first needs it
     es_abbr = "C." in text or "C/" in text
+    size = len(text)
     for m in RUN_RE.finditer(text):
         run = m.group()
         if " " not in run and "\t" not in run:  # single word: skip sentence starters, titles, cue words fast
@@ -545,10 +585,10 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         for t in toks:
             for n in multi.get(t.word, ()):
                 end = t.start + n
-                if end > len(text):
-                    continue
+                if end > size or (end < size and text[end].isalnum()):
+                    continue  # (a place ends at a word end)
                 phrase = text[t.start : end].lower()
-                if phrase in g.multi_places and (end == len(text) or not text[end].isalnum()):
+                if phrase in g.multi_places:
                     prep = _cues_before(text, lower, t.start).prep
                     yield Span(
                         "LOCATION",
