@@ -93,7 +93,10 @@ _DOT_HINT = lazy_re(r"[dD](?<![^\W_].)[oO][tT](?![^\W_])")
 
 
 def _obf_hint(text: str) -> bool:
-    return _BRACKET_HINT.search(text) is not None or _DOT_HINT.search(text) is not None
+    # each scan only when its cheap necessary condition holds (an opening bracket / "dot" in any case)
+    if ("(" in text or "[" in text or "{" in text or "<" in text) and _BRACKET_HINT.search(text) is not None:
+        return True
+    return "dot" in text.lower() and _DOT_HINT.search(text) is not None
 
 
 _NON_ASCII_HINT = lazy_re(rf"[&%{CF_CLASS}{DASH_CLASS}{STOP_CLASS}]")

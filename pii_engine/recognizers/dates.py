@@ -189,12 +189,15 @@ _AGE_WORDS_GATE_RE = lazy_re(literal_alternation(_AGE_WORDS_GATE))  # one scan i
 assert AGE_WORDS_RE.source.startswith("(?i:") and AGE_WORDS_RE.source.endswith(")")
 assert AGE_WORDS_RE.source == AGE_WORDS_RE.source.lower().replace("(?p<", "(?P<")
 _AGE_WORDS_LOWER_RE = lazy_re(AGE_WORDS_RE.source[4:-1])
+# What every match of AGE_SUFFIX_RE leaves in the lower-cased text: a digit, then blanks and a suffix word, "-vuotias"
+# or "m"/"f". The scan stops at digits only.
 _AGE_SUFFIX_GATE = lazy_re(
-    literal_alternation(
+    r"\d(?:[ \t]+(?:"
+    + literal_alternation(
         ("years", "yrs", "j.", "jahre", "éves", "ετών", "tuổi", "år", "let", "anos", "años", "ans", "jaar", "vuotta",
-         "yaşında", "yo", "vuotias")
+         "yaşında", "yo")
     )
-    + r"|\d[mf]\b"
+    + r")|-vuotias|[mf])"
 )  # fmt: skip
 AGE_SUFFIX_RE = lazy_re(
     r"\d(?<![\w.,/:-]\d)(?P<n>\d{0,2})(?:(?P<years>[ \t]+(?:years|yrs)(?=[,;)]))|[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|"

@@ -363,8 +363,9 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
         return 0.0
     if cue:
         return 0.9
-    first_known = words[0] in g.first or words[0].split("-")[0] in g.first
-    last_known = words[-1] in g.last or words[-1].split("-")[-1] in g.last
+    first, last = words[0], words[-1]
+    first_known = first in g.first or ("-" in first and first.split("-")[0] in g.first)
+    last_known = last in g.last or ("-" in last and last.split("-")[-1] in g.last)
     if len(words) >= 2:
         if first_known and (last_known or words[-1] in g.first):
             return 0.85
@@ -376,7 +377,7 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
 
 def _known_first(word: str, g: Gazetteers) -> bool:
     """A first name of the gazetteer that is not an ordinary word ("Ingrid", "Jan-Willem"; not "Grace")."""
-    return (word in g.first or word.split("-")[0] in g.first) and word not in g.words
+    return (word in g.first or ("-" in word and word.split("-")[0] in g.first)) and word not in g.words
 
 
 # Endings of English/Latin technical and clinical words that person names do not have ("histology", "lactate",

@@ -237,6 +237,9 @@ _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
 _WEAK_GATE_WORDS = [(f"{t}__{i}", w) for t in sorted(_WEAK_TYPES) for i, w in enumerate(CONTEXT_WORDS[t].split("|"))]
 _WEAK_GATE_TYPE = {name: name.rsplit("__", 1)[0] for name, _ in _WEAK_GATE_WORDS}
 _WEAK_GATE = lazy_re(_letter_first(_WEAK_GATE_WORDS))
+# The same words without the groups: whether any occurs (one group per word makes the scan twice as slow; most texts
+# have none).
+_WEAK_GATE_ANY = lazy_re(_letter_first([("", w) for _, w in _WEAK_GATE_WORDS]))
 
 
 # Every weak candidate needs six digits (checked below) and its digit groups are joined by single "-" or " ",
@@ -250,7 +253,8 @@ def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit or _WEAK_DIGITS.search(text) is None:
         return
     present = set(doc.hints & _WEAK_TYPES)
-    present.update(_WEAK_GATE_TYPE[m.lastgroup] for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
+    if _WEAK_GATE_ANY.search(doc.lower) is not None:
+        present.update(_WEAK_GATE_TYPE[m.lastgroup] for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
     if not present:
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}

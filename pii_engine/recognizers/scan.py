@@ -38,12 +38,22 @@ def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
     """
     starts = doc.number_starts
     if starts is None:
-        starts = {"ip": [], "card": [], "ssn": [], "date": []}
+        ips: list[int] = []
+        cards: list[int] = []
+        ssns: list[int] = []
+        dates: list[int] = []
         for m in NUMBER_SCAN.finditer(text):
-            for key in NUMBER_SCAN_GROUPS:
-                if m.start(key) >= 0:
-                    starts[key].append(m.start())
-        doc.number_starts = starts
+            ip, card, ssn, date = m.group(*NUMBER_SCAN_GROUPS)  # one call; None: the group did not match
+            start = m.start()
+            if ip is not None:
+                ips.append(start)
+            if card is not None:
+                cards.append(start)
+            if ssn is not None:
+                ssns.append(start)
+            if date is not None:
+                dates.append(start)
+        starts = doc.number_starts = {"ip": ips, "card": cards, "ssn": ssns, "date": dates}
     return starts
 
 
