@@ -116,8 +116,8 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                     yield Span("DATE_TIME", start, m.end(), 0.85)
 
 
-AGE_NUM_RE = lazy_re(
-    r"(?=\d)(?<![\w.])(?P<n>\d{1,3})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+AGE_NUM_RE = lazy_re(  # (the group starts with its first digit: the regex engine skips to digits in C)
+    r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
 )
 AGE_KEY_RE = lazy_re(

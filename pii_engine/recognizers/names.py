@@ -54,11 +54,8 @@ def _load(name: str) -> frozenset[str]:
     from importlib import resources
 
     with resources.files("pii_engine").joinpath("data", name).open("rb") as raw:
-        return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
-
-
-def _lengths(places: list[str]) -> tuple[int, ...]:
-    return tuple(sorted({len(p) for p in places}, reverse=True))
+        # (filter(None, ...) drops empty lines in the same pass; "- {''}" would copy the whole set)
+        return frozenset(filter(None, gzip.decompress(raw.read()).decode("utf-8").split("\n")))
 
 
 def gazetteers() -> Gazetteers:
@@ -69,11 +66,11 @@ def gazetteers() -> Gazetteers:
             if _GAZ is None:
                 cities, regions = _load("cities.txt.gz"), _load("regions.txt.gz")
                 en_common = _load("en_common.txt.gz")
-                multi: dict[str, list[str]] = {}
-                for place in cities | regions:
-                    if " " in place:
-                        multi.setdefault(place.split(" ", 1)[0], []).append(place)
-                lengths = {k: _lengths(v) for k, v in multi.items()}
+                multi_places = frozenset(p for p in cities if " " in p) | frozenset(p for p in regions if " " in p)
+                by_first: dict[str, set[int]] = {}
+                for place in multi_places:
+                    by_first.setdefault(place.partition(" ")[0], set()).add(len(place))
+                lengths = {k: tuple(sorted(v, reverse=True)) for k, v in by_first.items()}
                 # the lower-case loop reports a multi-word place at a word (a maximal run of letters) when the text
                 # there is a region longer than the word: the word is then the run of letters that region starts with
                 runs = (_LETTERS.match(r) for r in regions)
@@ -86,7 +83,7 @@ def gazetteers() -> Gazetteers:
                     _load("words.txt.gz"),
                     en_common,
                     lengths,
-                    frozenset(p for v in multi.values() for p in v),
+                    multi_places,
                     heads,
                     frozenset(
                         w
@@ -204,16 +201,22 @@ _STRONG_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _STRONG_CUES if " " in p)
 _LOC_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _LOC_STRONG if " " in p)
 
 
+def _phrase_in(raw: list[str], last: str, phrases: frozenset[str]) -> bool:
+    """Whether the last two or three of ``raw`` (two or three words; ``last`` is the last one stripped) are a phrase."""
+    w2 = raw[-2].strip(_WORD_STRIP)
+    return f"{w2} {last}" in phrases or (len(raw) > 2 and f"{raw[-3].strip(_WORD_STRIP)} {w2} {last}" in phrases)
+
+
 def _cues_before(text: str, lower: str, start: int) -> _Cues:
     # tail_words(window) and a phrase-suffix test inlined: this runs once per capitalised piece
     window = lower[max(0, start - 32) : start]
     body = window.rstrip(_TAIL_STRIP)
-    words = [w.strip(_WORD_STRIP) for w in body.rsplit(None, 3)[-3:]]
-    if not words:
+    raw = body.rsplit(None, 3)[-3:]  # the last words; each stripped of _WORD_STRIP where it is looked at
+    if not raw:
         return _NO_CUES
     punct = window[len(body) :]
-    last = words[-1]
-    n = len(words)
+    last = raw[-1].strip(_WORD_STRIP)
+    n = len(raw)
     bare = not punct.strip()
     person = (
         (
@@ -221,22 +224,14 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
             and bare
             and window[-1:] in (" ", "\t")
             # "... the nurse. Revenue" / "210 ms. Voters": a sentence end, not a title
-            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and words[-2][:1].isdigit())))
+            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and raw[-2].strip(_WORD_STRIP)[:1].isdigit())))
         )
         or (":" in punct and last in _COLON_CUES)
         or last in _STRONG_CUES
-        or (
-            n > 1
-            and last in _STRONG_TAILS
-            and (f"{words[-2]} {last}" in _STRONG_CUES or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES))
-        )
+        or (n > 1 and last in _STRONG_TAILS and _phrase_in(raw, last, _STRONG_CUES))
         or (("-" in window or "\u2014" in window) and window.rstrip().endswith(("--", "\u2014")))
     )
-    strong_place = last in _LOC_STRONG or (
-        n > 1
-        and last in _LOC_TAILS
-        and (f"{words[-2]} {last}" in _LOC_STRONG or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _LOC_STRONG))
-    )
+    strong_place = last in _LOC_STRONG or (n > 1 and last in _LOC_TAILS and _phrase_in(raw, last, _LOC_STRONG))
     return _new(_Cues, (person, bare and last in _WEAK_CUES, last in _LOC_PREPS, strong_place))
 
 
