@@ -233,7 +233,8 @@ def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
                 continue  # "36 years" only as an apposition: ", 36 years," (not "for 10 years")
             if 0 < int(text[start : m.end("n")]) <= 125:
                 yield Span("AGE", start, m.end("n"), 0.8)
-    if doc.recall and (" (" in text or ", " in text):
+    # (a match holds a "(" or two commas: most texts with a ", " have one comma and no parenthesis)
+    if doc.recall and (" (" in text or ", " in text) and ("(" in text or text.count(",") > 1):
         for m in AGE_APPOSITION_RE.finditer(text):
             key = "p" if m.group("p") else "c"
             value = m.group(key)

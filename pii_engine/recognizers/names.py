@@ -7,7 +7,7 @@ lazily, once per process, on the first call that needs them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -387,15 +387,15 @@ _TERM_ENDINGS = (
 
 def _unknown(word: str, g: Gazetteers) -> bool:
     """Neither an ordinary word, nor a known name or place, nor a safe term: a name/place candidate (recall)."""
-    return (
+    return (  # (set lookups first: most words are in one, and the suffix test tries each ending)
         len(word) > 2
-        and not word.endswith(_TERM_ENDINGS)
         and word not in g.words
         and word not in g.first
         and word not in g.last
         and word not in g.cities
         and word not in g.regions
         and word not in _SKIP_SINGLE
+        and not word.endswith(_TERM_ENDINGS)
     )
 
 
@@ -570,8 +570,11 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             if word in _SKIP_SINGLE:
                 continue
             toks = [_new(_Tok, (m.start(), m.end(), word, False))]
+            # one capitalised word (no "."), none of _SKIP_SINGLE: what _pieces makes of it, without a generator
+            pieces: Iterable[tuple[list[_Tok], bool, bool]] = ((toks, False, False),)
         else:
             toks = _tokens(text, m.start(), m.end())
+            pieces = _pieces(toks, g)
         if len(toks) > 1 or toks[0].word not in COMMON:
             if french is None and toks[0].word not in _FR_WAYS:
                 french = _FR_WAY_HINT_RE.search(lower) is not None
@@ -593,7 +596,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
                         0.9 if phrase in g.regions else (0.85 if prep else 0.75),
                     )
                     break
-        for piece, cued, titled_run in _pieces(toks, g):
+        for piece, cued, titled_run in pieces:
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
                 end -= 1  # sentence full stop, not an initial
