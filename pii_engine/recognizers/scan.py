@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from pii_engine.context import Doc
-from pii_engine.patterns import LazyPattern, lazy_re
+from pii_engine.patterns import LazyPattern, ascii_twin, lazy_re
 
 _TIME = (
     r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?i:\s?[ap]\.?m\.?)?"
@@ -27,6 +27,7 @@ NUMBER_SCAN = lazy_re(
     r"|\d{3}/\d{1,2}/\d{1,2})" + _TIME + r")))?"
     r"(?(ip)|(?(card)|(?(ssn)|(?(date)|(?!)))))"
 )
+_NUMBER_SCAN_ASCII = ascii_twin(NUMBER_SCAN)
 
 
 def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
@@ -42,7 +43,7 @@ def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
         cards: list[int] = []
         ssns: list[int] = []
         dates: list[int] = []
-        for m in NUMBER_SCAN.finditer(text):
+        for m in (_NUMBER_SCAN_ASCII if doc.ascii else NUMBER_SCAN).finditer(text):
             ip, card, ssn, date = m.group(*NUMBER_SCAN_GROUPS)  # one call; None: the group did not match
             start = m.start()
             if ip is not None:

@@ -220,3 +220,46 @@ def test_dash_before_a_name_is_a_cue(window: str, person: bool) -> None:
 def test_ip_validators(text: str, v4: bool, v6: bool) -> None:
     assert validators.ipv4_ok(text) is v4
     assert validators.ipv6_ok(text) is v6
+
+
+_ASCII_TEXTS = [
+    "Call 555-123-4567 or +44 20 7946 0958 (ext 12); card 4111 1111 1111 1111, SSN 123-45-6789.",
+    "Ship to 12 Main St, Springfield, IL 62704-1234; UK: SW1A 1AA; PIN 560001; 10115 Berlin",
+    "ip 10.0.0.1\tdate 2024-03-05T10:30:00Z, 03/05/2024 at 9:15 pm\nacct 12345678901 routing 021000021",
+    "x_1 a-123456 b.123456 c/123-456 __99999 12345_ 1 2 3 4 5 6 7 8 9 0 12 34 56",
+    "\x0b\x0c\r 555 123 4567 \x0b 12345\x0c6789",
+]
+
+
+@pytest.mark.parametrize("text", _ASCII_TEXTS)
+def test_ascii_twins_find_the_same_matches(text: str) -> None:
+    from pii_engine.recognizers import addresses, numbers, scan
+
+    pairs = [
+        (scan.NUMBER_SCAN, scan._NUMBER_SCAN_ASCII),
+        (numbers.PHONE_RE, numbers._PHONE_RE_ASCII),
+        (numbers._WEAK_DIGITS, numbers._WEAK_DIGITS_ASCII),
+        (addresses.ZIP_RE, addresses._ZIP_RE_ASCII),
+    ]
+    for uni, asc in pairs:
+        assert [m.groups() for m in asc.finditer(text)] == [m.groups() for m in uni.finditer(text)]
+        assert [m.span() for m in asc.finditer(text)] == [m.span() for m in uni.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"), [("call 555 123 4567", True), ("a\x1cb 555 123 4567", False), ("Zoë 5", False)]
+)
+def test_ascii_flag_of_the_doc(text: str, plain: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pii_engine import Engine, context
+
+    seen: list[bool] = []
+    real = context.Doc
+
+    def spy(*args: object) -> context.Doc:
+        doc = real(*args)  # type: ignore[arg-type]
+        seen.append(doc.ascii)
+        return doc
+
+    monkeypatch.setattr(context, "Doc", spy)
+    Engine().detect(text)
+    assert seen == [plain]
