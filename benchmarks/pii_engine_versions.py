@@ -34,16 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pii_devset
 
 
+def load_engine_module(name: str, checkout: Path, scratch: Path) -> Any:
+    """The ``pii_engine`` package of ``checkout``, copied under ``scratch`` as ``pii_engine_<name>`` and imported."""
+    alias = "pii_engine_" + re.sub(r"\W", "_", name)
+    shutil.copytree(checkout / "pii_engine", scratch / alias)
+    for py in (scratch / alias).rglob("*.py"):
+        py.write_text(re.sub(r"\bpii_engine\b", alias, py.read_text(encoding="utf-8")), encoding="utf-8")
+    if str(scratch) not in sys.path:
+        sys.path.append(str(scratch))
+    return importlib.import_module(alias)
+
+
 def load_baseline(name: str, checkout: Path, profile: str, scratch: Path) -> Callable[[str], Any]:
     """``detect`` of the engine in ``checkout`` (``pii_engine`` renamed on the fly, or the old ``glue_jobs.pii``)."""
     if (checkout / "pii_engine").is_dir():
-        alias = "pii_engine_" + re.sub(r"\W", "_", name)
-        shutil.copytree(checkout / "pii_engine", scratch / alias)
-        for py in (scratch / alias).rglob("*.py"):
-            py.write_text(re.sub(r"\bpii_engine\b", alias, py.read_text(encoding="utf-8")), encoding="utf-8")
-        if str(scratch) not in sys.path:
-            sys.path.append(str(scratch))
-        mod = importlib.import_module(alias)
+        mod = load_engine_module(name, checkout, scratch)
         config = mod.EngineConfig(profile=profile) if "profile" in mod.EngineConfig.__dataclass_fields__ else None
         return mod.Engine(config).detect
     if not (checkout / "glue_jobs" / "pii").is_dir():

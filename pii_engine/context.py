@@ -244,6 +244,9 @@ class Doc:
     has_digit: bool = True
     number_starts: dict[str, list[int]] | None = None  # see :func:`number_starts`
     recall: bool = False  # the recall-first profile is on
+    # The text is ASCII without the separators \x1c-\x1f (the only ASCII characters Unicode's \s has and ASCII's
+    # lacks): \w, \d and \s mean the same with and without re.ASCII, so patterns may use their ASCII twins.
+    ascii: bool = False
 
     def negated(self, start: int) -> bool:
         """True if the word right before ``start`` marks a number as a version, order id, count, etc."""

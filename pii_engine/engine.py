@@ -140,7 +140,8 @@ class Engine:
         if not text:
             return []
         lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        doc = context.Doc(lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall)
+        plain = text.isascii() and not ("\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text)
+        doc = context.Doc(lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall, plain)
         wanted, min_score = self.config.entities, self.config.min_score
         if self._all_types:
             cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]

@@ -93,7 +93,10 @@ _DOT_HINT = lazy_re(r"[dD](?<![^\W_].)[oO][tT](?![^\W_])")
 
 
 def _obf_hint(text: str) -> bool:
-    return _BRACKET_HINT.search(text) is not None or _DOT_HINT.search(text) is not None
+    # each scan only when its cheap necessary condition holds (an opening bracket / "dot" in any case)
+    if ("(" in text or "[" in text or "{" in text or "<" in text) and _BRACKET_HINT.search(text) is not None:
+        return True
+    return "dot" in text.lower() and _DOT_HINT.search(text) is not None
 
 
 _NON_ASCII_HINT = lazy_re(rf"[&%{CF_CLASS}{DASH_CLASS}{STOP_CLASS}]")
@@ -126,22 +129,17 @@ class Normalized:
         """The original span of the normalised span ``[start, end)`` (non-empty): from the start of the original
         chunk holding its first character to the end of the one holding its last. Characters removed inside the span
         (zero-width, soft hyphens) are covered; removed characters at its edges are not."""
-        i = bisect_right(self.n_starts, start) - 1
+        return self._original(start, 0), self._original(end - 1, 1)
+
+    def _original(self, pos: int, after: int) -> int:
+        """Original offset of the start (``after`` 0) or the end (``after`` 1) of the normalised character ``pos``:
+        the start/end of the chunk holding it, or the character's own offset shifted past the chunks before it."""
+        i = bisect_right(self.n_starts, pos) - 1
         if i < 0:
-            o_start = start
-        elif start < self.n_ends[i]:
-            o_start = self.o_starts[i]
-        else:
-            o_start = self.o_ends[i] + start - self.n_ends[i]
-        last = end - 1
-        j = bisect_right(self.n_starts, last) - 1
-        if j < 0:
-            o_end = end
-        elif last < self.n_ends[j]:
-            o_end = self.o_ends[j]
-        else:
-            o_end = self.o_ends[j] + end - self.n_ends[j]
-        return o_start, o_end
+            return pos + after
+        if pos < self.n_ends[i]:
+            return self.o_ends[i] if after else self.o_starts[i]
+        return self.o_ends[i] + pos - self.n_ends[i] + after
 
     def map_spans(self, spans: list[Span]) -> tuple[list[Span], list[str]]:
         """Original spans of sorted, non-overlapping, non-empty normalised spans (valid, sorted, non-overlapping),

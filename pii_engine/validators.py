@@ -173,23 +173,21 @@ def aba_ok(digits: str) -> bool:
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
 
 
-def ipv4_ok(text: str) -> bool:
-    """Dotted-quad IPv4 (no leading zeros), via :mod:`ipaddress`."""
+def _ip_version(text: str) -> int | None:
+    """4 or 6 if ``text`` is an IP address (:func:`ipaddress.ip_address`), else None."""
     import ipaddress  # lazy: most records contain no IP candidate
 
     try:
-        ipaddress.IPv4Address(text)
+        return ipaddress.ip_address(text).version
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def ipv4_ok(text: str) -> bool:
+    """Dotted-quad IPv4 (no leading zeros), via :mod:`ipaddress`."""
+    return _ip_version(text) == 4
 
 
 def ipv6_ok(text: str) -> bool:
     """IPv6 address (optionally with an embedded IPv4 tail), via :mod:`ipaddress`."""
-    import ipaddress
-
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
+    return _ip_version(text) == 6

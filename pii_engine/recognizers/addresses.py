@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pii_engine.context import Doc, Recognizer, tail_words
 from pii_engine.model import Span
-from pii_engine.patterns import lazy_re, literal_alternation
+from pii_engine.patterns import ascii_twin, lazy_re, literal_alternation
 from pii_engine.recognizers.tokens import CAP, L, U, _Tok
 
 _US_STATES = (
@@ -21,6 +21,7 @@ ZIP_RE = lazy_re(
     r"|(?P<uk>(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2}))"
     r"|(?P<zip4>\d{5}-\d{4})|(?P<d5>\d{5})|(?P<d6>\d{6}))(?![\w-])"
 )
+_ZIP_RE_ASCII = ascii_twin(ZIP_RE)
 _CITY_AFTER_ZIP = lazy_re(r"[ \t]+[A-ZÄÖÜÉÈ][\w'-]+")
 _PIN_BEFORE = lazy_re(r"[a-z] ?[-–,] ?$")
 ZIP_CTX_RE = lazy_re(r"(?=\d)(?<![\w-])(?:\d{5}(?:-\d{4})?|\d{6}|\d{4})(?![\w-])")
@@ -32,7 +33,7 @@ def find_zip(text: str, doc: Doc) -> Iterator[Span]:
     """US ZIP after a state, UK postcodes, ZIP+4, and 5/6-digit codes in address position or with context."""
     if not doc.has_digit:
         return
-    for m in ZIP_RE.finditer(text):
+    for m in (_ZIP_RE_ASCII if doc.ascii else ZIP_RE).finditer(text):
         if m.group("us"):
             yield Span("ZIP_CODE", m.start("us"), m.end("us"), 0.9)
         elif m.group("uk") or m.group("zip4"):

@@ -116,8 +116,8 @@ def find_date(text: str, doc: Doc) -> Iterator[Span]:
                     yield Span("DATE_TIME", start, m.end(), 0.85)
 
 
-AGE_NUM_RE = lazy_re(
-    r"(?=\d)(?<![\w.])(?P<n>\d{1,3})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
+AGE_NUM_RE = lazy_re(  # (the group starts with its first digit: the regex engine skips to digits in C)
+    r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?i:\s*(?:-|\s)\s*(?:years?|yrs?|year)(?:-|\s)old|\s*(?:y/o|y\.o\.|yo|yrs? old)"
     r"|\s+years?\s+of\s+age|\s+jahre\s+alt|-jährige[rn]?|\s+ans(?:\s|$|[,.])|\s+años(?:\s|$|[,.]))"
 )
 AGE_KEY_RE = lazy_re(
@@ -189,12 +189,15 @@ _AGE_WORDS_GATE_RE = lazy_re(literal_alternation(_AGE_WORDS_GATE))  # one scan i
 assert AGE_WORDS_RE.source.startswith("(?i:") and AGE_WORDS_RE.source.endswith(")")
 assert AGE_WORDS_RE.source == AGE_WORDS_RE.source.lower().replace("(?p<", "(?P<")
 _AGE_WORDS_LOWER_RE = lazy_re(AGE_WORDS_RE.source[4:-1])
+# What every match of AGE_SUFFIX_RE leaves in the lower-cased text: a digit, then blanks and a suffix word, "-vuotias"
+# or "m"/"f". The scan stops at digits only.
 _AGE_SUFFIX_GATE = lazy_re(
-    literal_alternation(
+    r"\d(?:[ \t]+(?:"
+    + literal_alternation(
         ("years", "yrs", "j.", "jahre", "éves", "ετών", "tuổi", "år", "let", "anos", "años", "ans", "jaar", "vuotta",
-         "yaşında", "yo", "vuotias")
+         "yaşında", "yo")
     )
-    + r"|\d[mf]\b"
+    + r")|-vuotias|[mf])"
 )  # fmt: skip
 AGE_SUFFIX_RE = lazy_re(
     r"\d(?<![\w.,/:-]\d)(?P<n>\d{0,2})(?:(?P<years>[ \t]+(?:years|yrs)(?=[,;)]))|[ \t]+(?:J\.|Jahre|éves|ετών|tuổi|år|let|"
@@ -230,7 +233,8 @@ def find_age_more(text: str, doc: Doc) -> Iterator[Span]:
                 continue  # "36 years" only as an apposition: ", 36 years," (not "for 10 years")
             if 0 < int(text[start : m.end("n")]) <= 125:
                 yield Span("AGE", start, m.end("n"), 0.8)
-    if doc.recall and (" (" in text or ", " in text):
+    # (a match holds a "(" or two commas: most texts with a ", " have one comma and no parenthesis)
+    if doc.recall and (" (" in text or ", " in text) and ("(" in text or text.count(",") > 1):
         for m in AGE_APPOSITION_RE.finditer(text):
             key = "p" if m.group("p") else "c"
             value = m.group(key)

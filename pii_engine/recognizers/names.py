@@ -7,7 +7,7 @@ lazily, once per process, on the first call that needs them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -39,6 +39,10 @@ class Gazetteers:
     # by the cyclic garbage collector, unlike per-length sets: full collections stay cheap)
     multi: dict[str, tuple[int, ...]]
     multi_places: frozenset[str]  # every multi-word city/region
+    # words at which a multi-word region can be reported, and the lower-case words of en_common/_SKIP_SINGLE/_EVERYDAY_PLACES that
+    # :func:`_cased_places` never reports: with them, most texts are ruled out without a Python loop over their words
+    region_heads: frozenset[str]
+    lower_quiet: frozenset[str]
 
 
 _LOCK = threading.Lock()
@@ -50,11 +54,8 @@ def _load(name: str) -> frozenset[str]:
     from importlib import resources
 
     with resources.files("pii_engine").joinpath("data", name).open("rb") as raw:
-        return frozenset(gzip.decompress(raw.read()).decode("utf-8").split("\n")) - {""}
-
-
-def _lengths(places: list[str]) -> tuple[int, ...]:
-    return tuple(sorted({len(p) for p in places}, reverse=True))
+        # (filter(None, ...) drops empty lines in the same pass; "- {''}" would copy the whole set)
+        return frozenset(filter(None, gzip.decompress(raw.read()).decode("utf-8").split("\n")))
 
 
 def gazetteers() -> Gazetteers:
@@ -64,19 +65,31 @@ def gazetteers() -> Gazetteers:
         with _LOCK:
             if _GAZ is None:
                 cities, regions = _load("cities.txt.gz"), _load("regions.txt.gz")
-                multi: dict[str, list[str]] = {}
-                for place in cities | regions:
-                    if " " in place:
-                        multi.setdefault(place.split(" ", 1)[0], []).append(place)
+                en_common = _load("en_common.txt.gz")
+                multi_places = frozenset(p for p in cities if " " in p) | frozenset(p for p in regions if " " in p)
+                by_first: dict[str, set[int]] = {}
+                for place in multi_places:
+                    by_first.setdefault(place.partition(" ")[0], set()).add(len(place))
+                lengths = {k: tuple(sorted(v, reverse=True)) for k, v in by_first.items()}
+                # the lower-case loop reports a multi-word place at a word (a maximal run of letters) when the text
+                # there is a region longer than the word: the word is then the run of letters that region starts with
+                runs = (_LETTERS.match(r) for r in regions)
+                heads = frozenset(m.group() for m in runs if m is not None and m.end() < len(m.string))
                 _GAZ = Gazetteers(
                     _load("first_names.txt.gz"),
                     _load("last_names.txt.gz"),
                     cities,
                     regions,
                     _load("words.txt.gz"),
-                    _load("en_common.txt.gz"),
-                    {k: _lengths(v) for k, v in multi.items()},
-                    frozenset(p for v in multi.values() for p in v),
+                    en_common,
+                    lengths,
+                    multi_places,
+                    heads,
+                    frozenset(
+                        w
+                        for w in en_common | _SKIP_SINGLE | _EVERYDAY_PLACES
+                        if not _lower_place_word(w, heads, cities, regions, en_common)
+                    ),
                 )
     return _GAZ
 
@@ -188,16 +201,22 @@ _STRONG_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _STRONG_CUES if " " in p)
 _LOC_TAILS = frozenset(p.rsplit(" ", 1)[1] for p in _LOC_STRONG if " " in p)
 
 
+def _phrase_in(raw: list[str], last: str, phrases: frozenset[str]) -> bool:
+    """Whether the last two or three of ``raw`` (two or three words; ``last`` is the last one stripped) are a phrase."""
+    w2 = raw[-2].strip(_WORD_STRIP)
+    return f"{w2} {last}" in phrases or (len(raw) > 2 and f"{raw[-3].strip(_WORD_STRIP)} {w2} {last}" in phrases)
+
+
 def _cues_before(text: str, lower: str, start: int) -> _Cues:
     # tail_words(window) and a phrase-suffix test inlined: this runs once per capitalised piece
     window = lower[max(0, start - 32) : start]
     body = window.rstrip(_TAIL_STRIP)
-    words = [w.strip(_WORD_STRIP) for w in body.rsplit(None, 3)[-3:]]
-    if not words:
+    raw = body.rsplit(None, 3)[-3:]  # the last words; each stripped of _WORD_STRIP where it is looked at
+    if not raw:
         return _NO_CUES
     punct = window[len(body) :]
-    last = words[-1]
-    n = len(words)
+    last = raw[-1].strip(_WORD_STRIP)
+    n = len(raw)
     bare = not punct.strip()
     person = (
         (
@@ -205,22 +224,14 @@ def _cues_before(text: str, lower: str, start: int) -> _Cues:
             and bare
             and window[-1:] in (" ", "\t")
             # "... the nurse. Revenue" / "210 ms. Voters": a sentence end, not a title
-            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and words[-2][:1].isdigit())))
+            and not (last.endswith(".") and (len(last) > 5 or (n > 1 and raw[-2].strip(_WORD_STRIP)[:1].isdigit())))
         )
         or (":" in punct and last in _COLON_CUES)
         or last in _STRONG_CUES
-        or (
-            n > 1
-            and last in _STRONG_TAILS
-            and (f"{words[-2]} {last}" in _STRONG_CUES or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _STRONG_CUES))
-        )
-        or window.rstrip().endswith(("--", "\u2014"))
+        or (n > 1 and last in _STRONG_TAILS and _phrase_in(raw, last, _STRONG_CUES))
+        or (("-" in window or "\u2014" in window) and window.rstrip().endswith(("--", "\u2014")))
     )
-    strong_place = last in _LOC_STRONG or (
-        n > 1
-        and last in _LOC_TAILS
-        and (f"{words[-2]} {last}" in _LOC_STRONG or (n > 2 and f"{words[-3]} {words[-2]} {last}" in _LOC_STRONG))
-    )
+    strong_place = last in _LOC_STRONG or (n > 1 and last in _LOC_TAILS and _phrase_in(raw, last, _LOC_STRONG))
     return _new(_Cues, (person, bare and last in _WEAK_CUES, last in _LOC_PREPS, strong_place))
 
 
@@ -347,8 +358,9 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
         return 0.0
     if cue:
         return 0.9
-    first_known = words[0] in g.first or words[0].split("-")[0] in g.first
-    last_known = words[-1] in g.last or words[-1].split("-")[-1] in g.last
+    first, last = words[0], words[-1]
+    first_known = first in g.first or ("-" in first and first.split("-")[0] in g.first)
+    last_known = last in g.last or ("-" in last and last.split("-")[-1] in g.last)
     if len(words) >= 2:
         if first_known and (last_known or words[-1] in g.first):
             return 0.85
@@ -360,7 +372,7 @@ def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) ->
 
 def _known_first(word: str, g: Gazetteers) -> bool:
     """A first name of the gazetteer that is not an ordinary word ("Ingrid", "Jan-Willem"; not "Grace")."""
-    return (word in g.first or word.split("-")[0] in g.first) and word not in g.words
+    return (word in g.first or ("-" in word and word.split("-")[0] in g.first)) and word not in g.words
 
 
 # Endings of English/Latin technical and clinical words that person names do not have ("histology", "lactate",
@@ -375,15 +387,15 @@ _TERM_ENDINGS = (
 
 def _unknown(word: str, g: Gazetteers) -> bool:
     """Neither an ordinary word, nor a known name or place, nor a safe term: a name/place candidate (recall)."""
-    return (
+    return (  # (set lookups first: most words are in one, and the suffix test tries each ending)
         len(word) > 2
-        and not word.endswith(_TERM_ENDINGS)
         and word not in g.words
         and word not in g.first
         and word not in g.last
         and word not in g.cities
         and word not in g.regions
         and word not in _SKIP_SINGLE
+        and not word.endswith(_TERM_ENDINGS)
     )
 
 
@@ -469,12 +481,27 @@ def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool,
 
 
 # Country names that are also everyday lower-case words: matched only when capitalised.
+_LETTERS = lazy_re(r"[^\W\d_]+")  # the letters of _LOWER_WORD_RE
+_LETTER_RUNS = lazy_re(r"[^\W\d_]{4,}")
+_ASCII_RUNS = lazy_re(r"[a-z]{4,}")  # the same in lower-case ASCII text
 _EVERYDAY_PLACES = frozenset(
     "turkey chad jordan georgia china guinea jersey chile niger man us oman mali peru".split()  # noqa: SIM905
 )
 _CAPS_RE = lazy_re(rf"{U}{U}(?<![\w@./#-]{U}{U}){U}+(?:[ \t-]+{U}{U}+){{0,2}}(?![\w@])")
 _LOWER_WORD_RE = lazy_re(r"(?<![\w@./#-])[^\W\d_A-Z][^\W\d_]{3,}")
 _LOWER_PREPS = frozenset("in from to at near of visiting nach aus i från til w z do en a à".split())  # noqa: SIM905
+
+
+def _lower_place_word(
+    word: str, heads: frozenset[str], cities: frozenset[str], regions: frozenset[str], en_common: frozenset[str]
+) -> bool:
+    """Whether the lower-case loop of :func:`_cased_places` can report something at ``word``: a multi-word region
+    can start there, or it is a region or a city that it reports (the checks of that loop, without the context ones)."""
+    return (
+        word in heads
+        or (word in regions and word not in _EVERYDAY_PLACES)
+        or (word in cities and word not in en_common and word not in _SKIP_SINGLE)
+    )
 
 
 def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterator[Span]:
@@ -500,9 +527,17 @@ def _cased_places(text: str, lower: str, g: Gazetteers, recall: bool) -> Iterato
                 break
     if not recall:
         return
+    # most texts hold no word the loop below can report (checked in C): then it need not run. Its words are whole
+    # runs of letters, found among all runs of four letters or more (in ASCII text, letters are a-z: faster)
+    runs = set(_ASCII_RUNS.findall(lower) if lower.isascii() else _LETTER_RUNS.findall(lower))
+    found = runs.difference(g.lower_quiet)  # (iterates over the smaller set, unlike -=)
+    if g.cities.isdisjoint(found) and g.regions.isdisjoint(found) and g.region_heads.isdisjoint(found):
+        return
     for m in _LOWER_WORD_RE.finditer(lower):
         word, start = m.group(), m.start()
-        for n in g.multi.get(word, ()):  # "united states", "czech republic"
+        if word not in found:
+            continue  # a quiet word
+        for n in g.multi.get(word, ()) if word in g.region_heads else ():  # "united states", "czech republic"
             if start + n > len(lower):
                 continue
             phrase = lower[start : start + n]
@@ -527,6 +562,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
     multi = g.multi
     french = None  # whether the text has a French street word: looked up when a run first needs it
     es_abbr = "C." in text or "C/" in text
+    size = len(text)
     for m in RUN_RE.finditer(text):
         run = m.group()
         if " " not in run and "\t" not in run:  # single word: skip sentence starters, titles, cue words fast
@@ -534,8 +570,11 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             if word in _SKIP_SINGLE:
                 continue
             toks = [_new(_Tok, (m.start(), m.end(), word, False))]
+            # one capitalised word (no "."), none of _SKIP_SINGLE: what _pieces makes of it, without a generator
+            pieces: Iterable[tuple[list[_Tok], bool, bool]] = ((toks, False, False),)
         else:
             toks = _tokens(text, m.start(), m.end())
+            pieces = _pieces(toks, g)
         if len(toks) > 1 or toks[0].word not in COMMON:
             if french is None and toks[0].word not in _FR_WAYS:
                 french = _FR_WAY_HINT_RE.search(lower) is not None
@@ -545,10 +584,10 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
         for t in toks:
             for n in multi.get(t.word, ()):
                 end = t.start + n
-                if end > len(text):
-                    continue
+                if end > size or (end < size and text[end].isalnum()):
+                    continue  # (a place ends at a word end)
                 phrase = text[t.start : end].lower()
-                if phrase in g.multi_places and (end == len(text) or not text[end].isalnum()):
+                if phrase in g.multi_places:
                     prep = _cues_before(text, lower, t.start).prep
                     yield Span(
                         "LOCATION",
@@ -557,7 +596,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
                         0.9 if phrase in g.regions else (0.85 if prep else 0.75),
                     )
                     break
-        for piece, cued, titled_run in _pieces(toks, g):
+        for piece, cued, titled_run in pieces:
             start, end = piece[0].start, piece[-1].end
             if text[end - 1] == "." and len(piece[-1].word) > 2:
                 end -= 1  # sentence full stop, not an initial

@@ -10,7 +10,7 @@ from typing import Any
 from pii_engine import validators as v
 from pii_engine.context import CONTEXT_WORDS, Doc, Recognizer, _letter_first
 from pii_engine.model import Span
-from pii_engine.patterns import LazyPattern, lazy_re
+from pii_engine.patterns import LazyPattern, ascii_twin, lazy_re
 from pii_engine.recognizers.scan import _SPACE_DASH, _rescan, number_starts
 
 # --------------------------------------------------------------------------------------------- numbers
@@ -108,6 +108,7 @@ PHONE_RE = lazy_re(
     r"(?P<ext>[ ]?(?:x|ext\.?|extn\.?)[ ]?\d{1,6})?"
     r"(?![\w/-]|[.:,]\d)"
 )
+_PHONE_RE_ASCII = ascii_twin(PHONE_RE)
 _PHONE_SEP = lazy_re(r"[ .\-/\u00a0]")
 NANP_RE = lazy_re(r"(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
 DATE_SHAPE_RE = lazy_re(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
@@ -148,7 +149,7 @@ def _phone_score(s: str, intl: bool, has_paren: bool, ctx: Any, check_shape: boo
 def find_phone(text: str, doc: Doc) -> Iterator[Span]:
     if not doc.has_digit:
         return
-    for m in PHONE_RE.finditer(text):
+    for m in (_PHONE_RE_ASCII if doc.ascii else PHONE_RE).finditer(text):
         intl_s, paren_s, body_s, ext_s = m.group("intl", "paren", "body", "ext")
         plain = intl_s is None and paren_s is None  # the match is the body (and extension)
         if plain and len(body_s) < 7:
@@ -237,20 +238,25 @@ _WEAK_TYPES = frozenset(t for t, _, _ in _WEAK)
 _WEAK_GATE_WORDS = [(f"{t}__{i}", w) for t in sorted(_WEAK_TYPES) for i, w in enumerate(CONTEXT_WORDS[t].split("|"))]
 _WEAK_GATE_TYPE = {name: name.rsplit("__", 1)[0] for name, _ in _WEAK_GATE_WORDS}
 _WEAK_GATE = lazy_re(_letter_first(_WEAK_GATE_WORDS))
+# The same words without the groups: whether any occurs (one group per word makes the scan twice as slow; most texts
+# have none).
+_WEAK_GATE_ANY = lazy_re(_letter_first([("", w) for _, w in _WEAK_GATE_WORDS]))
 
 
 # Every weak candidate needs six digits (checked below) and its digit groups are joined by single "-" or " ",
 # so a text without six such digits has none.
 _WEAK_DIGITS = lazy_re(r"\d(?:[- ]?\d){5}")
+_WEAK_DIGITS_ASCII = ascii_twin(_WEAK_DIGITS)
 
 
 def find_weak(text: str, doc: Doc) -> Iterator[Span]:
     """Context-gated identifiers; when several types' patterns match the same token, the type whose context
     word is closest before it wins (``"passport": "...", "driver_license": "123456789"`` -> licence)."""
-    if not doc.has_digit or _WEAK_DIGITS.search(text) is None:
+    if not doc.has_digit or (_WEAK_DIGITS_ASCII if doc.ascii else _WEAK_DIGITS).search(text) is None:
         return
     present = set(doc.hints & _WEAK_TYPES)
-    present.update(_WEAK_GATE_TYPE[m.lastgroup] for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
+    if _WEAK_GATE_ANY.search(doc.lower) is not None:
+        present.update(_WEAK_GATE_TYPE[m.lastgroup] for m in _WEAK_GATE.finditer(doc.lower) if m.lastgroup)
     if not present:
         return
     best: dict[tuple[int, int], tuple[int, float, str]] = {}

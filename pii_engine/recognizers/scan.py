@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from pii_engine.context import Doc
-from pii_engine.patterns import LazyPattern, lazy_re
+from pii_engine.patterns import LazyPattern, ascii_twin, lazy_re
 
 _TIME = (
     r"(?:(?:,\s*|\s+|\s*(?:at|um|à|a las)\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?i:\s?[ap]\.?m\.?)?"
@@ -27,6 +27,7 @@ NUMBER_SCAN = lazy_re(
     r"|\d{3}/\d{1,2}/\d{1,2})" + _TIME + r")))?"
     r"(?(ip)|(?(card)|(?(ssn)|(?(date)|(?!)))))"
 )
+_NUMBER_SCAN_ASCII = ascii_twin(NUMBER_SCAN)
 
 
 def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
@@ -38,12 +39,22 @@ def number_starts(text: str, doc: Doc) -> dict[str, list[int]]:
     """
     starts = doc.number_starts
     if starts is None:
-        starts = {"ip": [], "card": [], "ssn": [], "date": []}
-        for m in NUMBER_SCAN.finditer(text):
-            for key in NUMBER_SCAN_GROUPS:
-                if m.start(key) >= 0:
-                    starts[key].append(m.start())
-        doc.number_starts = starts
+        ips: list[int] = []
+        cards: list[int] = []
+        ssns: list[int] = []
+        dates: list[int] = []
+        for m in (_NUMBER_SCAN_ASCII if doc.ascii else NUMBER_SCAN).finditer(text):
+            ip, card, ssn, date = m.group(*NUMBER_SCAN_GROUPS)  # one call; None: the group did not match
+            start = m.start()
+            if ip is not None:
+                ips.append(start)
+            if card is not None:
+                cards.append(start)
+            if ssn is not None:
+                ssns.append(start)
+            if date is not None:
+                dates.append(start)
+        starts = doc.number_starts = {"ip": ips, "card": cards, "ssn": ssns, "date": dates}
     return starts
 
 
