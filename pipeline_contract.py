@@ -188,6 +188,11 @@ class FrontDoorMetric:
     CONVERSATION_WRITE_FAILURES: Final = "ConversationWriteFailures"
     MALFORMED_EVENTS: Final = "MalformedEvents"
     NO_MODEL_DEPLOYED: Final = "NoModelDeployed"
+    # Retrieval (rag.*): latency (Milliseconds) per retrieval, passages put into a prompt (0: retrieval ran and
+    # found nothing), failed retrievals (the answer is then generated without passages).
+    RETRIEVAL_LATENCY: Final = "RetrievalLatency"
+    RETRIEVAL_PASSAGES: Final = "RetrievalPassages"
+    RETRIEVAL_ERRORS: Final = "RetrievalErrors"
 
 
 class SanitizationMetric:

@@ -12,9 +12,9 @@ No CDK import (runtime code). The chat app uses it like this::
     )
     grounding = ground(messages, retriever, request)      # never raises for backend failures
     if grounding.ran:
-        emit_metric(RETRIEVAL_LATENCY_METRIC, grounding.latency_ms, "Milliseconds")
+        emit_metric(FrontDoorMetric.RETRIEVAL_LATENCY, grounding.latency_ms, "Milliseconds")
         if grounding.error:
-            emit_metric(RETRIEVAL_ERRORS_METRIC, 1, "Count")
+            emit_metric(FrontDoorMetric.RETRIEVAL_ERRORS, 1, "Count")
         response["citations"] = grounding.citations      # stream: a final chunk with choices [] and citations
     messages = grounding.messages                         # what the model sees
 
@@ -32,20 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pipeline_contract import FrontDoorEnv, RetrievalLimits
-
-#: Env var: the Bedrock Knowledge Base id (set by the serving stack when RAG is deployed).
-KNOWLEDGE_BASE_ID_ENV = FrontDoorEnv.KNOWLEDGE_BASE_ID
-#: Env var: a local index folder (``python -m retrieval index``), used when no knowledge base id is set.
-LOCAL_INDEX_ENV = FrontDoorEnv.RAG_LOCAL_INDEX
-#: Env vars: deployment defaults for requests without ``retrieval`` (``rag.default_on``, ``rag.top_k``).
-DEFAULT_ON_ENV = FrontDoorEnv.RAG_DEFAULT_ON
-DEFAULT_TOP_K_ENV = FrontDoorEnv.RAG_TOP_K
-#: Metric (unit Milliseconds) the chat app emits per retrieval, in its own metric namespace.
-RETRIEVAL_LATENCY_METRIC = "RetrievalLatency"
-#: Metric (unit Count) of passages put into a prompt; 0 means retrieval ran and found nothing.
-RETRIEVAL_PASSAGES_METRIC = "RetrievalPassages"
-#: Metric (unit Count) of failed retrievals (the answer is then generated without passages).
-RETRIEVAL_ERRORS_METRIC = "RetrievalErrors"
 
 MAX_TOP_K = RetrievalLimits.MAX_TOP_K
 DEFAULT_TOP_K = RetrievalLimits.DEFAULT_TOP_K
@@ -289,14 +275,14 @@ def retriever_from_env(environ: Mapping[str, str] | None = None, **kwargs: Any) 
     """The configured retriever: Bedrock KB when ``KNOWLEDGE_BASE_ID`` is set, else a local index at
     ``RAG_LOCAL_INDEX``, else None (retrieval not configured: the chat app answers without it)."""
     env = os.environ if environ is None else environ
-    if env.get(KNOWLEDGE_BASE_ID_ENV):
+    if env.get(FrontDoorEnv.KNOWLEDGE_BASE_ID):
         from retrieval.bedrock import BedrockKbRetriever
 
-        return BedrockKbRetriever(env[KNOWLEDGE_BASE_ID_ENV], **kwargs)
-    if env.get(LOCAL_INDEX_ENV):
+        return BedrockKbRetriever(env[FrontDoorEnv.KNOWLEDGE_BASE_ID], **kwargs)
+    if env.get(FrontDoorEnv.RAG_LOCAL_INDEX):
         from retrieval.local import LocalBm25Retriever
 
-        return LocalBm25Retriever.load(env[LOCAL_INDEX_ENV])
+        return LocalBm25Retriever.load(env[FrontDoorEnv.RAG_LOCAL_INDEX])
     return None
 
 
@@ -313,24 +299,17 @@ def defaults_from_env(environ: Mapping[str, str] | None = None) -> RetrievalDefa
     (1..MAX_TOP_K; unset, not a number or out of range -> :data:`DEFAULT_TOP_K`). Pass them to
     :meth:`RetrievalRequest.from_body` as ``default_enabled``/``default_top_k``."""
     env = os.environ if environ is None else environ
-    enabled = env.get(DEFAULT_ON_ENV, "").strip().lower() in ("true", "1", "yes")
+    enabled = env.get(FrontDoorEnv.RAG_DEFAULT_ON, "").strip().lower() in ("true", "1", "yes")
     try:
-        top_k = int(env.get(DEFAULT_TOP_K_ENV, ""))
+        top_k = int(env.get(FrontDoorEnv.RAG_TOP_K, ""))
     except ValueError:
         top_k = DEFAULT_TOP_K
     return RetrievalDefaults(enabled=enabled, top_k=top_k if 1 <= top_k <= MAX_TOP_K else DEFAULT_TOP_K)
 
 
 __all__ = [
-    "DEFAULT_ON_ENV",
     "DEFAULT_TOP_K",
-    "DEFAULT_TOP_K_ENV",
     "GROUNDING_TEMPLATE",
-    "KNOWLEDGE_BASE_ID_ENV",
-    "LOCAL_INDEX_ENV",
-    "RETRIEVAL_ERRORS_METRIC",
-    "RETRIEVAL_LATENCY_METRIC",
-    "RETRIEVAL_PASSAGES_METRIC",
     "Grounding",
     "Passage",
     "RetrievalDefaults",

@@ -41,10 +41,7 @@ from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole
 from pipeline_stacks.stepfunctions import put_event_task
 
-#: ``NO_MODEL`` (``pipeline_contract``): value of the live-model parameter before the first promotion.
-EVENT_SOURCE = PromotionEvent.SOURCE
-PROMOTED_DETAIL_TYPE = PromotionEvent.MODEL_PROMOTED
-PROMOTION_FAILED_DETAIL_TYPE = PromotionEvent.MODEL_PROMOTION_FAILED
+#: detail-type of SageMaker's own model-package events (approval changes), which start a promotion.
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
 #: Name prefix length kept from the endpoint name in promoted model/config names (``<prefix>-v<N>-<8 hex>``).
 NAME_PREFIX_CHARS = 47
@@ -241,15 +238,15 @@ class PromotionWorkflow(Construct):
 
     def promoted_event_pattern(self) -> events.EventPattern:
         """``ModelPromoted`` (detail: modelPackageArn, endpointName, firstDeploy)."""
-        return self._pattern(PROMOTED_DETAIL_TYPE)
+        return self._pattern(PromotionEvent.MODEL_PROMOTED)
 
     def failed_event_pattern(self) -> events.EventPattern:
         """``ModelPromotionFailed`` (detail: reason = not_approved | rolled_back | failed | error, cause)."""
-        return self._pattern(PROMOTION_FAILED_DETAIL_TYPE)
+        return self._pattern(PromotionEvent.MODEL_PROMOTION_FAILED)
 
     def _pattern(self, detail_type: str) -> events.EventPattern:
         return events.EventPattern(
-            source=[EVENT_SOURCE],
+            source=[PromotionEvent.SOURCE],
             detail_type=[detail_type],
             detail={"stateMachineArn": [self.state_machine.state_machine_arn]},
         )
@@ -375,7 +372,7 @@ class PromotionWorkflow(Construct):
         return put_event_task(
             self,
             construct_id,
-            source=EVENT_SOURCE,
+            source=PromotionEvent.SOURCE,
             detail_type=detail_type,
             detail={**detail, "endpointName": self.props.endpoint_name},
         )
@@ -383,7 +380,7 @@ class PromotionWorkflow(Construct):
     def _failure(self, name: str, reason: str, error: str, cause_path: str | None = None) -> sfn.IChainable:
         emit = self._event(
             f"Emit{name}",
-            PROMOTION_FAILED_DETAIL_TYPE,
+            PromotionEvent.MODEL_PROMOTION_FAILED,
             {
                 "reason": reason,
                 "modelPackageArn": sfn.JsonPath.string_at("$.modelPackageArn"),
@@ -439,7 +436,7 @@ class PromotionWorkflow(Construct):
         record.add_catch(error, errors=["States.ALL"], result_path="$.error")
         promoted = self._event(
             "EmitModelPromoted",
-            PROMOTED_DETAIL_TYPE,
+            PromotionEvent.MODEL_PROMOTED,
             {
                 "modelPackageArn": sfn.JsonPath.string_at("$.modelPackageArn"),
                 "firstDeploy": sfn.JsonPath.string_at("$.firstDeploy"),

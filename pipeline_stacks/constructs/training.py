@@ -49,12 +49,6 @@ from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_stateme
 from pipeline_stacks.log_groups import LogSettings, encrypted_log_group
 from pipeline_stacks.stepfunctions import put_event_task
 
-#: ``source`` of every event the pipeline puts on the default event bus.
-EVENT_SOURCE = EventDetailType.SOURCE
-REGISTERED_DETAIL_TYPE = EventDetailType.MODEL_REGISTERED
-REJECTED_DETAIL_TYPE = EventDetailType.MODEL_REJECTED
-FAILED_DETAIL_TYPE = EventDetailType.TRAINING_PIPELINE_FAILED
-
 EVALUATIONS_PREFIX = "evaluations/"
 NEURON_CACHE_PREFIX = "neuron-cache/"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
@@ -260,15 +254,15 @@ class TrainingPipeline(Construct):
 
     def registered_event_pattern(self) -> events.EventPattern:
         """Matches ``ModelRegistered`` (detail: modelPackageArn, modelPackageGroupName, approvalStatus, ...)."""
-        return self._pattern(REGISTERED_DETAIL_TYPE)
+        return self._pattern(EventDetailType.MODEL_REGISTERED)
 
     def rejection_event_pattern(self) -> events.EventPattern:
         """Matches ``ModelRejected`` (the quality gate said no; detail carries metric, value, threshold)."""
-        return self._pattern(REJECTED_DETAIL_TYPE)
+        return self._pattern(EventDetailType.MODEL_REJECTED)
 
     def failure_event_pattern(self) -> events.EventPattern:
         """Matches ``TrainingPipelineFailed`` (detail: stage, error, cause, executionArn)."""
-        return self._pattern(FAILED_DETAIL_TYPE)
+        return self._pattern(EventDetailType.TRAINING_PIPELINE_FAILED)
 
     def execution_status_event_pattern(self) -> events.EventPattern:
         """Step Functions' own FAILED / TIMED_OUT / ABORTED events for this state machine.
@@ -309,7 +303,7 @@ class TrainingPipeline(Construct):
 
     def _pattern(self, detail_type: str) -> events.EventPattern:
         return events.EventPattern(
-            source=[EVENT_SOURCE],
+            source=[EventDetailType.SOURCE],
             detail_type=[detail_type],
             detail={"stateMachineArn": [self.state_machine.state_machine_arn]},
         )
@@ -369,7 +363,7 @@ class TrainingPipeline(Construct):
         register.add_catch(self._fail_stage("register", failed_chain), errors=["States.ALL"], result_path="$.error")
         registered = self._put_event(
             "EmitModelRegistered",
-            REGISTERED_DETAIL_TYPE,
+            EventDetailType.MODEL_REGISTERED,
             {
                 "modelPackageArn": sfn.JsonPath.string_at("$.registration.ModelPackageArn"),
                 "modelPackageGroupName": p.model_package_group_name,
@@ -386,7 +380,7 @@ class TrainingPipeline(Construct):
         )
         rejected = self._put_event(
             "EmitModelRejected",
-            REJECTED_DETAIL_TYPE,
+            EventDetailType.MODEL_REJECTED,
             {
                 "reason": "below_threshold",
                 "metric": metric,
@@ -461,7 +455,7 @@ class TrainingPipeline(Construct):
         metric = p.quality_gate_metric
         lost = self._put_event(
             "EmitModelRejectedByChampion",
-            REJECTED_DETAIL_TYPE,
+            EventDetailType.MODEL_REJECTED,
             {
                 "reason": "worse_than_champion",
                 "message": f"the candidate is worse than the production model on {metric} or latency "
@@ -509,7 +503,7 @@ class TrainingPipeline(Construct):
     def _failure_chain(self) -> sfn.IChainable:
         emit = self._put_event(
             "EmitFailed",
-            FAILED_DETAIL_TYPE,
+            EventDetailType.TRAINING_PIPELINE_FAILED,
             {
                 "stage": sfn.JsonPath.string_at("$.failedStage"),
                 "error": sfn.JsonPath.string_at("$.error.Error"),
@@ -532,7 +526,7 @@ class TrainingPipeline(Construct):
     def _put_event(
         self, construct_id: str, detail_type: str, detail: Mapping[str, object]
     ) -> tasks.EventBridgePutEvents:
-        return put_event_task(self, construct_id, source=EVENT_SOURCE, detail_type=detail_type, detail=detail)
+        return put_event_task(self, construct_id, source=EventDetailType.SOURCE, detail_type=detail_type, detail=detail)
 
     def _sanitize_task(self) -> sfn.TaskStateBase | None:
         p = self.props

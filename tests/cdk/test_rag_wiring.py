@@ -181,15 +181,6 @@ def test_front_door_environment_names_the_knowledge_base_and_the_request_default
     assert FrontDoorEnv.RAG_LOCAL_INDEX not in env
 
 
-def test_the_retrieval_names_are_the_contract_s() -> None:
-    import retrieval
-
-    assert retrieval.KNOWLEDGE_BASE_ID_ENV == FrontDoorEnv.KNOWLEDGE_BASE_ID == "KNOWLEDGE_BASE_ID"
-    assert retrieval.DEFAULT_ON_ENV == FrontDoorEnv.RAG_DEFAULT_ON == "RAG_DEFAULT_ON"
-    assert retrieval.DEFAULT_TOP_K_ENV == FrontDoorEnv.RAG_TOP_K == "RAG_TOP_K"
-    assert retrieval.LOCAL_INDEX_ENV == FrontDoorEnv.RAG_LOCAL_INDEX == "RAG_LOCAL_INDEX"
-
-
 @pytest.mark.parametrize(
     ("environ", "enabled", "top_k"),
     [

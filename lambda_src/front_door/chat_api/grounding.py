@@ -28,10 +28,8 @@ from typing import Any
 from chat_api.metrics import Metrics
 from chat_api.protocol import ChatRequest, Message
 from chat_api.settings import ChatSettings
+from pipeline_contract import FrontDoorMetric
 from retrieval import (
-    RETRIEVAL_ERRORS_METRIC,
-    RETRIEVAL_LATENCY_METRIC,
-    RETRIEVAL_PASSAGES_METRIC,
     Grounding,
     Passage,
     RetrievalFilters,
@@ -147,10 +145,10 @@ class GroundingStep:
             grounding = Grounding(messages, [], (time.perf_counter() - started) * 1000, type(exc).__name__)
         if not grounding.ran:  # nothing to search for (no user text)
             return Grounded(req, None), wanted
-        self.metrics.add(RETRIEVAL_LATENCY_METRIC, round(grounding.latency_ms or 0.0, 1), "Milliseconds")
-        self.metrics.add(RETRIEVAL_PASSAGES_METRIC, len(grounding.citations))
+        self.metrics.add(FrontDoorMetric.RETRIEVAL_LATENCY, round(grounding.latency_ms or 0.0, 1), "Milliseconds")
+        self.metrics.add(FrontDoorMetric.RETRIEVAL_PASSAGES, len(grounding.citations))
         if grounding.error:
-            self.metrics.add(RETRIEVAL_ERRORS_METRIC)
+            self.metrics.add(FrontDoorMetric.RETRIEVAL_ERRORS)
         model_request = dataclasses.replace(
             req, messages=[Message(str(m["role"]), str(m["content"])) for m in grounding.messages]
         )
