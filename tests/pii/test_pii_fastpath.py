@@ -263,3 +263,39 @@ def test_ascii_flag_of_the_doc(text: str, plain: bool, monkeypatch: pytest.Monke
     monkeypatch.setattr(context, "Doc", spy)
     Engine().detect(text)
     assert seen == [plain]
+
+
+_NAME_TEXTS = [
+    "Referred by Dr. Charlene Field. Patient lives in Dickinsonstad and was transferred on 20/06/1998.",
+    "Thanks, Ingrid. Matheus will call. Kwabenaa said hi; Okonkwo reports pain.",
+    "I'm Timothée Paris from Lebrun, Lebanon :) Visiting North Fairview, Sri Lanka and Saint-Malo-sur-Mer.",
+    "Dear Jan-Willem van der Berg, Cameron Ward and Babatunde Babangida met Ms. Grace Hopper in Rio de Janeiro.",
+    "The Histology Report And Lactate Results Were Sent To Springfield, Illinois by Anna-Maria O'Brien.",
+    "Shipping label: Ann Dobson\n47 John Shoals\nIanmouth\nTA3X 6AA -- Friederike Scholz (wife) said no",
+]
+
+
+def test_memoised_name_scores_match_the_plain_functions() -> None:
+    from pii_engine.recognizers.tokens import RUN_RE, _tokens
+
+    g = gazetteers()
+    seen = 0
+    for text in _NAME_TEXTS * 2:  # the second pass answers from the caches
+        lower = text.lower()
+        for m in RUN_RE.finditer(text):
+            for piece, _, _ in names._pieces(_tokens(text, m.start(), m.end()), g):
+                words = [t.word for t in piece if not t.is_particle]
+                key = tuple(words)
+                window = lower[max(0, piece[0].start - 32) : piece[0].start]
+                assert names._cues_of(window) == names._cues_of.__wrapped__(window)
+                for cue, weak in itertools.product((False, True), repeat=2):
+                    assert names._score_person_memo(key, cue, weak) == names._score_person(words, g, cue, weak)
+                    for i, j in itertools.combinations(range(len(words) + 1), 2):
+                        got = names._place_score_memo(key[i:j], cue, weak)
+                        assert got == names._place_score(words[i:j], g, cue, weak)
+                for recall in (False, True):
+                    assert names._loose_person_memo(key, recall) == names._loose_person(words, g, recall)
+                expected = all(names._unknown(w, g) or w in g.first or w in g.last for w in words)
+                assert names._name_like(key) is expected
+                seen += 1
+    assert seen > 20
