@@ -299,3 +299,64 @@ def test_memoised_name_scores_match_the_plain_functions() -> None:
                 assert names._name_like(key) is expected
                 seen += 1
     assert seen > 20
+
+
+_BATCH_TEXTS = [
+    *_NAME_TEXTS,
+    *_ASCII_TEXTS,
+    "",
+    "nothing here",
+    "john dot smith at example dot com, SSN 123\u201345\u20136789, ＠ full-width",
+    "[PERSON] called from [PHONE_NUMBER]; Anna Kowalski, 555-123-4567",
+    "Irina (50) and Fatima Al-Masri, 24, of TRONDHEIM; she moved to brno from greece",
+]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"profile": "recall"},
+        {"entities": frozenset({"PERSON", "PHONE_NUMBER", "US_SSN"}), "min_score": 0.7},
+    ],
+)
+def test_detect_many_gives_the_spans_of_detect(config: dict[str, object]) -> None:
+    from pii_engine import Engine, EngineConfig
+
+    engine = Engine(EngineConfig(**config))  # type: ignore[arg-type]
+    fields = [None, "name", "phone", "notes", "city"] * len(_BATCH_TEXTS)
+    fields = fields[: len(_BATCH_TEXTS)]
+    expected = [engine.detect(t, field=f) for t, f in zip(_BATCH_TEXTS, fields, strict=True)]
+    assert engine.detect_many(_BATCH_TEXTS, fields) == expected
+    assert engine.detect_many(_BATCH_TEXTS) == [engine.detect(t) for t in _BATCH_TEXTS]
+    assert engine.detect_many([]) == []
+    assert sum(map(len, expected)) > 10
+
+
+@pytest.mark.parametrize("batch", ["2", "3", "100"])
+def test_cli_batches_give_the_lines_of_the_streaming_cli(batch: str) -> None:
+    import io
+    import json
+
+    from pii_engine.__main__ import run
+
+    fields = (["name", None, "phone"] * len(_BATCH_TEXTS))[: len(_BATCH_TEXTS)]
+    lines = [json.dumps({"text": t, "field": f}) for t, f in zip(_BATCH_TEXTS, fields, strict=True)]
+    lines[1:1] = ["not json", '{"text": 3}', "[]"]
+    stdin = "\n".join(lines) + "\n"
+    outs = []
+    for args in (["detect"], ["detect", "--batch", batch]):
+        out = io.StringIO()
+        assert run(args, io.StringIO(stdin), out) == 0
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+    assert outs[0].count("\n") == len(lines) and '"error": "line 3:' in outs[0]
+
+
+def test_cli_rejects_a_batch_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from pii_engine.__main__ import run
+
+    assert run(["detect", "--batch", "0"], io.StringIO(""), io.StringIO()) == 2
+    assert "--batch" in capsys.readouterr().err
