@@ -6,9 +6,8 @@ lazily, once per process, on the first call that needs them.
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -208,20 +207,9 @@ def _phrase_in(raw: list[str], last: str, phrases: frozenset[str]) -> bool:
     return f"{w2} {last}" in phrases or (len(raw) > 2 and f"{raw[-3].strip(_WORD_STRIP)} {w2} {last}" in phrases)
 
 
-#: Size of the memo caches of the pure, per-word/per-phrase functions below (bounded: any text may be processed).
-_MEMO = 1 << 14
-
-
 def _cues_before(text: str, lower: str, start: int) -> _Cues:
-    """What the words before ``start`` say about the capitalised piece there (see :class:`_Cues`)."""
-    return _cues_of(lower[max(0, start - 32) : start])
-
-
-@functools.lru_cache(maxsize=_MEMO)
-def _cues_of(window: str) -> _Cues:
-    """:func:`_cues_before` given the (lower-cased) 32 characters before the piece: a pure function of them,
-    memoised (the same lead-ins, "Dear ", "Patient: ", "lives in ", recur from record to record)."""
-    # tail_words(window) and a phrase-suffix test inlined
+    # tail_words(window) and a phrase-suffix test inlined: this runs once per capitalised piece
+    window = lower[max(0, start - 32) : start]
     body = window.rstrip(_TAIL_STRIP)
     raw = body.rsplit(None, 3)[-3:]  # the last words; each stripped of _WORD_STRIP where it is looked at
     if not raw:
@@ -365,7 +353,7 @@ def _is_namey(word: str, g: Gazetteers) -> bool:
     return word in g.first or word in g.last
 
 
-def _score_person(words: Sequence[str], g: Gazetteers, cue: bool, weak_cue: bool) -> float:
+def _score_person(words: list[str], g: Gazetteers, cue: bool, weak_cue: bool) -> float:
     if not words or len(words) > 5:
         return 0.0
     if cue:
@@ -411,7 +399,7 @@ def _unknown(word: str, g: Gazetteers) -> bool:
     )
 
 
-def _loose_person(words: Sequence[str], g: Gazetteers, recall: bool) -> float:
+def _loose_person(words: list[str], g: Gazetteers, recall: bool) -> float:
     """PERSON score without a cue: a first name that is not an ordinary word ("Thanks, Ingrid." / "Ingrid will
     call"), and in the recall profile also capitalised words that are neither ordinary words nor known places
     ("Matheus", "Babatunde Babangida")."""
@@ -437,7 +425,7 @@ def _loose_person(words: Sequence[str], g: Gazetteers, recall: bool) -> float:
     return 0.0
 
 
-def _place_score(words: Sequence[str], g: Gazetteers, prep: bool, strong: bool) -> float:
+def _place_score(words: list[str], g: Gazetteers, prep: bool, strong: bool) -> float:
     phrase = " ".join(words)
     if phrase in g.regions:
         return 0.9
@@ -457,31 +445,6 @@ def _place_score(words: Sequence[str], g: Gazetteers, prep: bool, strong: bool) 
     if len(words) <= 2 and len(last) > 6 and last.endswith(_PLACE_SUFFIXES):
         return 0.7 if prep else 0.55
     return 0.0
-
-
-# The scores above are pure functions of the piece's words (and flags), the gazetteers being fixed once loaded:
-# memoised on the words (a tuple), they cost one cache lookup for the names and places that recur across records
-# instead of a dozen lookups in the large gazetteer sets and the suffix scans of _unknown.
-@functools.lru_cache(maxsize=_MEMO)
-def _score_person_memo(words: tuple[str, ...], cue: bool, weak_cue: bool) -> float:
-    return _score_person(words, gazetteers(), cue, weak_cue)
-
-
-@functools.lru_cache(maxsize=_MEMO)
-def _loose_person_memo(words: tuple[str, ...], recall: bool) -> float:
-    return _loose_person(words, gazetteers(), recall)
-
-
-@functools.lru_cache(maxsize=_MEMO)
-def _name_like(words: tuple[str, ...]) -> bool:
-    """Every word is unknown or a known first/last name (what a verb of speech after them needs)."""
-    g = gazetteers()
-    return all(_unknown(w, g) or w in g.first or w in g.last for w in words)
-
-
-@functools.lru_cache(maxsize=_MEMO)
-def _place_score_memo(words: tuple[str, ...], prep: bool, strong: bool) -> float:
-    return _place_score(words, gazetteers(), prep, strong)
 
 
 def _pieces(toks: list[_Tok], g: Gazetteers) -> Iterator[tuple[list[_Tok], bool, bool]]:
@@ -640,15 +603,19 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             cues = _cues_before(text, lower, start)
             cue = cued or cues.person or _CUE_AFTER.match(text, end) is not None
             weak_cue = not cue and not titled_run and cues.weak
-            words = tuple([t.word for t in piece if not t.is_particle])
+            words = [t.word for t in piece if not t.is_particle]
             prep, strong = cues.prep, cues.strong_place
             region_after = _AFTER_REGION.match(text, end) if text.startswith(",", end) else None
             if region_after and (region_after.group(1).split(",")[0].strip().lower().rstrip(".") in g.regions):
                 strong = True
-            pscore = _score_person_memo(words, cue and not strong, weak_cue and not strong)
+            pscore = _score_person(words, g, cue and not strong, weak_cue and not strong)
             if not pscore and not titled_run:
-                pscore = _loose_person_memo(words, doc.recall)
-                if pscore < 0.7 and _SPEECH_AFTER.match(text, end) is not None and _name_like(words):
+                pscore = _loose_person(words, g, doc.recall)
+                if (
+                    pscore < 0.7
+                    and _SPEECH_AFTER.match(text, end) is not None
+                    and all(_unknown(w, g) or w in g.first or w in g.last for w in words)
+                ):
                     pscore = 0.7  # "Kwabenaa said", "Okonkwo reports": a verb of speech after unknown words
             if words[0] in _PLACE_PREFIX and len(words) > 1:
                 pscore = 0.0 if not cue else pscore
@@ -660,7 +627,7 @@ def find_names(text: str, doc: Doc) -> Iterator[Span]:
             i = 0
             while i < len(ws):
                 for j in range(min(len(ws), i + 4), i, -1):
-                    lscore = _place_score_memo(words[i:j], prep and i == 0, strong and i == 0)
+                    lscore = _place_score(words[i:j], g, prep and i == 0, strong and i == 0)
                     if lscore:
                         yield Span("LOCATION", ws[i].start, ws[j - 1].end, lscore)
                         i = j - 1

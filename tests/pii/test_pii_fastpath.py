@@ -275,32 +275,6 @@ _NAME_TEXTS = [
 ]
 
 
-def test_memoised_name_scores_match_the_plain_functions() -> None:
-    from pii_engine.recognizers.tokens import RUN_RE, _tokens
-
-    g = gazetteers()
-    seen = 0
-    for text in _NAME_TEXTS * 2:  # the second pass answers from the caches
-        lower = text.lower()
-        for m in RUN_RE.finditer(text):
-            for piece, _, _ in names._pieces(_tokens(text, m.start(), m.end()), g):
-                words = [t.word for t in piece if not t.is_particle]
-                key = tuple(words)
-                window = lower[max(0, piece[0].start - 32) : piece[0].start]
-                assert names._cues_of(window) == names._cues_of.__wrapped__(window)
-                for cue, weak in itertools.product((False, True), repeat=2):
-                    assert names._score_person_memo(key, cue, weak) == names._score_person(words, g, cue, weak)
-                    for i, j in itertools.combinations(range(len(words) + 1), 2):
-                        got = names._place_score_memo(key[i:j], cue, weak)
-                        assert got == names._place_score(words[i:j], g, cue, weak)
-                for recall in (False, True):
-                    assert names._loose_person_memo(key, recall) == names._loose_person(words, g, recall)
-                expected = all(names._unknown(w, g) or w in g.first or w in g.last for w in words)
-                assert names._name_like(key) is expected
-                seen += 1
-    assert seen > 20
-
-
 _BATCH_TEXTS = [
     *_NAME_TEXTS,
     *_ASCII_TEXTS,
