@@ -162,14 +162,18 @@ class Engine:
 
     def _detect_many(self, texts: list[str], fields: list[str | None]) -> list[list[Span]]:
         """``[self._detect(t, f) for t, f in zip(texts, fields)]``, run recognizer by recognizer over the batch."""
-        jobs = [(text, self._doc(text, field), []) for text, field in zip(texts, fields, strict=True) if text]
-        min_score, wanted, all_types = self.config.min_score, self.config.entities, self._all_types
+        jobs: list[tuple[str, context.Doc, list[Span]]] = [
+            (text, self._doc(text, field), []) for text, field in zip(texts, fields, strict=True) if text
+        ]
         for rec in self._recognizers:
             for text, doc, cands in jobs:
-                cands.extend(
-                    span for span in rec(text, doc) if span.score >= min_score and (all_types or span.type in wanted)
-                )
-        done = iter([self._finish(text, doc, cands) for text, doc, cands in jobs])
+                cands.extend(rec(text, doc))
+        min_score, wanted = self.config.min_score, self.config.entities
+        if self._all_types:
+            kept = [[s for s in cands if s.score >= min_score] for _, _, cands in jobs]
+        else:
+            kept = [[s for s in cands if s.type in wanted and s.score >= min_score] for _, _, cands in jobs]
+        done = iter([self._finish(text, doc, cands) for (text, doc, _), cands in zip(jobs, kept, strict=True)])
         return [next(done) if text else [] for text in texts]
 
     def detect_many(self, texts: list[str], fields: list[str | None] | None = None) -> list[list[Span]]:
