@@ -12,6 +12,7 @@ import argparse
 import itertools
 import json
 import os
+import stat
 import sys
 from typing import TextIO
 
@@ -49,11 +50,28 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--batch",
         type=int,
-        default=1,
-        help="detect: lines read ahead and detected together (Engine.detect_many; same output, faster on files). "
-        "1 (default) answers each line before reading the next, as a request/response pipe needs",
+        default=None,
+        help="detect: lines read ahead and detected together (Engine.detect_many: the same output, faster). "
+        f"Default {AUTO_BATCH} when stdin is a regular file, else 1: each line answered before the next is read, "
+        "as a request/response pipe needs",
     )
     return p.parse_args(argv)
+
+
+#: Lines detected together when stdin is a regular file and ``--batch`` is not given.
+AUTO_BATCH = 64
+
+
+def _batch_size(requested: int | None, stdin: TextIO) -> int:
+    """``--batch``, or its default: :data:`AUTO_BATCH` for a regular file (nobody waits for an answer line by line:
+    reading ahead cannot stall a caller), 1 for a pipe, terminal or in-memory stream."""
+    if requested is not None:
+        return requested
+    try:
+        regular = stat.S_ISREG(os.fstat(stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # io.StringIO and the like have no file descriptor
+        regular = False
+    return AUTO_BATCH if regular else 1
 
 
 def _entities(spans: list[Span]) -> dict[str, object]:
@@ -134,11 +152,12 @@ def run(
     except Exception as exc:
         print(f"error: cannot start the engine: {exc}", file=sys.stderr)
         return 2
-    if args.batch < 1:
+    batch = _batch_size(args.batch, stdin)
+    if batch < 1:
         print("error: --batch must be at least 1", file=sys.stderr)
         return 2
-    if args.command == "detect" and args.batch > 1:
-        _detect_batches(engine, stdin, stdout, args.batch)
+    if args.command == "detect" and batch > 1:
+        _detect_batches(engine, stdin, stdout, batch)
     else:
         for lineno, line in enumerate(stdin, 1):
             out = _one(engine, args.command, line, lineno)

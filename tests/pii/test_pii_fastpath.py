@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
@@ -334,3 +335,26 @@ def test_cli_rejects_a_batch_below_one(capsys: pytest.CaptureFixture[str]) -> No
 
     assert run(["detect", "--batch", "0"], io.StringIO(""), io.StringIO()) == 2
     assert "--batch" in capsys.readouterr().err
+
+
+def test_cli_batches_by_default_only_when_stdin_is_a_regular_file(tmp_path: Path) -> None:
+    import io
+    import json
+    import os
+
+    from pii_engine.__main__ import AUTO_BATCH, _batch_size, run
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in _BATCH_TEXTS), encoding="utf-8")
+    read_end, write_end = os.pipe()
+    with path.open(encoding="utf-8") as f, os.fdopen(read_end) as pipe:
+        os.close(write_end)
+        assert _batch_size(None, f) == AUTO_BATCH > 1
+        assert _batch_size(None, pipe) == 1  # a caller may wait for each answer
+        assert _batch_size(None, io.StringIO("")) == 1
+        assert _batch_size(3, pipe) == 3
+        out = io.StringIO()
+        assert run(["detect"], f, out) == 0
+    streamed = io.StringIO()
+    assert run(["detect", "--batch", "1"], io.StringIO(path.read_text(encoding="utf-8")), streamed) == 0
+    assert out.getvalue() == streamed.getvalue()
