@@ -72,7 +72,7 @@ def chunk_runner(engine: Any, batch: bool) -> Callable[[list[str]], Any]:
     """Runs ``engine`` over a chunk of texts: ``detect_many`` when ``batch`` and the engine has it, else ``detect``
     text by text."""
     if batch and hasattr(engine, "detect_many"):
-        return engine.detect_many  # type: ignore[no-any-return]
+        return engine.detect_many
     detect = engine.detect
     return lambda chunk: [detect(t) for t in chunk]
 
