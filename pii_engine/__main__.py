@@ -9,10 +9,9 @@ from a flag value, and is never printed.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import stat
+import select
 import sys
 from typing import TextIO
 
@@ -50,28 +49,25 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--batch",
         type=int,
-        default=None,
-        help="detect: lines read ahead and detected together (Engine.detect_many: the same output, faster). "
-        f"Default {AUTO_BATCH} when stdin is a regular file, else 1: each line answered before the next is read, "
-        "as a request/response pipe needs",
+        default=AUTO_BATCH,
+        help=f"detect: at most this many lines detected together (default {AUTO_BATCH}; Engine.detect_many: the same "
+        "output, faster). Only input already pending is read ahead, so the lines read are answered before waiting "
+        "for more. 1: one line at a time",
     )
     return p.parse_args(argv)
 
 
-#: Lines detected together when stdin is a regular file and ``--batch`` is not given.
+#: Default of ``--batch``: at most this many lines detected together.
 AUTO_BATCH = 64
 
 
-def _batch_size(requested: int | None, stdin: TextIO) -> int:
-    """``--batch``, or its default: :data:`AUTO_BATCH` for a regular file (nobody waits for an answer line by line:
-    reading ahead cannot stall a caller), 1 for a pipe, terminal or in-memory stream."""
-    if requested is not None:
-        return requested
+def _input_ready(stdin: TextIO) -> bool:
+    """Whether reading ``stdin`` now would not wait for its writer (a regular file, a pipe or terminal with data
+    pending). False where that cannot be known (in-memory streams; Windows, whose select takes sockets only)."""
     try:
-        regular = stat.S_ISREG(os.fstat(stdin.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):  # io.StringIO and the like have no file descriptor
-        regular = False
-    return AUTO_BATCH if regular else 1
+        return bool(select.select([stdin], [], [], 0)[0])
+    except (OSError, ValueError, TypeError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return False
 
 
 def _entities(spans: list[Span]) -> dict[str, object]:
@@ -102,21 +98,30 @@ def _one(engine: Engine, command: str, line: str, lineno: int) -> dict[str, obje
 
 
 def _detect_batches(engine: Engine, stdin: TextIO, stdout: TextIO, size: int) -> None:
-    """``detect`` over ``size`` lines at a time: the output lines of :func:`_one`, line by line."""
-    lines = enumerate(stdin, 1)
-    while batch := list(itertools.islice(lines, size)):
+    """``detect`` over up to ``size`` lines at a time: the output lines of :func:`_one`, line by line.
+
+    Each batch starts with one line (waiting for it if need be) and takes more only while :func:`_input_ready`: the
+    lines read are answered (written to ``stdout``) before the next wait for input, as when reading one at a time.
+    """
+    lineno = 0
+    while line := stdin.readline():
+        batch = [line]
+        while len(batch) < size and _input_ready(stdin) and (line := stdin.readline()):
+            batch.append(line)
+        numbered = list(enumerate(batch, lineno + 1))
+        lineno += len(batch)
         outs: list[dict[str, object] | None] = []
         jobs: list[tuple[str, str | None]] = []
-        for lineno, line in batch:
+        for n, text in numbered:
             try:
-                jobs.append(_parse(line))
+                jobs.append(_parse(text))
                 outs.append(None)
             except (ValueError, TypeError):
-                outs.append(_one(engine, "detect", line, lineno))  # the error output
+                outs.append(_one(engine, "detect", text, n))  # the error output
         try:
             found = iter(engine.detect_many([t for t, _ in jobs], [f for _, f in jobs]))
         except (ValueError, TypeError):  # one record's error: each line on its own, as _one reports it
-            outs = [_one(engine, "detect", line, lineno) for lineno, line in batch]
+            outs = [_one(engine, "detect", text, n) for n, text in numbered]
         for out in outs:
             stdout.write(json.dumps(out if out is not None else _entities(next(found)), ensure_ascii=False) + "\n")
 
@@ -152,12 +157,11 @@ def run(
     except Exception as exc:
         print(f"error: cannot start the engine: {exc}", file=sys.stderr)
         return 2
-    batch = _batch_size(args.batch, stdin)
-    if batch < 1:
+    if args.batch < 1:
         print("error: --batch must be at least 1", file=sys.stderr)
         return 2
-    if args.command == "detect" and batch > 1:
-        _detect_batches(engine, stdin, stdout, batch)
+    if args.command == "detect" and args.batch > 1:
+        _detect_batches(engine, stdin, stdout, args.batch)
     else:
         for lineno, line in enumerate(stdin, 1):
             out = _one(engine, args.command, line, lineno)

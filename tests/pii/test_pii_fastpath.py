@@ -7,6 +7,7 @@ compared with another checkout span by span by ``benchmarks/pii_span_diff.py``.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from pathlib import Path
@@ -310,7 +311,6 @@ def test_detect_many_gives_the_spans_of_detect(config: dict[str, object]) -> Non
 
 @pytest.mark.parametrize("batch", ["2", "3", "100"])
 def test_cli_batches_give_the_lines_of_the_streaming_cli(batch: str) -> None:
-    import io
     import json
 
     from pii_engine.__main__ import run
@@ -329,7 +329,6 @@ def test_cli_batches_give_the_lines_of_the_streaming_cli(batch: str) -> None:
 
 
 def test_cli_rejects_a_batch_below_one(capsys: pytest.CaptureFixture[str]) -> None:
-    import io
 
     from pii_engine.__main__ import run
 
@@ -337,24 +336,65 @@ def test_cli_rejects_a_batch_below_one(capsys: pytest.CaptureFixture[str]) -> No
     assert "--batch" in capsys.readouterr().err
 
 
-def test_cli_batches_by_default_only_when_stdin_is_a_regular_file(tmp_path: Path) -> None:
-    import io
+def test_cli_reads_ahead_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
-    import os
 
-    from pii_engine.__main__ import AUTO_BATCH, _batch_size, run
+    from pii_engine import Engine
+    from pii_engine.__main__ import AUTO_BATCH, run
 
+    sizes: list[int] = []
+    real = Engine.detect_many
+
+    def spy(self: Engine, texts: list[str], fields: list[str | None] | None = None) -> list[list[Span]]:
+        sizes.append(len(texts))
+        return real(self, texts, fields)
+
+    monkeypatch.setattr(Engine, "detect_many", spy)
     path = tmp_path / "in.jsonl"
-    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in _BATCH_TEXTS), encoding="utf-8")
-    read_end, write_end = os.pipe()
-    with path.open(encoding="utf-8") as f, os.fdopen(read_end) as pipe:
-        os.close(write_end)
-        assert _batch_size(None, f) == AUTO_BATCH > 1
-        assert _batch_size(None, pipe) == 1  # a caller may wait for each answer
-        assert _batch_size(None, io.StringIO("")) == 1
-        assert _batch_size(3, pipe) == 3
-        out = io.StringIO()
+    records = _BATCH_TEXTS * 10
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in records), encoding="utf-8")
+    out = io.StringIO()
+    with path.open(encoding="utf-8") as f:
         assert run(["detect"], f, out) == 0
+    assert max(sizes) == AUTO_BATCH and sum(sizes) == len(records)
     streamed = io.StringIO()
     assert run(["detect", "--batch", "1"], io.StringIO(path.read_text(encoding="utf-8")), streamed) == 0
     assert out.getvalue() == streamed.getvalue()
+
+
+def test_cli_answers_a_waiting_writer_before_reading_on() -> None:
+    """A writer that sends the next line only after the answer to the last one (a request/response pipe)."""
+    import json
+    import os
+    import threading
+
+    from pii_engine.__main__ import run
+
+    answered = threading.Semaphore(0)
+
+    class Answers(io.StringIO):
+        def write(self, s: str) -> int:
+            n = super().write(s)
+            answered.release()
+            return n
+
+    read_end, write_end = os.pipe()
+    timed_out = []
+
+    def writer() -> None:
+        with os.fdopen(write_end, "w", encoding="utf-8") as w:
+            for text in _NAME_TEXTS[:3]:
+                w.write(json.dumps({"text": text}) + "\n")
+                w.flush()
+                if not answered.acquire(timeout=30):
+                    timed_out.append(text)
+                    return  # (closing the pipe ends the CLI)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    out = Answers()
+    with os.fdopen(read_end, encoding="utf-8") as stdin:
+        assert run(["detect"], stdin, out) == 0
+    thread.join()
+    assert not timed_out
+    assert out.getvalue().count("\n") == 3
