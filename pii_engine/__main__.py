@@ -9,6 +9,7 @@ from a flag value, and is never printed.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import select
@@ -17,6 +18,7 @@ from typing import TextIO
 
 from pii_engine.engine import Engine
 from pii_engine.model import ENTITY_TYPES, PROFILES, EngineConfig, Mode, Span
+from pii_engine.recognizers import names
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -130,8 +132,15 @@ def run(
     argv: list[str] | None = None,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
+    *,
+    freeze: bool = False,
 ) -> int:
-    """Process stdin to stdout; returns the process exit code (2 for a bad configuration)."""
+    """Process stdin to stdout; returns the process exit code (2 for a bad configuration).
+
+    ``freeze`` (``python -m pii_engine``, where the process is the CLI's alone): the gazetteers are loaded up front
+    and, with everything else loaded so far, moved out of the cyclic garbage collector's reach (:func:`gc.freeze`);
+    its full collections would otherwise walk their ~700,000 entries each time (~3% of a run over short records).
+    """
     args = _parse_args(argv)
     key = os.environ.get(args.hash_key_env)
     try:
@@ -154,12 +163,16 @@ def run(
         return 2
     try:
         engine = Engine(config)
+        if freeze and config.entities & names.TYPES:
+            names.gazetteers()  # (the first record would load them)
     except Exception as exc:
         print(f"error: cannot start the engine: {exc}", file=sys.stderr)
         return 2
     if args.batch < 1:
         print("error: --batch must be at least 1", file=sys.stderr)
         return 2
+    if freeze:
+        gc.freeze()
     if args.command == "detect" and args.batch > 1:
         _detect_batches(engine, stdin, stdout, args.batch)
     else:
@@ -171,4 +184,4 @@ def run(
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(freeze=True))

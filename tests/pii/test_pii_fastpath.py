@@ -398,3 +398,20 @@ def test_cli_answers_a_waiting_writer_before_reading_on() -> None:
     thread.join()
     assert not timed_out
     assert out.getvalue().count("\n") == 3
+
+
+def test_cli_freezes_what_it_loaded_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from pii_engine.__main__ import run
+
+    calls: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(names._GAZ is not None))
+    lines = '{"text": "Thanks, Ingrid."}\n'
+    outs = []
+    for freeze in (False, True):
+        out = io.StringIO()
+        assert run(["detect"], io.StringIO(lines), out, freeze=freeze) == 0
+        outs.append(out.getvalue())
+    assert calls == [True]  # once, with the gazetteers loaded
+    assert outs[0] == outs[1] and "PERSON" in outs[0]
