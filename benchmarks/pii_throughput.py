@@ -15,11 +15,14 @@ it stable on a shared, loaded machine.
 
 Usage: python benchmarks/pii_throughput.py [--records N] [--negatives N] [--repeat R] [--sample N] [--rounds R]
        [--no-presidio]
+       python benchmarks/pii_throughput.py --cli-baseline e60a42d=/tmp/pii-old [--records 30000 --negatives 7000]
+       (the CLI, ``python -m pii_engine detect``, against another checkout's, in separate processes)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
 import sys
@@ -147,6 +150,58 @@ def normalization_overhead(texts: list[str], rounds: int) -> None:
     )
 
 
+def cli_throughput(texts: list[str], profile: str, baselines: list[str], repeat: int) -> None:
+    """Records/s of ``python -m pii_engine detect`` (this checkout, stdin a file and a pipe) against the CLI of each
+    baseline checkout (``NAME=CHECKOUT``; ``glue_jobs.pii`` for checkouts before the ``pii_engine`` move, which have
+    no profiles), each the best of ``repeat`` runs by the child's CPU time (start-up and gazetteer loading
+    included), interleaved run by run; checks that every ``pii_engine`` CLI prints the same lines."""
+    import os
+    import resource
+    import subprocess
+    import tempfile
+
+    here = Path(__file__).resolve().parents[1]
+    runs: dict[str, tuple[list[str], Path, bool]] = {
+        "this (file)": (["-m", "pii_engine", "detect", "--profile", profile], here, True),
+        "this (pipe)": (["-m", "pii_engine", "detect", "--profile", profile], here, False),
+    }
+    for spec in baselines:
+        name, _, path = spec.partition("=")
+        checkout = Path(path).resolve()
+        new = (checkout / "pii_engine").is_dir()
+        args = ["-m", "pii_engine", "detect", "--profile", profile] if new else ["-m", "glue_jobs.pii", "detect"]
+        runs[f"{name} (file)"] = (args, checkout, True)
+    best = dict.fromkeys(runs, float("inf"))
+    outputs: dict[str, bytes] = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as f:
+        f.writelines(json.dumps({"text": t}) + "\n" for t in texts)
+        f.flush()
+        data = Path(f.name).read_bytes()
+        for _ in range(repeat):
+            for key, (args, cwd, from_file) in runs.items():
+                env = {**os.environ, "PYTHONPATH": str(cwd)}
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if from_file:
+                    with open(f.name, "rb") as stdin:
+                        proc = subprocess.run([sys.executable, *args], cwd=cwd, env=env, stdin=stdin,
+                                              capture_output=True, check=True)  # fmt: skip
+                else:
+                    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=env, input=data,
+                                          capture_output=True, check=True)  # fmt: skip
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                best[key] = min(best[key], cpu)
+                if "glue_jobs.pii" not in args:
+                    outputs[key] = proc.stdout
+    print(f"CLI detect, profile {profile}: {len(texts)} records, best of {repeat} runs by CPU time, one core")
+    for key, secs in best.items():
+        ratios = "  ".join(
+            f"x{best[other] / secs:.3f} of {other}" for other in best if other != key and "(file)" in other
+        )
+        print(f"  {key:24} {len(texts) / secs:8.0f} records/s  {ratios}")
+    print(f"  same output lines (pii_engine CLIs): {len(set(outputs.values())) == 1}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=2000)
@@ -156,7 +211,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--profile", default="balanced", help="engine profile: balanced or recall")
+    ap.add_argument(
+        "--cli-baseline",
+        action="append",
+        default=[],
+        metavar="NAME=CHECKOUT",
+        help="measure the CLI instead (python -m pii_engine detect) against this checkout's CLI; repeatable",
+    )
     args = ap.parse_args()
+    if args.cli_baseline:
+        texts = [r.text for r in pii_devset.generate(args.records)] + pii_devset.hard_negatives(args.negatives)
+        cli_throughput(texts, args.profile, args.cli_baseline, args.repeat)
+        return
 
     records = pii_devset.generate(args.records)
     negatives = pii_devset.hard_negatives(args.negatives)

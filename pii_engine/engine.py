@@ -135,23 +135,59 @@ class Engine:
             return self._detect(text, field), None
         return norm.map_spans(self._detect(norm.text, field))
 
+    def _doc(self, text: str, field: str | None) -> context.Doc:
+        """The per-call state of the recognizers for already normalised, non-empty ``text``."""
+        lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
+        plain = text.isascii() and not ("\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text)
+        digit = _DIGIT.search(text) is not None
+        return context.Doc(lower, context.field_types(field), digit, None, self._recall, plain)
+
     def _detect(self, text: str, field: str | None) -> list[Span]:
         """Entities in already normalised ``text``."""
         if not text:
             return []
-        lower = PLACEHOLDER_RE.sub(_blank, text).lower() if "[" in text else text.lower()
-        plain = text.isascii() and not ("\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text)
-        doc = context.Doc(lower, context.field_types(field), _DIGIT.search(text) is not None, None, self._recall, plain)
-        wanted, min_score = self.config.entities, self.config.min_score
+        doc = self._doc(text, field)
+        min_score = self.config.min_score
         if self._all_types:
             cands = [span for rec in self._recognizers for span in rec(text, doc) if span.score >= min_score]
         else:
+            wanted = self.config.entities
             cands = [
                 span
                 for rec in self._recognizers
                 for span in rec(text, doc)
                 if span.type in wanted and span.score >= min_score
             ]
+        return self._finish(text, doc, cands)
+
+    def _detect_many(self, texts: list[str], fields: list[str | None]) -> list[list[Span]]:
+        """``[self._detect(t, f) for t, f in zip(texts, fields)]``, run recognizer by recognizer over the batch."""
+        jobs: list[tuple[str, context.Doc, list[Span]]] = [
+            (text, self._doc(text, field), []) for text, field in zip(texts, fields, strict=True) if text
+        ]
+        for rec in self._recognizers:
+            for text, doc, cands in jobs:
+                cands.extend(rec(text, doc))
+        min_score, wanted = self.config.min_score, self.config.entities
+        if self._all_types:
+            kept = [[s for s in cands if s.score >= min_score] for _, _, cands in jobs]
+        else:
+            kept = [[s for s in cands if s.type in wanted and s.score >= min_score] for _, _, cands in jobs]
+        done = iter([self._finish(text, doc, cands) for (text, doc, _), cands in zip(jobs, kept, strict=True)])
+        return [next(done) if text else [] for text in texts]
+
+    def detect_many(self, texts: list[str], fields: list[str | None] | None = None) -> list[list[Span]]:
+        """``[self.detect(t, field=f) for t, f in zip(texts, fields)]`` (same spans), faster on batches of short
+        texts: each recognizer runs over the whole batch before the next one starts, so its patterns and code stay
+        in the processor's caches instead of being evicted by the ~20 others between two texts."""
+        fields = fields if fields is not None else [None] * len(texts)
+        norms = [normalize(t) if t else None for t in texts]
+        found = self._detect_many([t if n is None else n.text for t, n in zip(texts, norms, strict=True)], fields)
+        return [spans if n is None else n.map_spans(spans)[0] for spans, n in zip(found, norms, strict=True)]
+
+    def _finish(self, text: str, doc: context.Doc, cands: list[Span]) -> list[Span]:
+        """The engine's spans from the recognizers' candidates ``cands`` for ``text``."""
+        wanted, min_score = self.config.entities, self.config.min_score
         if self._second is not None:
             cands.extend(s for s in self._second.detect(text) if s.type in wanted and s.score >= min_score)
         for etype in _FIELD_WHOLE_VALUE:

@@ -7,8 +7,10 @@ compared with another checkout span by span by ``benchmarks/pii_span_diff.py``.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
@@ -263,3 +265,153 @@ def test_ascii_flag_of_the_doc(text: str, plain: bool, monkeypatch: pytest.Monke
     monkeypatch.setattr(context, "Doc", spy)
     Engine().detect(text)
     assert seen == [plain]
+
+
+_NAME_TEXTS = [
+    "Referred by Dr. Charlene Field. Patient lives in Dickinsonstad and was transferred on 20/06/1998.",
+    "Thanks, Ingrid. Matheus will call. Kwabenaa said hi; Okonkwo reports pain.",
+    "I'm Timothée Paris from Lebrun, Lebanon :) Visiting North Fairview, Sri Lanka and Saint-Malo-sur-Mer.",
+    "Dear Jan-Willem van der Berg, Cameron Ward and Babatunde Babangida met Ms. Grace Hopper in Rio de Janeiro.",
+    "The Histology Report And Lactate Results Were Sent To Springfield, Illinois by Anna-Maria O'Brien.",
+    "Shipping label: Ann Dobson\n47 John Shoals\nIanmouth\nTA3X 6AA -- Friederike Scholz (wife) said no",
+]
+
+
+_BATCH_TEXTS = [
+    *_NAME_TEXTS,
+    *_ASCII_TEXTS,
+    "",
+    "nothing here",
+    "john dot smith at example dot com, SSN 123\u201345\u20136789, ＠ full-width",
+    "[PERSON] called from [PHONE_NUMBER]; Anna Kowalski, 555-123-4567",
+    "Irina (50) and Fatima Al-Masri, 24, of TRONDHEIM; she moved to brno from greece",
+]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"profile": "recall"},
+        {"entities": frozenset({"PERSON", "PHONE_NUMBER", "US_SSN"}), "min_score": 0.7},
+    ],
+)
+def test_detect_many_gives_the_spans_of_detect(config: dict[str, object]) -> None:
+    from pii_engine import Engine, EngineConfig
+
+    engine = Engine(EngineConfig(**config))  # type: ignore[arg-type]
+    fields = [None, "name", "phone", "notes", "city"] * len(_BATCH_TEXTS)
+    fields = fields[: len(_BATCH_TEXTS)]
+    expected = [engine.detect(t, field=f) for t, f in zip(_BATCH_TEXTS, fields, strict=True)]
+    assert engine.detect_many(_BATCH_TEXTS, fields) == expected
+    assert engine.detect_many(_BATCH_TEXTS) == [engine.detect(t) for t in _BATCH_TEXTS]
+    assert engine.detect_many([]) == []
+    assert sum(map(len, expected)) > 10
+
+
+@pytest.mark.parametrize("batch", ["2", "3", "100"])
+def test_cli_batches_give_the_lines_of_the_streaming_cli(batch: str) -> None:
+    import json
+
+    from pii_engine.__main__ import run
+
+    fields = (["name", None, "phone"] * len(_BATCH_TEXTS))[: len(_BATCH_TEXTS)]
+    lines = [json.dumps({"text": t, "field": f}) for t, f in zip(_BATCH_TEXTS, fields, strict=True)]
+    lines[1:1] = ["not json", '{"text": 3}', "[]"]
+    stdin = "\n".join(lines) + "\n"
+    outs = []
+    for args in (["detect"], ["detect", "--batch", batch]):
+        out = io.StringIO()
+        assert run(args, io.StringIO(stdin), out) == 0
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+    assert outs[0].count("\n") == len(lines) and '"error": "line 3:' in outs[0]
+
+
+def test_cli_rejects_a_batch_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+
+    from pii_engine.__main__ import run
+
+    assert run(["detect", "--batch", "0"], io.StringIO(""), io.StringIO()) == 2
+    assert "--batch" in capsys.readouterr().err
+
+
+def test_cli_reads_ahead_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from pii_engine import Engine
+    from pii_engine.__main__ import AUTO_BATCH, run
+
+    sizes: list[int] = []
+    real = Engine.detect_many
+
+    def spy(self: Engine, texts: list[str], fields: list[str | None] | None = None) -> list[list[Span]]:
+        sizes.append(len(texts))
+        return real(self, texts, fields)
+
+    monkeypatch.setattr(Engine, "detect_many", spy)
+    path = tmp_path / "in.jsonl"
+    records = _BATCH_TEXTS * 10
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in records), encoding="utf-8")
+    out = io.StringIO()
+    with path.open(encoding="utf-8") as f:
+        assert run(["detect"], f, out) == 0
+    assert max(sizes) == AUTO_BATCH and sum(sizes) == len(records)
+    streamed = io.StringIO()
+    assert run(["detect", "--batch", "1"], io.StringIO(path.read_text(encoding="utf-8")), streamed) == 0
+    assert out.getvalue() == streamed.getvalue()
+
+
+def test_cli_answers_a_waiting_writer_before_reading_on() -> None:
+    """A writer that sends the next line only after the answer to the last one (a request/response pipe)."""
+    import json
+    import os
+    import threading
+
+    from pii_engine.__main__ import run
+
+    answered = threading.Semaphore(0)
+
+    class Answers(io.StringIO):
+        def write(self, s: str) -> int:
+            n = super().write(s)
+            answered.release()
+            return n
+
+    read_end, write_end = os.pipe()
+    timed_out = []
+
+    def writer() -> None:
+        with os.fdopen(write_end, "w", encoding="utf-8") as w:
+            for text in _NAME_TEXTS[:3]:
+                w.write(json.dumps({"text": text}) + "\n")
+                w.flush()
+                if not answered.acquire(timeout=30):
+                    timed_out.append(text)
+                    return  # (closing the pipe ends the CLI)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    out = Answers()
+    with os.fdopen(read_end, encoding="utf-8") as stdin:
+        assert run(["detect"], stdin, out) == 0
+    thread.join()
+    assert not timed_out
+    assert out.getvalue().count("\n") == 3
+
+
+def test_cli_freezes_what_it_loaded_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from pii_engine.__main__ import run
+
+    calls: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(names._GAZ is not None))
+    lines = '{"text": "Thanks, Ingrid."}\n'
+    outs = []
+    for freeze in (False, True):
+        out = io.StringIO()
+        assert run(["detect"], io.StringIO(lines), out, freeze=freeze) == 0
+        outs.append(out.getvalue())
+    assert calls == [True]  # once, with the gazetteers loaded
+    assert outs[0] == outs[1] and "PERSON" in outs[0]
