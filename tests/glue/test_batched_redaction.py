@@ -89,7 +89,7 @@ CONFIGS = {
         max_record_bytes=4096,
     ),
     "scan_all": SanitizeConfig(scan_all_strings=True, max_record_bytes=4096),
-    "scan_all_recall_hash": SanitizeConfig(
+    "scan_all_balanced_hash": SanitizeConfig(
         scan_all_strings=True, default_mode="hash", hash_key=KEY, pii_profile="balanced", max_record_bytes=4096
     ),
     "drop": SanitizeConfig(
