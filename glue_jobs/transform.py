@@ -33,6 +33,7 @@ key as context; a number that is PII becomes the redacted string), under every s
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import re
@@ -84,6 +85,7 @@ _SEGMENT = re.compile(r"^([^.\[\]]+)(\[\])?$")
 _BOM = "\ufeff"
 _MEMO_MAX_CHARS = 64  # texts up to this length are memoised per sanitizer ...
 _MEMO_MAX_ENTRIES = 16_384  # ... in a dict cleared when it reaches this size
+_BATCH_LINES = 256  # lines sanitized together by sanitize_batches (one engine pass over their texts)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # after json.loads, valid pairs are single characters
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # a surrogate escape in raw JSON text
 
@@ -202,6 +204,23 @@ def _scan_all(node: Any, field_name: str | None, redact: Redactor) -> Any:
     return node
 
 
+def _engine_text(text: str, surrogates: bool) -> str:
+    """``text`` as the engine sees it: with ``surrogates`` (the line has a surrogate escape), lone surrogates become
+    U+FFFD (the engine and its HMAC need valid text; a lone surrogate is no character)."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if surrogates else text
+
+
+def _recorder(wanted: dict[tuple[str, str | None], None], surrogates: bool) -> Redactor:
+    """A redactor that changes nothing and adds each ``(text, field)`` it is asked for to ``wanted``, in the form the
+    sanitizer's memo is keyed by."""
+
+    def record(text: str, field_name: str | None) -> str:
+        wanted[(_engine_text(text, surrogates), field_name)] = None
+        return text
+
+    return record
+
+
 def _escape_surrogate(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
@@ -267,20 +286,60 @@ class LineSanitizer:
         self._required = tuple((p, parse_field_path(p)) for p in config.required_fields)
         # Short texts repeat across records (keys, enum-like values): the engine is deterministic per config.
         self._memo: dict[tuple[str, str | None], Redaction] = {}
+        # The redactions :meth:`process_many` prepared for the batch it is working on (any length).
+        self._batch: dict[tuple[str, str | None], Redaction] = {}
 
     def _redact(self, text: str, field_name: str | None) -> Redaction:
-        if len(text) > _MEMO_MAX_CHARS:
-            return self.engine.redact(text, field=field_name)
         key = (text, field_name)
-        result = self._memo.get(key)
+        result = self._batch.get(key)
         if result is None:
+            result = self._memo.get(key)
+        if result is None:
+            result = self.engine.redact(text, field=field_name)
+            self._remember(key, result)
+        return result
+
+    def _remember(self, key: tuple[str, str | None], result: Redaction) -> None:
+        if len(key[0]) <= _MEMO_MAX_CHARS:
             if len(self._memo) >= _MEMO_MAX_ENTRIES:
                 self._memo.clear()
-            result = self._memo[key] = self.engine.redact(text, field=field_name)
-        return result
+            self._memo[key] = result
 
     def process(self, line: str | bytes) -> LineResult:
         """Sanitize one raw JSON line (text, or bytes as read from a file) or say why it is quarantined."""
+        parsed = self._parse(line)
+        return parsed if isinstance(parsed, LineResult) else self._sanitize(*parsed)
+
+    def process_many(self, lines: Iterable[str | bytes]) -> list[LineResult]:
+        """``[self.process(line) for line in lines]`` (the same results), with the engine run once for the batch.
+
+        Each line is parsed and classified once; the texts the per-line code would redact are collected by walking
+        the parsed records with a redactor that only records what it is asked (and changes nothing), redacted in one
+        :meth:`~pii_engine.Engine.redact_many` call (minus those memoised already), and then each record goes through
+        the per-line code, whose redactor now finds every answer prepared. A text the walk could not foresee (under
+        a key that is itself redacted, or a value redacted twice by overlapping paths) is redacted on its own there.
+        """
+        parsed = [self._parse(line) for line in lines]
+        wanted: dict[tuple[str, str | None], None] = {}
+        for item in parsed:
+            if not isinstance(item, LineResult):
+                with contextlib.suppress(RecursionError):  # quarantined by the per-line code below
+                    self._walk(item[0], _recorder(wanted, item[1]))  # leaves the object as it is
+        for key in wanted:
+            if (result := self._memo.get(key)) is not None:
+                self._batch[key] = result
+        todo = [key for key in wanted if key not in self._batch]
+        for key, result in zip(todo, self.engine.redact_many([t for t, _ in todo], [f for _, f in todo]), strict=True):
+            self._batch[key] = result
+            self._remember(key, result)
+        try:
+            return [item if isinstance(item, LineResult) else self._sanitize(*item) for item in parsed]
+        finally:
+            self._batch.clear()
+
+    def _parse(self, line: str | bytes) -> LineResult | tuple[dict[str, Any], bool]:
+        """The quarantine result of a line rejected before redaction, or its JSON object and whether the line
+        holds a surrogate escape."""
         n_bytes: int | None = None
         if isinstance(line, bytes | bytearray):
             n_bytes = len(line)
@@ -316,16 +375,24 @@ class LineSanitizer:
                 return LineResult(
                     STATUS_QUARANTINED, reason="negative_feedback", reason_detail=str(self.excluded[request_id])
                 )
+        return obj, _SURROGATE_ESCAPE.search(line) is not None
 
+    def _walk(self, obj: dict[str, Any], redact: Redactor) -> Any:
+        """``obj`` with the configured texts (every string, key and number, or the configured paths) redacted."""
+        if self.config.scan_all_strings:
+            return _scan_all(obj, None, redact)
+        for segments in self._paths:
+            _apply_path(obj, segments, redact)
+        return obj
+
+    def _sanitize(self, obj: dict[str, Any], surrogates: bool) -> LineResult:
+        """The result for a parsed record that passed the checks: sanitized, or quarantined for a drop-mode entity."""
         counts: dict[str, int] = {}
         dropped: set[str] = set()
         mode_for = self._engine_config.mode_for
-        surrogates = _SURROGATE_ESCAPE.search(line) is not None
 
         def redact(text: str, field_name: str | None) -> str:
-            if surrogates:  # the engine and its HMAC need valid text; a lone surrogate is no character
-                text = _LONE_SURROGATE.sub("\ufffd", text)
-            result = self._redact(text, field_name)
+            result = self._redact(_engine_text(text, surrogates), field_name)
             for entity, n in result.counts.items():
                 counts[entity] = counts.get(entity, 0) + n
             if result.drop:
@@ -333,12 +400,7 @@ class LineSanitizer:
             return result.text
 
         try:
-            if self.config.scan_all_strings:
-                obj = _scan_all(obj, None, redact)
-            else:
-                for segments in self._paths:
-                    _apply_path(obj, segments, redact)
-            record = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            record = json.dumps(self._walk(obj, redact), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except RecursionError:
             return LineResult(STATUS_QUARANTINED, reason="invalid_json", reason_detail="nesting too deep")
         except ValueError:  # a number literal beyond float range (1e400) parses as inf: not writable as JSON
@@ -367,13 +429,20 @@ def _quarantine_copy(line: str | bytes) -> tuple[str, str | None]:
 def sanitize_batches(
     batches: Iterable[pd.DataFrame], config: SanitizeConfig, excluded: Mapping[str, int] | None = None
 ) -> Iterator[pd.DataFrame]:
-    """``mapInPandas`` body: one output row (``COMBINED_SCHEMA``) per input row of every batch."""
+    """``mapInPandas`` body: one output row (``COMBINED_SCHEMA``) per input row of every batch.
+
+    The lines are sanitized ``_BATCH_LINES`` at a time by :meth:`LineSanitizer.process_many` (one engine pass over
+    their texts; the same rows as :meth:`LineSanitizer.process` line by line)."""
     sanitizer = LineSanitizer(config, excluded)
     for batch in batches:
+        lines = ["" if line is None else line for line in batch[RAW_COLUMN]]
+        results = [
+            res
+            for i in range(0, len(lines), _BATCH_LINES)
+            for res in sanitizer.process_many(lines[i : i + _BATCH_LINES])
+        ]
         rows = []
-        for line, source in zip(batch[RAW_COLUMN], batch[SOURCE_COLUMN], strict=True):
-            line = "" if line is None else line
-            res = sanitizer.process(line)
+        for line, source, res in zip(lines, batch[SOURCE_COLUMN], results, strict=True):
             raw, raw_base64 = _quarantine_copy(line) if res.status == STATUS_QUARANTINED else (None, None)
             rows.append(
                 (

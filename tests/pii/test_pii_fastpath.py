@@ -7,10 +7,13 @@ compared with another checkout span by span by ``benchmarks/pii_span_diff.py``.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import itertools
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -415,3 +418,61 @@ def test_cli_freezes_what_it_loaded_only_when_asked(monkeypatch: pytest.MonkeyPa
         outs.append(out.getvalue())
     assert calls == [True]  # once, with the gazetteers loaded
     assert outs[0] == outs[1] and "PERSON" in outs[0]
+
+
+def _devset() -> ModuleType:
+    """``benchmarks/pii_devset.py`` as a module (the benchmarks are scripts, not a package)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "pii_devset.py"
+    spec = importlib.util.spec_from_file_location("pii_devset", path)
+    assert spec and spec.loader
+    devset = sys.modules["pii_devset"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(devset)
+    return devset
+
+
+@pytest.fixture(scope="module")
+def redaction_texts() -> list[str]:
+    devset = _devset()
+    return [
+        *(rec.text for rec in devset.generate(600, seed=11)),
+        *devset.hard_negatives(150, seed=12),
+        *_BATCH_TEXTS,
+        "",
+        " ",
+        "[PERSON]",
+        "[US_SSN:0123456789abcdef] and 123-45-6789",
+        "[PHONE_NUMBER] [EMAIL_ADDRESS] [PERSON]",
+        "mail jane.doe&#64;example.com or jane%2Edoe%40example.com",
+        "Ａｎｎａ Ｋｏｗａｌｓｋｉ, ｓｓｎ １２３-４５-６７８９",
+        "caf\u00e9 \u00e9t\u00e9 \ufb01le 555\u2011123\u20114567 \u200bjohn\u200b@example.com",
+        "\ufffd\ufffd 4111 1111 1111 1111 \\u0040 \\n",
+        "ssn 123-45-6789",  # twice: a repeated text is redacted the same each time
+        "ssn 123-45-6789",
+    ]
+
+
+@pytest.mark.parametrize("profile", ["balanced", "recall"])
+@pytest.mark.parametrize("mode", ["mask", "hash"])
+def test_redact_many_gives_the_redactions_of_redact(profile: str, mode: str, redaction_texts: list[str]) -> None:
+    from pii_engine import Engine, EngineConfig, Mode
+
+    engine = Engine(
+        EngineConfig(
+            profile=profile,
+            default_mode=Mode(mode),
+            entity_modes={"US_SSN": Mode.DROP, "EMAIL_ADDRESS": Mode.MASK},
+            hash_key=b"k" * 32 if mode == "hash" else None,
+        )
+    )
+    fields = ([None, "name", "phone", "notes", "city", "address", "comment"] * len(redaction_texts))[
+        : len(redaction_texts)
+    ]
+    expected = [engine.redact(t, field=f) for t, f in zip(redaction_texts, fields, strict=True)]
+    assert engine.redact_many(redaction_texts, fields) == expected
+    assert engine.redact_many(redaction_texts) == [engine.redact(t) for t in redaction_texts]
+    assert engine.redact_many([]) == []
+    # the inputs cover what the loop must handle: no findings, drop, and texts whose output needs another round
+    assert sum(not r.spans for r in expected) > 50
+    assert any(r.drop for r in expected)
+    one_round = [engine._apply(t, *engine._find(t, f)) for t, f in zip(redaction_texts, fields, strict=True)]
+    assert any(once != r.text for once, r in zip(one_round, expected, strict=True))
