@@ -1,4 +1,4 @@
-"""``make local`` stages: raw sample -> sanitize (the Glue per-line path) -> gate -> retrain data from the lake."""
+"""``make local`` stages: raw sample -> sanitize (the Glue job's batched path) -> gate -> retrain data from the lake."""
 
 from __future__ import annotations
 
