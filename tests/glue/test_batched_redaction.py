@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,18 +16,14 @@ pytest.importorskip("pyspark")
 from glue_jobs import transform
 from glue_jobs.transform import LineSanitizer, SanitizeConfig, sanitize_batches
 from pii_engine import Engine
+from tests.benchmark_scripts import load_benchmark
 
 KEY = b"k" * 32
 EXCLUDED = {"bad-1": -2, "bad-2": -1}
 
 
 def _devset() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "pii_devset.py"
-    spec = importlib.util.spec_from_file_location("pii_devset", path)
-    assert spec and spec.loader
-    devset = sys.modules["pii_devset"] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(devset)
-    return devset
+    return load_benchmark("pii_devset")
 
 
 def _records(texts: list[str]) -> list[str | bytes]:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "pii_devset.py"
+from tests.benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def report():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("pii_devset", _PATH)
-    assert spec and spec.loader
-    devset = importlib.util.module_from_spec(spec)
-    sys.modules["pii_devset"] = devset
-    spec.loader.exec_module(devset)
+    devset = load_benchmark("pii_devset")
     det, known = devset.engine_detector()
     return devset.evaluate(devset.generate(500, seed=7), devset.hard_negatives(400, seed=8), det, known)
 

@@ -7,11 +7,9 @@ compared with another checkout span by span by ``benchmarks/pii_span_diff.py``.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import itertools
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +25,7 @@ from pii_engine.recognizers.intl import NAME_NUMBER_RE
 from pii_engine.recognizers.names import Gazetteers, _cased_places, _cues_before, gazetteers
 from pii_engine.recognizers.numbers import _WEAK_GATE, _WEAK_GATE_ANY
 from pii_engine.recognizers.scan import NUMBER_SCAN, NUMBER_SCAN_GROUPS, number_starts
+from tests.benchmark_scripts import load_benchmark
 
 
 def _reference_lower_places(lower: str, g: Gazetteers) -> list[Span]:
@@ -421,13 +420,7 @@ def test_cli_freezes_what_it_loaded_only_when_asked(monkeypatch: pytest.MonkeyPa
 
 
 def _devset() -> ModuleType:
-    """``benchmarks/pii_devset.py`` as a module (the benchmarks are scripts, not a package)."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "pii_devset.py"
-    spec = importlib.util.spec_from_file_location("pii_devset", path)
-    assert spec and spec.loader
-    devset = sys.modules["pii_devset"] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(devset)
-    return devset
+    return load_benchmark("pii_devset")
 
 
 @pytest.fixture(scope="module")
