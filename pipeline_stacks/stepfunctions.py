@@ -155,6 +155,29 @@ def put_event_task(
     return task
 
 
+def describe_model_package_task(
+    scope: Construct,
+    construct_id: str,
+    *,
+    package_arn: str,
+    name_path: str,
+    result_selector: Mapping[str, Any],
+    result_path: str,
+) -> tasks.CallAwsService:
+    """``sagemaker:DescribeModelPackage`` of the package named at ``name_path``, granted on ``package_arn`` only;
+    ``result_selector`` keeps what the workflow needs under ``result_path``."""
+    return tasks.CallAwsService(
+        scope,
+        construct_id,
+        service="sagemaker",
+        action="describeModelPackage",
+        iam_resources=[package_arn],
+        parameters={"ModelPackageName": sfn.JsonPath.string_at(name_path)},
+        result_selector=dict(result_selector),
+        result_path=result_path,
+    )
+
+
 def join_active_run(
     scope: Construct,
     start: sfn.TaskStateBase,

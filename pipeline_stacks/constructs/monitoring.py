@@ -364,8 +364,8 @@ class PipelineMonitoring(Construct):
         )
         self.add_table_alarms("sanitization", stage)
         share = self._rate("quarantined % of input", stage.metric_records_quarantined(), stage.metric_records_in())
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown="## Data: raw → sanitized / quarantined", width=24, height=1),
+        self.add_dashboard_section(
+            "Data: raw → sanitized / quarantined",
             cloudwatch.GraphWidget(
                 title="Records",
                 left=[stage.metric_records_in(), stage.metric_records_sanitized(), stage.metric_records_quarantined()],
@@ -401,8 +401,8 @@ class PipelineMonitoring(Construct):
             stage.registered_event_pattern(),
             message="A new model passed the quality gate and was registered.",
         )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown="## Training: runs and quality gate", width=24, height=1),
+        self.add_dashboard_section(
+            "Training: runs and quality gate",
             cloudwatch.GraphWidget(
                 title="Training runs",
                 left=[
@@ -429,8 +429,8 @@ class PipelineMonitoring(Construct):
                 backend.deployment_event_pattern(),
                 message="A blue/green deployment of the endpoint changed state (including auto-rollbacks).",
             )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown=f"## Model backend: {backend.backend_name}", width=24, height=1),
+        self.add_dashboard_section(
+            f"Model backend: {backend.backend_name}",
             *(cloudwatch.GraphWidget(title=name, left=[metric], width=8) for name, metric in metrics.items()),
         )
 
@@ -442,8 +442,8 @@ class PipelineMonitoring(Construct):
         self.anomaly_alarm(
             "Api4xxAnomaly", stage.metric_api_4xx(), description="API 4XX count is above its learned band (a spike)."
         )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown="## API front door", width=24, height=1),
+        self.add_dashboard_section(
+            "API front door",
             cloudwatch.GraphWidget(
                 title="Requests / 4XX / 5XX", left=[count, stage.metric_api_4xx(), stage.metric_api_5xx()], width=8
             ),
@@ -472,8 +472,8 @@ class PipelineMonitoring(Construct):
         """Knowledge-base ingestion: failed (job FAILED/STOPPED or failed documents) and timed-out executions
         (the ``knowledge_base`` rows of :data:`~pipeline_stacks.alarms.ALARMS`)."""
         self.add_table_alarms("knowledge_base", stage)
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown="## Knowledge base ingestion", width=24, height=1),
+        self.add_dashboard_section(
+            "Knowledge base ingestion",
             cloudwatch.GraphWidget(
                 title="Ingestion runs",
                 left=[
@@ -484,6 +484,10 @@ class PipelineMonitoring(Construct):
                 width=24,
             ),
         )
+
+    def add_dashboard_section(self, heading: str, *widgets: cloudwatch.IWidget) -> None:
+        """A full-width ``## heading`` row on the dashboard, then ``widgets`` below it."""
+        self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"## {heading}", width=24, height=1), *widgets)
 
     def add_alarm_overview(self) -> None:
         """An alarm-status widget over every alarm, at the bottom of the dashboard."""

@@ -39,7 +39,7 @@ from pipeline_contract import NO_MODEL, PromotionEnv, PromotionEvent
 from pipeline_stacks import bundling, compliance
 from pipeline_stacks.constructs.endpoint import DeploymentGuardrails
 from pipeline_stacks.iam import ManagedPolicyRole
-from pipeline_stacks.stepfunctions import put_event_task
+from pipeline_stacks.stepfunctions import describe_model_package_task, put_event_task
 
 #: detail-type of SageMaker's own model-package events (approval changes), which start a promotion.
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
@@ -394,13 +394,11 @@ class PromotionWorkflow(Construct):
     def _definition(self) -> sfn.IChainable:
         p = self.props
         package = "$.package"
-        describe = tasks.CallAwsService(
+        describe = describe_model_package_task(
             self,
             "DescribeModelPackage",
-            service="sagemaker",
-            action="describeModelPackage",
-            iam_resources=[self._package_arn()],
-            parameters={"ModelPackageName": sfn.JsonPath.string_at("$.modelPackageArn")},
+            package_arn=self._package_arn(),
+            name_path="$.modelPackageArn",
             result_selector={
                 "status.$": "$.ModelApprovalStatus",
                 "group.$": "$.ModelPackageGroupName",

@@ -47,7 +47,7 @@ from pipeline_stacks.bundling import Copy, source_archive_asset
 from pipeline_stacks.constructs.data_lake import DataLake
 from pipeline_stacks.iam import ManagedPolicyRole, vpc_network_interface_statement
 from pipeline_stacks.log_groups import LogSettings, encrypted_log_group
-from pipeline_stacks.stepfunctions import put_event_task
+from pipeline_stacks.stepfunctions import describe_model_package_task, put_event_task
 
 EVALUATIONS_PREFIX = "evaluations/"
 NEURON_CACHE_PREFIX = "neuron-cache/"
@@ -430,13 +430,11 @@ class TrainingPipeline(Construct):
             result_selector={"value.$": "$.Parameter.Value"},
             result_path="$.live",
         )  # fmt: skip
-        describe = tasks.CallAwsService(
+        describe = describe_model_package_task(
             self,
             "DescribeChampion",
-            service="sagemaker",
-            action="describeModelPackage",
-            iam_resources=[self._model_package_arn()],
-            parameters={"ModelPackageName": sfn.JsonPath.string_at("$.live.value")},
+            package_arn=self._model_package_arn(),
+            name_path="$.live.value",
             result_selector={
                 "present": True,
                 "arn.$": "$.ModelPackageArn",
